@@ -1,0 +1,77 @@
+package io.sbora4j.autograd;
+
+import io.sbora4j.tensor.GradFn;
+import io.sbora4j.tensor.Tensor;
+import java.util.List;
+
+/**
+ * One recorded op of the autograd graph: its inputs, the tensors it saved for its backward, and the rule. The saved
+ * tensors are declared explicitly so that what an op keeps alive is visible ({@link #savedBytes()}); SBoRA-FA's
+ * layer, for instance, saves x[:, idx] and nothing of x.
+ */
+public final class Node implements GradFn {
+
+    private final String name;
+    private final List<Tensor> inputs;
+    private final boolean[] needsGrad;
+    private final long savedBytes;
+    private BackwardFn backward;
+
+    Node(String name, List<Tensor> inputs, List<Tensor> saved, BackwardFn backward) {
+        this.name = name;
+        this.inputs = List.copyOf(inputs);
+        this.needsGrad = new boolean[inputs.size()];
+        for (int i = 0; i < needsGrad.length; i++) {
+            needsGrad[i] = inputs.get(i).requiresGrad();
+        }
+        long bytes = 0;
+        for (Tensor t : saved) {
+            bytes += t.bytes();
+        }
+        this.savedBytes = bytes;
+        this.backward = backward;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public List<Tensor> inputs() {
+        return inputs;
+    }
+
+    /** Whether input {@code i} needs a gradient. */
+    public boolean needsGrad(int i) {
+        return needsGrad[i];
+    }
+
+    /** Bytes of the tensors this node saved for its backward pass. */
+    public long savedBytes() {
+        return savedBytes;
+    }
+
+    Tensor[] runBackward(Tensor gradOutput) {
+        if (backward == null) {
+            throw new IllegalStateException("backward through '" + name
+                    + "' a second time: its saved tensors were released after the first backward pass");
+        }
+        Tensor[] grads = backward.apply(gradOutput);
+        if (grads.length != inputs.size()) {
+            throw new IllegalStateException(name + " backward returned " + grads.length + " gradients for "
+                    + inputs.size() + " inputs");
+        }
+        return grads;
+    }
+
+    /** Drops the backward rule and with it every tensor it captured. */
+    void release() {
+        backward = null;
+    }
+
+    @Override
+    public String toString() {
+        return "Node(" + name + ")";
+    }
+}

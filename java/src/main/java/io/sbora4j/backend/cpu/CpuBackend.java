@@ -1,0 +1,241 @@
+package io.sbora4j.backend.cpu;
+
+import static io.sbora4j.ffi.sbora_native_h.SB_ERR_ARG;
+import static io.sbora4j.ffi.sbora_native_h.SB_ERR_INDEX;
+import static io.sbora4j.ffi.sbora_native_h.SB_OK;
+
+import io.sbora4j.backend.AdamWStep;
+import io.sbora4j.backend.Backend;
+import io.sbora4j.backend.BackendUnavailableException;
+import io.sbora4j.ffi.NativeLibraries;
+import io.sbora4j.ffi.NativeLibraryException;
+import io.sbora4j.ffi.cblas_h;
+import io.sbora4j.ffi.sbora_native_h;
+import io.sbora4j.tensor.Device;
+import io.sbora4j.tensor.Tensor;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * Native kernels on host memory: every matmul through {@code cblas_sgemm} (OpenBLAS), everything else through the
+ * C kernels of {@code libsbora_native.so}. Stateless apart from the thread count; safe to call from several threads.
+ */
+public final class CpuBackend implements Backend {
+
+    private static final class Holder {
+        static final CpuBackend INSTANCE;
+        static final String PROBLEM;
+
+        static {
+            CpuBackend b = null;
+            String problem = null;
+            try {
+                NativeLibraries.sboraNative();
+                NativeLibraries.blas();
+                b = new CpuBackend();
+            } catch (NativeLibraryException e) {
+                problem = e.getMessage();
+            }
+            INSTANCE = b;
+            PROBLEM = problem;
+        }
+    }
+
+    private CpuBackend() {}
+
+    /** The backend; throws {@link BackendUnavailableException} when its libraries cannot be loaded. */
+    public static CpuBackend instance() {
+        if (Holder.INSTANCE == null) {
+            throw new BackendUnavailableException("the cpu backend: " + Holder.PROBLEM);
+        }
+        return Holder.INSTANCE;
+    }
+
+    @Override
+    public Device device() {
+        return Device.CPU;
+    }
+
+    private static void check(int status, String function) {
+        if (status == SB_OK) {
+            return;
+        }
+        throw switch (status) {
+            case SB_ERR_ARG -> new IllegalArgumentException(function + ": invalid argument (null or size)");
+            case SB_ERR_INDEX -> new IndexOutOfBoundsException(function + ": index out of range");
+            default -> new IllegalStateException(function + " failed with status " + status);
+        };
+    }
+
+    private static MemorySegment seg(Tensor t) {
+        return t.data();
+    }
+
+    @Override
+    public void gemm(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
+        int m = c.dim(0), n = c.dim(1);
+        int k = transA ? a.dim(0) : a.dim(1);
+        if (m == 0 || n == 0) {
+            return;
+        }
+        cblas_h.cblas_sgemm(cblas_h.CblasRowMajor, transA ? cblas_h.CblasTrans : cblas_h.CblasNoTrans,
+                transB ? cblas_h.CblasTrans : cblas_h.CblasNoTrans, m, n, k, alpha, seg(a), Math.max(1, a.dim(1)),
+                seg(b), Math.max(1, b.dim(1)), beta, seg(c), Math.max(1, n));
+    }
+
+    @Override
+    public void gatherCols(Tensor x, Tensor idx, Tensor out) {
+        long rows = x.shape().rows(), cols = x.shape().cols(), r = idx.numel();
+        check(sbora_native_h.sb_gather_cols(seg(x), rows, cols, cols, seg(idx), r, seg(out), r), "sb_gather_cols");
+    }
+
+    @Override
+    public void gatherRows(Tensor x, Tensor idx, Tensor out) {
+        long rows = x.shape().rows(), cols = x.shape().cols(), r = idx.numel();
+        check(sbora_native_h.sb_gather_rows(seg(x), rows, cols, cols, seg(idx), r, seg(out), cols), "sb_gather_rows");
+    }
+
+    @Override
+    public void indexAddCols(Tensor dst, Tensor idx, Tensor src, float alpha) {
+        long rows = dst.shape().rows(), cols = dst.shape().cols(), r = idx.numel();
+        check(sbora_native_h.sb_index_add_cols(seg(dst), rows, cols, cols, seg(idx), r, seg(src), r, alpha),
+                "sb_index_add_cols");
+    }
+
+    @Override
+    public void indexAddRows(Tensor dst, Tensor idx, Tensor src, float alpha) {
+        long rows = dst.shape().rows(), cols = dst.shape().cols(), r = idx.numel();
+        check(sbora_native_h.sb_index_add_rows(seg(dst), rows, cols, cols, seg(idx), r, seg(src), cols, alpha),
+                "sb_index_add_rows");
+    }
+
+    @Override
+    public void fill(Tensor x, float value) {
+        check(sbora_native_h.sb_fill(seg(x), x.numel(), value), "sb_fill");
+    }
+
+    @Override
+    public void copy(Tensor src, Tensor dst) {
+        MemorySegment.copy(src.data(), 0, dst.data(), 0, src.bytes());
+    }
+
+    @Override
+    public void add(Tensor a, Tensor b, Tensor out) {
+        check(sbora_native_h.sb_add(seg(a), seg(b), out.numel(), seg(out)), "sb_add");
+    }
+
+    @Override
+    public void sub(Tensor a, Tensor b, Tensor out) {
+        check(sbora_native_h.sb_sub(seg(a), seg(b), out.numel(), seg(out)), "sb_sub");
+    }
+
+    @Override
+    public void mul(Tensor a, Tensor b, Tensor out) {
+        check(sbora_native_h.sb_mul(seg(a), seg(b), out.numel(), seg(out)), "sb_mul");
+    }
+
+    @Override
+    public void div(Tensor a, Tensor b, Tensor out) {
+        check(sbora_native_h.sb_div(seg(a), seg(b), out.numel(), seg(out)), "sb_div");
+    }
+
+    @Override
+    public void scale(Tensor x, float s, Tensor out) {
+        check(sbora_native_h.sb_scale(seg(x), out.numel(), s, seg(out)), "sb_scale");
+    }
+
+    @Override
+    public void axpy(float alpha, Tensor x, Tensor y) {
+        check(sbora_native_h.sb_axpy(y.numel(), alpha, seg(x), seg(y)), "sb_axpy");
+    }
+
+    @Override
+    public double sum(Tensor x) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment out = a.allocate(ValueLayout.JAVA_DOUBLE);
+            check(sbora_native_h.sb_sum(seg(x), x.numel(), out), "sb_sum");
+            return out.get(ValueLayout.JAVA_DOUBLE, 0);
+        }
+    }
+
+    @Override
+    public double dot(Tensor a, Tensor b) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(ValueLayout.JAVA_DOUBLE);
+            check(sbora_native_h.sb_dot(seg(a), seg(b), a.numel(), out), "sb_dot");
+            return out.get(ValueLayout.JAVA_DOUBLE, 0);
+        }
+    }
+
+    @Override
+    public long countNonFinite(Tensor x) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment out = a.allocate(ValueLayout.JAVA_LONG);
+            check(sbora_native_h.sb_count_nonfinite(seg(x), x.numel(), out), "sb_count_nonfinite");
+            return out.get(ValueLayout.JAVA_LONG, 0);
+        }
+    }
+
+    @Override
+    public void rowNorm(Tensor x, Tensor out) {
+        check(sbora_native_h.sb_row_norm(seg(x), x.shape().rows(), x.shape().cols(), seg(out)), "sb_row_norm");
+    }
+
+    @Override
+    public void scaleRows(Tensor x, Tensor s, Tensor out) {
+        check(sbora_native_h.sb_scale_rows(seg(x), x.shape().rows(), x.shape().cols(), seg(s), seg(out)),
+                "sb_scale_rows");
+    }
+
+    @Override
+    public void scaleCols(Tensor x, Tensor s, Tensor out) {
+        check(sbora_native_h.sb_scale_cols(seg(x), x.shape().rows(), x.shape().cols(), seg(s), seg(out)),
+                "sb_scale_cols");
+    }
+
+    @Override
+    public void colDot(Tensor a, Tensor b, Tensor out) {
+        check(sbora_native_h.sb_col_dot(seg(a), seg(b), a.shape().rows(), a.shape().cols(), seg(out)), "sb_col_dot");
+    }
+
+    @Override
+    public void transpose(Tensor x, Tensor out) {
+        check(sbora_native_h.sb_transpose(seg(x), x.shape().rows(), x.shape().cols(), seg(out)), "sb_transpose");
+    }
+
+    @Override
+    public void adamwStep(Tensor p, Tensor g, Tensor m, Tensor v, AdamWStep s) {
+        check(sbora_native_h.sb_adamw_step(seg(p), seg(g), seg(m), seg(v), p.numel(), s.beta1(), s.beta2(), s.eps(),
+                s.decay(), s.stepSize(), s.biasCorrection2Sqrt()), "sb_adamw_step");
+    }
+
+    /** Sets the threads of both OpenBLAS and our kernels; {@code threads <= 0} means all cores. */
+    @Override
+    public void setThreads(int threads) {
+        int n = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
+        cblas_h.openblas_set_num_threads(n);
+        check(sbora_native_h.sb_set_num_threads(threads), "sb_set_num_threads");
+    }
+
+    /** Threads the native kernels use now. */
+    public int threads() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment out = a.allocate(ValueLayout.JAVA_INT);
+            check(sbora_native_h.sb_get_num_threads(out), "sb_get_num_threads");
+            return out.get(ValueLayout.JAVA_INT, 0);
+        }
+    }
+
+    @Override
+    public String describe() {
+        String config;
+        try {
+            config = cblas_h.openblas_get_config().reinterpret(256).getString(0);
+        } catch (RuntimeException | UnsatisfiedLinkError e) {
+            config = "a CBLAS library";
+        }
+        return "cpu: " + config + ", BLAS threads " + cblas_h.openblas_get_num_threads() + ", kernel threads "
+                + threads();
+    }
+}

@@ -1,0 +1,270 @@
+package io.sbora4j.backend.reference;
+
+import io.sbora4j.backend.AdamWStep;
+import io.sbora4j.backend.Backend;
+import io.sbora4j.tensor.Device;
+import io.sbora4j.tensor.Tensor;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * Plain Java loops over host memory: the oracle every native kernel is tested against. Slow on purpose and written
+ * to be obviously right: one element at a time, in index order, sums in double. Elementwise results use Java's
+ * IEEE float arithmetic, which the C kernels reproduce bit for bit.
+ */
+public final class ReferenceBackend implements Backend {
+
+    public static final ReferenceBackend INSTANCE = new ReferenceBackend();
+
+    private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
+    private static final ValueLayout.OfInt I = ValueLayout.JAVA_INT;
+
+    private ReferenceBackend() {}
+
+    @Override
+    public Device device() {
+        return Device.REFERENCE;
+    }
+
+    private static float get(Tensor t, long i) {
+        return t.data().getAtIndex(F, i);
+    }
+
+    private static void set(Tensor t, long i, float v) {
+        t.data().setAtIndex(F, i, v);
+    }
+
+    private static int index(Tensor idx, long j) {
+        return idx.data().getAtIndex(I, j);
+    }
+
+    @Override
+    public void gemm(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
+        int m = c.dim(0), n = c.dim(1);
+        int k = transA ? a.dim(0) : a.dim(1);
+        int lda = a.dim(1), ldb = b.dim(1);
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                double acc = 0;
+                for (int p = 0; p < k; p++) {
+                    float av = transA ? get(a, (long) p * lda + i) : get(a, (long) i * lda + p);
+                    float bv = transB ? get(b, (long) j * ldb + p) : get(b, (long) p * ldb + j);
+                    acc += (double) av * bv;
+                }
+                long ci = (long) i * n + j;
+                double prior = beta == 0f ? 0 : (double) beta * get(c, ci);
+                set(c, ci, (float) (alpha * acc + prior));
+            }
+        }
+    }
+
+    @Override
+    public void gatherCols(Tensor x, Tensor idx, Tensor out) {
+        long rows = x.shape().rows();
+        int cols = x.shape().cols();
+        long r = idx.numel();
+        for (long t = 0; t < rows; t++) {
+            for (long j = 0; j < r; j++) {
+                set(out, t * r + j, get(x, t * cols + index(idx, j)));
+            }
+        }
+    }
+
+    @Override
+    public void gatherRows(Tensor x, Tensor idx, Tensor out) {
+        int cols = x.shape().cols();
+        for (long j = 0; j < idx.numel(); j++) {
+            long row = index(idx, j);
+            for (long c = 0; c < cols; c++) {
+                set(out, j * cols + c, get(x, row * cols + c));
+            }
+        }
+    }
+
+    @Override
+    public void indexAddCols(Tensor dst, Tensor idx, Tensor src, float alpha) {
+        long rows = dst.shape().rows();
+        int cols = dst.shape().cols();
+        long r = idx.numel();
+        for (long t = 0; t < rows; t++) {
+            for (long j = 0; j < r; j++) {
+                long d = t * cols + index(idx, j);
+                set(dst, d, get(dst, d) + alpha * get(src, t * r + j));
+            }
+        }
+    }
+
+    @Override
+    public void indexAddRows(Tensor dst, Tensor idx, Tensor src, float alpha) {
+        int cols = dst.shape().cols();
+        for (long j = 0; j < idx.numel(); j++) {
+            long row = index(idx, j);
+            for (long c = 0; c < cols; c++) {
+                long d = row * cols + c;
+                set(dst, d, get(dst, d) + alpha * get(src, j * cols + c));
+            }
+        }
+    }
+
+    @Override
+    public void fill(Tensor x, float value) {
+        for (long i = 0; i < x.numel(); i++) {
+            set(x, i, value);
+        }
+    }
+
+    @Override
+    public void copy(Tensor src, Tensor dst) {
+        MemorySegment.copy(src.data(), 0, dst.data(), 0, src.bytes());
+    }
+
+    @Override
+    public void add(Tensor a, Tensor b, Tensor out) {
+        for (long i = 0; i < out.numel(); i++) {
+            set(out, i, get(a, i) + get(b, i));
+        }
+    }
+
+    @Override
+    public void sub(Tensor a, Tensor b, Tensor out) {
+        for (long i = 0; i < out.numel(); i++) {
+            set(out, i, get(a, i) - get(b, i));
+        }
+    }
+
+    @Override
+    public void mul(Tensor a, Tensor b, Tensor out) {
+        for (long i = 0; i < out.numel(); i++) {
+            set(out, i, get(a, i) * get(b, i));
+        }
+    }
+
+    @Override
+    public void div(Tensor a, Tensor b, Tensor out) {
+        for (long i = 0; i < out.numel(); i++) {
+            set(out, i, get(a, i) / get(b, i));
+        }
+    }
+
+    @Override
+    public void scale(Tensor x, float s, Tensor out) {
+        for (long i = 0; i < out.numel(); i++) {
+            set(out, i, get(x, i) * s);
+        }
+    }
+
+    @Override
+    public void axpy(float alpha, Tensor x, Tensor y) {
+        for (long i = 0; i < y.numel(); i++) {
+            set(y, i, get(y, i) + alpha * get(x, i));
+        }
+    }
+
+    @Override
+    public double sum(Tensor x) {
+        double s = 0;
+        for (long i = 0; i < x.numel(); i++) {
+            s += get(x, i);
+        }
+        return s;
+    }
+
+    @Override
+    public double dot(Tensor a, Tensor b) {
+        double s = 0;
+        for (long i = 0; i < a.numel(); i++) {
+            s += (double) get(a, i) * get(b, i);
+        }
+        return s;
+    }
+
+    @Override
+    public long countNonFinite(Tensor x) {
+        long n = 0;
+        for (long i = 0; i < x.numel(); i++) {
+            if (!Float.isFinite(get(x, i))) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    @Override
+    public void rowNorm(Tensor x, Tensor out) {
+        long rows = x.shape().rows();
+        int cols = x.shape().cols();
+        for (long i = 0; i < rows; i++) {
+            double s = 0;
+            for (long j = 0; j < cols; j++) {
+                double v = get(x, i * cols + j);
+                s += v * v;
+            }
+            set(out, i, (float) Math.sqrt(s));
+        }
+    }
+
+    @Override
+    public void scaleRows(Tensor x, Tensor s, Tensor out) {
+        long rows = x.shape().rows();
+        int cols = x.shape().cols();
+        for (long i = 0; i < rows; i++) {
+            for (long j = 0; j < cols; j++) {
+                set(out, i * cols + j, get(x, i * cols + j) * get(s, i));
+            }
+        }
+    }
+
+    @Override
+    public void scaleCols(Tensor x, Tensor s, Tensor out) {
+        long rows = x.shape().rows();
+        int cols = x.shape().cols();
+        for (long i = 0; i < rows; i++) {
+            for (long j = 0; j < cols; j++) {
+                set(out, i * cols + j, get(x, i * cols + j) * get(s, j));
+            }
+        }
+    }
+
+    @Override
+    public void colDot(Tensor a, Tensor b, Tensor out) {
+        long rows = a.shape().rows();
+        int cols = a.shape().cols();
+        for (long j = 0; j < cols; j++) {
+            double s = 0;
+            for (long i = 0; i < rows; i++) {
+                s += (double) get(a, i * cols + j) * get(b, i * cols + j);
+            }
+            set(out, j, (float) s);
+        }
+    }
+
+    @Override
+    public void transpose(Tensor x, Tensor out) {
+        long rows = x.shape().rows();
+        int cols = x.shape().cols();
+        for (long i = 0; i < rows; i++) {
+            for (long j = 0; j < cols; j++) {
+                set(out, j * rows + i, get(x, i * cols + j));
+            }
+        }
+    }
+
+    @Override
+    public void adamwStep(Tensor p, Tensor g, Tensor m, Tensor v, AdamWStep s) {
+        float w1 = 1.0f - s.beta1(), w2 = 1.0f - s.beta2();
+        for (long i = 0; i < p.numel(); i++) {
+            float gi = get(g, i);
+            float mi = get(m, i) + w1 * (gi - get(m, i));
+            float vi = get(v, i) * s.beta2() + w2 * gi * gi;
+            float denom = (float) Math.sqrt(vi) / s.biasCorrection2Sqrt() + s.eps();
+            set(m, i, mi);
+            set(v, i, vi);
+            set(p, i, get(p, i) * s.decay() + (-s.stepSize()) * (mi / denom));
+        }
+    }
+
+    @Override
+    public String describe() {
+        return "reference: plain Java loops (test oracle)";
+    }
+}

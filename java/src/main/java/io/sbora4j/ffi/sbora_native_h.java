@@ -1,0 +1,695 @@
+// Bindings for native/include/sbora_native.h, in the shape jextract emits (one class per header, a holder with the
+// FunctionDescriptor and MethodHandle per function, a static wrapper). jextract is not available from the registries
+// this project builds from, so the file is kept by hand; scripts/jextract-bindings.sh regenerates it where jextract
+// is installed, and HeaderBindingsTest fails when this class and the header disagree.
+package io.sbora4j.ffi;
+
+import java.lang.foreign.AddressLayout;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+
+/** Downcalls into {@code libsbora_native.so}, one static method per function of {@code sbora_native.h}. */
+@SuppressWarnings({"unused", "checkstyle:TypeName"})
+public final class sbora_native_h {
+
+    private sbora_native_h() {}
+
+    public static final ValueLayout.OfInt C_INT = ValueLayout.JAVA_INT;
+    public static final ValueLayout.OfLong C_LONG = ValueLayout.JAVA_LONG;
+    public static final ValueLayout.OfFloat C_FLOAT = ValueLayout.JAVA_FLOAT;
+    public static final ValueLayout.OfDouble C_DOUBLE = ValueLayout.JAVA_DOUBLE;
+    public static final AddressLayout C_POINTER = ValueLayout.ADDRESS
+            .withTargetLayout(MemoryLayout.sequenceLayout(Long.MAX_VALUE, ValueLayout.JAVA_BYTE));
+
+    public static final int SB_OK = 0;
+    public static final int SB_ERR_ARG = 1;
+    public static final int SB_ERR_INDEX = 2;
+
+    static MemorySegment findOrThrow(String symbol) {
+        return NativeLibraries.sboraNative().find(symbol)
+                .orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + symbol));
+    }
+
+    private static final class sb_set_num_threads {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            C_INT,
+            C_INT
+        );
+        static final MemorySegment ADDR = findOrThrow("sb_set_num_threads");
+        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    public static FunctionDescriptor sb_set_num_threads$descriptor() {
+        return sb_set_num_threads.DESC;
+    }
+
+    public static MethodHandle sb_set_num_threads$handle() {
+        return sb_set_num_threads.HANDLE;
+    }
+
+    public static int sb_set_num_threads(int n) {
+        try {
+            return (int) sb_set_num_threads.HANDLE.invokeExact(n);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex) {
+            throw new AssertionError("should not reach here", ex);
+        }
+    }
+    private static final class sb_get_num_threads {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            C_INT,
+            C_POINTER
+        );
+        static final MemorySegment ADDR = findOrThrow("sb_get_num_threads");
+        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    public static FunctionDescriptor sb_get_num_threads$descriptor() {
+        return sb_get_num_threads.DESC;
+    }
+
+    public static MethodHandle sb_get_num_threads$handle() {
+        return sb_get_num_threads.HANDLE;
+    }
+
+    public static int sb_get_num_threads(MemorySegment out) {
+        try {
+            return (int) sb_get_num_threads.HANDLE.invokeExact(out);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex) {
+            throw new AssertionError("should not reach here", ex);
+        }
+    }
+    private static final class sb_gather_cols {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            C_INT,
+            C_POINTER,
+            C_LONG,
+            C_LONG,
+            C_LONG,
+            C_POINTER,
+            C_LONG,
+            C_POINTER,
+            C_LONG
+        );
+        static final MemorySegment ADDR = findOrThrow("sb_gather_cols");
+        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    public static FunctionDescriptor sb_gather_cols$descriptor() {
+        return sb_gather_cols.DESC;
+    }
+
+    public static MethodHandle sb_gather_cols$handle() {
+        return sb_gather_cols.HANDLE;
+    }
+
+    public static int sb_gather_cols(MemorySegment x, long rows, long cols, long ldx, MemorySegment idx, long r, MemorySegment out, long ldo) {
+        try {
+            return (int) sb_gather_cols.HANDLE.invokeExact(x, rows, cols, ldx, idx, r, out, ldo);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex) {
+            throw new AssertionError("should not reach here", ex);
+        }
+    }
+    private static final class sb_gather_rows {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            C_INT,
+            C_POINTER,
+            C_LONG,
+            C_LONG,
+            C_LONG,
+            C_POINTER,
+            C_LONG,
+            C_POINTER,
+            C_LONG
+        );
+        static final MemorySegment ADDR = findOrThrow("sb_gather_rows");
+        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    public static FunctionDescriptor sb_gather_rows$descriptor() {
+        return sb_gather_rows.DESC;
+    }
+
+    public static MethodHandle sb_gather_rows$handle() {
+        return sb_gather_rows.HANDLE;
+    }
+
+    public static int sb_gather_rows(MemorySegment x, long rows, long cols, long ldx, MemorySegment idx, long r, MemorySegment out, long ldo) {
+        try {
+            return (int) sb_gather_rows.HANDLE.invokeExact(x, rows, cols, ldx, idx, r, out, ldo);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex) {
+            throw new AssertionError("should not reach here", ex);
+        }
+    }
+    private static final class sb_index_add_cols {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            C_INT,
+            C_POINTER,
+            C_LONG,
+            C_LONG,
+            C_LONG,
+            C_POINTER,
+            C_LONG,
+            C_POINTER,
+            C_LONG,
+            C_FLOAT
+        );
+        static final MemorySegment ADDR = findOrThrow("sb_index_add_cols");
+        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    public static FunctionDescriptor sb_index_add_cols$descriptor() {
+        return sb_index_add_cols.DESC;
+    }
+
+    public static MethodHandle sb_index_add_cols$handle() {
+        return sb_index_add_cols.HANDLE;
+    }
+
+    public static int sb_index_add_cols(MemorySegment dst, long rows, long cols, long ldd, MemorySegment idx, long r, MemorySegment src, long lds, float alpha) {
+        try {
+            return (int) sb_index_add_cols.HANDLE.invokeExact(dst, rows, cols, ldd, idx, r, src, lds, alpha);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex) {
+            throw new AssertionError("should not reach here", ex);
+        }
+    }
+    private static final class sb_index_add_rows {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            C_INT,
+            C_POINTER,
+            C_LONG,
+            C_LONG,
+            C_LONG,
+            C_POINTER,
+            C_LONG,
+            C_POINTER,
+            C_LONG,
+            C_FLOAT
+        );
+        static final MemorySegment ADDR = findOrThrow("sb_index_add_rows");
+        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    public static FunctionDescriptor sb_index_add_rows$descriptor() {
+        return sb_index_add_rows.DESC;
+    }
+
+    public static MethodHandle sb_index_add_rows$handle() {
+        return sb_index_add_rows.HANDLE;
+    }
+
+    public static int sb_index_add_rows(MemorySegment dst, long rows, long cols, long ldd, MemorySegment idx, long r, MemorySegment src, long lds, float alpha) {
+        try {
+            return (int) sb_index_add_rows.HANDLE.invokeExact(dst, rows, cols, ldd, idx, r, src, lds, alpha);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex) {
+            throw new AssertionError("should not reach here", ex);
+        }
+    }
+    private static final class sb_fill {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            C_INT,
+            C_POINTER,
+            C_LONG,
+            C_FLOAT
+        );
+        static final MemorySegment ADDR = findOrThrow("sb_fill");
+        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    public static FunctionDescriptor sb_fill$descriptor() {
+        return sb_fill.DESC;
+    }
+
+    public static MethodHandle sb_fill$handle() {
+        return sb_fill.HANDLE;
+    }
+
+    public static int sb_fill(MemorySegment x, long n, float value) {
+        try {
+            return (int) sb_fill.HANDLE.invokeExact(x, n, value);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex) {
+            throw new AssertionError("should not reach here", ex);
+        }
+    }
+    private static final class sb_add {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            C_INT,
+            C_POINTER,
+            C_POINTER,
+            C_LONG,
+            C_POINTER
+        );
+        static final MemorySegment ADDR = findOrThrow("sb_add");
+        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    public static FunctionDescriptor sb_add$descriptor() {
+        return sb_add.DESC;
+    }
+
+    public static MethodHandle sb_add$handle() {
+        return sb_add.HANDLE;
+    }
+
+    public static int sb_add(MemorySegment a, MemorySegment b, long n, MemorySegment out) {
+        try {
+            return (int) sb_add.HANDLE.invokeExact(a, b, n, out);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex) {
+            throw new AssertionError("should not reach here", ex);
+        }
+    }
+    private static final class sb_sub {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            C_INT,
+            C_POINTER,
+            C_POINTER,
+            C_LONG,
+            C_POINTER
+        );
+        static final MemorySegment ADDR = findOrThrow("sb_sub");
+        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    public static FunctionDescriptor sb_sub$descriptor() {
+        return sb_sub.DESC;
+    }
+
+    public static MethodHandle sb_sub$handle() {
+        return sb_sub.HANDLE;
+    }
+
+    public static int sb_sub(MemorySegment a, MemorySegment b, long n, MemorySegment out) {
+        try {
+            return (int) sb_sub.HANDLE.invokeExact(a, b, n, out);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex) {
+            throw new AssertionError("should not reach here", ex);
+        }
+    }
+    private static final class sb_mul {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            C_INT,
+            C_POINTER,
+            C_POINTER,
+            C_LONG,
+            C_POINTER
+        );
+        static final MemorySegment ADDR = findOrThrow("sb_mul");
+        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    public static FunctionDescriptor sb_mul$descriptor() {
+        return sb_mul.DESC;
+    }
+
+    public static MethodHandle sb_mul$handle() {
+        return sb_mul.HANDLE;
+    }
+
+    public static int sb_mul(MemorySegment a, MemorySegment b, long n, MemorySegment out) {
+        try {
+            return (int) sb_mul.HANDLE.invokeExact(a, b, n, out);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex) {
+            throw new AssertionError("should not reach here", ex);
+        }
+    }
+    private static final class sb_div {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            C_INT,
+            C_POINTER,
+            C_POINTER,
+            C_LONG,
+            C_POINTER
+        );
+        static final MemorySegment ADDR = findOrThrow("sb_div");
+        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    public static FunctionDescriptor sb_div$descriptor() {
+        return sb_div.DESC;
+    }
+
+    public static MethodHandle sb_div$handle() {
+        return sb_div.HANDLE;
+    }
+
+    public static int sb_div(MemorySegment a, MemorySegment b, long n, MemorySegment out) {
+        try {
+            return (int) sb_div.HANDLE.invokeExact(a, b, n, out);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex) {
+            throw new AssertionError("should not reach here", ex);
+        }
+    }
+    private static final class sb_scale {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            C_INT,
+            C_POINTER,
+            C_LONG,
+            C_FLOAT,
+            C_POINTER
+        );
+        static final MemorySegment ADDR = findOrThrow("sb_scale");
+        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    public static FunctionDescriptor sb_scale$descriptor() {
+        return sb_scale.DESC;
+    }
+
+    public static MethodHandle sb_scale$handle() {
+        return sb_scale.HANDLE;
+    }
+
+    public static int sb_scale(MemorySegment x, long n, float s, MemorySegment out) {
+        try {
+            return (int) sb_scale.HANDLE.invokeExact(x, n, s, out);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex) {
+            throw new AssertionError("should not reach here", ex);
+        }
+    }
+    private static final class sb_axpy {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            C_INT,
+            C_LONG,
+            C_FLOAT,
+            C_POINTER,
+            C_POINTER
+        );
+        static final MemorySegment ADDR = findOrThrow("sb_axpy");
+        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    public static FunctionDescriptor sb_axpy$descriptor() {
+        return sb_axpy.DESC;
+    }
+
+    public static MethodHandle sb_axpy$handle() {
+        return sb_axpy.HANDLE;
+    }
+
+    public static int sb_axpy(long n, float alpha, MemorySegment x, MemorySegment y) {
+        try {
+            return (int) sb_axpy.HANDLE.invokeExact(n, alpha, x, y);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex) {
+            throw new AssertionError("should not reach here", ex);
+        }
+    }
+    private static final class sb_sum {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            C_INT,
+            C_POINTER,
+            C_LONG,
+            C_POINTER
+        );
+        static final MemorySegment ADDR = findOrThrow("sb_sum");
+        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    public static FunctionDescriptor sb_sum$descriptor() {
+        return sb_sum.DESC;
+    }
+
+    public static MethodHandle sb_sum$handle() {
+        return sb_sum.HANDLE;
+    }
+
+    public static int sb_sum(MemorySegment x, long n, MemorySegment out) {
+        try {
+            return (int) sb_sum.HANDLE.invokeExact(x, n, out);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex) {
+            throw new AssertionError("should not reach here", ex);
+        }
+    }
+    private static final class sb_dot {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            C_INT,
+            C_POINTER,
+            C_POINTER,
+            C_LONG,
+            C_POINTER
+        );
+        static final MemorySegment ADDR = findOrThrow("sb_dot");
+        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    public static FunctionDescriptor sb_dot$descriptor() {
+        return sb_dot.DESC;
+    }
+
+    public static MethodHandle sb_dot$handle() {
+        return sb_dot.HANDLE;
+    }
+
+    public static int sb_dot(MemorySegment a, MemorySegment b, long n, MemorySegment out) {
+        try {
+            return (int) sb_dot.HANDLE.invokeExact(a, b, n, out);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex) {
+            throw new AssertionError("should not reach here", ex);
+        }
+    }
+    private static final class sb_count_nonfinite {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            C_INT,
+            C_POINTER,
+            C_LONG,
+            C_POINTER
+        );
+        static final MemorySegment ADDR = findOrThrow("sb_count_nonfinite");
+        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    public static FunctionDescriptor sb_count_nonfinite$descriptor() {
+        return sb_count_nonfinite.DESC;
+    }
+
+    public static MethodHandle sb_count_nonfinite$handle() {
+        return sb_count_nonfinite.HANDLE;
+    }
+
+    public static int sb_count_nonfinite(MemorySegment x, long n, MemorySegment out) {
+        try {
+            return (int) sb_count_nonfinite.HANDLE.invokeExact(x, n, out);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex) {
+            throw new AssertionError("should not reach here", ex);
+        }
+    }
+    private static final class sb_row_norm {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            C_INT,
+            C_POINTER,
+            C_LONG,
+            C_LONG,
+            C_POINTER
+        );
+        static final MemorySegment ADDR = findOrThrow("sb_row_norm");
+        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    public static FunctionDescriptor sb_row_norm$descriptor() {
+        return sb_row_norm.DESC;
+    }
+
+    public static MethodHandle sb_row_norm$handle() {
+        return sb_row_norm.HANDLE;
+    }
+
+    public static int sb_row_norm(MemorySegment x, long rows, long cols, MemorySegment out) {
+        try {
+            return (int) sb_row_norm.HANDLE.invokeExact(x, rows, cols, out);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex) {
+            throw new AssertionError("should not reach here", ex);
+        }
+    }
+    private static final class sb_scale_rows {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            C_INT,
+            C_POINTER,
+            C_LONG,
+            C_LONG,
+            C_POINTER,
+            C_POINTER
+        );
+        static final MemorySegment ADDR = findOrThrow("sb_scale_rows");
+        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    public static FunctionDescriptor sb_scale_rows$descriptor() {
+        return sb_scale_rows.DESC;
+    }
+
+    public static MethodHandle sb_scale_rows$handle() {
+        return sb_scale_rows.HANDLE;
+    }
+
+    public static int sb_scale_rows(MemorySegment x, long rows, long cols, MemorySegment s, MemorySegment out) {
+        try {
+            return (int) sb_scale_rows.HANDLE.invokeExact(x, rows, cols, s, out);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex) {
+            throw new AssertionError("should not reach here", ex);
+        }
+    }
+    private static final class sb_scale_cols {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            C_INT,
+            C_POINTER,
+            C_LONG,
+            C_LONG,
+            C_POINTER,
+            C_POINTER
+        );
+        static final MemorySegment ADDR = findOrThrow("sb_scale_cols");
+        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    public static FunctionDescriptor sb_scale_cols$descriptor() {
+        return sb_scale_cols.DESC;
+    }
+
+    public static MethodHandle sb_scale_cols$handle() {
+        return sb_scale_cols.HANDLE;
+    }
+
+    public static int sb_scale_cols(MemorySegment x, long rows, long cols, MemorySegment s, MemorySegment out) {
+        try {
+            return (int) sb_scale_cols.HANDLE.invokeExact(x, rows, cols, s, out);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex) {
+            throw new AssertionError("should not reach here", ex);
+        }
+    }
+    private static final class sb_col_dot {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            C_INT,
+            C_POINTER,
+            C_POINTER,
+            C_LONG,
+            C_LONG,
+            C_POINTER
+        );
+        static final MemorySegment ADDR = findOrThrow("sb_col_dot");
+        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    public static FunctionDescriptor sb_col_dot$descriptor() {
+        return sb_col_dot.DESC;
+    }
+
+    public static MethodHandle sb_col_dot$handle() {
+        return sb_col_dot.HANDLE;
+    }
+
+    public static int sb_col_dot(MemorySegment a, MemorySegment b, long rows, long cols, MemorySegment out) {
+        try {
+            return (int) sb_col_dot.HANDLE.invokeExact(a, b, rows, cols, out);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex) {
+            throw new AssertionError("should not reach here", ex);
+        }
+    }
+    private static final class sb_transpose {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            C_INT,
+            C_POINTER,
+            C_LONG,
+            C_LONG,
+            C_POINTER
+        );
+        static final MemorySegment ADDR = findOrThrow("sb_transpose");
+        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    public static FunctionDescriptor sb_transpose$descriptor() {
+        return sb_transpose.DESC;
+    }
+
+    public static MethodHandle sb_transpose$handle() {
+        return sb_transpose.HANDLE;
+    }
+
+    public static int sb_transpose(MemorySegment x, long rows, long cols, MemorySegment out) {
+        try {
+            return (int) sb_transpose.HANDLE.invokeExact(x, rows, cols, out);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex) {
+            throw new AssertionError("should not reach here", ex);
+        }
+    }
+    private static final class sb_adamw_step {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            C_INT,
+            C_POINTER,
+            C_POINTER,
+            C_POINTER,
+            C_POINTER,
+            C_LONG,
+            C_FLOAT,
+            C_FLOAT,
+            C_FLOAT,
+            C_FLOAT,
+            C_FLOAT,
+            C_FLOAT
+        );
+        static final MemorySegment ADDR = findOrThrow("sb_adamw_step");
+        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    public static FunctionDescriptor sb_adamw_step$descriptor() {
+        return sb_adamw_step.DESC;
+    }
+
+    public static MethodHandle sb_adamw_step$handle() {
+        return sb_adamw_step.HANDLE;
+    }
+
+    public static int sb_adamw_step(MemorySegment p, MemorySegment g, MemorySegment m, MemorySegment v, long n, float beta1, float beta2, float eps, float decay, float step_size, float bias_correction2_sqrt) {
+        try {
+            return (int) sb_adamw_step.HANDLE.invokeExact(p, g, m, v, n, beta1, beta2, eps, decay, step_size, bias_correction2_sqrt);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex) {
+            throw new AssertionError("should not reach here", ex);
+        }
+    }
+
+}

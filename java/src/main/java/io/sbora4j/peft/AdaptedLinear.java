@@ -1,0 +1,135 @@
+package io.sbora4j.peft;
+
+import io.sbora4j.autograd.NoGrad;
+import io.sbora4j.backend.Backend;
+import io.sbora4j.backend.Backends;
+import io.sbora4j.nn.Linear;
+import io.sbora4j.nn.Module;
+import io.sbora4j.tensor.Tensor;
+import java.lang.foreign.Arena;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A frozen {@link Linear} with an adapter beside it: the unit every adapter method plugs into, in PEFT's shape
+ * (wrap the base layer; forward, merge, unmerge; the base weight never trains).
+ *
+ * <pre>{@code
+ * AdaptedLinear layer = AdaptedLinear.attach(base, AdapterConfig.of(AdapterMethod.SBORA_FA, 16, 32), arena);
+ * Tensor y = layer.forward(x);     // x·Wᵀ + s·x[:, idx]·Bᵀ
+ * layer.merge();                   // W[:, idx] += s·B, the adapter is now folded in
+ * }</pre>
+ */
+public final class AdaptedLinear implements Module {
+
+    private final Linear base;
+    private final Adapter adapter;
+    private boolean merged;
+    private boolean training = true;
+
+    private AdaptedLinear(Linear base, Adapter adapter) {
+        this.base = base;
+        this.adapter = adapter;
+    }
+
+    /**
+     * Attaches the adapter {@code cfg} describes to {@code base}, allocating its tensors in {@code arena}. The
+     * layer's name (its path) seeds index selection and initialisation.
+     */
+    public static AdaptedLinear attach(Linear base, AdapterConfig cfg, Arena arena) {
+        if (base.weight().requiresGrad()) {
+            throw new IllegalArgumentException("layer '" + base.name() + "': the base weight must be frozen");
+        }
+        Adapter adapter = Adapters.create(cfg, base.name(), base.outFeatures(), base.inFeatures(),
+                base.weight().device(), arena);
+        if (adapter instanceof DoraAdapter) {
+            Backends.of(base.weight().device()).rowNorm(base.weight(), adapter.tensors().get("magnitude"));
+        }
+        return new AdaptedLinear(base, adapter);
+    }
+
+    public Linear base() {
+        return base;
+    }
+
+    public Adapter adapter() {
+        return adapter;
+    }
+
+    public String name() {
+        return base.name();
+    }
+
+    public boolean isMerged() {
+        return merged;
+    }
+
+    /**
+     * x of shape (..., in) to y of shape (..., out). Non-finite input is rejected with the layer's name: a NaN here
+     * would otherwise surface steps later as a NaN loss with no trace of where it came from.
+     */
+    public Tensor forward(Tensor x) {
+        Tensor x2 = base.flatten(x);
+        long bad = Backends.of(x.device()).countNonFinite(x2);
+        if (bad > 0) {
+            throw new IllegalArgumentException("layer '" + name() + "': input has " + bad
+                    + " non-finite values (NaN or infinity)");
+        }
+        if (merged) {
+            return base.forward(x);
+        }
+        return base.unflatten(adapter.forward(x2, base.weight(), training), x);
+    }
+
+    /** Folds the adapter into the base weight; forward then costs one GEMM. */
+    public void merge() {
+        if (merged) {
+            throw new IllegalStateException("layer '" + name() + "' is already merged");
+        }
+        checkFinite();
+        try (NoGrad ignored = NoGrad.enter()) {
+            adapter.merge(base.weight());
+        }
+        merged = true;
+    }
+
+    /** Restores the base weight (within float rounding: W + s·ΔW - s·ΔW). */
+    public void unmerge() {
+        if (!merged) {
+            throw new IllegalStateException("layer '" + name() + "' is not merged");
+        }
+        try (NoGrad ignored = NoGrad.enter()) {
+            adapter.unmerge(base.weight());
+        }
+        merged = false;
+    }
+
+    private void checkFinite() {
+        Backend be = Backends.of(base.weight().device());
+        for (Tensor t : adapter.trainable()) {
+            long bad = be.countNonFinite(t);
+            if (bad > 0) {
+                throw new IllegalStateException("layer '" + name() + "': adapter tensor " + t.name() + " has " + bad
+                        + " non-finite values; refusing to merge it into the weight");
+            }
+        }
+    }
+
+    public List<Tensor> trainable() {
+        return adapter.trainable();
+    }
+
+    @Override
+    public Map<String, Tensor> namedTensors() {
+        Map<String, Tensor> m = new LinkedHashMap<>();
+        m.put("weight", base.weight());
+        adapter.tensors().forEach(m::put);
+        return m;
+    }
+
+    @Override
+    public void train(boolean on) {
+        this.training = on;
+    }
+}

@@ -1,0 +1,117 @@
+package io.sbora4j.peft;
+
+import io.sbora4j.autograd.Autograd;
+import io.sbora4j.backend.Backend;
+import io.sbora4j.backend.Backends;
+import io.sbora4j.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * SBoRA-FA (paper §3.1): A is fixed to r rows of the identity, picked by idx; only B (out x r, zeros) trains.
+ *
+ * <pre>
+ *   forward   y  = x·Wᵀ + s·x[:, idx]·Bᵀ         a column gather replaces the x·Aᵀ GEMM
+ *   backward  dB = s·dyᵀ·x[:, idx]               needs only x[:, idx] (T x r), not x
+ *             dx = dy·W, then dx[:, idx] += s·dy·B
+ *   merge     W[:, idx] += s·B                    exactly r columns of W change
+ * </pre>
+ */
+public final class SboraFaAdapter implements Adapter {
+
+    private final String path;
+    private final Tensor idx;
+    private final Tensor b;
+    private final float s;
+    private final double dropout;
+    private final SplittableRandom dropoutRng;
+
+    SboraFaAdapter(String path, Tensor idx, Tensor b, float s, double dropout, SplittableRandom dropoutRng) {
+        this.path = path;
+        this.idx = idx;
+        this.b = b;
+        this.s = s;
+        this.dropout = dropout;
+        this.dropoutRng = dropoutRng;
+    }
+
+    @Override
+    public AdapterMethod method() {
+        return AdapterMethod.SBORA_FA;
+    }
+
+    @Override
+    public int rank() {
+        return (int) idx.numel();
+    }
+
+    @Override
+    public float scaling() {
+        return s;
+    }
+
+    /** The input columns this adapter reads (and the columns of W a merge changes). */
+    public int[] indices() {
+        return idx.toIntArray();
+    }
+
+    @Override
+    public Tensor forward(Tensor x, Tensor w, boolean training) {
+        Backend be = Backends.of(x.device());
+        int r = rank();
+        Tensor y = AdapterKernels.baseForward(be, x, w);
+        Tensor xg = Tensor.empty(x.device(), x.dtype(), x.dim(0), r);
+        be.gatherCols(x, idx, xg);
+        Tensor mask = training && dropout > 0 ? AdapterKernels.dropoutMask(dropoutRng, xg, dropout) : null;
+        Tensor xs = AdapterKernels.applyMask(be, xg, mask); // dropout(x)[:, idx] == dropout(x[:, idx])
+        be.gemm(false, true, s, xs, b, 1f, y);
+        List<Tensor> saved = new ArrayList<>(List.of(xs));
+        if (mask != null && x.requiresGrad()) {
+            saved.add(mask);
+        }
+        return Autograd.record(y, "sbora_fa_linear", List.of(x, b), saved, dy -> {
+            Tensor dx = null, db = null;
+            if (b.requiresGrad()) {
+                db = AdapterKernels.gemm(be, true, false, s, dy, xs, b.dim(0), r);
+            }
+            if (x.requiresGrad()) {
+                dx = AdapterKernels.baseBackward(be, dy, w);
+                Tensor t = AdapterKernels.applyMask(be, AdapterKernels.gemm(be, false, false, 1f, dy, b, dy.dim(0), r),
+                        mask);
+                be.indexAddCols(dx, idx, t, s);
+            }
+            return new Tensor[] {dx, db};
+        });
+    }
+
+    @Override
+    public void merge(Tensor w) {
+        Backends.of(w.device()).indexAddCols(w, idx, b, s);
+    }
+
+    @Override
+    public void unmerge(Tensor w) {
+        Backends.of(w.device()).indexAddCols(w, idx, b, -s);
+    }
+
+    @Override
+    public List<Tensor> trainable() {
+        return List.of(b);
+    }
+
+    @Override
+    public Map<String, Tensor> tensors() {
+        Map<String, Tensor> m = new LinkedHashMap<>();
+        m.put("lora_B", b);
+        m.put("idx", idx);
+        return m;
+    }
+
+    @Override
+    public String toString() {
+        return "SBoRA-FA(" + path + ", r=" + rank() + ")";
+    }
+}

@@ -1,0 +1,123 @@
+package io.sbora4j.peft;
+
+import io.sbora4j.autograd.Autograd;
+import io.sbora4j.backend.Backend;
+import io.sbora4j.backend.Backends;
+import io.sbora4j.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * SBoRA-FB (paper §3.1): B is fixed to r columns of the identity, picked by idx into the outputs; only A (r x in,
+ * zeros) trains.
+ *
+ * <pre>
+ *   forward   y = x·Wᵀ;  y[:, idx] += s·x·Aᵀ      a scatter-add replaces the ·Bᵀ GEMM
+ *   backward  dA = s·dy[:, idx]ᵀ·x
+ *             dx = dy·W + s·dy[:, idx]·A
+ *   merge     W[idx, :] += s·A                    exactly r rows of W change
+ * </pre>
+ */
+public final class SboraFbAdapter implements Adapter {
+
+    private final String path;
+    private final Tensor idx;
+    private final Tensor a;
+    private final float s;
+    private final double dropout;
+    private final SplittableRandom dropoutRng;
+
+    SboraFbAdapter(String path, Tensor idx, Tensor a, float s, double dropout, SplittableRandom dropoutRng) {
+        this.path = path;
+        this.idx = idx;
+        this.a = a;
+        this.s = s;
+        this.dropout = dropout;
+        this.dropoutRng = dropoutRng;
+    }
+
+    @Override
+    public AdapterMethod method() {
+        return AdapterMethod.SBORA_FB;
+    }
+
+    @Override
+    public int rank() {
+        return (int) idx.numel();
+    }
+
+    @Override
+    public float scaling() {
+        return s;
+    }
+
+    /** The output rows this adapter writes (and the rows of W a merge changes). */
+    public int[] indices() {
+        return idx.toIntArray();
+    }
+
+    @Override
+    public Tensor forward(Tensor x, Tensor w, boolean training) {
+        Backend be = Backends.of(x.device());
+        int r = rank(), tokens = x.dim(0);
+        Tensor y = AdapterKernels.baseForward(be, x, w);
+        Tensor mask = training && dropout > 0 ? AdapterKernels.dropoutMask(dropoutRng, x, dropout) : null;
+        Tensor xd = AdapterKernels.applyMask(be, x, mask);
+        Tensor xa = AdapterKernels.gemm(be, false, true, 1f, xd, a, tokens, r);
+        be.indexAddCols(y, idx, xa, s);
+        List<Tensor> saved = new ArrayList<>(List.of(xd));
+        if (mask != null && x.requiresGrad()) {
+            saved.add(mask);
+        }
+        return Autograd.record(y, "sbora_fb_linear", List.of(x, a), saved, dy -> {
+            Tensor dyg = Tensor.empty(dy.device(), dy.dtype(), tokens, r);
+            be.gatherCols(dy, idx, dyg);
+            Tensor dx = null, da = null;
+            if (a.requiresGrad()) {
+                da = AdapterKernels.gemm(be, true, false, s, dyg, xd, r, a.dim(1));
+            }
+            if (x.requiresGrad()) {
+                dx = AdapterKernels.baseBackward(be, dy, w);
+                if (mask == null) {
+                    be.gemm(false, false, s, dyg, a, 1f, dx);
+                } else {
+                    Tensor t = AdapterKernels.gemm(be, false, false, 1f, dyg, a, tokens, a.dim(1));
+                    be.mul(t, mask, t);
+                    be.axpy(s, t, dx);
+                }
+            }
+            return new Tensor[] {dx, da};
+        });
+    }
+
+    @Override
+    public void merge(Tensor w) {
+        Backends.of(w.device()).indexAddRows(w, idx, a, s);
+    }
+
+    @Override
+    public void unmerge(Tensor w) {
+        Backends.of(w.device()).indexAddRows(w, idx, a, -s);
+    }
+
+    @Override
+    public List<Tensor> trainable() {
+        return List.of(a);
+    }
+
+    @Override
+    public Map<String, Tensor> tensors() {
+        Map<String, Tensor> m = new LinkedHashMap<>();
+        m.put("lora_A", a);
+        m.put("idx", idx);
+        return m;
+    }
+
+    @Override
+    public String toString() {
+        return "SBoRA-FB(" + path + ", r=" + rank() + ")";
+    }
+}

@@ -1,0 +1,20 @@
+package io.sbora4j.tensor;
+
+/** Element types a tensor can hold. */
+public enum DType {
+    /** IEEE binary32: activations, weights, gradients, optimizer state. */
+    F32(4),
+    /** Signed 32-bit integers: index lists (SBoRA's idx, token ids). */
+    I32(4);
+
+    private final int bytes;
+
+    DType(int bytes) {
+        this.bytes = bytes;
+    }
+
+    /** Bytes per element. */
+    public int bytes() {
+        return bytes;
+    }
+}

@@ -1,0 +1,23 @@
+/**
+ * sbora4j: SBoRA (Standard-Basis Low-Rank Adaptation) and its baselines for LLaMA-family models, on native kernels
+ * bound through the Foreign Function &amp; Memory API.
+ *
+ * <p>Exported: the tensor and autograd layer, the ops, the backend SPI, modules, adapters and optimizers. The
+ * native bindings ({@code ffi}), the backend implementations and the command line stay inside.
+ */
+module io.sbora4j {
+    requires com.fasterxml.jackson.databind;
+    requires info.picocli;
+
+    exports io.sbora4j.tensor;
+    exports io.sbora4j.autograd;
+    exports io.sbora4j.ops;
+    exports io.sbora4j.backend;
+    exports io.sbora4j.nn;
+    exports io.sbora4j.peft;
+    exports io.sbora4j.optim;
+    exports io.sbora4j.train;
+
+    opens io.sbora4j.peft to com.fasterxml.jackson.databind;
+    opens io.sbora4j.cli to info.picocli;
+}
