@@ -27,9 +27,9 @@ import java.util.Objects;
  */
 @JsonInclude(JsonInclude.Include.NON_EMPTY)
 public record AdapterConfig(
-        @JsonProperty("method") AdapterMethod method,
-        @JsonProperty("r") int r,
-        @JsonProperty("alpha") double alpha,
+        @JsonProperty(value = "method", required = true) AdapterMethod method,
+        @JsonProperty(value = "r", required = true) int r,
+        @JsonProperty(value = "alpha", required = true) double alpha,
         @JsonProperty("dropout") double dropout,
         @JsonProperty("init") Init init,
         @JsonProperty("seed") long seed,
@@ -42,8 +42,7 @@ public record AdapterConfig(
 
     private static final ObjectMapper JSON = new ObjectMapper()
             .enable(SerializationFeature.INDENT_OUTPUT)
-            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
     /** Initialisation of LoRA's random factor A (B always starts at zero, so ΔW starts at zero). */
     public enum Init {

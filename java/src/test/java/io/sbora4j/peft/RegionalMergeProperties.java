@@ -1,0 +1,134 @@
+package io.sbora4j.peft;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sbora4j.nn.Linear;
+import io.sbora4j.tensor.Device;
+import io.sbora4j.tensor.Tensor;
+import io.sbora4j.testing.Rand;
+import java.lang.foreign.Arena;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.IntRange;
+
+/**
+ * The regional property of SBoRA (paper §3.2): merging SBoRA-FA changes exactly the r columns idx of W and leaves
+ * every other element bit-identical; SBoRA-FB likewise for rows. Unmerge restores W within one rounding.
+ */
+class RegionalMergeProperties {
+
+    private static AdaptedLinear trained(AdapterMethod m, Device d, int out, int in, int r, long seed) {
+        SplittableRandom rng = new SplittableRandom(seed);
+        Tensor w = Tensor.of(Arena.ofAuto(), d, Rand.floats(rng, out * in, 1), out, in);
+        AdaptedLinear layer = AdaptedLinear.attach(new Linear("layers.3.mlp.up_proj", w),
+                AdapterConfig.of(m, r, 16).withSeed(seed), Arena.ofAuto());
+        for (Tensor t : layer.trainable()) {
+            float[] v = Rand.floats(rng, (int) t.numel(), 1);
+            for (int i = 0; i < v.length; i++) { // |v| >= 0.1: every merged element really changes
+                v[i] = Math.copySign(0.1f + 0.9f * Math.abs(v[i]), v[i]);
+            }
+            t.copyFrom(v);
+        }
+        return layer;
+    }
+
+    @Property(tries = 80)
+    void sboraFaMergeChangesExactlyColumnsIdx(@ForAll @IntRange(min = 1, max = 90) int out,
+            @ForAll @IntRange(min = 1, max = 90) int in, @ForAll @IntRange(min = 1, max = 90) int rWanted,
+            @ForAll boolean onReference, @ForAll long seed) {
+        int r = Math.min(rWanted, in);
+        AdaptedLinear layer = trained(AdapterMethod.SBORA_FA, onReference ? Device.REFERENCE : Device.CPU, out, in, r,
+                seed);
+        float[] before = layer.base().weight().toFloatArray();
+        layer.merge();
+        float[] after = layer.base().weight().toFloatArray();
+        boolean[] inIdx = new boolean[in];
+        for (int j : ((SboraFaAdapter) layer.adapter()).indices()) {
+            inIdx[j] = true;
+        }
+        for (int i = 0; i < out; i++) {
+            for (int j = 0; j < in; j++) {
+                int k = i * in + j;
+                boolean same = Float.floatToRawIntBits(before[k]) == Float.floatToRawIntBits(after[k]);
+                if (inIdx[j]) {
+                    assertTrue(!same, "column " + j + " in idx did not change");
+                } else {
+                    assertTrue(same, "element [" + i + "," + j + "] outside idx changed");
+                }
+            }
+        }
+        assertUnmergeRestores(layer, before, after);
+    }
+
+    @Property(tries = 80)
+    void sboraFbMergeChangesExactlyRowsIdx(@ForAll @IntRange(min = 1, max = 90) int out,
+            @ForAll @IntRange(min = 1, max = 90) int in, @ForAll @IntRange(min = 1, max = 90) int rWanted,
+            @ForAll boolean onReference, @ForAll long seed) {
+        int r = Math.min(rWanted, out);
+        AdaptedLinear layer = trained(AdapterMethod.SBORA_FB, onReference ? Device.REFERENCE : Device.CPU, out, in, r,
+                seed);
+        float[] before = layer.base().weight().toFloatArray();
+        layer.merge();
+        float[] after = layer.base().weight().toFloatArray();
+        boolean[] inIdx = new boolean[out];
+        for (int i : ((SboraFbAdapter) layer.adapter()).indices()) {
+            inIdx[i] = true;
+        }
+        for (int i = 0; i < out; i++) {
+            for (int j = 0; j < in; j++) {
+                int k = i * in + j;
+                boolean same = Float.floatToRawIntBits(before[k]) == Float.floatToRawIntBits(after[k]);
+                assertTrue(inIdx[i] || same, "element [" + i + "," + j + "] outside idx changed");
+            }
+        }
+        assertUnmergeRestores(layer, before, after);
+    }
+
+    private static void assertUnmergeRestores(AdaptedLinear layer, float[] before, float[] merged) {
+        layer.unmerge();
+        float[] restored = layer.base().weight().toFloatArray();
+        for (int k = 0; k < before.length; k++) {
+            double oneRounding = Math.ulp(Math.max(Math.abs(before[k]), Math.abs(merged[k])));
+            assertTrue(Math.abs(restored[k] - before[k]) <= oneRounding,
+                    "element " + k + ": " + before[k] + " -> " + merged[k] + " -> " + restored[k]);
+        }
+    }
+
+    @Property(tries = 30)
+    void everyMethodsMergedForwardEqualsAdapterForward(@ForAll AdapterMethod m,
+            @ForAll @IntRange(min = 1, max = 40) int out, @ForAll @IntRange(min = 1, max = 40) int in,
+            @ForAll @IntRange(min = 1, max = 40) int rWanted, @ForAll @IntRange(min = 1, max = 9) int tokens,
+            @ForAll long seed) {
+        int r = Math.min(rWanted, m.maxRank(out, in));
+        AdaptedLinear layer = trained(m, Device.CPU, out, in, r, seed);
+        Tensor x = Rand.tensor(new SplittableRandom(seed + 1), Device.CPU, tokens, in);
+        layer.train(false);
+        float[] adapted = layer.forward(x).toFloatArray();
+        layer.merge();
+        float[] merged = layer.forward(x).toFloatArray();
+        for (int i = 0; i < adapted.length; i++) {
+            assertEquals(adapted[i], merged[i], 1e-4 * Math.max(1, Math.abs(adapted[i])), m + " element " + i);
+        }
+        layer.unmerge();
+        float[] back = layer.forward(x).toFloatArray();
+        for (int i = 0; i < adapted.length; i++) {
+            assertEquals(adapted[i], back[i], 1e-4 * Math.max(1, Math.abs(adapted[i])), m + " after unmerge " + i);
+        }
+    }
+
+    @Property(tries = 10)
+    void loraMergeTouchesTheWholeWeight(@ForAll long seed) {
+        AdaptedLinear layer = trained(AdapterMethod.LORA, Device.CPU, 16, 12, 2, seed);
+        float[] before = layer.base().weight().toFloatArray();
+        layer.merge();
+        float[] after = layer.base().weight().toFloatArray();
+        long changed = 0;
+        for (int k = 0; k < before.length; k++) {
+            changed += before[k] != after[k] ? 1 : 0;
+        }
+        assertTrue(changed > before.length * 0.9, Arrays.toString(after));
+    }
+}
