@@ -45,7 +45,8 @@ SB_API int sb_gather_rows(const float *x, int64_t rows, int64_t cols, int64_t ld
  * With dst = W (out x in), src = B and alpha = +-s this is the SBoRA-FA merge / unmerge W[:, idx] +-= s*B. */
 SB_API int sb_index_add_cols(float *dst, int64_t rows, int64_t cols, int64_t ldd, const int32_t *idx, int64_t r,
                              const float *src, int64_t lds, float alpha);
-/* dst[idx[j], :] += alpha * src[j, :]; dst is rows x cols, src r x cols. Indices must be distinct.
+/* dst[idx[j], :] += alpha * src[j, :]; dst is rows x cols, src r x cols. Repeated indices accumulate (the
+ * embedding backward relies on it).
  * With dst = W, src = A and alpha = +-s this is the SBoRA-FB merge / unmerge W[idx, :] +-= s*A. */
 SB_API int sb_index_add_rows(float *dst, int64_t rows, int64_t cols, int64_t ldd, const int32_t *idx, int64_t r,
                              const float *src, int64_t lds, float alpha);
@@ -72,6 +73,43 @@ SB_API int sb_scale_rows(const float *x, int64_t rows, int64_t cols, const float
 SB_API int sb_scale_cols(const float *x, int64_t rows, int64_t cols, const float *s, float *out); /* x[i,j]*s[j] */
 SB_API int sb_col_dot(const float *a, const float *b, int64_t rows, int64_t cols, float *out);  /* sum_i a[i,j]b[i,j] */
 SB_API int sb_transpose(const float *x, int64_t rows, int64_t cols, float *out);               /* out = x^T */
+
+/* ---- Transformer layers (LLaMA). Rows are tokens; a row of q, k, v holds all heads, head after head. ---- */
+
+/* RMSNorm: rstd[i] = 1/sqrt(mean_j x[i,j]^2 + eps); y[i,j] = w[j] * (x[i,j] * rstd[i]) (HF LlamaRMSNorm). */
+SB_API int sb_rmsnorm_forward(const float *x, const float *w, int64_t rows, int64_t n, float eps, float *y,
+                              float *rstd);
+/* Given dy: dx[i,:] = rstd*(dy*w - xhat*mean(dy*w*xhat)) with xhat = x*rstd; dw[j] = sum_i dy[i,j]*xhat[i,j].
+ * dx or dw may be NULL when not wanted. */
+SB_API int sb_rmsnorm_backward(const float *x, const float *w, const float *rstd, const float *dy, int64_t rows,
+                               int64_t n, float *dx, float *dw);
+/* Rotary embedding in HF's rotate_half convention, for every head of every row: with h = head_dim/2 and
+ * c = cos_table[pos*h + j], s = sin_table[pos*h + j] (pos = positions[row]):
+ *   out[j] = x[j]*c - x[j+h]*s*sign;  out[j+h] = x[j+h]*c + x[j]*s*sign     (sign = -1 undoes the rotation)
+ * The tables have max_pos rows; positions must lie in [0, max_pos). */
+SB_API int sb_rope(const float *x, int64_t rows, int64_t heads, int64_t head_dim, const int32_t *positions,
+                   const float *cos_table, const float *sin_table, int64_t max_pos, float sign, float *out);
+/* SwiGLU gate: out = silu(g) * u with silu(g) = g / (1 + exp(-g)). */
+SB_API int sb_silu_mul_forward(const float *g, const float *u, int64_t n, float *out);
+/* dg = dout * u * silu'(g), du = dout * silu(g); either may be NULL. */
+SB_API int sb_silu_mul_backward(const float *g, const float *u, const float *dout, int64_t n, float *dg, float *du);
+/* Causal softmax attention with grouped-query heads. q, out: (batch*seq) x (heads*head_dim); k, v:
+ * (batch*seq) x (kv_heads*head_dim); query head h reads kv head h / (heads/kv_heads). lse: batch x heads x seq,
+ * the log-sum-exp of each softmax row, kept for the backward pass. */
+SB_API int sb_attention_forward(const float *q, const float *k, const float *v, int64_t batch, int64_t seq,
+                                int64_t heads, int64_t kv_heads, int64_t head_dim, float scale, float *out,
+                                float *lse);
+/* Gradients of sb_attention_forward (recomputing the probabilities from lse); dq, dk, dv are overwritten. */
+SB_API int sb_attention_backward(const float *q, const float *k, const float *v, const float *out, const float *lse,
+                                 const float *dout, int64_t batch, int64_t seq, int64_t heads, int64_t kv_heads,
+                                 int64_t head_dim, float scale, float *dq, float *dk, float *dv);
+/* Softmax cross-entropy per row: loss[i] = lse[i] - logits[i, targets[i]], 0 where targets[i] == ignore_index.
+ * Targets other than ignore_index must lie in [0, vocab). */
+SB_API int sb_cross_entropy_forward(const float *logits, const int32_t *targets, int64_t rows, int64_t vocab,
+                                    int32_t ignore_index, float *loss, float *lse);
+/* dlogits[i,:] = scale * (softmax(logits[i,:]) - onehot(targets[i])); zero rows where ignored. */
+SB_API int sb_cross_entropy_backward(const float *logits, const int32_t *targets, const float *lse, int64_t rows,
+                                     int64_t vocab, int32_t ignore_index, float scale, float *dlogits);
 
 /* One AdamW step in place, as torch.optim.AdamW (decoupled weight decay, bias correction, eps outside the sqrt):
  *   p *= decay;  m = lerp(m, g, 1 - beta1);  v = beta2*v + (1 - beta2)*g*g;

@@ -63,14 +63,16 @@ SB_CLONES static void axpy_floats(float *d, const float *s, float alpha, int64_t
     for (int64_t c = 0; c < n; c++) d[c] += alpha * s[c];
 }
 
+/* Split over columns, not over j: every thread walks all r source rows in order, so repeated indices accumulate
+ * without races (the embedding backward adds many tokens into one row). */
 int sb_index_add_rows(float *dst, int64_t rows, int64_t cols, int64_t ldd, const int32_t *idx, int64_t r,
                       const float *src, int64_t lds, float alpha) {
     SB_CHECK(rows >= 0 && cols >= 0 && r >= 0 && ldd >= cols && lds >= cols);
     if (r == 0 || cols == 0) return SB_OK;
     SB_CHECK(dst != NULL && idx != NULL && src != NULL);
     if (!sb_indices_in_range(idx, r, rows)) return SB_ERR_INDEX;
-    SB_PARALLEL_CHUNKS(r, r * cols, lo, hi, {
-        for (int64_t j = lo; j < hi; j++) axpy_floats(dst + (int64_t)idx[j] * ldd, src + j * lds, alpha, cols);
+    SB_PARALLEL_CHUNKS(cols, r * cols, lo, hi, {
+        for (int64_t j = 0; j < r; j++) axpy_floats(dst + (int64_t)idx[j] * ldd + lo, src + j * lds + lo, alpha, hi - lo);
     });
     return SB_OK;
 }

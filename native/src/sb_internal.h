@@ -21,22 +21,22 @@
 /* Threads to use for a kernel touching `work` elements (1 for small work). */
 int sb_threads_for(int64_t work);
 
-/* Runs body over [lo, hi) chunks of [0, n) on up to sb_threads_for(work) threads; chunks are aligned to 16
- * elements so that each stays on whole cache lines. */
-#define SB_PARALLEL_CHUNKS(n, work, lo, hi, body)                                                                   \
+/* Runs the body (the trailing arguments, so that it may contain commas) over [lo, hi) chunks of [0, n) on up
+ * to sb_threads_for(work) threads; chunks are aligned to 16 elements so that each stays on whole cache lines. */
+#define SB_PARALLEL_CHUNKS(n, work, lo, hi, ...)                                                                   \
     do {                                                                                                            \
         const int64_t n_ = (n);                                                                                     \
         const int nt_ = sb_threads_for(work);                                                                       \
         if (nt_ <= 1) {                                                                                             \
             const int64_t lo = 0, hi = n_;                                                                          \
-            body;                                                                                                   \
+            __VA_ARGS__;                                                                                            \
         } else {                                                                                                    \
             _Pragma("omp parallel num_threads(nt_)") {                                                              \
                 const int tid_ = omp_get_thread_num(), nth_ = omp_get_num_threads();                                \
                 const int64_t lo = ((n_ * tid_ / nth_) + 15) / 16 * 16;                                             \
                 int64_t hi = ((n_ * (tid_ + 1) / nth_) + 15) / 16 * 16;                                             \
                 if (hi > n_ || tid_ == nth_ - 1) hi = n_;                                                           \
-                if (lo < hi) { body; }                                                                              \
+                if (lo < hi) { __VA_ARGS__; }                                                                       \
             }                                                                                                       \
         }                                                                                                           \
     } while (0)

@@ -655,6 +655,307 @@ public final class sbora_native_h {
             throw new AssertionError("should not reach here", ex);
         }
     }
+    private static final class sb_rmsnorm_forward {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            C_INT,
+            C_POINTER,
+            C_POINTER,
+            C_LONG,
+            C_LONG,
+            C_FLOAT,
+            C_POINTER,
+            C_POINTER
+        );
+        static final MemorySegment ADDR = findOrThrow("sb_rmsnorm_forward");
+        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    public static FunctionDescriptor sb_rmsnorm_forward$descriptor() {
+        return sb_rmsnorm_forward.DESC;
+    }
+
+    public static MethodHandle sb_rmsnorm_forward$handle() {
+        return sb_rmsnorm_forward.HANDLE;
+    }
+
+    public static int sb_rmsnorm_forward(MemorySegment x, MemorySegment w, long rows, long n, float eps, MemorySegment y, MemorySegment rstd) {
+        try {
+            return (int) sb_rmsnorm_forward.HANDLE.invokeExact(x, w, rows, n, eps, y, rstd);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex) {
+            throw new AssertionError("should not reach here", ex);
+        }
+    }
+    private static final class sb_rmsnorm_backward {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            C_INT,
+            C_POINTER,
+            C_POINTER,
+            C_POINTER,
+            C_POINTER,
+            C_LONG,
+            C_LONG,
+            C_POINTER,
+            C_POINTER
+        );
+        static final MemorySegment ADDR = findOrThrow("sb_rmsnorm_backward");
+        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    public static FunctionDescriptor sb_rmsnorm_backward$descriptor() {
+        return sb_rmsnorm_backward.DESC;
+    }
+
+    public static MethodHandle sb_rmsnorm_backward$handle() {
+        return sb_rmsnorm_backward.HANDLE;
+    }
+
+    public static int sb_rmsnorm_backward(MemorySegment x, MemorySegment w, MemorySegment rstd, MemorySegment dy, long rows, long n, MemorySegment dx, MemorySegment dw) {
+        try {
+            return (int) sb_rmsnorm_backward.HANDLE.invokeExact(x, w, rstd, dy, rows, n, dx, dw);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex) {
+            throw new AssertionError("should not reach here", ex);
+        }
+    }
+    private static final class sb_rope {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            C_INT,
+            C_POINTER,
+            C_LONG,
+            C_LONG,
+            C_LONG,
+            C_POINTER,
+            C_POINTER,
+            C_POINTER,
+            C_LONG,
+            C_FLOAT,
+            C_POINTER
+        );
+        static final MemorySegment ADDR = findOrThrow("sb_rope");
+        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    public static FunctionDescriptor sb_rope$descriptor() {
+        return sb_rope.DESC;
+    }
+
+    public static MethodHandle sb_rope$handle() {
+        return sb_rope.HANDLE;
+    }
+
+    public static int sb_rope(MemorySegment x, long rows, long heads, long head_dim, MemorySegment positions, MemorySegment cos_table, MemorySegment sin_table, long max_pos, float sign, MemorySegment out) {
+        try {
+            return (int) sb_rope.HANDLE.invokeExact(x, rows, heads, head_dim, positions, cos_table, sin_table, max_pos, sign, out);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex) {
+            throw new AssertionError("should not reach here", ex);
+        }
+    }
+    private static final class sb_silu_mul_forward {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            C_INT,
+            C_POINTER,
+            C_POINTER,
+            C_LONG,
+            C_POINTER
+        );
+        static final MemorySegment ADDR = findOrThrow("sb_silu_mul_forward");
+        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    public static FunctionDescriptor sb_silu_mul_forward$descriptor() {
+        return sb_silu_mul_forward.DESC;
+    }
+
+    public static MethodHandle sb_silu_mul_forward$handle() {
+        return sb_silu_mul_forward.HANDLE;
+    }
+
+    public static int sb_silu_mul_forward(MemorySegment g, MemorySegment u, long n, MemorySegment out) {
+        try {
+            return (int) sb_silu_mul_forward.HANDLE.invokeExact(g, u, n, out);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex) {
+            throw new AssertionError("should not reach here", ex);
+        }
+    }
+    private static final class sb_silu_mul_backward {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            C_INT,
+            C_POINTER,
+            C_POINTER,
+            C_POINTER,
+            C_LONG,
+            C_POINTER,
+            C_POINTER
+        );
+        static final MemorySegment ADDR = findOrThrow("sb_silu_mul_backward");
+        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    public static FunctionDescriptor sb_silu_mul_backward$descriptor() {
+        return sb_silu_mul_backward.DESC;
+    }
+
+    public static MethodHandle sb_silu_mul_backward$handle() {
+        return sb_silu_mul_backward.HANDLE;
+    }
+
+    public static int sb_silu_mul_backward(MemorySegment g, MemorySegment u, MemorySegment dout, long n, MemorySegment dg, MemorySegment du) {
+        try {
+            return (int) sb_silu_mul_backward.HANDLE.invokeExact(g, u, dout, n, dg, du);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex) {
+            throw new AssertionError("should not reach here", ex);
+        }
+    }
+    private static final class sb_attention_forward {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            C_INT,
+            C_POINTER,
+            C_POINTER,
+            C_POINTER,
+            C_LONG,
+            C_LONG,
+            C_LONG,
+            C_LONG,
+            C_LONG,
+            C_FLOAT,
+            C_POINTER,
+            C_POINTER
+        );
+        static final MemorySegment ADDR = findOrThrow("sb_attention_forward");
+        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    public static FunctionDescriptor sb_attention_forward$descriptor() {
+        return sb_attention_forward.DESC;
+    }
+
+    public static MethodHandle sb_attention_forward$handle() {
+        return sb_attention_forward.HANDLE;
+    }
+
+    public static int sb_attention_forward(MemorySegment q, MemorySegment k, MemorySegment v, long batch, long seq, long heads, long kv_heads, long head_dim, float scale, MemorySegment out, MemorySegment lse) {
+        try {
+            return (int) sb_attention_forward.HANDLE.invokeExact(q, k, v, batch, seq, heads, kv_heads, head_dim, scale, out, lse);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex) {
+            throw new AssertionError("should not reach here", ex);
+        }
+    }
+    private static final class sb_attention_backward {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            C_INT,
+            C_POINTER,
+            C_POINTER,
+            C_POINTER,
+            C_POINTER,
+            C_POINTER,
+            C_POINTER,
+            C_LONG,
+            C_LONG,
+            C_LONG,
+            C_LONG,
+            C_LONG,
+            C_FLOAT,
+            C_POINTER,
+            C_POINTER,
+            C_POINTER
+        );
+        static final MemorySegment ADDR = findOrThrow("sb_attention_backward");
+        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    public static FunctionDescriptor sb_attention_backward$descriptor() {
+        return sb_attention_backward.DESC;
+    }
+
+    public static MethodHandle sb_attention_backward$handle() {
+        return sb_attention_backward.HANDLE;
+    }
+
+    public static int sb_attention_backward(MemorySegment q, MemorySegment k, MemorySegment v, MemorySegment out, MemorySegment lse, MemorySegment dout, long batch, long seq, long heads, long kv_heads, long head_dim, float scale, MemorySegment dq, MemorySegment dk, MemorySegment dv) {
+        try {
+            return (int) sb_attention_backward.HANDLE.invokeExact(q, k, v, out, lse, dout, batch, seq, heads, kv_heads, head_dim, scale, dq, dk, dv);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex) {
+            throw new AssertionError("should not reach here", ex);
+        }
+    }
+    private static final class sb_cross_entropy_forward {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            C_INT,
+            C_POINTER,
+            C_POINTER,
+            C_LONG,
+            C_LONG,
+            C_INT,
+            C_POINTER,
+            C_POINTER
+        );
+        static final MemorySegment ADDR = findOrThrow("sb_cross_entropy_forward");
+        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    public static FunctionDescriptor sb_cross_entropy_forward$descriptor() {
+        return sb_cross_entropy_forward.DESC;
+    }
+
+    public static MethodHandle sb_cross_entropy_forward$handle() {
+        return sb_cross_entropy_forward.HANDLE;
+    }
+
+    public static int sb_cross_entropy_forward(MemorySegment logits, MemorySegment targets, long rows, long vocab, int ignore_index, MemorySegment loss, MemorySegment lse) {
+        try {
+            return (int) sb_cross_entropy_forward.HANDLE.invokeExact(logits, targets, rows, vocab, ignore_index, loss, lse);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex) {
+            throw new AssertionError("should not reach here", ex);
+        }
+    }
+    private static final class sb_cross_entropy_backward {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            C_INT,
+            C_POINTER,
+            C_POINTER,
+            C_POINTER,
+            C_LONG,
+            C_LONG,
+            C_INT,
+            C_FLOAT,
+            C_POINTER
+        );
+        static final MemorySegment ADDR = findOrThrow("sb_cross_entropy_backward");
+        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    public static FunctionDescriptor sb_cross_entropy_backward$descriptor() {
+        return sb_cross_entropy_backward.DESC;
+    }
+
+    public static MethodHandle sb_cross_entropy_backward$handle() {
+        return sb_cross_entropy_backward.HANDLE;
+    }
+
+    public static int sb_cross_entropy_backward(MemorySegment logits, MemorySegment targets, MemorySegment lse, long rows, long vocab, int ignore_index, float scale, MemorySegment dlogits) {
+        try {
+            return (int) sb_cross_entropy_backward.HANDLE.invokeExact(logits, targets, lse, rows, vocab, ignore_index, scale, dlogits);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex) {
+            throw new AssertionError("should not reach here", ex);
+        }
+    }
     private static final class sb_adamw_step {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(
             C_INT,

@@ -3,6 +3,7 @@ package io.sbora4j.ops;
 import io.sbora4j.autograd.Autograd;
 import io.sbora4j.backend.Backend;
 import io.sbora4j.backend.Backends;
+import io.sbora4j.tensor.DType;
 import io.sbora4j.tensor.Tensor;
 import java.util.List;
 
@@ -28,6 +29,43 @@ public final class Losses {
             Tensor gp = diff.emptyLike();
             be.scale(diff, (float) (2.0 * g.item() / n), gp);
             return new Tensor[] {gp};
+        });
+    }
+
+    /**
+     * Mean softmax cross-entropy of logits (rows x vocab) against i32 targets (one per row), over the rows whose
+     * target is not {@code ignoreIndex} (HF uses -100 for prompt and padding tokens). With no counted row the loss
+     * is 0 and so is its gradient.
+     */
+    public static Tensor crossEntropy(Tensor logits, Tensor targets, int ignoreIndex) {
+        Checks.f32SameDevice("crossEntropy", logits);
+        Checks.matrix("crossEntropy", logits);
+        if (targets.dtype() != DType.I32 || targets.numel() != logits.dim(0) || targets.device() != logits.device()) {
+            throw new IllegalArgumentException("crossEntropy: need one i32 target per row of " + logits.shape()
+                    + ", got " + targets.describe());
+        }
+        int vocab = logits.dim(1);
+        int counted = 0;
+        for (int t : targets.toIntArray()) {
+            if (t != ignoreIndex) {
+                if (t < 0 || t >= vocab) {
+                    throw new IllegalArgumentException("crossEntropy: target " + t + " outside [0, " + vocab + ")");
+                }
+                counted++;
+            }
+        }
+        Backend be = Backends.of(logits.device());
+        int rows = logits.dim(0);
+        Tensor perRow = Tensor.empty(logits.device(), DType.F32, rows);
+        Tensor lse = Tensor.empty(logits.device(), DType.F32, rows);
+        be.crossEntropyForward(logits, targets, ignoreIndex, perRow, lse);
+        int n = counted;
+        Tensor out = Tensor.empty(logits.device(), DType.F32);
+        be.fill(out, n == 0 ? 0f : (float) (be.sum(perRow) / n));
+        return Autograd.record(out, "crossEntropy", List.of(logits), List.of(logits, lse), g -> {
+            Tensor dl = logits.emptyLike();
+            be.crossEntropyBackward(logits, targets, lse, ignoreIndex, n == 0 ? 0f : (float) (g.item() / n), dl);
+            return new Tensor[] {dl};
         });
     }
 }

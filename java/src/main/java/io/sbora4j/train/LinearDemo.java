@@ -73,7 +73,7 @@ public final class LinearDemo {
                 AdapterMethod m = (AdapterMethod) p[0];
                 int r = Math.min((Integer) p[1], o.dim());
                 progress.accept("training " + m + " r=" + r);
-                rows.add(train(o, arena, w, teacher, m, r));
+                rows.add(train(o, w, teacher, m, r));
             }
         }
         return rows;
@@ -88,7 +88,7 @@ public final class LinearDemo {
         return t;
     }
 
-    private static Row train(Options o, Arena parent, Tensor w0, Tensor teacher, AdapterMethod method, int r) {
+    private static Row train(Options o, Tensor w0, Tensor teacher, AdapterMethod method, int r) {
         Backend be = Backends.of(o.device());
         try (Arena arena = Arena.ofConfined()) {
             Tensor w = w0.copyInto(arena, o.device()).named("layer.weight");
@@ -121,12 +121,12 @@ public final class LinearDemo {
             }
             double ms = (System.nanoTime() - start) / 1e6 / Math.max(1, timed);
             double fin = evalLoss(o, layer, teacher, new SplittableRandom(o.seed() + 2));
-            return merged(o, layer, w0, method, r, cfg, initial, fin, ms, savedBytes);
+            return merged(o, layer, w0, method, r, initial, fin, ms, savedBytes);
         }
     }
 
     private static Row merged(Options o, AdaptedLinear layer, Tensor w0, AdapterMethod method, int r,
-                              AdapterConfig cfg, double initial, double fin, double ms, long savedBytes) {
+                              double initial, double fin, double ms, long savedBytes) {
         try (MemoryScope ignored = MemoryScope.open(); NoGrad ng = NoGrad.enter()) {
             Tensor x = Tensor.of(o.device(), gaussian(new SplittableRandom(o.seed() + 3), 16 * o.dim(), 1), 16,
                     o.dim());

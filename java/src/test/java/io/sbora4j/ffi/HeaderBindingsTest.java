@@ -58,7 +58,7 @@ class HeaderBindingsTest {
         String type = param.replace("const ", "").replaceAll("\\s+\\w+$", "").trim();
         return switch (type) {
             case "int64_t" -> sbora_native_h.C_LONG;
-            case "int" -> sbora_native_h.C_INT;
+            case "int", "int32_t" -> sbora_native_h.C_INT;
             case "float" -> sbora_native_h.C_FLOAT;
             case "double" -> sbora_native_h.C_DOUBLE;
             default -> throw new AssertionError("no layout for C type '" + type + "' in '" + param + "'");

@@ -5,6 +5,7 @@ import static io.sbora4j.ffi.sbora_native_h.SB_ERR_INDEX;
 import static io.sbora4j.ffi.sbora_native_h.SB_OK;
 
 import io.sbora4j.backend.AdamWStep;
+import io.sbora4j.backend.AttentionShape;
 import io.sbora4j.backend.Backend;
 import io.sbora4j.backend.BackendUnavailableException;
 import io.sbora4j.ffi.NativeLibraries;
@@ -202,6 +203,69 @@ public final class CpuBackend implements Backend {
     @Override
     public void transpose(Tensor x, Tensor out) {
         check(sbora_native_h.sb_transpose(seg(x), x.shape().rows(), x.shape().cols(), seg(out)), "sb_transpose");
+    }
+
+    // ---------------------------------------------------------------- transformer layers
+
+    private static MemorySegment orNull(Tensor t) {
+        return t == null ? MemorySegment.NULL : t.data();
+    }
+
+    @Override
+    public void rmsNormForward(Tensor x, Tensor w, float eps, Tensor y, Tensor rstd) {
+        check(sbora_native_h.sb_rmsnorm_forward(seg(x), seg(w), x.shape().rows(), x.shape().cols(), eps, seg(y),
+                seg(rstd)), "sb_rmsnorm_forward");
+    }
+
+    @Override
+    public void rmsNormBackward(Tensor x, Tensor w, Tensor rstd, Tensor dy, Tensor dx, Tensor dw) {
+        check(sbora_native_h.sb_rmsnorm_backward(seg(x), seg(w), seg(rstd), seg(dy), x.shape().rows(),
+                x.shape().cols(), orNull(dx), orNull(dw)), "sb_rmsnorm_backward");
+    }
+
+    @Override
+    public void rope(Tensor x, int heads, Tensor positions, Tensor cos, Tensor sin, float sign, Tensor out) {
+        int headDim = x.shape().cols() / heads;
+        check(sbora_native_h.sb_rope(seg(x), x.shape().rows(), heads, headDim, seg(positions), seg(cos), seg(sin),
+                cos.shape().rows(), sign, seg(out)), "sb_rope");
+    }
+
+    @Override
+    public void siluMulForward(Tensor g, Tensor u, Tensor out) {
+        check(sbora_native_h.sb_silu_mul_forward(seg(g), seg(u), g.numel(), seg(out)), "sb_silu_mul_forward");
+    }
+
+    @Override
+    public void siluMulBackward(Tensor g, Tensor u, Tensor dout, Tensor dg, Tensor du) {
+        check(sbora_native_h.sb_silu_mul_backward(seg(g), seg(u), seg(dout), g.numel(), orNull(dg), orNull(du)),
+                "sb_silu_mul_backward");
+    }
+
+    @Override
+    public void attentionForward(Tensor q, Tensor k, Tensor v, AttentionShape a, Tensor out, Tensor lse) {
+        check(sbora_native_h.sb_attention_forward(seg(q), seg(k), seg(v), a.batch(), a.seq(), a.heads(),
+                a.kvHeads(), a.headDim(), a.scale(), seg(out), seg(lse)), "sb_attention_forward");
+    }
+
+    @Override
+    public void attentionBackward(Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse, Tensor dout,
+                                  AttentionShape a, Tensor dq, Tensor dk, Tensor dv) {
+        check(sbora_native_h.sb_attention_backward(seg(q), seg(k), seg(v), seg(out), seg(lse), seg(dout), a.batch(),
+                a.seq(), a.heads(), a.kvHeads(), a.headDim(), a.scale(), seg(dq), seg(dk), seg(dv)),
+                "sb_attention_backward");
+    }
+
+    @Override
+    public void crossEntropyForward(Tensor logits, Tensor targets, int ignoreIndex, Tensor loss, Tensor lse) {
+        check(sbora_native_h.sb_cross_entropy_forward(seg(logits), seg(targets), logits.shape().rows(),
+                logits.shape().cols(), ignoreIndex, seg(loss), seg(lse)), "sb_cross_entropy_forward");
+    }
+
+    @Override
+    public void crossEntropyBackward(Tensor logits, Tensor targets, Tensor lse, int ignoreIndex, float scale,
+                                     Tensor dlogits) {
+        check(sbora_native_h.sb_cross_entropy_backward(seg(logits), seg(targets), seg(lse), logits.shape().rows(),
+                logits.shape().cols(), ignoreIndex, scale, seg(dlogits)), "sb_cross_entropy_backward");
     }
 
     @Override

@@ -1,6 +1,7 @@
 package io.sbora4j.backend.reference;
 
 import io.sbora4j.backend.AdamWStep;
+import io.sbora4j.backend.AttentionShape;
 import io.sbora4j.backend.Backend;
 import io.sbora4j.tensor.Device;
 import io.sbora4j.tensor.Tensor;
@@ -245,6 +246,205 @@ public final class ReferenceBackend implements Backend {
         for (long i = 0; i < rows; i++) {
             for (long j = 0; j < cols; j++) {
                 set(out, j * rows + i, get(x, i * cols + j));
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- transformer layers
+
+    @Override
+    public void rmsNormForward(Tensor x, Tensor w, float eps, Tensor y, Tensor rstd) {
+        long rows = x.shape().rows();
+        int n = x.shape().cols();
+        for (long i = 0; i < rows; i++) {
+            double ss = 0;
+            for (long j = 0; j < n; j++) {
+                double v = get(x, i * n + j);
+                ss += v * v;
+            }
+            float r = (float) (1.0 / Math.sqrt(ss / n + eps));
+            set(rstd, i, r);
+            for (long j = 0; j < n; j++) {
+                set(y, i * n + j, get(w, j) * (get(x, i * n + j) * r));
+            }
+        }
+    }
+
+    @Override
+    public void rmsNormBackward(Tensor x, Tensor w, Tensor rstd, Tensor dy, Tensor dx, Tensor dw) {
+        long rows = x.shape().rows();
+        int n = x.shape().cols();
+        if (dx != null) {
+            for (long i = 0; i < rows; i++) {
+                float r = get(rstd, i);
+                double dot = 0;
+                for (long j = 0; j < n; j++) {
+                    dot += (double) (get(dy, i * n + j) * get(w, j)) * (get(x, i * n + j) * r);
+                }
+                float mean = (float) (dot / n);
+                for (long j = 0; j < n; j++) {
+                    float xhat = get(x, i * n + j) * r;
+                    set(dx, i * n + j, r * (get(dy, i * n + j) * get(w, j) - xhat * mean));
+                }
+            }
+        }
+        if (dw != null) {
+            for (long j = 0; j < n; j++) {
+                double acc = 0;
+                for (long i = 0; i < rows; i++) {
+                    acc += (double) get(dy, i * n + j) * (get(x, i * n + j) * get(rstd, i));
+                }
+                set(dw, j, (float) acc);
+            }
+        }
+    }
+
+    @Override
+    public void rope(Tensor x, int heads, Tensor positions, Tensor cos, Tensor sin, float sign, Tensor out) {
+        long rows = x.shape().rows();
+        int width = x.shape().cols(), headDim = width / heads, h = headDim / 2;
+        for (long i = 0; i < rows; i++) {
+            long pos = index(positions, i);
+            for (int hd = 0; hd < heads; hd++) {
+                long base = i * width + (long) hd * headDim;
+                for (int j = 0; j < h; j++) {
+                    float c = get(cos, pos * h + j), sn = get(sin, pos * h + j) * sign;
+                    float a = get(x, base + j), b = get(x, base + j + h);
+                    set(out, base + j, a * c - b * sn);
+                    set(out, base + j + h, b * c + a * sn);
+                }
+            }
+        }
+    }
+
+    private static float sigmoid(float g) {
+        return 1.0f / (1.0f + (float) Math.exp(-g));
+    }
+
+    @Override
+    public void siluMulForward(Tensor g, Tensor u, Tensor out) {
+        for (long i = 0; i < out.numel(); i++) {
+            float gi = get(g, i);
+            set(out, i, (gi / (1.0f + (float) Math.exp(-gi))) * get(u, i));
+        }
+    }
+
+    @Override
+    public void siluMulBackward(Tensor g, Tensor u, Tensor dout, Tensor dg, Tensor du) {
+        for (long i = 0; i < g.numel(); i++) {
+            float gi = get(g, i), sig = sigmoid(gi);
+            if (du != null) {
+                set(du, i, get(dout, i) * (gi * sig));
+            }
+            if (dg != null) {
+                set(dg, i, get(dout, i) * get(u, i) * (sig * (1.0f + gi * (1.0f - sig))));
+            }
+        }
+    }
+
+    @Override
+    public void attentionForward(Tensor q, Tensor k, Tensor v, AttentionShape a, Tensor out, Tensor lse) {
+        int hd = a.headDim(), qw = a.heads() * hd, kw = a.kvHeads() * hd, group = a.heads() / a.kvHeads();
+        for (int b = 0; b < a.batch(); b++) {
+            for (int h = 0; h < a.heads(); h++) {
+                int g = h / group;
+                for (int t = 0; t < a.seq(); t++) {
+                    long qRow = (long) (b * a.seq() + t) * qw + (long) h * hd;
+                    double[] scores = new double[t + 1];
+                    double max = Double.NEGATIVE_INFINITY;
+                    for (int u = 0; u <= t; u++) {
+                        long kRow = (long) (b * a.seq() + u) * kw + (long) g * hd;
+                        double s = 0;
+                        for (int j = 0; j < hd; j++) {
+                            s += (double) get(q, qRow + j) * get(k, kRow + j);
+                        }
+                        scores[u] = s * a.scale();
+                        max = Math.max(max, scores[u]);
+                    }
+                    double sum = 0;
+                    for (int u = 0; u <= t; u++) {
+                        sum += Math.exp(scores[u] - max);
+                    }
+                    for (int j = 0; j < hd; j++) {
+                        double o = 0;
+                        for (int u = 0; u <= t; u++) {
+                            o += Math.exp(scores[u] - max) / sum * get(v, (long) (b * a.seq() + u) * kw + (long) g * hd + j);
+                        }
+                        set(out, qRow + j, (float) o);
+                    }
+                    set(lse, ((long) b * a.heads() + h) * a.seq() + t, (float) (max + Math.log(sum)));
+                }
+            }
+        }
+    }
+
+    @Override
+    public void attentionBackward(Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse, Tensor dout,
+                                  AttentionShape a, Tensor dq, Tensor dk, Tensor dv) {
+        int hd = a.headDim(), qw = a.heads() * hd, kw = a.kvHeads() * hd, group = a.heads() / a.kvHeads();
+        fill(dq, 0f);
+        fill(dk, 0f);
+        fill(dv, 0f);
+        for (int b = 0; b < a.batch(); b++) {
+            for (int h = 0; h < a.heads(); h++) {
+                int g = h / group;
+                for (int t = 0; t < a.seq(); t++) {
+                    long qRow = (long) (b * a.seq() + t) * qw + (long) h * hd;
+                    double l = get(lse, ((long) b * a.heads() + h) * a.seq() + t);
+                    double d = 0; // D_t = dout_t · out_t
+                    for (int j = 0; j < hd; j++) {
+                        d += (double) get(dout, qRow + j) * get(out, qRow + j);
+                    }
+                    for (int u = 0; u <= t; u++) {
+                        long kRow = (long) (b * a.seq() + u) * kw + (long) g * hd;
+                        double s = 0, dp = 0;
+                        for (int j = 0; j < hd; j++) {
+                            s += (double) get(q, qRow + j) * get(k, kRow + j);
+                            dp += (double) get(dout, qRow + j) * get(v, kRow + j);
+                        }
+                        double p = Math.exp(s * a.scale() - l);
+                        double ds = p * (dp - d) * a.scale();
+                        for (int j = 0; j < hd; j++) {
+                            set(dv, kRow + j, (float) (get(dv, kRow + j) + p * get(dout, qRow + j)));
+                            set(dq, qRow + j, (float) (get(dq, qRow + j) + ds * get(k, kRow + j)));
+                            set(dk, kRow + j, (float) (get(dk, kRow + j) + ds * get(q, qRow + j)));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Override
+    public void crossEntropyForward(Tensor logits, Tensor targets, int ignoreIndex, Tensor loss, Tensor lse) {
+        long rows = logits.shape().rows();
+        int vocab = logits.shape().cols();
+        for (long i = 0; i < rows; i++) {
+            double max = Double.NEGATIVE_INFINITY;
+            for (long j = 0; j < vocab; j++) {
+                max = Math.max(max, get(logits, i * vocab + j));
+            }
+            double sum = 0;
+            for (long j = 0; j < vocab; j++) {
+                sum += Math.exp(get(logits, i * vocab + j) - max);
+            }
+            float l = (float) (max + Math.log(sum));
+            set(lse, i, l);
+            int t = index(targets, i);
+            set(loss, i, t == ignoreIndex ? 0f : l - get(logits, i * vocab + t));
+        }
+    }
+
+    @Override
+    public void crossEntropyBackward(Tensor logits, Tensor targets, Tensor lse, int ignoreIndex, float scale,
+                                     Tensor dlogits) {
+        long rows = logits.shape().rows();
+        int vocab = logits.shape().cols();
+        for (long i = 0; i < rows; i++) {
+            int t = index(targets, i);
+            for (long j = 0; j < vocab; j++) {
+                float p = scale * (float) Math.exp(get(logits, i * vocab + j) - get(lse, i));
+                set(dlogits, i * vocab + j, t == ignoreIndex ? 0f : p - (j == t ? scale : 0f));
             }
         }
     }
