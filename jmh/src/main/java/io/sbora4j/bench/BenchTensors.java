@@ -1,0 +1,59 @@
+package io.sbora4j.bench;
+
+import io.sbora4j.backend.Backends;
+import io.sbora4j.tensor.Device;
+import io.sbora4j.tensor.Tensor;
+import java.lang.foreign.Arena;
+import java.util.SplittableRandom;
+
+/**
+ * What every benchmark's setup shares: seeded random host tensors and the one knob for native threads.
+ *
+ * <p>Values are Gaussian rather than uniform or constant so that no kernel can profit from special data (zeros,
+ * repeated values); the seed is fixed so that every fork measures the same numbers.
+ */
+public final class BenchTensors {
+
+    /** System property naming the native thread count; unset means the CPU backend's default, all cores. */
+    public static final String THREADS_PROPERTY = "sbora.bench.threads";
+
+    /** The seed of every benchmark's data. */
+    public static final long SEED = 42;
+
+    private BenchTensors() {}
+
+    /** A (dims) f32 CPU tensor of N(0, std²) values owned by {@code arena}. */
+    public static Tensor gaussian(Arena arena, SplittableRandom rng, double std, int... dims) {
+        long n = 1;
+        for (int dim : dims) {
+            n *= dim;
+        }
+        return Tensor.of(arena, Device.CPU, gaussian(rng, Math.toIntExact(n), std), dims);
+    }
+
+    /** Overwrites an f32 host tensor with N(0, std²) values. */
+    public static void fillGaussian(Tensor t, SplittableRandom rng, double std) {
+        t.copyFrom(gaussian(rng, Math.toIntExact(t.numel()), std));
+    }
+
+    /**
+     * Loads the native libraries (so that no measured call pays for it) and applies {@value #THREADS_PROPERTY}
+     * when it is set, e.g. {@code -jvmArgsAppend -Dsbora.bench.threads=8}. Left unset, OpenBLAS and OpenMP keep
+     * their own default of all cores, which is what the targets are stated for.
+     */
+    public static void initBackend() {
+        var backend = Backends.of(Device.CPU);
+        Integer threads = Integer.getInteger(THREADS_PROPERTY);
+        if (threads != null) {
+            backend.setThreads(threads);
+        }
+    }
+
+    private static float[] gaussian(SplittableRandom rng, int n, double std) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) (rng.nextGaussian() * std);
+        }
+        return v;
+    }
+}
