@@ -1,5 +1,6 @@
 package io.sbora4j.nn;
 
+import io.sbora4j.backend.Backends;
 import io.sbora4j.ops.MatMul;
 import io.sbora4j.ops.Shapes;
 import io.sbora4j.tensor.DType;
@@ -11,7 +12,7 @@ import java.util.Map;
  * {@code y = x · Wᵀ} with W of shape (out, in), as {@code torch.nn.Linear(in, out, bias=False)}: the layers of a
  * LLaMA model. The weight is usually frozen (adapters train beside it).
  */
-public final class Linear implements Module {
+public final class Linear implements LinearLayer {
 
     private final String name;
     private final Tensor weight;
@@ -26,6 +27,7 @@ public final class Linear implements Module {
         this.weight = weight;
     }
 
+    @Override
     public String name() {
         return name;
     }
@@ -34,26 +36,41 @@ public final class Linear implements Module {
         return weight;
     }
 
+    @Override
     public int inFeatures() {
         return weight.dim(1);
     }
 
+    @Override
     public int outFeatures() {
         return weight.dim(0);
     }
 
     /** x of shape (..., in) to y of shape (..., out). */
+    @Override
     public Tensor forward(Tensor x) {
-        Tensor x2 = flatten(x);
-        Tensor y = MatMul.matmul(x2, false, weight, true);
-        return unflatten(y, x);
+        return unflatten(forwardRows(flatten(x)), x);
     }
 
-    /** x viewed as a (tokens x in) matrix; fails with the layer's name when the last dimension is wrong. */
+    /** y = x·Wᵀ for x already a checked (tokens x in) matrix (see {@link #flatten}). */
+    public Tensor forwardRows(Tensor x2) {
+        return MatMul.matmul(x2, false, weight, true);
+    }
+
+    /**
+     * x viewed as a (tokens x in) matrix, checked: the last dimension must be {@code in} and every value finite. A
+     * NaN or infinity would otherwise surface steps later as a NaN loss with no trace of the layer it passed; the
+     * check is one read of x, small beside the GEMM that follows (1/out of its work).
+     */
     public Tensor flatten(Tensor x) {
         if (x.rank() < 1 || x.shape().cols() != inFeatures()) {
             throw new IllegalArgumentException("layer '" + name + "': input shape " + x.shape()
                     + " does not end in in_features=" + inFeatures());
+        }
+        long bad = Backends.of(x.device()).countNonFinite(x);
+        if (bad > 0) {
+            throw new IllegalArgumentException("layer '" + name + "': input has " + bad
+                    + " non-finite values (NaN or infinity)");
         }
         return x.rank() == 2 ? x : Shapes.reshape(x, (int) x.shape().rows(), inFeatures());
     }

@@ -4,7 +4,7 @@ import io.sbora4j.autograd.NoGrad;
 import io.sbora4j.backend.Backend;
 import io.sbora4j.backend.Backends;
 import io.sbora4j.nn.Linear;
-import io.sbora4j.nn.Module;
+import io.sbora4j.nn.LinearLayer;
 import io.sbora4j.tensor.Tensor;
 import java.lang.foreign.Arena;
 import java.util.LinkedHashMap;
@@ -21,7 +21,7 @@ import java.util.Map;
  * layer.merge();                   // W[:, idx] += s·B, the adapter is now folded in
  * }</pre>
  */
-public final class AdaptedLinear implements Module {
+public final class AdaptedLinear implements LinearLayer {
 
     private final Linear base;
     private final Adapter adapter;
@@ -57,29 +57,31 @@ public final class AdaptedLinear implements Module {
         return adapter;
     }
 
+    @Override
     public String name() {
         return base.name();
+    }
+
+    @Override
+    public int inFeatures() {
+        return base.inFeatures();
+    }
+
+    @Override
+    public int outFeatures() {
+        return base.outFeatures();
     }
 
     public boolean isMerged() {
         return merged;
     }
 
-    /**
-     * x of shape (..., in) to y of shape (..., out). Non-finite input is rejected with the layer's name: a NaN here
-     * would otherwise surface steps later as a NaN loss with no trace of where it came from.
-     */
+    /** x of shape (..., in) to y of shape (..., out); the input is checked as {@link Linear#flatten} says. */
+    @Override
     public Tensor forward(Tensor x) {
         Tensor x2 = base.flatten(x);
-        long bad = Backends.of(x.device()).countNonFinite(x2);
-        if (bad > 0) {
-            throw new IllegalArgumentException("layer '" + name() + "': input has " + bad
-                    + " non-finite values (NaN or infinity)");
-        }
-        if (merged) {
-            return base.forward(x);
-        }
-        return base.unflatten(adapter.forward(x2, base.weight(), training), x);
+        Tensor y = merged ? base.forwardRows(x2) : adapter.forward(x2, base.weight(), training);
+        return base.unflatten(y, x);
     }
 
     /** Folds the adapter into the base weight; forward then costs one GEMM. */

@@ -32,8 +32,9 @@ public final class DoraAdapter implements Adapter {
     private final float s;
     private final double dropout;
     private final SplittableRandom dropoutRng;
-    /** Row norms of W + sBA at merge time, needed to undo the merge. */
-    private Tensor mergedNorms;
+    /** Row norms of W + sBA at merge time, needed to undo the merge; allocated once with the parameters. */
+    private final Tensor mergedNorms;
+    private boolean merged;
 
     DoraAdapter(String path, Tensor a, Tensor b, Tensor magnitude, float s, double dropout,
                 SplittableRandom dropoutRng) {
@@ -44,6 +45,7 @@ public final class DoraAdapter implements Adapter {
         this.s = s;
         this.dropout = dropout;
         this.dropoutRng = dropoutRng;
+        this.mergedNorms = Tensor.zeros(magnitude.arena(), magnitude.device(), magnitude.shape().dims());
     }
 
     @Override
@@ -139,17 +141,16 @@ public final class DoraAdapter implements Adapter {
     public void merge(Tensor w) {
         Backend be = Backends.of(w.device());
         be.gemm(false, false, s, b, a, 1f, w);
-        Tensor norms = Tensor.empty(w.arena(), w.device(), DType.F32, w.dim(0));
-        be.rowNorm(w, norms);
-        Tensor c = norms.emptyLike();
-        be.div(magnitude, norms, c);
+        be.rowNorm(w, mergedNorms);
+        Tensor c = mergedNorms.emptyLike();
+        be.div(magnitude, mergedNorms, c);
         be.scaleRows(w, c, w);
-        mergedNorms = norms;
+        merged = true;
     }
 
     @Override
     public void unmerge(Tensor w) {
-        if (mergedNorms == null) {
+        if (!merged) {
             throw new IllegalStateException("layer '" + path + "': DoRA unmerge without a preceding merge");
         }
         Backend be = Backends.of(w.device());
@@ -157,7 +158,7 @@ public final class DoraAdapter implements Adapter {
         be.div(mergedNorms, magnitude, inv);
         be.scaleRows(w, inv, w);
         be.gemm(false, false, -s, b, a, 1f, w);
-        mergedNorms = null;
+        merged = false;
     }
 
     @Override

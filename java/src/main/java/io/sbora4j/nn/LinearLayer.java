@@ -1,0 +1,20 @@
+package io.sbora4j.nn;
+
+import io.sbora4j.tensor.Tensor;
+
+/**
+ * A projection {@code y = f(x)} from {@code inFeatures} to {@code outFeatures}: a plain {@link Linear}, or one with
+ * an adapter beside it. The model holds its projections through this type so adapters can be swapped in by name.
+ */
+public interface LinearLayer extends Module {
+
+    /** The layer's path in the model, e.g. {@code model.layers.0.self_attn.q_proj}. */
+    String name();
+
+    int inFeatures();
+
+    int outFeatures();
+
+    /** x (..., in) to y (..., out). */
+    Tensor forward(Tensor x);
+}

@@ -1,0 +1,226 @@
+package io.sbora4j.nn;
+
+import io.sbora4j.backend.AttentionShape;
+import io.sbora4j.ops.Activations;
+import io.sbora4j.ops.Attention;
+import io.sbora4j.ops.Elementwise;
+import io.sbora4j.ops.Embeddings;
+import io.sbora4j.ops.MatMul;
+import io.sbora4j.ops.Norms;
+import io.sbora4j.ops.Rope;
+import io.sbora4j.ops.RopeTables;
+import io.sbora4j.tensor.DType;
+import io.sbora4j.tensor.Device;
+import io.sbora4j.tensor.Tensor;
+import java.lang.foreign.Arena;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.function.UnaryOperator;
+
+/**
+ * A LLaMA decoder (HF's LlamaForCausalLM): token embedding, {@code layers} blocks of pre-norm grouped-query
+ * attention with rotary embeddings and a SwiGLU MLP, a final RMSNorm and the LM head (tied to the embedding or
+ * not). Tensors carry HF's names, e.g. {@code model.layers.0.self_attn.q_proj.weight}.
+ */
+public final class LlamaModel implements Module {
+
+    /** The seven projections of a block, in HF's order. */
+    public static final List<String> PROJECTIONS =
+            List.of("self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj", "mlp.gate_proj",
+                    "mlp.up_proj", "mlp.down_proj");
+
+    private final LlamaConfig config;
+    private final Device device;
+    private final Map<String, Tensor> tensors;          // every weight by its HF name
+    private final Map<String, LinearLayer> projections; // "model.layers.N.self_attn.q_proj" -> layer
+    private final RopeTables rope;
+
+    private LlamaModel(LlamaConfig config, Device device, Map<String, Tensor> tensors, Arena arena) {
+        this.config = config;
+        this.device = device;
+        this.tensors = tensors;
+        this.projections = new LinkedHashMap<>();
+        for (int l = 0; l < config.layers(); l++) {
+            for (String p : PROJECTIONS) {
+                String path = "model.layers." + l + "." + p;
+                projections.put(path, new Linear(path, tensors.get(path + ".weight")));
+            }
+        }
+        this.rope = new RopeTables(arena, device, config.headDim(), config.maxPositions(), config.ropeTheta());
+    }
+
+    /** The HF names and shapes every model of {@code cfg} has. */
+    public static Map<String, int[]> expectedShapes(LlamaConfig cfg) {
+        Map<String, int[]> m = new LinkedHashMap<>();
+        int h = cfg.hiddenSize(), kv = cfg.kvHeads() * cfg.headDim(), i = cfg.intermediateSize();
+        m.put("model.embed_tokens.weight", new int[] {cfg.vocabSize(), h});
+        for (int l = 0; l < cfg.layers(); l++) {
+            String p = "model.layers." + l + ".";
+            m.put(p + "self_attn.q_proj.weight", new int[] {h, h});
+            m.put(p + "self_attn.k_proj.weight", new int[] {kv, h});
+            m.put(p + "self_attn.v_proj.weight", new int[] {kv, h});
+            m.put(p + "self_attn.o_proj.weight", new int[] {h, h});
+            m.put(p + "mlp.gate_proj.weight", new int[] {i, h});
+            m.put(p + "mlp.up_proj.weight", new int[] {i, h});
+            m.put(p + "mlp.down_proj.weight", new int[] {h, i});
+            m.put(p + "input_layernorm.weight", new int[] {h});
+            m.put(p + "post_attention_layernorm.weight", new int[] {h});
+        }
+        m.put("model.norm.weight", new int[] {h});
+        if (!cfg.tieWordEmbeddings()) {
+            m.put("lm_head.weight", new int[] {cfg.vocabSize(), h});
+        }
+        return m;
+    }
+
+    /**
+     * A model over the given tensors (HF names, f32, on {@code device}); every expected tensor must be present with
+     * its shape, and unknown names are an error naming them.
+     */
+    public static LlamaModel of(LlamaConfig cfg, Map<String, Tensor> weights, Device device, Arena arena) {
+        Map<String, Tensor> t = new LinkedHashMap<>();
+        Map<String, int[]> expected = expectedShapes(cfg);
+        for (var e : expected.entrySet()) {
+            Tensor w = weights.get(e.getKey());
+            if (w == null) {
+                throw new IllegalArgumentException("model weights lack tensor " + e.getKey());
+            }
+            if (!java.util.Arrays.equals(w.shape().dims(), e.getValue()) || w.dtype() != DType.F32
+                    || w.device() != device) {
+                throw new IllegalArgumentException("tensor " + e.getKey() + " is " + w.describe() + ", expected "
+                        + java.util.Arrays.toString(e.getValue()) + " f32 " + device);
+            }
+            t.put(e.getKey(), w.named(e.getKey()));
+        }
+        for (String name : weights.keySet()) {
+            if (!expected.containsKey(name) && !name.endsWith("rotary_emb.inv_freq")) {
+                throw new IllegalArgumentException("unexpected tensor " + name + " for this config");
+            }
+        }
+        return new LlamaModel(cfg, device, t, arena);
+    }
+
+    /** A randomly initialised model (N(0, 0.02) weights, unit norms, as HF initialises), seeded. */
+    public static LlamaModel random(LlamaConfig cfg, long seed, Device device, Arena arena) {
+        SplittableRandom rng = new SplittableRandom(seed);
+        Map<String, Tensor> w = new LinkedHashMap<>();
+        for (var e : expectedShapes(cfg).entrySet()) {
+            int n = 1;
+            for (int d : e.getValue()) {
+                n *= d;
+            }
+            float[] v = new float[n];
+            boolean norm = e.getKey().endsWith("norm.weight");
+            for (int i = 0; i < n; i++) {
+                v[i] = norm ? 1f : (float) (rng.nextGaussian() * 0.02);
+            }
+            w.put(e.getKey(), Tensor.of(arena, device, v, e.getValue()));
+        }
+        return of(cfg, w, device, arena);
+    }
+
+    public LlamaConfig config() {
+        return config;
+    }
+
+    public Device device() {
+        return device;
+    }
+
+    /**
+     * Logits for token ids of shape (batch, seq), i32: (batch·seq) x vocab, row b·seq + t predicting the token after
+     * position t of sequence b. Positions restart at 0 for every sequence.
+     */
+    public Tensor logits(Tensor ids) {
+        if (ids.rank() != 2 || ids.dtype() != DType.I32) {
+            throw new IllegalArgumentException("token ids must be an i32 (batch, seq) tensor, got " + ids.describe());
+        }
+        int batch = ids.dim(0), seq = ids.dim(1);
+        if (seq > config.maxPositions()) {
+            throw new IllegalArgumentException("sequence length " + seq + " exceeds max_position_embeddings "
+                    + config.maxPositions());
+        }
+        int[] pos = new int[batch * seq];
+        for (int i = 0; i < pos.length; i++) {
+            pos[i] = i % seq;
+        }
+        Tensor positions = Tensor.ofInts(device, pos, pos.length);
+        AttentionShape shape = new AttentionShape(batch, seq, config.heads(), config.kvHeads(), config.headDim(),
+                (float) (1 / Math.sqrt(config.headDim())));
+        float eps = (float) config.rmsNormEps();
+        Tensor x = Embeddings.lookup(tensors.get("model.embed_tokens.weight"), ids);
+        for (int l = 0; l < config.layers(); l++) {
+            String p = "model.layers." + l + ".";
+            Tensor h = Norms.rmsNorm(x, tensors.get(p + "input_layernorm.weight"), eps);
+            Tensor q = Rope.apply(proj(p + "self_attn.q_proj").forward(h), config.heads(), positions, rope);
+            Tensor k = Rope.apply(proj(p + "self_attn.k_proj").forward(h), config.kvHeads(), positions, rope);
+            Tensor v = proj(p + "self_attn.v_proj").forward(h);
+            x = Elementwise.add(x, proj(p + "self_attn.o_proj").forward(Attention.causal(q, k, v, shape)));
+            h = Norms.rmsNorm(x, tensors.get(p + "post_attention_layernorm.weight"), eps);
+            Tensor gated = Activations.siluMul(proj(p + "mlp.gate_proj").forward(h), proj(p + "mlp.up_proj").forward(h));
+            x = Elementwise.add(x, proj(p + "mlp.down_proj").forward(gated));
+        }
+        x = Norms.rmsNorm(x, tensors.get("model.norm.weight"), eps);
+        Tensor head = config.tieWordEmbeddings() ? tensors.get("model.embed_tokens.weight") : tensors.get("lm_head.weight");
+        return MatMul.matmul(x, false, head, true);
+    }
+
+    private LinearLayer proj(String path) {
+        return projections.get(path);
+    }
+
+    /** Every projection by path ({@code model.layers.N.self_attn.q_proj}, ...), in model order. */
+    public Map<String, LinearLayer> projections() {
+        return java.util.Collections.unmodifiableMap(projections);
+    }
+
+    /** Replaces each projection by {@code f}'s result (adapter injection); f returns its argument to keep one. */
+    public void replaceProjections(UnaryOperator<LinearLayer> f) {
+        projections.replaceAll((path, layer) -> {
+            LinearLayer next = f.apply(layer);
+            if (next.inFeatures() != layer.inFeatures() || next.outFeatures() != layer.outFeatures()) {
+                throw new IllegalArgumentException("replacement for " + path + " changes its shape");
+            }
+            return next;
+        });
+    }
+
+    /** Sets requiresGrad on every base weight: true to pre-train the whole model, false to freeze it. */
+    public void setTrainable(boolean trainable) {
+        tensors.values().forEach(t -> t.requiresGrad(trainable));
+    }
+
+    /** The base weights that require a gradient. */
+    public List<Tensor> trainableWeights() {
+        List<Tensor> out = new ArrayList<>();
+        for (Tensor t : tensors.values()) {
+            if (t.requiresGrad()) {
+                out.add(t);
+            }
+        }
+        return out;
+    }
+
+    /** The base weights by HF name (not the adapters'). */
+    @Override
+    public Map<String, Tensor> namedTensors() {
+        return java.util.Collections.unmodifiableMap(tensors);
+    }
+
+    /** Number of base parameters. */
+    public long parameterCount() {
+        long n = 0;
+        for (Tensor t : tensors.values()) {
+            n += t.numel();
+        }
+        return n;
+    }
+
+    @Override
+    public void train(boolean training) {
+        projections.values().forEach(p -> p.train(training));
+    }
+}
