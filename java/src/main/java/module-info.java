@@ -2,7 +2,7 @@
  * sbora4j: SBoRA (Standard-Basis Low-Rank Adaptation) and its baselines for LLaMA-family models, on native kernels
  * bound through the Foreign Function &amp; Memory API.
  *
- * <p>Exported: the tensor and autograd layer, the ops, the backend SPI, modules, adapters and optimizers. The
+ * <p>Exported: the tensor and autograd layer, the ops, the backend SPI, modules, adapters, optimizers and file formats. The
  * native bindings ({@code ffi}), the backend implementations and the command line stay inside.
  */
 module io.sbora4j {
@@ -17,6 +17,7 @@ module io.sbora4j {
     exports io.sbora4j.peft;
     exports io.sbora4j.optim;
     exports io.sbora4j.train;
+    exports io.sbora4j.io;
 
     opens io.sbora4j.peft to com.fasterxml.jackson.databind;
     opens io.sbora4j.cli to info.picocli;

@@ -54,6 +54,7 @@ public final class AdamW implements AutoCloseable {
             if (!p.requiresGrad() || !p.isLeaf()) {
                 throw new IllegalArgumentException("AdamW: " + p.describe() + " is not a trainable leaf tensor");
             }
+            p.requireWritable("AdamW updating it");
         }
         this.params = List.copyOf(params);
         this.config = config;

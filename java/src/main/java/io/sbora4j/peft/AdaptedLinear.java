@@ -89,6 +89,7 @@ public final class AdaptedLinear implements LinearLayer {
         if (merged) {
             throw new IllegalStateException("layer '" + name() + "' is already merged");
         }
+        base.weight().requireWritable("merging layer '" + name() + "'");
         checkFinite();
         try (NoGrad ignored = NoGrad.enter()) {
             adapter.merge(base.weight());

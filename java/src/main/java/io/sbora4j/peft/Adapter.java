@@ -27,6 +27,9 @@ public sealed interface Adapter permits LoraAdapter, DoraAdapter, SboraFaAdapter
     /** Takes ΔW back out of a weight {@link #merge} changed. */
     void unmerge(Tensor weight);
 
+    /** Restarts the dropout masks for micro-batch {@code counter} (reproducible training and resumption). */
+    void reseedDropout(long counter);
+
     /** The tensors an optimizer updates. */
     List<Tensor> trainable();
 

@@ -3,9 +3,8 @@ package io.sbora4j.peft;
 import io.sbora4j.backend.Backend;
 import io.sbora4j.tensor.DType;
 import io.sbora4j.tensor.Tensor;
-import java.util.SplittableRandom;
 
-/** Pieces every adapted layer shares: the frozen base GEMMs and the dropout mask. */
+/** Pieces every adapted layer shares: the frozen base GEMMs. */
 final class AdapterKernels {
 
     private AdapterKernels() {}
@@ -29,28 +28,5 @@ final class AdapterKernels {
         Tensor c = Tensor.empty(a.device(), DType.F32, m, n);
         be.gemm(ta, tb, alpha, a, b, 0f, c);
         return c;
-    }
-
-    /** Inverted dropout: each element 0 with probability p, else 1/(1-p). */
-    static Tensor dropoutMask(SplittableRandom rng, Tensor like, double p) {
-        Tensor mask = like.emptyLike();
-        float keep = (float) (1.0 / (1.0 - p));
-        if (like.device().isHost()) {
-            for (long i = 0; i < mask.numel(); i++) {
-                mask.setFloat(i, rng.nextDouble() < p ? 0f : keep);
-            }
-            return mask;
-        }
-        throw new UnsupportedOperationException("dropout masks on " + like.device());
-    }
-
-    /** x ⊙ mask, or x itself when there is no mask. */
-    static Tensor applyMask(Backend be, Tensor x, Tensor mask) {
-        if (mask == null) {
-            return x;
-        }
-        Tensor out = x.emptyLike();
-        be.mul(x, mask, out);
-        return out;
     }
 }

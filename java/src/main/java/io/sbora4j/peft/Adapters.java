@@ -18,23 +18,22 @@ final class Adapters {
                     + cfg.method() + " allows for a " + out + "x" + in + " weight");
         }
         float s = cfg.scaling();
-        SplittableRandom dropoutRng = Seeds.forLayer(cfg.seed(), path, "dropout");
+        DropoutStream dropout = new DropoutStream(cfg.dropout(), cfg.seed(), path);
         return switch (cfg.method()) {
             case SBORA_FA -> new SboraFaAdapter(path, indexTensor(cfg, path, in, arena, device),
-                    param(arena, device, path + ".lora_B", out, r), s, cfg.dropout(), dropoutRng);
+                    param(arena, device, path + ".lora_B", out, r), s, dropout);
             case SBORA_FB -> new SboraFbAdapter(path, indexTensor(cfg, path, out, arena, device),
-                    param(arena, device, path + ".lora_A", r, in), s, cfg.dropout(), dropoutRng);
+                    param(arena, device, path + ".lora_A", r, in), s, dropout);
             case LORA, LORA_FA -> {
                 boolean frozen = cfg.method() == AdapterMethod.LORA_FA;
                 Tensor a = randomA(cfg, path, r, in, arena, device).requiresGrad(!frozen);
                 yield new LoraAdapter(path, a, param(arena, device, path + ".lora_B", out, r), s, frozen,
-                        cfg.dropout(), dropoutRng);
+                        dropout);
             }
             case DORA -> {
                 Tensor a = randomA(cfg, path, r, in, arena, device).requiresGrad(true);
                 Tensor m = param(arena, device, path + ".magnitude", out); // set by AdaptedLinear from ‖W‖
-                yield new DoraAdapter(path, a, param(arena, device, path + ".lora_B", out, r), m, s, cfg.dropout(),
-                        dropoutRng);
+                yield new DoraAdapter(path, a, param(arena, device, path + ".lora_B", out, r), m, s, dropout);
             }
         };
     }

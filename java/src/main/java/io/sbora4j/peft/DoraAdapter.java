@@ -9,7 +9,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
 
 /**
  * DoRA (Liu et al. 2024): LoRA on the direction of W, plus a trained magnitude m per output row.
@@ -30,21 +29,18 @@ public final class DoraAdapter implements Adapter {
     private final Tensor b;
     private final Tensor magnitude;
     private final float s;
-    private final double dropout;
-    private final SplittableRandom dropoutRng;
+    private final DropoutStream dropout;
     /** Row norms of W + sBA at merge time, needed to undo the merge; allocated once with the parameters. */
     private final Tensor mergedNorms;
     private boolean merged;
 
-    DoraAdapter(String path, Tensor a, Tensor b, Tensor magnitude, float s, double dropout,
-                SplittableRandom dropoutRng) {
+    DoraAdapter(String path, Tensor a, Tensor b, Tensor magnitude, float s, DropoutStream dropout) {
         this.path = path;
         this.a = a;
         this.b = b;
         this.magnitude = magnitude;
         this.s = s;
         this.dropout = dropout;
-        this.dropoutRng = dropoutRng;
         this.mergedNorms = Tensor.zeros(magnitude.arena(), magnitude.device(), magnitude.shape().dims());
     }
 
@@ -75,8 +71,8 @@ public final class DoraAdapter implements Adapter {
     public Tensor forward(Tensor x, Tensor w, boolean training) {
         Backend be = Backends.of(x.device());
         int r = rank(), tokens = x.dim(0), out = w.dim(0);
-        Tensor mask = training && dropout > 0 ? AdapterKernels.dropoutMask(dropoutRng, x, dropout) : null;
-        Tensor xd = AdapterKernels.applyMask(be, x, mask);
+        Tensor mask = dropout.mask(x, training);
+        Tensor xd = DropoutStream.apply(be, x, mask);
         Tensor z = AdapterKernels.baseForward(be, x, w);
         Tensor xa = AdapterKernels.gemm(be, false, true, 1f, xd, a, tokens, r);
         be.gemm(false, true, s, xa, b, 1f, z);
@@ -159,6 +155,11 @@ public final class DoraAdapter implements Adapter {
         be.scaleRows(w, inv, w);
         be.gemm(false, false, -s, b, a, 1f, w);
         merged = false;
+    }
+
+    @Override
+    public void reseedDropout(long counter) {
+        dropout.reseed(counter);
     }
 
     @Override

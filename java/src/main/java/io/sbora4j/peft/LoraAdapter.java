@@ -8,7 +8,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
 
 /**
  * LoRA (Hu et al. 2021) and, with A frozen, LoRA-FA (Zhang et al. 2023): the baselines.
@@ -27,18 +26,15 @@ public final class LoraAdapter implements Adapter {
     private final Tensor b;
     private final float s;
     private final boolean frozenA;
-    private final double dropout;
-    private final SplittableRandom dropoutRng;
+    private final DropoutStream dropout;
 
-    LoraAdapter(String path, Tensor a, Tensor b, float s, boolean frozenA, double dropout,
-                SplittableRandom dropoutRng) {
+    LoraAdapter(String path, Tensor a, Tensor b, float s, boolean frozenA, DropoutStream dropout) {
         this.path = path;
         this.a = a;
         this.b = b;
         this.s = s;
         this.frozenA = frozenA;
         this.dropout = dropout;
-        this.dropoutRng = dropoutRng;
     }
 
     @Override
@@ -61,8 +57,8 @@ public final class LoraAdapter implements Adapter {
         Backend be = Backends.of(x.device());
         int r = rank(), tokens = x.dim(0);
         Tensor y = AdapterKernels.baseForward(be, x, w);
-        Tensor mask = training && dropout > 0 ? AdapterKernels.dropoutMask(dropoutRng, x, dropout) : null;
-        Tensor xd = AdapterKernels.applyMask(be, x, mask);
+        Tensor mask = dropout.mask(x, training);
+        Tensor xd = DropoutStream.apply(be, x, mask);
         Tensor xa = AdapterKernels.gemm(be, false, true, 1f, xd, a, tokens, r);
         be.gemm(false, true, s, xa, b, 1f, y);
         List<Tensor> saved = new ArrayList<>(List.of(xa));
@@ -105,6 +101,11 @@ public final class LoraAdapter implements Adapter {
     @Override
     public void unmerge(Tensor w) {
         Backends.of(w.device()).gemm(false, false, -s, b, a, 1f, w);
+    }
+
+    @Override
+    public void reseedDropout(long counter) {
+        dropout.reseed(counter);
     }
 
     @Override

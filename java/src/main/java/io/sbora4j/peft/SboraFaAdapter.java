@@ -8,7 +8,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
 
 /**
  * SBoRA-FA (paper §3.1): A is fixed to r rows of the identity, picked by idx; only B (out x r, zeros) trains.
@@ -26,16 +25,14 @@ public final class SboraFaAdapter implements Adapter {
     private final Tensor idx;
     private final Tensor b;
     private final float s;
-    private final double dropout;
-    private final SplittableRandom dropoutRng;
+    private final DropoutStream dropout;
 
-    SboraFaAdapter(String path, Tensor idx, Tensor b, float s, double dropout, SplittableRandom dropoutRng) {
+    SboraFaAdapter(String path, Tensor idx, Tensor b, float s, DropoutStream dropout) {
         this.path = path;
         this.idx = idx;
         this.b = b;
         this.s = s;
         this.dropout = dropout;
-        this.dropoutRng = dropoutRng;
     }
 
     @Override
@@ -65,8 +62,8 @@ public final class SboraFaAdapter implements Adapter {
         Tensor y = AdapterKernels.baseForward(be, x, w);
         Tensor xg = Tensor.empty(x.device(), x.dtype(), x.dim(0), r);
         be.gatherCols(x, idx, xg);
-        Tensor mask = training && dropout > 0 ? AdapterKernels.dropoutMask(dropoutRng, xg, dropout) : null;
-        Tensor xs = AdapterKernels.applyMask(be, xg, mask); // dropout(x)[:, idx] == dropout(x[:, idx])
+        Tensor mask = dropout.mask(xg, training);
+        Tensor xs = DropoutStream.apply(be, xg, mask); // dropout(x)[:, idx] == dropout(x[:, idx])
         be.gemm(false, true, s, xs, b, 1f, y);
         List<Tensor> saved = new ArrayList<>(List.of(xs));
         if (mask != null && x.requiresGrad()) {
@@ -79,7 +76,7 @@ public final class SboraFaAdapter implements Adapter {
             }
             if (x.requiresGrad()) {
                 dx = AdapterKernels.baseBackward(be, dy, w);
-                Tensor t = AdapterKernels.applyMask(be, AdapterKernels.gemm(be, false, false, 1f, dy, b, dy.dim(0), r),
+                Tensor t = DropoutStream.apply(be, AdapterKernels.gemm(be, false, false, 1f, dy, b, dy.dim(0), r),
                         mask);
                 be.indexAddCols(dx, idx, t, s);
             }
@@ -95,6 +92,11 @@ public final class SboraFaAdapter implements Adapter {
     @Override
     public void unmerge(Tensor w) {
         Backends.of(w.device()).indexAddCols(w, idx, b, -s);
+    }
+
+    @Override
+    public void reseedDropout(long counter) {
+        dropout.reseed(counter);
     }
 
     @Override

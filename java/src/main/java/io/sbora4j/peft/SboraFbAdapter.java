@@ -8,7 +8,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
 
 /**
  * SBoRA-FB (paper §3.1): B is fixed to r columns of the identity, picked by idx into the outputs; only A (r x in,
@@ -27,16 +26,14 @@ public final class SboraFbAdapter implements Adapter {
     private final Tensor idx;
     private final Tensor a;
     private final float s;
-    private final double dropout;
-    private final SplittableRandom dropoutRng;
+    private final DropoutStream dropout;
 
-    SboraFbAdapter(String path, Tensor idx, Tensor a, float s, double dropout, SplittableRandom dropoutRng) {
+    SboraFbAdapter(String path, Tensor idx, Tensor a, float s, DropoutStream dropout) {
         this.path = path;
         this.idx = idx;
         this.a = a;
         this.s = s;
         this.dropout = dropout;
-        this.dropoutRng = dropoutRng;
     }
 
     @Override
@@ -64,8 +61,8 @@ public final class SboraFbAdapter implements Adapter {
         Backend be = Backends.of(x.device());
         int r = rank(), tokens = x.dim(0);
         Tensor y = AdapterKernels.baseForward(be, x, w);
-        Tensor mask = training && dropout > 0 ? AdapterKernels.dropoutMask(dropoutRng, x, dropout) : null;
-        Tensor xd = AdapterKernels.applyMask(be, x, mask);
+        Tensor mask = dropout.mask(x, training);
+        Tensor xd = DropoutStream.apply(be, x, mask);
         Tensor xa = AdapterKernels.gemm(be, false, true, 1f, xd, a, tokens, r);
         be.indexAddCols(y, idx, xa, s);
         List<Tensor> saved = new ArrayList<>(List.of(xd));
@@ -101,6 +98,11 @@ public final class SboraFbAdapter implements Adapter {
     @Override
     public void unmerge(Tensor w) {
         Backends.of(w.device()).indexAddRows(w, idx, a, -s);
+    }
+
+    @Override
+    public void reseedDropout(long counter) {
+        dropout.reseed(counter);
     }
 
     @Override

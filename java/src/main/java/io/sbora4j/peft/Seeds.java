@@ -27,7 +27,7 @@ public final class Seeds {
     }
 
     /** SplitMix64's finaliser: spreads nearby inputs over the whole 64-bit range. */
-    static long mix(long z) {
+    public static long mix(long z) {
         z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;
         z = (z ^ (z >>> 27)) * 0x94d049bb133111ebL;
         return z ^ (z >>> 31);

@@ -60,6 +60,44 @@ public final class Tensor {
         return new Tensor(shape, dtype, device, seg, arena);
     }
 
+    /**
+     * A tensor over existing native host memory, without copying (e.g. a slice of a memory-mapped file).
+     *
+     * <p>{@code data} must be native, exactly {@code numel * dtype.bytes()} long, aligned to the element size (the
+     * accessors use aligned layouts; 64-byte alignment is not required), and belong to {@code owner}, whose closing
+     * ends the tensor's life. A read-only segment gives a read-only tensor: writes from Java throw, but a native kernel
+     * writing into it would fault, so never use one as the output of an op.
+     *
+     * @throws IllegalArgumentException if the size, alignment, kind or owner of {@code data} does not fit
+     * @throws UnsupportedOperationException if {@code device} is not a host device
+     */
+    public static Tensor wrap(MemorySegment data, Arena owner, Device device, DType dtype, int... dims) {
+        Objects.requireNonNull(data, "data");
+        Objects.requireNonNull(owner, "owner");
+        Objects.requireNonNull(dtype, "dtype");
+        if (!device.isHost()) {
+            throw new UnsupportedOperationException("cannot wrap host memory as a tensor on device '" + device + "'");
+        }
+        Shape shape = Shape.of(dims);
+        long bytes = Math.multiplyExact(shape.numel(), (long) dtype.bytes());
+        if (data.byteSize() != bytes) {
+            throw new IllegalArgumentException("segment of " + data.byteSize() + " bytes for shape " + shape + " "
+                    + dtype + " (" + bytes + " bytes)");
+        }
+        // Kernels receive the address, so heap memory (which the GC moves) cannot back a tensor.
+        if (!data.isNative()) {
+            throw new IllegalArgumentException("only native memory can back a tensor, not " + data);
+        }
+        if (data.address() % dtype.bytes() != 0) {
+            throw new IllegalArgumentException("address 0x" + Long.toHexString(data.address()) + " is not aligned to "
+                    + dtype.bytes() + " bytes for " + dtype);
+        }
+        if (!data.scope().equals(owner.scope())) {
+            throw new IllegalArgumentException("the segment does not belong to the given owner arena");
+        }
+        return new Tensor(shape, dtype, device, data, owner);
+    }
+
     /** An f32 tensor of zeros in the current scope. */
     public static Tensor zeros(Device device, int... dims) {
         return empty(device, DType.F32, dims); // host arenas hand out zeroed memory
@@ -175,6 +213,19 @@ public final class Tensor {
     /** The arena that owns this tensor's memory. */
     public Arena arena() {
         return arena;
+    }
+
+    /** Whether the memory is read-only (a view of a file mapped read-only): no op may write into it. */
+    public boolean isReadOnly() {
+        return data.isReadOnly();
+    }
+
+    /** Throws when this tensor cannot be written in place, naming it and {@code why} the write was wanted. */
+    public void requireWritable(String why) {
+        if (data.isReadOnly()) {
+            throw new IllegalStateException(describe() + " is a read-only view (of a memory-mapped file); " + why
+                    + " needs a writable copy (load the file copy-on-write or copy the tensor)");
+        }
     }
 
     /** Bytes of memory held. */
@@ -298,7 +349,11 @@ public final class Tensor {
         return grad;
     }
 
-    /** Sets (or clears, with null) the gradient; used by autograd and optimizers. */
+    /**
+     * Sets (or clears, with null) the gradient; used by autograd and optimizers. A leaf's gradient buffer lives in
+     * the leaf's own arena, so clearing it each step would leave one buffer per step there until the arena
+     * closes: between steps, zero it instead ({@code AdamW.zeroGrad()}).
+     */
     public void setGrad(Tensor g) {
         if (g != null && !g.shape.equals(shape)) {
             throw new IllegalArgumentException("gradient of shape " + g.shape + " for a tensor of shape " + shape);

@@ -1,0 +1,199 @@
+package io.sbora4j.io;
+
+import io.sbora4j.tensor.DType;
+import io.sbora4j.tensor.Device;
+import io.sbora4j.tensor.Tensor;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * A {@code .safetensors} file, memory-mapped and validated.
+ *
+ * <pre>{@code
+ * try (Arena weights = Arena.ofShared()) {
+ *     SafetensorsFile f = SafetensorsFile.open(Path.of("model.safetensors"), weights);
+ *     Tensor w = f.tensor("model.embed_tokens.weight", weights, Device.CPU);  // F32: a view, no copy
+ * }                                                                           // unmapped here
+ * }</pre>
+ *
+ * <p>The whole header is checked when the file is opened (see {@link SafetensorsFormatException}); the mapping
+ * belongs to the arena given to {@link #open} and is released when it closes, which also ends every tensor viewing it.
+ *
+ * <p>Types: F32 and I32 tensors are views of the mapping when their bytes are aligned to 4 on a little-endian
+ * machine, copies in {@code target} otherwise. BF16 and F16 are widened to new F32 tensors exactly, I64 narrowed to
+ * I32 with a range check. Other types are refused by {@link #tensor} but do not prevent opening the file.
+ *
+ * <p>With {@link Access#READ_ONLY} views are read-only: Java writes throw, and so must nothing else write them, since
+ * a native kernel writing into read-only pages faults and takes the JVM down. Views that will be modified in place
+ * (merging an adapter into a base weight, full fine-tuning) need {@link Access#COPY_ON_WRITE} or a copy
+ * ({@link Tensor#copyInto}). Whichever the access, the file must not be truncated while mapped.
+ *
+ * <p>Immutable; usable from several threads when the arena is shared.
+ */
+public final class SafetensorsFile {
+
+    /** How the file is mapped. */
+    public enum Access {
+        /** Shared read-only pages; tensor views reject writes. The file needs only read permission. */
+        READ_ONLY,
+        /**
+         * Private pages: tensor views are writable, and a written page becomes a private copy, so the file never
+         * changes. Opening needs write permission on the file (the OS requires it for such a mapping).
+         */
+        COPY_ON_WRITE
+    }
+
+    private final Path path;
+    private final Arena arena;
+    private final Access access;
+    private final MemorySegment data;
+    private final SafetensorsHeader header;
+
+    private SafetensorsFile(Path path, Arena arena, Access access, MemorySegment data, SafetensorsHeader header) {
+        this.path = path;
+        this.arena = arena;
+        this.access = access;
+        this.data = data;
+        this.header = header;
+    }
+
+    /** Opens {@code file} read-only; the mapping lives as long as {@code arena}. */
+    public static SafetensorsFile open(Path file, Arena arena) throws IOException {
+        return open(file, arena, Access.READ_ONLY);
+    }
+
+    /**
+     * Opens {@code file} with the given access; the mapping lives as long as {@code arena}.
+     *
+     * @throws SafetensorsFormatException if the file is not a valid safetensors file
+     * @throws IOException                if it cannot be read or mapped
+     */
+    public static SafetensorsFile open(Path file, Arena arena, Access access) throws IOException {
+        Objects.requireNonNull(arena, "arena");
+        boolean cow = Objects.requireNonNull(access, "access") == Access.COPY_ON_WRITE;
+        try (FileChannel ch = cow
+                ? FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)
+                : FileChannel.open(file, StandardOpenOption.READ)) {
+            long size = ch.size();
+            // The header is validated before mapping, so a bad file leaves no mapping behind in the caller's arena.
+            SafetensorsHeader header = SafetensorsHeader.read(file, ch, size);
+            MemorySegment whole = ch.map(cow ? FileChannel.MapMode.PRIVATE : FileChannel.MapMode.READ_ONLY, 0, size,
+                    arena);
+            // The mapping outlives the channel, so closing it here is fine.
+            MemorySegment data = whole.asSlice(header.dataOffset(), header.dataSize());
+            return new SafetensorsFile(file, arena, access, data, header);
+        }
+    }
+
+    /** The file this was opened from. */
+    public Path path() {
+        return path;
+    }
+
+    /** How the file is mapped. */
+    public Access access() {
+        return access;
+    }
+
+    /** Tensor names in header order. */
+    public Set<String> names() {
+        return header.tensors().keySet();
+    }
+
+    /** Whether the file holds a tensor called {@code name}. */
+    public boolean contains(String name) {
+        return header.tensors().containsKey(name);
+    }
+
+    /**
+     * Where {@code name} lies and what it holds.
+     *
+     * @throws IllegalArgumentException if there is no such tensor
+     */
+    public TensorInfo info(String name) {
+        TensorInfo info = header.tensors().get(name);
+        if (info == null) {
+            throw new IllegalArgumentException(path + ": no tensor '" + name + "' (the file holds "
+                    + header.tensors().size() + " tensors)");
+        }
+        return info;
+    }
+
+    /** The {@code __metadata__} strings, in header order; empty when the file has none. */
+    public Map<String, String> metadata() {
+        return header.metadata();
+    }
+
+    /**
+     * Tensor {@code name} as an F32 or I32 tensor on host {@code device}: a view of the mapping where possible (owned
+     * by the arena the file was opened in), otherwise a new tensor in {@code target}. Named {@code name}.
+     *
+     * @throws SafetensorsFormatException    for a type sbora4j cannot load, or an I64 value outside the I32 range
+     * @throws IllegalArgumentException      if there is no such tensor
+     * @throws UnsupportedOperationException if {@code device} is not a host device
+     */
+    public Tensor tensor(String name, Arena target, Device device) throws SafetensorsFormatException {
+        TensorInfo info = info(name);
+        Objects.requireNonNull(target, "target");
+        if (!device.isHost()) {
+            throw new UnsupportedOperationException("cannot load '" + name + "' onto device '" + device
+                    + "': load on a host device and copy");
+        }
+        MemorySegment src = data.asSlice(info.begin(), info.byteSize());
+        int[] dims = info.shape();
+        long n = info.numel();
+        Tensor t = switch (header.dtypes().get(name)) {
+            case F32 -> viewOrCopy(src, target, device, DType.F32, ElementCodecs.LE_FLOAT, ValueLayout.JAVA_FLOAT,
+                    dims);
+            case I32 -> viewOrCopy(src, target, device, DType.I32, ElementCodecs.LE_INT, ValueLayout.JAVA_INT, dims);
+            case BF16 -> {
+                Tensor out = Tensor.empty(target, device, DType.F32, dims);
+                ElementCodecs.bf16ToF32(src, out.data(), n);
+                yield out;
+            }
+            case F16 -> {
+                Tensor out = Tensor.empty(target, device, DType.F32, dims);
+                ElementCodecs.f16ToF32(src, out.data(), n);
+                yield out;
+            }
+            case I64 -> {
+                Tensor out = Tensor.empty(target, device, DType.I32, dims);
+                long bad = ElementCodecs.i64ToI32(src, out.data(), n);
+                if (bad >= 0) {
+                    throw new SafetensorsFormatException(path, "tensor '" + name + "': I64 value "
+                            + src.getAtIndex(ElementCodecs.LE_LONG, bad) + " at element " + bad
+                            + " does not fit in I32");
+                }
+                yield out;
+            }
+            default -> throw new SafetensorsFormatException(path, "tensor '" + name + "' has dtype " + info.dtype()
+                    + ", which sbora4j cannot load (supported: F32, BF16, F16, I32, I64)");
+        };
+        return t.named(name);
+    }
+
+    /** A view when the bytes can be used in place (native little-endian order, element-aligned), else a copy. */
+    private Tensor viewOrCopy(MemorySegment src, Arena target, Device device, DType dtype, ValueLayout fileLayout,
+            ValueLayout tensorLayout, int[] dims) {
+        if (ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN && src.address() % dtype.bytes() == 0) {
+            return Tensor.wrap(src, arena, device, dtype, dims);
+        }
+        Tensor out = Tensor.empty(target, device, dtype, dims);
+        MemorySegment.copy(src, fileLayout, 0, out.data(), tensorLayout, 0, out.numel());
+        return out;
+    }
+
+    @Override
+    public String toString() {
+        return "SafetensorsFile(" + path + ", " + header.tensors().size() + " tensors)";
+    }
+}

@@ -1,0 +1,54 @@
+package io.sbora4j.peft;
+
+import io.sbora4j.backend.Backend;
+import io.sbora4j.tensor.Tensor;
+import java.util.SplittableRandom;
+
+/**
+ * Dropout on an adapter's input (inverted: kept values scaled by 1/(1-p)), with masks that depend only on the
+ * config's seed, the layer's path and a counter the trainer sets for each micro-batch: a run resumed from a
+ * checkpoint draws exactly the masks the uninterrupted run would have drawn.
+ */
+final class DropoutStream {
+
+    private final double p;
+    private final long layerSeed;
+    private SplittableRandom rng;
+
+    DropoutStream(double p, long seed, String path) {
+        this.p = p;
+        this.layerSeed = Seeds.forLayer(seed, path, "dropout").nextLong();
+        this.rng = new SplittableRandom(layerSeed);
+    }
+
+    /** Restarts the stream for micro-batch {@code counter}. */
+    void reseed(long counter) {
+        rng = new SplittableRandom(Seeds.mix(layerSeed ^ Seeds.mix(counter + 0x632BE59BD9B4E019L)));
+    }
+
+    /** A mask shaped like {@code like}, or null when no dropout applies (p = 0 or not training). */
+    Tensor mask(Tensor like, boolean training) {
+        if (!training || p == 0) {
+            return null;
+        }
+        if (!like.device().isHost()) {
+            throw new UnsupportedOperationException("dropout masks on " + like.device());
+        }
+        Tensor mask = like.emptyLike();
+        float keep = (float) (1.0 / (1.0 - p));
+        for (long i = 0; i < mask.numel(); i++) {
+            mask.setFloat(i, rng.nextDouble() < p ? 0f : keep);
+        }
+        return mask;
+    }
+
+    /** x ⊙ mask, or x itself when there is no mask. */
+    static Tensor apply(Backend be, Tensor x, Tensor mask) {
+        if (mask == null) {
+            return x;
+        }
+        Tensor out = x.emptyLike();
+        be.mul(x, mask, out);
+        return out;
+    }
+}
