@@ -8,6 +8,8 @@
 module io.sbora4j {
     requires com.fasterxml.jackson.databind;
     requires info.picocli;
+    requires java.desktop;
+    requires org.jfree.jfreechart;
 
     exports io.sbora4j.tensor;
     exports io.sbora4j.autograd;
@@ -18,6 +20,7 @@ module io.sbora4j {
     exports io.sbora4j.optim;
     exports io.sbora4j.train;
     exports io.sbora4j.io;
+    exports io.sbora4j.data;
 
     opens io.sbora4j.peft to com.fasterxml.jackson.databind;
     opens io.sbora4j.cli to info.picocli;

@@ -123,6 +123,17 @@ public final class Autograd {
         }
     }
 
+    /** The recorded nodes that produced {@code root}, inputs before the ops that use them (for inspection). */
+    public static List<Node> nodes(Tensor root) {
+        List<Node> out = new ArrayList<>();
+        if (root.gradFn() != null) {
+            for (Tensor t : topologicalOrder(root)) {
+                out.add((Node) t.gradFn());
+            }
+        }
+        return out;
+    }
+
     /** Non-leaf tensors reachable from {@code root}, each after all of its inputs (iterative DFS). */
     private static List<Tensor> topologicalOrder(Tensor root) {
         List<Tensor> order = new ArrayList<>();

@@ -1,10 +1,11 @@
 package io.sbora4j.cli;
 
-import io.sbora4j.train.LinearDemo;
-import io.sbora4j.train.LinearDemo.Options;
-import io.sbora4j.train.LinearDemo.Row;
+import io.sbora4j.train.LlamaDemo;
+import io.sbora4j.train.LlamaDemo.Options;
+import io.sbora4j.train.LlamaDemo.Result;
+import io.sbora4j.train.LlamaDemo.Row;
 import java.io.PrintWriter;
-import java.util.List;
+import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -13,9 +14,9 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code sbora demo}: every adapter method trained on one layer, compared in one table. */
-@Command(name = "demo", description = "Train one adapted linear layer with every method on a synthetic regression"
-        + " task and compare them.")
+/** {@code sbora demo}: the main job (see {@link LlamaDemo}). */
+@Command(name = "demo", description = "Build and pre-train a tiny LLaMA, fine-tune it to add numbers with every"
+        + " adapter method, and compare them in one table (the main job).")
 final class DemoCommand implements Callable<Integer> {
 
     @Spec
@@ -24,57 +25,57 @@ final class DemoCommand implements Callable<Integer> {
     @Mixin
     DeviceOptions deviceOptions;
 
-    @Option(names = "--dim", defaultValue = "256", description = "in = out features of the layer (${DEFAULT-VALUE})")
-    int dim;
+    @Option(names = "--out", defaultValue = "sbora-demo", description = "output folder (${DEFAULT-VALUE})")
+    Path out;
 
-    @Option(names = "--tokens", defaultValue = "256", description = "tokens per batch (${DEFAULT-VALUE})")
-    int tokens;
-
-    @Option(names = {"-r", "--rank"}, defaultValue = "8", description = "adapter rank r (${DEFAULT-VALUE})")
+    @Option(names = {"-r", "--rank"}, defaultValue = "4", description = "adapter rank r (${DEFAULT-VALUE})")
     int rank;
 
-    @Option(names = "--alpha", defaultValue = "16", description = "scaling numerator alpha (${DEFAULT-VALUE})")
-    double alpha;
+    @Option(names = "--pretrain-steps", defaultValue = "300", description = "pre-training steps (${DEFAULT-VALUE})")
+    int pretrainSteps;
 
-    @Option(names = "--steps", defaultValue = "300", description = "training steps per method (${DEFAULT-VALUE})")
+    @Option(names = "--steps", defaultValue = "150", description = "fine-tuning steps per method (${DEFAULT-VALUE})")
     int steps;
 
-    @Option(names = "--lr", defaultValue = "5e-3", description = "AdamW learning rate (${DEFAULT-VALUE})")
-    double lr;
-
-    @Option(names = "--seed", defaultValue = "42", description = "seed of data, init and indices (${DEFAULT-VALUE})")
+    @Option(names = "--seed", defaultValue = "42", description = "seed of everything (${DEFAULT-VALUE})")
     long seed;
 
     @Override
-    public Integer call() {
-        PrintWriter out = spec.commandLine().getOut();
-        Options o = new Options(deviceOptions.resolve(), dim, tokens, rank, alpha, steps, lr, 4, seed);
-        out.printf(Locale.ROOT, "sbora demo: one %dx%d layer, teacher W + rank-%d update, %d tokens/step, %d steps,"
-                + " AdamW lr %.0e, device %s%n", dim, dim, o.teacherRank(), tokens, steps, lr, o.device());
-        List<Row> rows = LinearDemo.run(o, msg -> {
-            out.println("  " + msg);
-            out.flush();
+    public Integer call() throws Exception {
+        PrintWriter pw = spec.commandLine().getOut();
+        Options d = Options.defaults(out, deviceOptions.resolve());
+        Options o = new Options(out, d.device(), d.model(), rank, pretrainSteps, steps, d.batch(), d.pretrainLr(),
+                d.finetuneLr(), d.maxOperand(), d.evalCount(), seed);
+        long t0 = System.nanoTime();
+        Result res = LlamaDemo.run(o, line -> {
+            pw.println(line);
+            pw.flush();
         });
-        out.println();
-        out.print(table(rows, dim));
-        out.println();
-        out.println("loss: mean squared error to the teacher on held-out inputs, before -> after training.");
-        out.println("W changed: rows and columns of W that differ bit for bit from the original after merge;");
-        out.println("merge err: max |adapter forward - merged forward|; saved: adapter activations kept for backward.");
+        pw.println();
+        pw.print(table(res));
+        pw.println();
+        pw.println("trainable: adapter parameters (the paper's count); W changed: share of the adapted weights' elements");
+        pw.println("that differ bit for bit after merging; loss: mean of the last 10 steps; accuracy: exact match of");
+        pw.println("greedy answers on held-out sums; saved: activation bytes the adapter ops keep for backward (1 batch).");
+        pw.printf(Locale.ROOT, "base model before fine-tuning: %s correct. Total time %.0f s.%n", res.baseEval(),
+                (System.nanoTime() - t0) / 1e9);
+        pw.println("files: base model " + res.baseModel() + ", adapters " + out.resolve("adapters") + ", loss curves "
+                + res.chart());
         return 0;
     }
 
-    static String table(List<Row> rows, int dim) {
+    static String table(Result res) {
         StringBuilder sb = new StringBuilder();
-        String fmt = "%-14s %10s %21s %9s %17s %10s %12s%n";
-        sb.append(String.format(Locale.ROOT, fmt, "method", "trainable", "loss", "ms/step", "W changed",
-                "merge err", "saved"));
-        for (Row r : rows) {
-            sb.append(String.format(Locale.ROOT, fmt, r.label(), String.format(Locale.ROOT, "%,d", r.trainableParams()),
-                    String.format(Locale.ROOT, "%.4f -> %.5f", r.initialLoss(), r.finalLoss()),
-                    String.format(Locale.ROOT, "%.2f", r.msPerStep()),
-                    String.format(Locale.ROOT, "%d rows x %d cols", r.rowsChanged(), r.columnsChanged()),
-                    String.format(Locale.ROOT, "%.1e", r.mergeMaxAbsDiff()),
+        String fmt = "%-14s %5s %10s %10s %9s %16s %9s %9s %12s%n";
+        sb.append(String.format(Locale.ROOT, fmt, "method", "rank", "trainable", "W changed", "loss", "accuracy",
+                "ms/step", "tok/s", "saved"));
+        for (Row r : res.rows()) {
+            sb.append(String.format(Locale.ROOT, fmt, r.method().id(), r.rank(),
+                    String.format(Locale.ROOT, "%,d", r.trainableParams()),
+                    String.format(Locale.ROOT, "%.2f%%", r.percentChanged()),
+                    String.format(Locale.ROOT, "%.4f", r.finalLoss()), r.eval().toString(),
+                    String.format(Locale.ROOT, "%.1f", r.msPerStep()),
+                    String.format(Locale.ROOT, "%.0f", r.tokensPerSecond()),
                     String.format(Locale.ROOT, "%,d B", r.savedActivationBytes())));
         }
         return sb.toString();

@@ -3,6 +3,7 @@ package io.sbora4j.io;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sbora4j.nn.LlamaConfig;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -38,33 +39,22 @@ public record HfLlamaConfig(int hiddenSize, int intermediateSize, int numAttenti
     /** Hugging Face's default {@code max_position_embeddings}. */
     public static final int DEFAULT_MAX_POSITION_EMBEDDINGS = 2048;
 
-    /** Checks every size; the messages name the offending key. */
+    /** Checks every size (through {@link LlamaConfig}); the messages name the offending key. */
     public HfLlamaConfig {
-        positive("hidden_size", hiddenSize);
-        positive("intermediate_size", intermediateSize);
-        positive("num_attention_heads", numAttentionHeads);
-        positive("num_key_value_heads", numKeyValueHeads);
-        positive("num_hidden_layers", numHiddenLayers);
-        positive("vocab_size", vocabSize);
-        positive("max_position_embeddings", maxPositionEmbeddings);
-        if (!(rmsNormEps > 0) || !Double.isFinite(rmsNormEps)) {
-            throw new IllegalArgumentException("rms_norm_eps must be positive and finite, got " + rmsNormEps);
-        }
-        if (!(ropeTheta > 0) || !Double.isFinite(ropeTheta)) {
-            throw new IllegalArgumentException("rope_theta must be positive and finite, got " + ropeTheta);
-        }
-        if (hiddenSize % numAttentionHeads != 0) {
-            throw new IllegalArgumentException("hidden_size " + hiddenSize + " is not divisible by num_attention_heads "
-                    + numAttentionHeads);
-        }
-        if (numAttentionHeads % numKeyValueHeads != 0) {
-            throw new IllegalArgumentException("num_attention_heads " + numAttentionHeads
-                    + " is not divisible by num_key_value_heads " + numKeyValueHeads);
-        }
-        if ((hiddenSize / numAttentionHeads) % 2 != 0) { // rotary embeddings rotate pairs of dimensions
-            throw new IllegalArgumentException("head_dim " + hiddenSize / numAttentionHeads
-                    + " (hidden_size / num_attention_heads) must be even for rotary embeddings");
-        }
+        new LlamaConfig(vocabSize, hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads,
+                numKeyValueHeads, rmsNormEps, ropeTheta, maxPositionEmbeddings, tieWordEmbeddings);
+    }
+
+    /** The model's shape as {@code nn} uses it. */
+    public LlamaConfig toModelConfig() {
+        return new LlamaConfig(vocabSize, hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads,
+                numKeyValueHeads, rmsNormEps, ropeTheta, maxPositionEmbeddings, tieWordEmbeddings);
+    }
+
+    /** The config.json view of a model's shape. */
+    public static HfLlamaConfig from(LlamaConfig c) {
+        return new HfLlamaConfig(c.hiddenSize(), c.intermediateSize(), c.heads(), c.kvHeads(), c.layers(),
+                c.rmsNormEps(), c.ropeTheta(), c.vocabSize(), c.tieWordEmbeddings(), c.maxPositions());
     }
 
     /** A config with the optional keys at Hugging Face's defaults and one key/value head per query head. */
@@ -165,12 +155,6 @@ public record HfLlamaConfig(int hiddenSize, int intermediateSize, int numAttenti
     }
 
     // ---------------------------------------------------------------- JSON helpers
-
-    private static void positive(String key, int value) {
-        if (value < 1) {
-            throw new IllegalArgumentException(key + " must be positive, got " + value);
-        }
-    }
 
     private static boolean present(JsonNode root, String key) {
         JsonNode v = root.get(key);

@@ -17,25 +17,28 @@ public record LlamaConfig(int vocabSize, int hiddenSize, int intermediateSize, i
         positive("num_key_value_heads", kvHeads);
         positive("max_position_embeddings", maxPositions);
         if (hiddenSize % heads != 0) {
-            throw new IllegalArgumentException("hidden_size " + hiddenSize + " is not a multiple of num_attention_heads "
+            throw new IllegalArgumentException("hidden_size " + hiddenSize + " is not divisible by num_attention_heads "
                     + heads);
         }
         if (heads % kvHeads != 0) {
             throw new IllegalArgumentException("num_attention_heads " + heads
-                    + " is not a multiple of num_key_value_heads " + kvHeads);
+                    + " is not divisible by num_key_value_heads " + kvHeads);
         }
         if ((hiddenSize / heads) % 2 != 0) {
-            throw new IllegalArgumentException("head_dim " + hiddenSize / heads + " must be even for rotary embeddings");
+            throw new IllegalArgumentException("head_dim " + hiddenSize / heads
+                    + " (hidden_size / num_attention_heads) must be even for rotary embeddings");
         }
-        if (!(rmsNormEps > 0) || !(ropeTheta > 0)) {
-            throw new IllegalArgumentException("rms_norm_eps and rope_theta must be > 0, got " + rmsNormEps + ", "
-                    + ropeTheta);
+        if (!(rmsNormEps > 0) || !Double.isFinite(rmsNormEps)) {
+            throw new IllegalArgumentException("rms_norm_eps must be positive and finite, got " + rmsNormEps);
+        }
+        if (!(ropeTheta > 0) || !Double.isFinite(ropeTheta)) {
+            throw new IllegalArgumentException("rope_theta must be positive and finite, got " + ropeTheta);
         }
     }
 
     private static void positive(String name, int v) {
         if (v < 1) {
-            throw new IllegalArgumentException(name + " must be >= 1, got " + v);
+            throw new IllegalArgumentException(name + " must be positive, got " + v);
         }
     }
 

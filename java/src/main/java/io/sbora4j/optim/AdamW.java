@@ -99,6 +99,19 @@ public final class AdamW implements AutoCloseable {
         }
     }
 
+    /** Resumes the step count of a checkpointed run (with the moments restored through {@link #firstMoment}). */
+    public void restoreStepCount(long steps) {
+        if (steps < 0) {
+            throw new IllegalArgumentException("step count must be >= 0, got " + steps);
+        }
+        this.step = steps;
+    }
+
+    /** The parameters, in the order their moments are indexed. */
+    public List<Tensor> parameters() {
+        return params;
+    }
+
     /** The first and second moments of parameter {@code i}. */
     public Tensor firstMoment(int i) {
         return m.get(i);

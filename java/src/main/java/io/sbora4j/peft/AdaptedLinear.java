@@ -25,12 +25,14 @@ public final class AdaptedLinear implements LinearLayer {
 
     private final Linear base;
     private final Adapter adapter;
+    private final FrozenBase frozen;
     private boolean merged;
     private boolean training = true;
 
     private AdaptedLinear(Linear base, Adapter adapter) {
         this.base = base;
         this.adapter = adapter;
+        this.frozen = FrozenBase.of(base.weight());
     }
 
     /**
@@ -80,8 +82,17 @@ public final class AdaptedLinear implements LinearLayer {
     @Override
     public Tensor forward(Tensor x) {
         Tensor x2 = base.flatten(x);
-        Tensor y = merged ? base.forwardRows(x2) : adapter.forward(x2, base.weight(), training);
+        Tensor y = merged ? base.forwardRows(x2) : adapter.forward(x2, frozen, training);
         return base.unflatten(y, x);
+    }
+
+    /**
+     * For benchmarks: the adapted forward (and, through autograd, backward) of a (tokens x in) input with the two
+     * frozen GEMMs replaced by the buffers {@code y} (tokens x out) and {@code dx} (tokens x in), so that only the
+     * adapter path is timed. See {@link FrozenBase#withoutGemms}.
+     */
+    public Tensor forwardAdapterPathOnly(Tensor x, Tensor y, Tensor dx) {
+        return adapter.forward(base.flatten(x), FrozenBase.withoutGemms(base.weight(), y, dx), training);
     }
 
     /** Folds the adapter into the base weight; forward then costs one GEMM. */

@@ -18,8 +18,8 @@ public sealed interface Adapter permits LoraAdapter, DoraAdapter, SboraFaAdapter
     /** s = alpha / r. */
     float scaling();
 
-    /** The adapted layer on x (tokens x in) with the frozen weight (out x in): y (tokens x out). */
-    Tensor forward(Tensor x, Tensor weight, boolean training);
+    /** The adapted layer on x (tokens x in) beside the frozen layer {@code base}: y (tokens x out). */
+    Tensor forward(Tensor x, FrozenBase base, boolean training);
 
     /** Folds ΔW into {@code weight} in place. */
     void merge(Tensor weight);

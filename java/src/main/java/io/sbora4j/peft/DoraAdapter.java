@@ -68,12 +68,13 @@ public final class DoraAdapter implements Adapter {
     }
 
     @Override
-    public Tensor forward(Tensor x, Tensor w, boolean training) {
+    public Tensor forward(Tensor x, FrozenBase base, boolean training) {
+        Tensor w = base.weight();
         Backend be = Backends.of(x.device());
         int r = rank(), tokens = x.dim(0), out = w.dim(0);
         Tensor mask = dropout.mask(x, training);
         Tensor xd = DropoutStream.apply(be, x, mask);
-        Tensor z = AdapterKernels.baseForward(be, x, w);
+        Tensor z = base.forward(be, x);
         Tensor xa = AdapterKernels.gemm(be, false, true, 1f, xd, a, tokens, r);
         be.gemm(false, true, s, xa, b, 1f, z);
         Tensor norms = Tensor.empty(x.device(), DType.F32, out);
@@ -119,7 +120,7 @@ public final class DoraAdapter implements Adapter {
                 }
             }
             if (x.requiresGrad()) {                      // dx = dz·W + s·(t·A ⊙ mask)
-                dx = AdapterKernels.baseBackward(be, dz, w);
+                dx = base.backward(be, dz);
                 if (mask == null) {
                     be.gemm(false, false, s, t, a, 1f, dx);
                 } else {

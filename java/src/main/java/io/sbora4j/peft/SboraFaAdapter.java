@@ -56,10 +56,10 @@ public final class SboraFaAdapter implements Adapter {
     }
 
     @Override
-    public Tensor forward(Tensor x, Tensor w, boolean training) {
+    public Tensor forward(Tensor x, FrozenBase base, boolean training) {
         Backend be = Backends.of(x.device());
         int r = rank();
-        Tensor y = AdapterKernels.baseForward(be, x, w);
+        Tensor y = base.forward(be, x);
         Tensor xg = Tensor.empty(x.device(), x.dtype(), x.dim(0), r);
         be.gatherCols(x, idx, xg);
         Tensor mask = dropout.mask(xg, training);
@@ -75,7 +75,7 @@ public final class SboraFaAdapter implements Adapter {
                 db = AdapterKernels.gemm(be, true, false, s, dy, xs, b.dim(0), r);
             }
             if (x.requiresGrad()) {
-                dx = AdapterKernels.baseBackward(be, dy, w);
+                dx = base.backward(be, dy);
                 Tensor t = DropoutStream.apply(be, AdapterKernels.gemm(be, false, false, 1f, dy, b, dy.dim(0), r),
                         mask);
                 be.indexAddCols(dx, idx, t, s);

@@ -28,8 +28,8 @@ class SboraCliTest {
     }
 
     @Test
-    void demoPrintsOneRowPerMethod() {
-        Result r = run("demo", "--dim", "32", "--tokens", "16", "--steps", "8", "-r", "4");
+    void layerDemoPrintsOneRowPerMethod() {
+        Result r = run("layer-demo", "--dim", "32", "--tokens", "16", "--steps", "8", "-r", "4");
         assertEquals(0, r.code(), r.err());
         for (String row : new String[] {"lora r=4", "lora-fa r=4", "dora r=4", "sbora-fa r=4", "sbora-fb r=4",
                 "sbora-fa r=8"}) {
@@ -49,11 +49,11 @@ class SboraCliTest {
 
     @Test
     void badInputIsOneLineAndANonZeroExit() {
-        Result r = run("demo", "--device", "tpu");
+        Result r = run("layer-demo", "--device", "tpu");
         assertNotEquals(0, r.code());
         assertEquals(1, r.err().strip().lines().count(), r.err());
         assertTrue(r.err().contains("unknown device 'tpu'"), r.err());
-        Result bad = run("demo", "-r", "0");
+        Result bad = run("layer-demo", "-r", "0");
         assertNotEquals(0, bad.code());
         assertEquals(1, bad.err().strip().lines().count(), bad.err());
     }

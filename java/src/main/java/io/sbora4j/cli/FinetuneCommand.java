@@ -1,0 +1,143 @@
+package io.sbora4j.cli;
+
+import io.sbora4j.data.AlpacaDataset;
+import io.sbora4j.data.ByteTokenizer;
+import io.sbora4j.data.Example;
+import io.sbora4j.data.PromptTemplate;
+import io.sbora4j.data.SftData;
+import io.sbora4j.io.AdapterFiles;
+import io.sbora4j.io.ModelFiles;
+import io.sbora4j.nn.LlamaModel;
+import io.sbora4j.optim.LrSchedule;
+import io.sbora4j.peft.AdapterConfig;
+import io.sbora4j.peft.AdapterMethod;
+import io.sbora4j.peft.PeftModel;
+import io.sbora4j.train.LmTask;
+import io.sbora4j.train.Trainer;
+import java.io.PrintWriter;
+import java.lang.foreign.Arena;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code sbora finetune}: trains an adapter on a base model and Alpaca-style data, with resumable checkpoints. */
+@Command(name = "finetune", description = "Fine-tune an adapter (any method) on a model directory and a JSON/JSONL"
+        + " dataset; resumes from the latest checkpoint in --out.")
+final class FinetuneCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    DeviceOptions deviceOptions;
+
+    @Option(names = "--model", required = true, description = "model directory (config.json + safetensors)")
+    Path model;
+
+    @Option(names = "--data", required = true, description = "Alpaca-style .json or .jsonl")
+    Path data;
+
+    @Option(names = "--method", required = true, description = "lora, lora-fa, dora, sbora-fa or sbora-fb")
+    String method;
+
+    @Option(names = {"-r", "--r"}, required = true, description = "rank")
+    int r;
+
+    @Option(names = "--alpha", required = true, description = "scaling numerator: s = alpha / r")
+    double alpha;
+
+    @Option(names = "--targets", split = ",", description = "target modules (default: all seven projections)")
+    List<String> targets;
+
+    static final class Length {
+        @Option(names = "--steps", description = "optimizer steps") Integer steps;
+        @Option(names = "--epochs", description = "passes over the data") Double epochs;
+    }
+
+    @ArgGroup(exclusive = true)
+    Length length;
+
+    @Option(names = "--lr", defaultValue = "3e-4", description = "peak learning rate (${DEFAULT-VALUE})")
+    double lr;
+
+    @Option(names = "--batch", defaultValue = "4", description = "sequences per micro-batch (${DEFAULT-VALUE})")
+    int batch;
+
+    @Option(names = "--grad-accum", defaultValue = "1", description = "micro-batches per step (${DEFAULT-VALUE})")
+    int gradAccum;
+
+    @Option(names = "--seq-len", defaultValue = "256", description = "tokens per sequence (${DEFAULT-VALUE})")
+    int seqLen;
+
+    @Option(names = "--seed", defaultValue = "42", description = "seed (${DEFAULT-VALUE})")
+    long seed;
+
+    @Option(names = "--dropout", defaultValue = "0", description = "adapter dropout (${DEFAULT-VALUE})")
+    double dropout;
+
+    @Option(names = "--warmup", defaultValue = "0", description = "warmup steps (${DEFAULT-VALUE})")
+    int warmup;
+
+    @Option(names = "--schedule", defaultValue = "linear", description = "constant, linear or cosine (${DEFAULT-VALUE})")
+    String schedule;
+
+    @Option(names = "--weight-decay", defaultValue = "0", description = "AdamW weight decay (${DEFAULT-VALUE})")
+    double weightDecay;
+
+    @Option(names = "--max-grad-norm", defaultValue = "1.0", description = "clip the gradient norm (${DEFAULT-VALUE})")
+    double maxGradNorm;
+
+    @Option(names = "--checkpoint-every", defaultValue = "100", description = "steps between checkpoints (${DEFAULT-VALUE})")
+    int checkpointEvery;
+
+    @Option(names = "--template", defaultValue = "alpaca", description = "alpaca (LLM-Adapters) or plain (${DEFAULT-VALUE})")
+    String template;
+
+    @Option(names = "--out", required = true, description = "output adapter directory")
+    Path out;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter pw = spec.commandLine().getOut();
+        var device = deviceOptions.resolve();
+        AdapterConfig cfg = new AdapterConfig(AdapterMethod.parse(method), r, alpha, dropout,
+                AdapterConfig.Init.KAIMING_UNIFORM, seed, targets, null);
+        List<Example> examples = AlpacaDataset.read(data);
+        ByteTokenizer tok = new ByteTokenizer();
+        SftData sft = new SftData(examples, tok, PromptTemplate.parse(template), seqLen, seed);
+        int steps = length == null ? sft.size() / (batch * gradAccum) + 1
+                : length.steps != null ? length.steps
+                : (int) Math.ceil(length.epochs * sft.size() / (batch * gradAccum));
+        if (steps < 1) {
+            throw new IllegalArgumentException("--steps/--epochs gives no step to take");
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            LlamaModel m = ModelFiles.load(model, device, arena, false);
+            if (m.config().vocabSize() < tok.vocabSize()) {
+                throw new IllegalArgumentException("the model's vocabulary (" + m.config().vocabSize()
+                        + ") is smaller than the byte tokenizer's (" + tok.vocabSize() + ")");
+            }
+            PeftModel peft = PeftModel.inject(m, cfg, arena);
+            pw.println(peft.report());
+            pw.printf(Locale.ROOT, "%d examples, %d steps of %d x %d sequences, %s%n", sft.size(), steps, gradAccum,
+                    batch, cfg.method());
+            Trainer.Config tc = new Trainer.Config(steps, gradAccum,
+                    new LrSchedule(lr, Math.min(warmup, steps), steps, LrSchedule.Decay.parse(schedule)), weightDecay,
+                    maxGradNorm, seed, out.resolve("checkpoints"), checkpointEvery);
+            Progress progress = new Progress(pw);
+            Trainer.Result res = new Trainer(peft, tc, new LmTask(m, sft, batch, gradAccum)).run(progress::show);
+            progress.finish();
+            AdapterFiles.save(peft, out);
+            pw.printf(Locale.ROOT, "final loss %.4f, %.0f tokens/s; adapter written to %s%n",
+                    res.losses().getLast(), res.tokensPerSecond(), out);
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,69 @@
+package io.sbora4j.cli;
+
+import io.sbora4j.io.AdapterFiles;
+import io.sbora4j.io.ModelFiles;
+import io.sbora4j.nn.LlamaModel;
+import io.sbora4j.peft.AdaptedLinear;
+import io.sbora4j.peft.PeftModel;
+import java.io.PrintWriter;
+import java.lang.foreign.Arena;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code sbora merge}: folds an adapter into the base weights and writes a plain model. */
+@Command(name = "merge", description = "Merge an adapter into its base model and write the merged model"
+        + " (safetensors + config.json).")
+final class MergeCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    DeviceOptions deviceOptions;
+
+    @Option(names = "--model", required = true, description = "base model directory")
+    Path model;
+
+    @Option(names = "--adapter", required = true, description = "adapter directory")
+    Path adapter;
+
+    @Option(names = "--out", required = true, description = "output model directory")
+    Path out;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter pw = spec.commandLine().getOut();
+        if (out.toAbsolutePath().normalize().equals(model.toAbsolutePath().normalize())) {
+            throw new IllegalArgumentException("--out must differ from --model: the base stays untouched");
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            // copy-on-write mapping: the merge changes weights in memory, never the base model's files
+            LlamaModel m = ModelFiles.load(model, deviceOptions.resolve(), arena, true);
+            PeftModel peft = AdapterFiles.load(adapter, m, arena);
+            Map<String, float[]> before = new LinkedHashMap<>();
+            peft.adapted().forEach((k, a) -> before.put(k, a.base().weight().toFloatArray()));
+            peft.mergeAll();
+            long changed = 0, total = 0;
+            for (var e : peft.adapted().entrySet()) {
+                AdaptedLinear a = e.getValue();
+                float[] b = before.get(e.getKey()), now = a.base().weight().toFloatArray();
+                total += b.length;
+                for (int i = 0; i < b.length; i++) {
+                    changed += Float.floatToRawIntBits(b[i]) != Float.floatToRawIntBits(now[i]) ? 1 : 0;
+                }
+            }
+            ModelFiles.save(peft.unload(), out);
+            pw.printf(java.util.Locale.ROOT, "merged %s into %d layers: %,d of %,d adapted weights changed (%.3f%%);"
+                    + " wrote %s%n", peft.config().method(), peft.adapted().size(), changed, total,
+                    100.0 * changed / total, out);
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,54 @@
+package io.sbora4j.io;
+
+import io.sbora4j.nn.LlamaConfig;
+import io.sbora4j.nn.LlamaModel;
+import io.sbora4j.tensor.Device;
+import io.sbora4j.tensor.Tensor;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * A model directory in HF's layout: {@code config.json} and {@code model.safetensors} (or shards with
+ * {@code model.safetensors.index.json}).
+ */
+public final class ModelFiles {
+
+    public static final String CONFIG = "config.json";
+
+    private ModelFiles() {}
+
+    /**
+     * Loads the model in {@code dir}. F32 weights are views of the memory-mapped files (no copy) and live as long as
+     * {@code arena}; with {@code writable} the mapping is copy-on-write, so merges may change the weights in memory
+     * without ever touching the files.
+     */
+    public static LlamaModel load(Path dir, Device device, Arena arena, boolean writable) throws IOException {
+        Path cfgFile = dir.resolve(CONFIG);
+        if (!Files.isRegularFile(cfgFile)) {
+            throw new IOException(dir + " is not a model directory: " + CONFIG + " is missing");
+        }
+        LlamaConfig cfg = HfLlamaConfig.read(cfgFile).toModelConfig();
+        ShardedSafetensors weights = ShardedSafetensors.open(dir, arena,
+                writable ? SafetensorsFile.Access.COPY_ON_WRITE : SafetensorsFile.Access.READ_ONLY);
+        Map<String, Tensor> tensors = new LinkedHashMap<>();
+        for (String name : weights.names()) {
+            tensors.put(name, weights.tensor(name, arena, device));
+        }
+        if (cfg.tieWordEmbeddings()) {
+            tensors.remove("lm_head.weight"); // some exports store the tied head twice
+        }
+        return LlamaModel.of(cfg, tensors, device, arena);
+    }
+
+    /** Writes {@code model}'s config and weights (f32) into {@code dir}, each file atomically. */
+    public static void save(LlamaModel model, Path dir) throws IOException {
+        Files.createDirectories(dir);
+        SafetensorsWriter.write(dir.resolve(ShardedSafetensors.SINGLE_FILE), model.namedTensors(),
+                Map.of("format", "pt"));
+        HfLlamaConfig.from(model.config()).write(dir.resolve(CONFIG));
+    }
+}
