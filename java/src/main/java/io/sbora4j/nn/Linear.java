@@ -63,14 +63,20 @@ public final class Linear implements LinearLayer {
      * check is one read of x, small beside the GEMM that follows (1/out of its work).
      */
     public Tensor flatten(Tensor x) {
-        if (x.rank() < 1 || x.shape().cols() != inFeatures()) {
-            throw new IllegalArgumentException("layer '" + name + "': input shape " + x.shape()
-                    + " does not end in in_features=" + inFeatures());
-        }
+        Tensor x2 = flattenUnchecked(x);
         long bad = Backends.of(x.device()).countNonFinite(x);
         if (bad > 0) {
             throw new IllegalArgumentException("layer '" + name + "': input has " + bad
                     + " non-finite values (NaN or infinity)");
+        }
+        return x2;
+    }
+
+    /** {@link #flatten} without the scan for non-finite values (the shape is still checked). */
+    public Tensor flattenUnchecked(Tensor x) {
+        if (x.rank() < 1 || x.shape().cols() != inFeatures()) {
+            throw new IllegalArgumentException("layer '" + name + "': input shape " + x.shape()
+                    + " does not end in in_features=" + inFeatures());
         }
         return x.rank() == 2 ? x : Shapes.reshape(x, (int) x.shape().rows(), inFeatures());
     }

@@ -89,10 +89,11 @@ public final class AdaptedLinear implements LinearLayer {
     /**
      * For benchmarks: the adapted forward (and, through autograd, backward) of a (tokens x in) input with the two
      * frozen GEMMs replaced by the buffers {@code y} (tokens x out) and {@code dx} (tokens x in), so that only the
-     * adapter path is timed. See {@link FrozenBase#withoutGemms}.
+     * adapter path is timed. The scan for non-finite input, which the frozen layer does too, is left out with
+     * them. See {@link FrozenBase#withoutGemms}.
      */
     public Tensor forwardAdapterPathOnly(Tensor x, Tensor y, Tensor dx) {
-        return adapter.forward(base.flatten(x), FrozenBase.withoutGemms(base.weight(), y, dx), training);
+        return adapter.forward(base.flattenUnchecked(x), FrozenBase.withoutGemms(base.weight(), y, dx), training);
     }
 
     /** Folds the adapter into the base weight; forward then costs one GEMM. */

@@ -59,9 +59,11 @@ public final class SboraFaAdapter implements Adapter {
     public Tensor forward(Tensor x, FrozenBase base, boolean training) {
         Backend be = Backends.of(x.device());
         int r = rank();
-        Tensor y = base.forward(be, x);
+        // Order for the cache: gather while x is still warm from the layer that produced it, and add into y
+        // right after the base GEMM wrote it; the backward likewise scatters into dx as soon as it exists.
         Tensor xg = Tensor.empty(x.device(), x.dtype(), x.dim(0), r);
         be.gatherCols(x, idx, xg);
+        Tensor y = base.forward(be, x);
         Tensor mask = dropout.mask(xg, training);
         Tensor xs = DropoutStream.apply(be, xg, mask); // dropout(x)[:, idx] == dropout(x[:, idx])
         be.gemm(false, true, s, xs, b, 1f, y);
@@ -71,14 +73,14 @@ public final class SboraFaAdapter implements Adapter {
         }
         return Autograd.record(y, "sbora_fa_linear", List.of(x, b), saved, dy -> {
             Tensor dx = null, db = null;
-            if (b.requiresGrad()) {
-                db = AdapterKernels.gemm(be, true, false, s, dy, xs, b.dim(0), r);
-            }
             if (x.requiresGrad()) {
-                dx = base.backward(be, dy);
                 Tensor t = DropoutStream.apply(be, AdapterKernels.gemm(be, false, false, 1f, dy, b, dy.dim(0), r),
                         mask);
+                dx = base.backward(be, dy);
                 be.indexAddCols(dx, idx, t, s);
+            }
+            if (b.requiresGrad()) {
+                db = AdapterKernels.gemm(be, true, false, s, dy, xs, b.dim(0), r);
             }
             return new Tensor[] {dx, db};
         });
