@@ -28,24 +28,37 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--out", defaultValue = "sbora-demo", description = "output folder (${DEFAULT-VALUE})")
     Path out;
 
-    @Option(names = {"-r", "--rank"}, defaultValue = "4", description = "adapter rank r (${DEFAULT-VALUE})")
+    @Option(names = {"-r", "--rank"}, defaultValue = "8", description = "adapter rank r (${DEFAULT-VALUE})")
     int rank;
 
-    @Option(names = "--pretrain-steps", defaultValue = "300", description = "pre-training steps (${DEFAULT-VALUE})")
+    @Option(names = "--pretrain-steps", defaultValue = "400", description = "pre-training steps (${DEFAULT-VALUE})")
     int pretrainSteps;
 
-    @Option(names = "--steps", defaultValue = "150", description = "fine-tuning steps per method (${DEFAULT-VALUE})")
+    @Option(names = "--steps", defaultValue = "400", description = "fine-tuning steps per method (${DEFAULT-VALUE})")
     int steps;
 
     @Option(names = "--seed", defaultValue = "42", description = "seed of everything (${DEFAULT-VALUE})")
     long seed;
 
+    @Option(names = "--hidden", description = "hidden size of the model (default: LlamaDemo's)")
+    Integer hidden;
+
+    @Option(names = "--layers", description = "decoder layers (default: LlamaDemo's)")
+    Integer layers;
+
+    @Option(names = "--lr", description = "fine-tuning learning rate (default: LlamaDemo's)")
+    Double lr;
+
     @Override
     public Integer call() throws Exception {
         PrintWriter pw = spec.commandLine().getOut();
         Options d = Options.defaults(out, deviceOptions.resolve());
-        Options o = new Options(out, d.device(), d.model(), rank, pretrainSteps, steps, d.batch(), d.pretrainLr(),
-                d.finetuneLr(), d.maxOperand(), d.evalCount(), seed);
+        var m = d.model();
+        int h = hidden == null ? m.hiddenSize() : hidden;
+        var model = new io.sbora4j.nn.LlamaConfig(m.vocabSize(), h, 2 * h, layers == null ? m.layers() : layers,
+                m.heads(), m.kvHeads(), m.rmsNormEps(), m.ropeTheta(), m.maxPositions(), m.tieWordEmbeddings());
+        Options o = new Options(out, d.device(), model, rank, pretrainSteps, steps, d.batch(), d.pretrainLr(),
+                lr == null ? d.finetuneLr() : lr, d.maxOperand(), d.evalCount(), seed);
         long t0 = System.nanoTime();
         Result res = LlamaDemo.run(o, line -> {
             pw.println(line);

@@ -45,8 +45,8 @@ public final class LlamaDemo {
                           int batch, double pretrainLr, double finetuneLr, int maxOperand, int evalCount, long seed) {
 
         public static Options defaults(Path out, Device device) {
-            return new Options(out, device, new LlamaConfig(259, 64, 128, 2, 4, 2, 1e-6, 10000, 64, false), 4, 300,
-                    150, 16, 3e-3, 5e-3, 19, 60, 42);
+            return new Options(out, device, new LlamaConfig(259, 128, 256, 4, 4, 2, 1e-6, 10000, 64, false), 8, 400,
+                    400, 16, 3e-3, 4e-3, 19, 60, 42);
         }
     }
 
