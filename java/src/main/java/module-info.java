@@ -8,6 +8,7 @@
 module io.sbora4j {
     requires com.fasterxml.jackson.databind;
     requires info.picocli;
+    requires ai.djl.tokenizers;
     requires java.desktop;
     requires org.jfree.jfreechart;
 

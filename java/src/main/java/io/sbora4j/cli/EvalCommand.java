@@ -1,7 +1,6 @@
 package io.sbora4j.cli;
 
 import io.sbora4j.data.AlpacaDataset;
-import io.sbora4j.data.ByteTokenizer;
 import io.sbora4j.data.Evaluation;
 import io.sbora4j.data.Example;
 import io.sbora4j.data.PromptTemplate;
@@ -48,6 +47,9 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--limit", defaultValue = "0", description = "evaluate only the first N examples (0: all)")
     int limit;
 
+    @Mixin
+    TokenizerOptions tokenizerOptions;
+
     @Override
     public Integer call() throws Exception {
         PrintWriter pw = spec.commandLine().getOut();
@@ -61,7 +63,8 @@ final class EvalCommand implements Callable<Integer> {
             if (adapter != null) {
                 AdapterFiles.load(adapter, m, arena).train(false);
             }
-            Evaluation.Result res = Evaluation.run(m, new ByteTokenizer(), PromptTemplate.parse(template), examples,
+            Evaluation.Result res = Evaluation.run(m, tokenizerOptions.resolve(model, m.config().vocabSize()),
+                    PromptTemplate.parse(template), examples,
                     maxNewTokens, line -> {
                         pw.println(line);
                         pw.flush();

@@ -1,10 +1,10 @@
 package io.sbora4j.cli;
 
 import io.sbora4j.data.AlpacaDataset;
-import io.sbora4j.data.ByteTokenizer;
 import io.sbora4j.data.Example;
 import io.sbora4j.data.PromptTemplate;
 import io.sbora4j.data.SftData;
+import io.sbora4j.data.Tokenizer;
 import io.sbora4j.io.AdapterFiles;
 import io.sbora4j.io.ModelFiles;
 import io.sbora4j.nn.LlamaModel;
@@ -103,6 +103,9 @@ final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, description = "output adapter directory")
     Path out;
 
+    @Mixin
+    TokenizerOptions tokenizerOptions;
+
     @Override
     public Integer call() throws Exception {
         PrintWriter pw = spec.commandLine().getOut();
@@ -110,19 +113,15 @@ final class FinetuneCommand implements Callable<Integer> {
         AdapterConfig cfg = new AdapterConfig(AdapterMethod.parse(method), r, alpha, dropout,
                 AdapterConfig.Init.KAIMING_UNIFORM, seed, targets, null);
         List<Example> examples = AlpacaDataset.read(data);
-        ByteTokenizer tok = new ByteTokenizer();
-        SftData sft = new SftData(examples, tok, PromptTemplate.parse(template), seqLen, seed);
-        int steps = length == null ? sft.size() / (batch * gradAccum) + 1
-                : length.steps != null ? length.steps
-                : (int) Math.ceil(length.epochs * sft.size() / (batch * gradAccum));
-        if (steps < 1) {
-            throw new IllegalArgumentException("--steps/--epochs gives no step to take");
-        }
         try (Arena arena = Arena.ofConfined()) {
             LlamaModel m = ModelFiles.load(model, device, arena, false);
-            if (m.config().vocabSize() < tok.vocabSize()) {
-                throw new IllegalArgumentException("the model's vocabulary (" + m.config().vocabSize()
-                        + ") is smaller than the byte tokenizer's (" + tok.vocabSize() + ")");
+            Tokenizer tok = tokenizerOptions.resolve(model, m.config().vocabSize());
+            SftData sft = new SftData(examples, tok, PromptTemplate.parse(template), seqLen, seed);
+            int steps = length == null ? sft.size() / (batch * gradAccum) + 1
+                    : length.steps != null ? length.steps
+                    : (int) Math.ceil(length.epochs * sft.size() / (batch * gradAccum));
+            if (steps < 1) {
+                throw new IllegalArgumentException("--steps/--epochs gives no step to take");
             }
             PeftModel peft = PeftModel.inject(m, cfg, arena);
             pw.println(peft.report());
