@@ -13,11 +13,13 @@ import java.util.TreeMap;
  * overhead over the frozen layer, the frozen layer against raw BLAS, and the merge timings with their speed-ups
  * and bandwidth. Missing measurements come out as NaN, which the renderers print as a dash.
  *
- * @param layers AdapterLayerBench, one row per (d, tokens, r), ascending
+ * @param layers AdapterLayerBench.forwardBackward, one row per (d, tokens, r), ascending
+ * @param paths  AdapterLayerBench.adapterPathOnly (the adapter path without the frozen GEMMs), same layout
  * @param gemms  GemmBench, one row per (d, tokens), ascending
  * @param merges MergeBench, one row per (d, r), ascending
  */
-public record BenchFigures(List<LayerRow> layers, List<GemmRow> gemms, List<MergeRow> merges) {
+public record BenchFigures(List<LayerRow> layers, List<LayerRow> paths, List<GemmRow> gemms,
+                           List<MergeRow> merges) {
 
     public static final String LAYER_BENCH = "AdapterLayerBench";
     public static final String GEMM_BENCH = "GemmBench";
@@ -31,8 +33,12 @@ public record BenchFigures(List<LayerRow> layers, List<GemmRow> gemms, List<Merg
     /** The order methods are shown in; other names follow, alphabetically. */
     public static final List<String> METHOD_ORDER = List.of(BASE, LORA, "lora-fa", "dora", SBORA_FA, SBORA_FB);
 
+    /** The AdapterLayerBench method timing only the adapter path. */
+    public static final String PATH_ONLY = "adapterPathOnly";
+
     public BenchFigures {
         layers = List.copyOf(layers);
+        paths = List.copyOf(paths);
         gemms = List.copyOf(gemms);
         merges = List.copyOf(merges);
     }
@@ -62,6 +68,11 @@ public record BenchFigures(List<LayerRow> layers, List<GemmRow> gemms, List<Merg
         /** overhead(method) / overhead(lora): the figure the SBoRA targets are stated in. */
         public double overheadRatioToLora(String method) {
             return overheadMs(method) / overheadMs(LORA);
+        }
+
+        /** For adapter-path rows, whose times are the overheads themselves: time(method) / time(lora). */
+        public double ratioToLora(String method) {
+            return ms(method) / ms(LORA);
         }
     }
 
@@ -124,20 +135,27 @@ public record BenchFigures(List<LayerRow> layers, List<GemmRow> gemms, List<Merg
 
     /** Whether nothing at all was found to report. */
     public boolean isEmpty() {
-        return layers.isEmpty() && gemms.isEmpty() && merges.isEmpty();
+        return layers.isEmpty() && paths.isEmpty() && gemms.isEmpty() && merges.isEmpty();
     }
 
     /** The figures of every known benchmark in {@code results}; results of other benchmarks are ignored. */
     public static BenchFigures from(List<BenchResult> results) {
         Map<List<Integer>, Map<String, Timing>> layerTimes = new TreeMap<>(KEY_ORDER);
+        Map<List<Integer>, Map<String, Timing>> pathTimes = new TreeMap<>(KEY_ORDER);
         Map<List<Integer>, Timing> gemmTimes = new TreeMap<>(KEY_ORDER);
         Map<List<Integer>, Map<String, Timing>> mergeTimes = new TreeMap<>(KEY_ORDER);
         for (BenchResult res : results) {
             switch (res.benchmark()) {
-                case LAYER_BENCH -> layerTimes
-                        .computeIfAbsent(List.of(res.intParam("d"), res.intParam("tokens"), res.intParam("r")),
-                                k -> new TreeMap<>(METHODS))
-                        .put(method(res), res.timing());
+                case LAYER_BENCH -> {
+                    boolean pathOnly = PATH_ONLY.equals(res.method());
+                    if (pathOnly && BASE.equals(method(res))) {
+                        continue; // the frozen layer has no adapter path
+                    }
+                    (pathOnly ? pathTimes : layerTimes)
+                            .computeIfAbsent(List.of(res.intParam("d"), res.intParam("tokens"), res.intParam("r")),
+                                    k -> new TreeMap<>(METHODS))
+                            .put(method(res), res.timing());
+                }
                 case GEMM_BENCH -> gemmTimes.put(List.of(res.intParam("d"), res.intParam("tokens")), res.timing());
                 case MERGE_BENCH -> mergeTimes
                         .computeIfAbsent(List.of(res.intParam("d"), res.intParam("r")), k -> new TreeMap<>(METHODS))
@@ -147,11 +165,13 @@ public record BenchFigures(List<LayerRow> layers, List<GemmRow> gemms, List<Merg
         }
         List<LayerRow> layers = new ArrayList<>();
         layerTimes.forEach((k, v) -> layers.add(new LayerRow(k.get(0), k.get(1), k.get(2), v)));
+        List<LayerRow> paths = new ArrayList<>();
+        pathTimes.forEach((k, v) -> paths.add(new LayerRow(k.get(0), k.get(1), k.get(2), v)));
         List<GemmRow> gemms = new ArrayList<>();
         gemmTimes.forEach((k, v) -> gemms.add(new GemmRow(k.get(0), k.get(1), v, baseMs(layers, k.get(0), k.get(1)))));
         List<MergeRow> merges = new ArrayList<>();
         mergeTimes.forEach((k, v) -> merges.add(new MergeRow(k.get(0), k.get(1), v)));
-        return new BenchFigures(layers, gemms, merges);
+        return new BenchFigures(layers, paths, gemms, merges);
     }
 
     private static String method(BenchResult res) {

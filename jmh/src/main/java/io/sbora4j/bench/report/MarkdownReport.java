@@ -30,9 +30,34 @@ public final class MarkdownReport {
             return sb.append("No AdapterLayerBench, GemmBench or MergeBench results were found.\n").toString();
         }
         layers(sb, f.layers(), layerChart);
+        paths(sb, f.paths());
         gemms(sb, f.gemms());
         merges(sb, f.merges(), mergeChart);
         return sb.toString();
+    }
+
+    private static void paths(StringBuilder sb, List<LayerRow> rows) {
+        if (rows.isEmpty()) {
+            return;
+        }
+        sb.append("### Adapter overhead measured directly (adapterPathOnly)\n\n")
+                .append("The same forward + backward with the two frozen GEMMs replaced by fixed buffers, so the time ")
+                .append("is the adapter's overhead itself rather than a small difference of two large, noisy times; ")
+                .append(String.format(Locale.ROOT, "SBoRA / LoRA against the target <= %.2f.%n%n",
+                        Targets.OVERHEAD_RATIO_MAX));
+        List<String> methods = BenchFigures.methodsIn(rows.stream().map(LayerRow::times).toList());
+        List<String> head = header(List.of("d", "tokens", "r"), methods);
+        head.add("sbora-fa / lora");
+        head.add("sbora-fb / lora");
+        MarkdownTable t = new MarkdownTable(head);
+        for (LayerRow row : rows) {
+            List<String> cells = shapeCells(row.d(), row.tokens(), row.r());
+            methods.forEach(m -> cells.add(timing(row.times().get(m), 1, "%.2f")));
+            cells.add(atMost(row.ratioToLora(BenchFigures.SBORA_FA), Targets.OVERHEAD_RATIO_MAX));
+            cells.add(atMost(row.ratioToLora(BenchFigures.SBORA_FB), Targets.OVERHEAD_RATIO_MAX));
+            t.row(cells);
+        }
+        sb.append(t.render()).append('\n');
     }
 
     private static void layers(StringBuilder sb, List<LayerRow> rows, String chart) {
