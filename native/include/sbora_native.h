@@ -111,6 +111,15 @@ SB_API int sb_cross_entropy_forward(const float *logits, const int32_t *targets,
 SB_API int sb_cross_entropy_backward(const float *logits, const int32_t *targets, const float *lse, int64_t rows,
                                      int64_t vocab, int32_t ignore_index, float scale, float *dlogits);
 
+/* ---- NF4 (QLoRA's 4-bit NormalFloat), blockwise. Element i belongs to block i / block; two elements per byte,
+ * the even one in the high nibble (as bitsandbytes packs them). ---- */
+
+/* absmax[b] = max |x| over block b; packed[i/2] holds the index of the NF4 value nearest to x[i] / absmax. */
+SB_API int sb_nf4_quantize(const float *x, int64_t n, int64_t block, uint8_t *packed, float *absmax);
+/* out[i] = NF4[code of element start + i] * absmax[(start + i) / block] for i < count. */
+SB_API int sb_nf4_dequantize(const uint8_t *packed, const float *absmax, int64_t start, int64_t count, int64_t block,
+                             float *out);
+
 /* One AdamW step in place, as torch.optim.AdamW (decoupled weight decay, bias correction, eps outside the sqrt):
  *   p *= decay;  m = lerp(m, g, 1 - beta1);  v = beta2*v + (1 - beta2)*g*g;
  *   p -= step_size * m / (sqrt(v) / bias_correction2_sqrt + eps)

@@ -118,6 +118,17 @@ public interface Backend {
     void crossEntropyBackward(Tensor logits, Tensor targets, Tensor lse, int ignoreIndex, float scale,
                               Tensor dlogits);
 
+    // ---------------------------------------------------------------- NF4
+
+    /**
+     * NF4-quantises f32 {@code x} in blocks of {@code block} elements: {@code absmax} (f32, one per block) and
+     * {@code packed} (u8, two 4-bit codes per byte, the even element in the high nibble).
+     */
+    void nf4Quantize(Tensor x, int block, Tensor packed, Tensor absmax);
+
+    /** Dequantises elements {@code [start, start + out.numel())} of an NF4 tensor into f32 {@code out}. */
+    void nf4Dequantize(Tensor packed, Tensor absmax, long start, int block, Tensor out);
+
     /** One fused AdamW update of {@code p} with gradient {@code g} and moments {@code m}, {@code v}. */
     void adamwStep(Tensor p, Tensor g, Tensor m, Tensor v, AdamWStep step);
 

@@ -48,12 +48,12 @@ final class MergeCommand implements Callable<Integer> {
             LlamaModel m = ModelFiles.load(model, deviceOptions.resolve(), arena, true);
             PeftModel peft = AdapterFiles.load(adapter, m, arena);
             Map<String, float[]> before = new LinkedHashMap<>();
-            peft.adapted().forEach((k, a) -> before.put(k, a.base().weight().toFloatArray()));
+            peft.adapted().forEach((k, a) -> before.put(k, a.base().denseWeight().toFloatArray()));
             peft.mergeAll();
             long changed = 0, total = 0;
             for (var e : peft.adapted().entrySet()) {
                 AdaptedLinear a = e.getValue();
-                float[] b = before.get(e.getKey()), now = a.base().weight().toFloatArray();
+                float[] b = before.get(e.getKey()), now = a.base().denseWeight().toFloatArray();
                 total += b.length;
                 for (int i = 0; i < b.length; i++) {
                     changed += Float.floatToRawIntBits(b[i]) != Float.floatToRawIntBits(now[i]) ? 1 : 0;

@@ -956,6 +956,67 @@ public final class sbora_native_h {
             throw new AssertionError("should not reach here", ex);
         }
     }
+    private static final class sb_nf4_quantize {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            C_INT,
+            C_POINTER,
+            C_LONG,
+            C_LONG,
+            C_POINTER,
+            C_POINTER
+        );
+        static final MemorySegment ADDR = findOrThrow("sb_nf4_quantize");
+        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    public static FunctionDescriptor sb_nf4_quantize$descriptor() {
+        return sb_nf4_quantize.DESC;
+    }
+
+    public static MethodHandle sb_nf4_quantize$handle() {
+        return sb_nf4_quantize.HANDLE;
+    }
+
+    public static int sb_nf4_quantize(MemorySegment x, long n, long block, MemorySegment packed, MemorySegment absmax) {
+        try {
+            return (int) sb_nf4_quantize.HANDLE.invokeExact(x, n, block, packed, absmax);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex) {
+            throw new AssertionError("should not reach here", ex);
+        }
+    }
+    private static final class sb_nf4_dequantize {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            C_INT,
+            C_POINTER,
+            C_POINTER,
+            C_LONG,
+            C_LONG,
+            C_LONG,
+            C_POINTER
+        );
+        static final MemorySegment ADDR = findOrThrow("sb_nf4_dequantize");
+        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    public static FunctionDescriptor sb_nf4_dequantize$descriptor() {
+        return sb_nf4_dequantize.DESC;
+    }
+
+    public static MethodHandle sb_nf4_dequantize$handle() {
+        return sb_nf4_dequantize.HANDLE;
+    }
+
+    public static int sb_nf4_dequantize(MemorySegment packed, MemorySegment absmax, long start, long count, long block, MemorySegment out) {
+        try {
+            return (int) sb_nf4_dequantize.HANDLE.invokeExact(packed, absmax, start, count, block, out);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex) {
+            throw new AssertionError("should not reach here", ex);
+        }
+    }
     private static final class sb_adamw_step {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(
             C_INT,

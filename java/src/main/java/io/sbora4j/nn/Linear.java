@@ -2,17 +2,15 @@ package io.sbora4j.nn;
 
 import io.sbora4j.backend.Backends;
 import io.sbora4j.ops.MatMul;
-import io.sbora4j.ops.Shapes;
 import io.sbora4j.tensor.DType;
 import io.sbora4j.tensor.Tensor;
-import java.util.Arrays;
 import java.util.Map;
 
 /**
  * {@code y = x · Wᵀ} with W of shape (out, in), as {@code torch.nn.Linear(in, out, bias=False)}: the layers of a
  * LLaMA model. The weight is usually frozen (adapters train beside it).
  */
-public final class Linear implements LinearLayer {
+public final class Linear implements FrozenLinear {
 
     private final String name;
     private final Tensor weight;
@@ -52,44 +50,55 @@ public final class Linear implements LinearLayer {
         return unflatten(forwardRows(flatten(x)), x);
     }
 
-    /** y = x·Wᵀ for x already a checked (tokens x in) matrix (see {@link #flatten}). */
+    /** y = x·Wᵀ for x already a checked (tokens x in) matrix (see {@link #flatten}), recorded by autograd. */
     public Tensor forwardRows(Tensor x2) {
         return MatMul.matmul(x2, false, weight, true);
     }
 
-    /**
-     * x viewed as a (tokens x in) matrix, checked: the last dimension must be {@code in} and every value finite. A
-     * NaN or infinity would otherwise surface steps later as a NaN loss with no trace of the layer it passed; the
-     * check is one read of x, small beside the GEMM that follows (1/out of its work).
-     */
+    @Override
+    public Tensor denseWeight() {
+        return weight;
+    }
+
+    @Override
+    public Tensor forwardRaw(Tensor x2) {
+        Tensor y = Tensor.empty(x2.device(), DType.F32, x2.dim(0), outFeatures());
+        Backends.of(x2.device()).gemm(false, true, 1f, x2, weight, 0f, y);
+        return y;
+    }
+
+    @Override
+    public Tensor backwardRaw(Tensor dy) {
+        Tensor dx = Tensor.empty(dy.device(), DType.F32, dy.dim(0), inFeatures());
+        Backends.of(dy.device()).gemm(false, false, 1f, dy, weight, 0f, dx);
+        return dx;
+    }
+
+    /** Adds ΔW into the weight itself, in place. */
+    @Override
+    public void mergeDelta(java.util.function.Consumer<Tensor> addDelta) {
+        weight.requireWritable("merging into layer '" + name + "'");
+        addDelta.accept(weight);
+    }
+
+    @Override
+    public void unmergeDelta(java.util.function.Consumer<Tensor> subtractDelta) {
+        subtractDelta.accept(weight);
+    }
+
+    @Override
     public Tensor flatten(Tensor x) {
-        Tensor x2 = flattenUnchecked(x);
-        long bad = Backends.of(x.device()).countNonFinite(x);
-        if (bad > 0) {
-            throw new IllegalArgumentException("layer '" + name + "': input has " + bad
-                    + " non-finite values (NaN or infinity)");
-        }
-        return x2;
+        return LinearInputs.flatten(name, inFeatures(), x, true);
     }
 
-    /** {@link #flatten} without the scan for non-finite values (the shape is still checked). */
+    @Override
     public Tensor flattenUnchecked(Tensor x) {
-        if (x.rank() < 1 || x.shape().cols() != inFeatures()) {
-            throw new IllegalArgumentException("layer '" + name + "': input shape " + x.shape()
-                    + " does not end in in_features=" + inFeatures());
-        }
-        return x.rank() == 2 ? x : Shapes.reshape(x, (int) x.shape().rows(), inFeatures());
+        return LinearInputs.flatten(name, inFeatures(), x, false);
     }
 
-    /** y (tokens x out) given back the leading dimensions of x. */
+    @Override
     public Tensor unflatten(Tensor y, Tensor x) {
-        if (x.rank() == 2) {
-            return y;
-        }
-        int[] dims = x.shape().dims();
-        int[] out = Arrays.copyOf(dims, dims.length);
-        out[out.length - 1] = outFeatures();
-        return Shapes.reshape(y, out);
+        return LinearInputs.unflatten(outFeatures(), y, x);
     }
 
     @Override

@@ -17,4 +17,7 @@ public interface LinearLayer extends Module {
 
     /** x (..., in) to y (..., out). */
     Tensor forward(Tensor x);
+
+    /** The frozen layer underneath: this one for a plain or quantised layer, the base of an adapted one. */
+    FrozenLinear frozen();
 }

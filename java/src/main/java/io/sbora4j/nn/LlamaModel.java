@@ -34,7 +34,7 @@ public final class LlamaModel implements Module {
 
     private final LlamaConfig config;
     private final Device device;
-    private final Map<String, Tensor> tensors;          // every weight by its HF name
+    private final Map<String, Tensor> tensors;          // the weights that are not projections, by HF name
     private final Map<String, LinearLayer> projections; // "model.layers.N.self_attn.q_proj" -> layer
     private final RopeTables rope;
 
@@ -46,7 +46,7 @@ public final class LlamaModel implements Module {
         for (int l = 0; l < config.layers(); l++) {
             for (String p : PROJECTIONS) {
                 String path = "model.layers." + l + "." + p;
-                projections.put(path, new Linear(path, tensors.get(path + ".weight")));
+                projections.put(path, new Linear(path, tensors.remove(path + ".weight")));
             }
         }
         this.rope = new RopeTables(arena, device, config.headDim(), config.maxPositions(), config.ropeTheta());
@@ -188,15 +188,23 @@ public final class LlamaModel implements Module {
         });
     }
 
-    /** Sets requiresGrad on every base weight: true to pre-train the whole model, false to freeze it. */
+    /**
+     * Sets requiresGrad on every f32 base weight: true to pre-train the whole model, false to freeze it.
+     * Quantised projections stay frozen either way.
+     */
     public void setTrainable(boolean trainable) {
         tensors.values().forEach(t -> t.requiresGrad(trainable));
+        for (LinearLayer p : projections.values()) {
+            if (p instanceof Linear l) {
+                l.weight().requiresGrad(trainable);
+            }
+        }
     }
 
     /** The base weights that require a gradient. */
     public List<Tensor> trainableWeights() {
         List<Tensor> out = new ArrayList<>();
-        for (Tensor t : tensors.values()) {
+        for (Tensor t : namedTensors().values()) {
             if (t.requiresGrad()) {
                 out.add(t);
             }
@@ -204,17 +212,35 @@ public final class LlamaModel implements Module {
         return out;
     }
 
-    /** The base weights by HF name (not the adapters'). */
+    /**
+     * The base weights by HF name (not the adapters'), in HF order. A projection's entry is its current weight:
+     * the f32 tensor of a plain layer (merged updates included), a dequantised copy for an NF4 layer.
+     */
     @Override
     public Map<String, Tensor> namedTensors() {
-        return java.util.Collections.unmodifiableMap(tensors);
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        for (String name : expectedShapes(config).keySet()) {
+            String path = name.substring(0, name.length() - ".weight".length());
+            LinearLayer p = projections.get(path);
+            if (p == null) {
+                out.put(name, tensors.get(name));
+            } else {
+                FrozenLinear f = p.frozen();
+                out.put(name, f instanceof Linear l ? l.weight() : f.denseWeight().named(name));
+            }
+        }
+        return out;
     }
 
     /** Number of base parameters. */
     public long parameterCount() {
         long n = 0;
-        for (Tensor t : tensors.values()) {
-            n += t.numel();
+        for (int[] dims : expectedShapes(config).values()) {
+            long k = 1;
+            for (int d : dims) {
+                k *= d;
+            }
+            n += k;
         }
         return n;
     }

@@ -3,6 +3,7 @@ package io.sbora4j.peft;
 import io.sbora4j.autograd.NoGrad;
 import io.sbora4j.backend.Backend;
 import io.sbora4j.backend.Backends;
+import io.sbora4j.nn.FrozenLinear;
 import io.sbora4j.nn.Linear;
 import io.sbora4j.nn.LinearLayer;
 import io.sbora4j.tensor.Tensor;
@@ -23,35 +24,40 @@ import java.util.Map;
  */
 public final class AdaptedLinear implements LinearLayer {
 
-    private final Linear base;
+    private final FrozenLinear base;
     private final Adapter adapter;
     private final FrozenBase frozen;
     private boolean merged;
     private boolean training = true;
 
-    private AdaptedLinear(Linear base, Adapter adapter) {
+    private AdaptedLinear(FrozenLinear base, Adapter adapter) {
         this.base = base;
         this.adapter = adapter;
-        this.frozen = FrozenBase.of(base.weight());
+        this.frozen = FrozenBase.of(base);
     }
 
     /**
      * Attaches the adapter {@code cfg} describes to {@code base}, allocating its tensors in {@code arena}. The
      * layer's name (its path) seeds index selection and initialisation.
      */
-    public static AdaptedLinear attach(Linear base, AdapterConfig cfg, Arena arena) {
-        if (base.weight().requiresGrad()) {
+    public static AdaptedLinear attach(FrozenLinear base, AdapterConfig cfg, Arena arena) {
+        if (base instanceof Linear l && l.weight().requiresGrad()) {
             throw new IllegalArgumentException("layer '" + base.name() + "': the base weight must be frozen");
         }
-        Adapter adapter = Adapters.create(cfg, base.name(), base.outFeatures(), base.inFeatures(),
-                base.weight().device(), arena);
+        Tensor w = base.denseWeight();
+        Adapter adapter = Adapters.create(cfg, base.name(), base.outFeatures(), base.inFeatures(), w.device(), arena);
         if (adapter instanceof DoraAdapter) {
-            Backends.of(base.weight().device()).rowNorm(base.weight(), adapter.tensors().get("magnitude"));
+            Backends.of(w.device()).rowNorm(w, adapter.tensors().get("magnitude"));
         }
         return new AdaptedLinear(base, adapter);
     }
 
-    public Linear base() {
+    public FrozenLinear base() {
+        return base;
+    }
+
+    @Override
+    public FrozenLinear frozen() {
         return base;
     }
 
@@ -82,7 +88,7 @@ public final class AdaptedLinear implements LinearLayer {
     @Override
     public Tensor forward(Tensor x) {
         Tensor x2 = base.flatten(x);
-        Tensor y = merged ? base.forwardRows(x2) : adapter.forward(x2, frozen, training);
+        Tensor y = merged ? frozenForward(x2) : adapter.forward(x2, frozen, training);
         return base.unflatten(y, x);
     }
 
@@ -93,7 +99,17 @@ public final class AdaptedLinear implements LinearLayer {
      * them. See {@link FrozenBase#withoutGemms}.
      */
     public Tensor forwardAdapterPathOnly(Tensor x, Tensor y, Tensor dx) {
-        return adapter.forward(base.flattenUnchecked(x), FrozenBase.withoutGemms(base.weight(), y, dx), training);
+        return adapter.forward(base.flattenUnchecked(x), FrozenBase.withoutGemms(base.denseWeight(), y, dx), training);
+    }
+
+    /** The merged layer's forward: the frozen GEMM, with dx through it when x needs a gradient. */
+    private Tensor frozenForward(Tensor x2) {
+        if (base instanceof Linear l) {
+            return l.forwardRows(x2);
+        }
+        Tensor y = base.forwardRaw(x2);
+        return io.sbora4j.autograd.Autograd.record(y, "frozen_linear", java.util.List.of(x2), java.util.List.of(),
+                dy -> new Tensor[] {base.backwardRaw(dy)});
     }
 
     /** Folds the adapter into the base weight; forward then costs one GEMM. */
@@ -101,10 +117,9 @@ public final class AdaptedLinear implements LinearLayer {
         if (merged) {
             throw new IllegalStateException("layer '" + name() + "' is already merged");
         }
-        base.weight().requireWritable("merging layer '" + name() + "'");
         checkFinite();
         try (NoGrad ignored = NoGrad.enter()) {
-            adapter.merge(base.weight());
+            base.mergeDelta(adapter::merge);
         }
         merged = true;
     }
@@ -115,13 +130,13 @@ public final class AdaptedLinear implements LinearLayer {
             throw new IllegalStateException("layer '" + name() + "' is not merged");
         }
         try (NoGrad ignored = NoGrad.enter()) {
-            adapter.unmerge(base.weight());
+            base.unmergeDelta(adapter::unmerge);
         }
         merged = false;
     }
 
     private void checkFinite() {
-        Backend be = Backends.of(base.weight().device());
+        Backend be = Backends.of(base.denseWeight().device());
         for (Tensor t : adapter.trainable()) {
             long bad = be.countNonFinite(t);
             if (bad > 0) {
@@ -138,7 +153,7 @@ public final class AdaptedLinear implements LinearLayer {
     @Override
     public Map<String, Tensor> namedTensors() {
         Map<String, Tensor> m = new LinkedHashMap<>();
-        m.put("weight", base.weight());
+        m.put("weight", base.denseWeight());
         adapter.tensors().forEach(m::put);
         return m;
     }

@@ -1,14 +1,14 @@
 package io.sbora4j.peft;
 
 import io.sbora4j.backend.Backend;
-import io.sbora4j.tensor.DType;
+import io.sbora4j.nn.FrozenLinear;
 import io.sbora4j.tensor.Tensor;
 
 /**
  * The frozen layer an adapter sits beside: its weight and its two GEMMs, {@code y = x·Wᵀ} (forward) and
  * {@code dx = dy·W} (backward). Adapters add their contribution into the tensors these return.
  *
- * <p>{@link #of} is the real layer. {@link #withoutGemms} hands out fixed buffers instead of computing them: an
+ * <p>{@link #of} is the real layer (its weight, for a quantised layer, a dequantised copy). {@link #withoutGemms} hands out fixed buffers instead of computing them: an
  * adapted layer run over it costs exactly its adapter path, which lets a benchmark time an adapter's overhead
  * directly instead of as the small difference of two large, noisy times.
  */
@@ -22,26 +22,22 @@ public interface FrozenBase {
     /** dx = dy·W (tokens x in), a fresh tensor the adapter may add into. */
     Tensor backward(Backend be, Tensor dy);
 
-    /** The frozen layer with weight {@code w} (out x in). */
-    static FrozenBase of(Tensor w) {
+    /** The real frozen layer (f32 or quantised). */
+    static FrozenBase of(FrozenLinear layer) {
         return new FrozenBase() {
             @Override
             public Tensor weight() {
-                return w;
+                return layer.denseWeight();
             }
 
             @Override
             public Tensor forward(Backend be, Tensor x) {
-                Tensor y = Tensor.empty(x.device(), DType.F32, x.dim(0), w.dim(0));
-                be.gemm(false, true, 1f, x, w, 0f, y);
-                return y;
+                return layer.forwardRaw(x);
             }
 
             @Override
             public Tensor backward(Backend be, Tensor dy) {
-                Tensor dx = Tensor.empty(dy.device(), DType.F32, dy.dim(0), w.dim(1));
-                be.gemm(false, false, 1f, dy, w, 0f, dx);
-                return dx;
+                return layer.backwardRaw(dy);
             }
         };
     }

@@ -1,6 +1,7 @@
 package io.sbora4j.peft;
 
-import io.sbora4j.nn.Linear;
+import io.sbora4j.nn.FrozenLinear;
+import io.sbora4j.nn.LinearLayer;
 import io.sbora4j.nn.LinearLayer;
 import io.sbora4j.nn.LlamaModel;
 import io.sbora4j.tensor.Tensor;
@@ -36,9 +37,9 @@ public final class PeftModel {
         model.setTrainable(false);
         Map<String, AdaptedLinear> adapted = new LinkedHashMap<>();
         model.replaceProjections(layer -> {
-            if (layer instanceof Linear linear && config.targets(linear.name())) {
-                AdaptedLinear a = AdaptedLinear.attach(linear, config, arena);
-                adapted.put(linear.name(), a);
+            if (layer instanceof FrozenLinear frozen && config.targets(frozen.name())) {
+                AdaptedLinear a = AdaptedLinear.attach(frozen, config, arena);
+                adapted.put(frozen.name(), a);
                 return a;
             }
             return layer;
@@ -99,7 +100,7 @@ public final class PeftModel {
      * LlamaModel again.
      */
     public LlamaModel unload() {
-        model.replaceProjections(layer -> layer instanceof AdaptedLinear a ? a.base() : layer);
+        model.replaceProjections(LinearLayer::frozen);
         return model;
     }
 }

@@ -139,7 +139,7 @@ public final class LinearDemo {
                 maxDiff = Math.max(maxDiff, Math.abs(before[i] - after[i]));
             }
             float[] orig = w0.toFloatArray();
-            float[] now = layer.base().weight().toFloatArray();
+            float[] now = layer.base().denseWeight().toFloatArray();
             int d = o.dim();
             boolean[] col = new boolean[d], row = new boolean[d];
             long changed = 0;

@@ -197,11 +197,11 @@ public final class LlamaDemo {
     /** Merges every adapter and returns the share of adapted-weight elements that changed, bit for bit. */
     private static double percentChangedByMerge(PeftModel peft) {
         Map<String, float[]> before = new LinkedHashMap<>();
-        peft.adapted().forEach((k, a) -> before.put(k, a.base().weight().toFloatArray()));
+        peft.adapted().forEach((k, a) -> before.put(k, a.base().denseWeight().toFloatArray()));
         peft.mergeAll();
         long changed = 0, total = 0;
         for (var e : peft.adapted().entrySet()) {
-            float[] b = before.get(e.getKey()), now = e.getValue().base().weight().toFloatArray();
+            float[] b = before.get(e.getKey()), now = e.getValue().base().denseWeight().toFloatArray();
             total += b.length;
             for (int i = 0; i < b.length; i++) {
                 changed += Float.floatToRawIntBits(b[i]) != Float.floatToRawIntBits(now[i]) ? 1 : 0;

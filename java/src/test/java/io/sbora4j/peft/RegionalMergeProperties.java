@@ -42,9 +42,9 @@ class RegionalMergeProperties {
         int r = Math.min(rWanted, in);
         AdaptedLinear layer = trained(AdapterMethod.SBORA_FA, onReference ? Device.REFERENCE : Device.CPU, out, in, r,
                 seed);
-        float[] before = layer.base().weight().toFloatArray();
+        float[] before = layer.base().denseWeight().toFloatArray();
         layer.merge();
-        float[] after = layer.base().weight().toFloatArray();
+        float[] after = layer.base().denseWeight().toFloatArray();
         boolean[] inIdx = new boolean[in];
         for (int j : ((SboraFaAdapter) layer.adapter()).indices()) {
             inIdx[j] = true;
@@ -70,9 +70,9 @@ class RegionalMergeProperties {
         int r = Math.min(rWanted, out);
         AdaptedLinear layer = trained(AdapterMethod.SBORA_FB, onReference ? Device.REFERENCE : Device.CPU, out, in, r,
                 seed);
-        float[] before = layer.base().weight().toFloatArray();
+        float[] before = layer.base().denseWeight().toFloatArray();
         layer.merge();
-        float[] after = layer.base().weight().toFloatArray();
+        float[] after = layer.base().denseWeight().toFloatArray();
         boolean[] inIdx = new boolean[out];
         for (int i : ((SboraFbAdapter) layer.adapter()).indices()) {
             inIdx[i] = true;
@@ -89,7 +89,7 @@ class RegionalMergeProperties {
 
     private static void assertUnmergeRestores(AdaptedLinear layer, float[] before, float[] merged) {
         layer.unmerge();
-        float[] restored = layer.base().weight().toFloatArray();
+        float[] restored = layer.base().denseWeight().toFloatArray();
         for (int k = 0; k < before.length; k++) {
             double oneRounding = Math.ulp(Math.max(Math.abs(before[k]), Math.abs(merged[k])));
             assertTrue(Math.abs(restored[k] - before[k]) <= oneRounding,
@@ -122,9 +122,9 @@ class RegionalMergeProperties {
     @Property(tries = 10)
     void loraMergeTouchesTheWholeWeight(@ForAll long seed) {
         AdaptedLinear layer = trained(AdapterMethod.LORA, Device.CPU, 16, 12, 2, seed);
-        float[] before = layer.base().weight().toFloatArray();
+        float[] before = layer.base().denseWeight().toFloatArray();
         layer.merge();
-        float[] after = layer.base().weight().toFloatArray();
+        float[] after = layer.base().denseWeight().toFloatArray();
         long changed = 0;
         for (int k = 0; k < before.length; k++) {
             changed += before[k] != after[k] ? 1 : 0;

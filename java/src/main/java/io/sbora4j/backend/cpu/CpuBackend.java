@@ -269,6 +269,17 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public void nf4Quantize(Tensor x, int block, Tensor packed, Tensor absmax) {
+        check(sbora_native_h.sb_nf4_quantize(seg(x), x.numel(), block, seg(packed), seg(absmax)), "sb_nf4_quantize");
+    }
+
+    @Override
+    public void nf4Dequantize(Tensor packed, Tensor absmax, long start, int block, Tensor out) {
+        check(sbora_native_h.sb_nf4_dequantize(seg(packed), seg(absmax), start, out.numel(), block, seg(out)),
+                "sb_nf4_dequantize");
+    }
+
+    @Override
     public void adamwStep(Tensor p, Tensor g, Tensor m, Tensor v, AdamWStep s) {
         check(sbora_native_h.sb_adamw_step(seg(p), seg(g), seg(m), seg(v), p.numel(), s.beta1(), s.beta2(), s.eps(),
                 s.decay(), s.stepSize(), s.biasCorrection2Sqrt()), "sb_adamw_step");

@@ -3,6 +3,7 @@ package io.sbora4j.backend.reference;
 import io.sbora4j.backend.AdamWStep;
 import io.sbora4j.backend.AttentionShape;
 import io.sbora4j.backend.Backend;
+import io.sbora4j.backend.Nf4Code;
 import io.sbora4j.tensor.Device;
 import io.sbora4j.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
@@ -446,6 +447,35 @@ public final class ReferenceBackend implements Backend {
                 float p = scale * (float) Math.exp(get(logits, i * vocab + j) - get(lse, i));
                 set(dlogits, i * vocab + j, t == ignoreIndex ? 0f : p - (j == t ? scale : 0f));
             }
+        }
+    }
+
+    @Override
+    public void nf4Quantize(Tensor x, int block, Tensor packed, Tensor absmax) {
+        long n = x.numel();
+        for (long b = 0; b * block < n; b++) {
+            long lo = b * block, hi = Math.min(n, lo + block);
+            float m = 0;
+            for (long i = lo; i < hi; i++) {
+                m = Math.max(m, Math.abs(get(x, i)));
+            }
+            set(absmax, b, m);
+            float inv = m > 0 ? 1f / m : 0f;
+            for (long i = lo; i < hi; i += 2) {
+                int high = Nf4Code.nearest(get(x, i) * inv);
+                int low = i + 1 < hi ? Nf4Code.nearest(get(x, i + 1) * inv) : 7;
+                packed.data().set(ValueLayout.JAVA_BYTE, i / 2, (byte) (high << 4 | low));
+            }
+        }
+    }
+
+    @Override
+    public void nf4Dequantize(Tensor packed, Tensor absmax, long start, int block, Tensor out) {
+        for (long i = 0; i < out.numel(); i++) {
+            long e = start + i;
+            int b = packed.data().get(ValueLayout.JAVA_BYTE, e >> 1) & 0xff;
+            int q = (e & 1) == 1 ? b & 0x0f : b >> 4;
+            set(out, i, Nf4Code.value(q) * get(absmax, e / block));
         }
     }
 

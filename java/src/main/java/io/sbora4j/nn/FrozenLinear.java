@@ -1,0 +1,44 @@
+package io.sbora4j.nn;
+
+import io.sbora4j.tensor.Tensor;
+import java.util.function.Consumer;
+
+/**
+ * A linear layer whose weight does not train, as adapters need it: its two GEMMs without autograd, a dense view of
+ * the weight, and merging of an update into the weight. {@link Linear} stores W in f32; a quantised layer stores
+ * it compressed and dequantises on the fly.
+ */
+public interface FrozenLinear extends LinearLayer {
+
+    @Override
+    default FrozenLinear frozen() {
+        return this;
+    }
+
+    /** W (out x in) in f32: the stored tensor, or a dequantised copy for a compressed weight. */
+    Tensor denseWeight();
+
+    /** y = x·Wᵀ for a (tokens x in) matrix, not recorded by autograd: a fresh tensor the caller may add into. */
+    Tensor forwardRaw(Tensor x2);
+
+    /** dx = dy·W for a (tokens x out) matrix, not recorded: a fresh tensor the caller may add into. */
+    Tensor backwardRaw(Tensor dy);
+
+    /** x (..., in) as a (tokens x in) matrix, checked for shape and non-finite values. */
+    Tensor flatten(Tensor x);
+
+    /** {@link #flatten} without the scan for non-finite values. */
+    Tensor flattenUnchecked(Tensor x);
+
+    /** y (tokens x out) given back the leading dimensions of x. */
+    Tensor unflatten(Tensor y, Tensor x);
+
+    /**
+     * Folds an update into the weight: {@code addDelta} adds ΔW into the dense f32 tensor it is given (the weight
+     * itself for {@link Linear}; a dequantised copy, re-encoded afterwards, for a quantised weight).
+     */
+    void mergeDelta(Consumer<Tensor> addDelta);
+
+    /** Takes back the last {@link #mergeDelta}; {@code subtractDelta} subtracts ΔW from a dense tensor. */
+    void unmergeDelta(Consumer<Tensor> subtractDelta);
+}

@@ -1,0 +1,44 @@
+package io.sbora4j.quant;
+
+import io.sbora4j.nn.FrozenLinear;
+import io.sbora4j.nn.LlamaModel;
+import java.lang.foreign.Arena;
+
+/** Quantises a model's projections to NF4 ({@code --quantize nf4}), and reports what that saves. */
+public final class Quantization {
+
+    private Quantization() {}
+
+    /** What quantising a model stored. */
+    public record Report(int layers, long parameters, long bytes) {
+        public double bitsPerParameter() {
+            return parameters == 0 ? 0 : bytes * 8.0 / parameters;
+        }
+
+        @Override
+        public String toString() {
+            return String.format(java.util.Locale.ROOT, "NF4: %d projections, %,d parameters in %,d bytes = %.3f bits"
+                    + " per parameter (f32: 32)", layers, parameters, bytes, bitsPerParameter());
+        }
+    }
+
+    /**
+     * Replaces every f32 projection of {@code model} by its NF4 form (QLoRA's base: the projections of every
+     * block; embedding, norms and head stay f32), allocated in {@code arena}. Do this before injecting adapters.
+     */
+    public static Report quantize(LlamaModel model, MergeMode mode, Arena arena) {
+        int[] layers = {0};
+        long[] params = {0}, bytes = {0};
+        model.replaceProjections(layer -> {
+            if (layer instanceof FrozenLinear f && !(layer instanceof QuantizedLinear)) {
+                QuantizedLinear q = QuantizedLinear.quantize(f, mode, arena);
+                layers[0]++;
+                params[0] += q.nf4().numel();
+                bytes[0] += q.nf4().storageBytes();
+                return q;
+            }
+            return layer;
+        });
+        return new Report(layers[0], params[0], bytes[0]);
+    }
+}
