@@ -83,7 +83,7 @@ final class DemoCommand implements Callable<Integer> {
         sb.append(String.format(Locale.ROOT, fmt, "method", "rank", "trainable", "W changed", "loss", "accuracy",
                 "ms/step", "tok/s", "saved"));
         for (Row r : res.rows()) {
-            sb.append(String.format(Locale.ROOT, fmt, r.method().id(), r.rank(),
+            sb.append(String.format(Locale.ROOT, fmt, r.label().substring(0, r.label().indexOf(' ')), r.rank(),
                     String.format(Locale.ROOT, "%,d", r.trainableParams()),
                     String.format(Locale.ROOT, "%.2f%%", r.percentChanged()),
                     String.format(Locale.ROOT, "%.4f", r.finalLoss()), r.eval().toString(),

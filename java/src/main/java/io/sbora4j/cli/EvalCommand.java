@@ -50,6 +50,9 @@ final class EvalCommand implements Callable<Integer> {
     @Mixin
     TokenizerOptions tokenizerOptions;
 
+    @Mixin
+    QuantizeOptions quantizeOptions;
+
     @Override
     public Integer call() throws Exception {
         PrintWriter pw = spec.commandLine().getOut();
@@ -60,6 +63,7 @@ final class EvalCommand implements Callable<Integer> {
         }
         try (Arena arena = Arena.ofConfined()) {
             LlamaModel m = ModelFiles.load(model, device, arena, false);
+            quantizeOptions.apply(m, io.sbora4j.quant.MergeMode.OVERLAY, arena, pw);
             if (adapter != null) {
                 AdapterFiles.load(adapter, m, arena).train(false);
             }

@@ -106,6 +106,9 @@ final class FinetuneCommand implements Callable<Integer> {
     @Mixin
     TokenizerOptions tokenizerOptions;
 
+    @Mixin
+    QuantizeOptions quantizeOptions;
+
     @Override
     public Integer call() throws Exception {
         PrintWriter pw = spec.commandLine().getOut();
@@ -115,6 +118,7 @@ final class FinetuneCommand implements Callable<Integer> {
         List<Example> examples = AlpacaDataset.read(data);
         try (Arena arena = Arena.ofConfined()) {
             LlamaModel m = ModelFiles.load(model, device, arena, false);
+            quantizeOptions.apply(m, io.sbora4j.quant.MergeMode.OVERLAY, arena, pw);
             Tokenizer tok = tokenizerOptions.resolve(model, m.config().vocabSize());
             SftData sft = new SftData(examples, tok, PromptTemplate.parse(template), seqLen, seed);
             int steps = length == null ? sft.size() / (batch * gradAccum) + 1

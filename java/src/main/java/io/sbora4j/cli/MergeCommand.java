@@ -5,6 +5,9 @@ import io.sbora4j.io.ModelFiles;
 import io.sbora4j.nn.LlamaModel;
 import io.sbora4j.peft.AdaptedLinear;
 import io.sbora4j.peft.PeftModel;
+import io.sbora4j.quant.MergeMode;
+import io.sbora4j.quant.Quantization;
+import io.sbora4j.quant.QuantizedLinear;
 import java.io.PrintWriter;
 import java.lang.foreign.Arena;
 import java.nio.file.Path;
@@ -37,6 +40,10 @@ final class MergeCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, description = "output model directory")
     Path out;
 
+    @Option(names = "--quantized", description = "merge into an NF4 base: requantize (re-encode only the touched"
+            + " blocks) or overlay (keep merged columns/rows in f32)")
+    String quantized;
+
     @Override
     public Integer call() throws Exception {
         PrintWriter pw = spec.commandLine().getOut();
@@ -46,6 +53,9 @@ final class MergeCommand implements Callable<Integer> {
         try (Arena arena = Arena.ofConfined()) {
             // copy-on-write mapping: the merge changes weights in memory, never the base model's files
             LlamaModel m = ModelFiles.load(model, deviceOptions.resolve(), arena, true);
+            if (quantized != null) {
+                pw.println(Quantization.quantize(m, MergeMode.parse(quantized), arena));
+            }
             PeftModel peft = AdapterFiles.load(adapter, m, arena);
             Map<String, float[]> before = new LinkedHashMap<>();
             peft.adapted().forEach((k, a) -> before.put(k, a.base().denseWeight().toFloatArray()));
@@ -59,6 +69,20 @@ final class MergeCommand implements Callable<Integer> {
                     changed += Float.floatToRawIntBits(b[i]) != Float.floatToRawIntBits(now[i]) ? 1 : 0;
                 }
             }
+            if (quantized != null) {
+                double err = 0;
+                int touched = 0, blocks = 0;
+                for (AdaptedLinear a : peft.adapted().values()) {
+                    QuantizedLinear.MergeReport r = ((QuantizedLinear) a.base()).lastMerge();
+                    err = Math.max(err, r.maxAbsError());
+                    touched += r.blocksTouched();
+                    blocks += r.blocks();
+                }
+                pw.printf(java.util.Locale.ROOT, "NF4 %s merge: %,d of %,d blocks re-encoded, max |error| %.3g%n",
+                        quantized, touched, blocks, err);
+            }
+            // Written in f32 (HF-loadable): the values the merged NF4 layers compute. The NF4 layout itself is not
+            // written yet.
             ModelFiles.save(peft.unload(), out);
             pw.printf(java.util.Locale.ROOT, "merged %s into %d layers: %,d of %,d adapted weights changed (%.3f%%);"
                     + " wrote %s%n", peft.config().method(), peft.adapted().size(), changed, total,

@@ -22,6 +22,12 @@ public final class SboraCli {
             cmd.getErr().println("sbora " + cmd.getCommandName() + ": " + oneLine(ex));
             return 1;
         });
+        // a usage error too is one line (picocli's default adds the whole usage help)
+        cl.setParameterExceptionHandler((ex, args1) -> {
+            CommandLine cmd = ex.getCommandLine();
+            cmd.getErr().println(cmd.getCommandSpec().qualifiedName() + ": " + oneLine(ex) + " (see --help)");
+            return cmd.getCommandSpec().exitCodeOnInvalidInput();
+        });
         return cl.execute(args);
     }
 

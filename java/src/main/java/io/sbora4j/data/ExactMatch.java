@@ -8,13 +8,18 @@ import java.util.regex.Pattern;
  * Exact-match scoring as the LLM-Adapters evaluation scripts do it: for a numeric answer, the last number in the
  * generated text must equal it (within 1e-3); for a multiple-choice answer (an option word such as {@code answer2},
  * {@code option1}, {@code solution2}, {@code ending3}, {@code true}/{@code false}, or a letter A-E), the first
- * option word in the text must be it; any other answer must equal the trimmed text.
+ * option word of its kind in the text must be it (each LLM-Adapters script searches only its data set's kind);
+ * any other answer must equal the trimmed text.
  */
 public final class ExactMatch {
 
     private static final Pattern NUMBER = Pattern.compile("-?\\d+(?:\\.\\d+)?");
     private static final Pattern OPTION =
             Pattern.compile("\\b(true|false|answer[1-5]|option[1-5]|solution[12]|ending[1-4]|[A-E])\\b");
+    private static final Pattern[] KINDS = {Pattern.compile("\\b(true|false)\\b"),
+        Pattern.compile("\\b(answer[1-5])\\b"), Pattern.compile("\\b(option[1-5])\\b"),
+        Pattern.compile("\\b(solution[12])\\b"), Pattern.compile("\\b(ending[1-4])\\b"),
+        Pattern.compile("\\b([A-E])\\b")};
 
     private ExactMatch() {}
 
@@ -25,8 +30,12 @@ public final class ExactMatch {
             return last != null && Math.abs(Double.parseDouble(last) - Double.parseDouble(gold.replace(",", ""))) < 1e-3;
         }
         if (OPTION.matcher(gold).matches()) {
-            Matcher m = OPTION.matcher(generated);
-            return m.find() && m.group(1).equalsIgnoreCase(gold);
+            for (Pattern kind : KINDS) {
+                if (kind.matcher(gold).matches()) {
+                    Matcher m = kind.matcher(generated);
+                    return m.find() && m.group(1).equalsIgnoreCase(gold);
+                }
+            }
         }
         return generated.strip().equalsIgnoreCase(gold);
     }

@@ -18,6 +18,8 @@ import io.sbora4j.optim.LrSchedule;
 import io.sbora4j.peft.AdapterConfig;
 import io.sbora4j.peft.AdapterMethod;
 import io.sbora4j.peft.PeftModel;
+import io.sbora4j.quant.MergeMode;
+import io.sbora4j.quant.Quantization;
 import io.sbora4j.tensor.Device;
 import io.sbora4j.tensor.MemoryScope;
 import io.sbora4j.tensor.Tensor;
@@ -48,6 +50,24 @@ public final class LlamaDemo {
             return new Options(out, device, new LlamaConfig(259, 128, 256, 4, 4, 2, 1e-6, 10000, 64, false), 8, 400,
                     400, 16, 3e-3, 4e-3, 19, 60, 42);
         }
+    }
+
+    /** One configuration the demo trains: a method at a rank, over an f32 or an NF4 base. */
+    public record Run(AdapterMethod method, int rank, boolean nf4) {
+        public String label() {
+            return (nf4 ? (method == AdapterMethod.LORA ? "qlora" : "q" + method.id()) : method.id()) + " r=" + rank;
+        }
+    }
+
+    /** Each method at r, SBoRA-FA at 2r (LoRA's parameter budget), and QSBoRA-FA and QLoRA over an NF4 base. */
+    public static List<Run> plan(int r) {
+        List<Run> runs = new ArrayList<>();
+        for (Object[] p : LinearDemo.plan(r)) {
+            runs.add(new Run((AdapterMethod) p[0], (Integer) p[1], false));
+        }
+        runs.add(new Run(AdapterMethod.SBORA_FA, r, true));
+        runs.add(new Run(AdapterMethod.LORA, r, true));
+        return runs;
     }
 
     /** One line of the table. */
@@ -81,10 +101,8 @@ public final class LlamaDemo {
 
         List<Row> rows = new ArrayList<>();
         Map<String, List<Double>> curves = new LinkedHashMap<>();
-        for (Object[] p : LinearDemo.plan(o.rank())) {
-            AdapterMethod m = (AdapterMethod) p[0];
-            int r = (Integer) p[1];
-            Row row = finetune(o, tok, baseDir, data, eval, m, r, log);
+        for (Run run : plan(o.rank())) {
+            Row row = finetune(o, tok, baseDir, data, eval, run, log);
             rows.add(row);
             curves.put(row.label(), row.losses());
         }
@@ -150,10 +168,15 @@ public final class LlamaDemo {
     }
 
     private static Row finetune(Options o, ByteTokenizer tok, Path baseDir, SftData data, List<Example> eval,
-                                AdapterMethod m, int r, Consumer<String> log) throws IOException {
-        String label = m.id() + " r=" + r;
+                                Run run, Consumer<String> log) throws IOException {
+        String label = run.label();
+        AdapterMethod m = run.method();
+        int r = run.rank();
         try (Arena arena = Arena.ofConfined()) {
             LlamaModel model = ModelFiles.load(baseDir, o.device(), arena, true);
+            if (run.nf4()) {
+                log.accept("  " + label + ": " + Quantization.quantize(model, MergeMode.OVERLAY, arena));
+            }
             AdapterConfig cfg = AdapterConfig.of(m, r, 2.0 * r).withSeed(o.seed());
             PeftModel peft = PeftModel.inject(model, cfg, arena);
             Trainer.Config tc = new Trainer.Config(o.finetuneSteps(), 1,
@@ -168,7 +191,7 @@ public final class LlamaDemo {
             long saved = savedActivationBytes(model, data, o);
             peft.train(false);
             Evaluation.Result ev = Evaluation.run(model, tok, PromptTemplate.PLAIN, eval, 4, null);
-            Path adapterDir = o.out().resolve("adapters").resolve(m.id() + "-r" + r);
+            Path adapterDir = o.out().resolve("adapters").resolve(label.replace(" r=", "-r"));
             AdapterFiles.save(peft, adapterDir);
             double changed = percentChangedByMerge(peft);
             double fin = average(res.losses(), 10);
