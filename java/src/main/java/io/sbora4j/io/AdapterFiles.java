@@ -77,6 +77,11 @@ public final class AdapterFiles {
                             + layer.outFeatures() + "x" + layer.inFeatures() + " in the model but "
                             + e.getValue()[0] + "x" + e.getValue()[1] + " in the adapter");
                 }
+                for (String t : requiredTensors(cfg.method())) {
+                    if (!file.contains(e.getKey() + "." + t)) {
+                        throw new IllegalArgumentException(dir.resolve(WEIGHTS) + " lacks tensor " + e.getKey() + "." + t);
+                    }
+                }
                 if (file.contains(e.getKey() + ".idx")) {
                     withIdx = withIdx.withIndices(e.getKey(),
                             file.tensor(e.getKey() + ".idx", fileArena, Device.CPU).toIntArray());
@@ -106,6 +111,16 @@ public final class AdapterFiles {
             }
             return peft;
         }
+    }
+
+    /** The tensors each adapted layer of {@code method} stores. */
+    static java.util.List<String> requiredTensors(AdapterMethod method) {
+        return switch (method) {
+            case SBORA_FA -> java.util.List.of("lora_B", "idx");
+            case SBORA_FB -> java.util.List.of("lora_A", "idx");
+            case LORA, LORA_FA -> java.util.List.of("lora_A", "lora_B");
+            case DORA -> java.util.List.of("lora_A", "lora_B", "magnitude");
+        };
     }
 
     /** The config of the adapter in {@code dir}. */

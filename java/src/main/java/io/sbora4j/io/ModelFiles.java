@@ -23,8 +23,8 @@ public final class ModelFiles {
 
     /**
      * Loads the model in {@code dir}. F32 weights are views of the memory-mapped files (no copy) and live as long as
-     * {@code arena}; with {@code writable} the mapping is copy-on-write, so merges may change the weights in memory
-     * without ever touching the files.
+     * {@code arena}; with {@code writable} the mapping is copy-on-write (or, for read-only files, the weights are
+     * copied), so merges may change the weights in memory without ever touching the files.
      */
     public static LlamaModel load(Path dir, Device device, Arena arena, boolean writable) throws IOException {
         Path cfgFile = dir.resolve(CONFIG);
@@ -32,16 +32,25 @@ public final class ModelFiles {
             throw new IOException(dir + " is not a model directory: " + CONFIG + " is missing");
         }
         LlamaConfig cfg = HfLlamaConfig.read(cfgFile).toModelConfig();
+        // Copy-on-write mapping needs a writable file; where the files are read-only, copy the weights instead.
+        boolean cow = writable && filesWritable(dir);
         ShardedSafetensors weights = ShardedSafetensors.open(dir, arena,
-                writable ? SafetensorsFile.Access.COPY_ON_WRITE : SafetensorsFile.Access.READ_ONLY);
+                cow ? SafetensorsFile.Access.COPY_ON_WRITE : SafetensorsFile.Access.READ_ONLY);
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         for (String name : weights.names()) {
-            tensors.put(name, weights.tensor(name, arena, device));
+            Tensor t = weights.tensor(name, arena, device);
+            tensors.put(name, writable && t.isReadOnly() ? t.copyInto(arena, device) : t);
         }
         if (cfg.tieWordEmbeddings()) {
             tensors.remove("lm_head.weight"); // some exports store the tied head twice
         }
         return LlamaModel.of(cfg, tensors, device, arena);
+    }
+
+    private static boolean filesWritable(Path dir) throws IOException {
+        try (var files = Files.list(dir)) {
+            return files.filter(p -> p.getFileName().toString().endsWith(".safetensors")).allMatch(Files::isWritable);
+        }
     }
 
     /** Writes {@code model}'s config and weights (f32) into {@code dir}, each file atomically. */

@@ -86,6 +86,10 @@ public final class Trainer {
                                 + ", not " + config.seed());
                     }
                     start = s.step();
+                    if (start > config.steps()) {
+                        throw new IllegalArgumentException(last.get() + " is at step " + start
+                                + ", past the " + config.steps() + " steps asked for");
+                    }
                     losses.addAll(s.losses());
                 }
             }

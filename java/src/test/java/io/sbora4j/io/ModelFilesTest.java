@@ -173,4 +173,19 @@ class ModelFilesTest {
             assertTrue(e.getMessage().contains(dir.toString()), e.getMessage());
         }
     }
+
+    @Test
+    void aWritableLoadOfReadOnlyFilesCopiesTheWeightsAndMerges() throws IOException {
+        Path d = saved(CFG);
+        Path file = d.resolve("model.safetensors");
+        byte[] before = Files.readAllBytes(file);
+        assertTrue(file.toFile().setWritable(false, false));
+        try (Arena arena = Arena.ofConfined()) {
+            LlamaModel m = ModelFiles.load(d, Device.CPU, arena, true);
+            adapted(m, arena).mergeAll();
+        } finally {
+            file.toFile().setWritable(true, false);
+        }
+        assertArrayEquals(before, Files.readAllBytes(file));
+    }
 }

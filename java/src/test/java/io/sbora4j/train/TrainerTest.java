@@ -275,4 +275,16 @@ class TrainerTest {
             assertTrue(r.checkpoint().isEmpty());
         }
     }
+
+    @Test
+    void resumingPastTheRequestedStepsIsAnError(@TempDir Path dir) {
+        try (Arena arena = Arena.ofConfined()) {
+            PeftModel first = fresh(AdapterMethod.SBORA_FA, arena);
+            train(first, config(4, dir, 2), task(first));
+            PeftModel second = fresh(AdapterMethod.SBORA_FA, arena);
+            var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> train(second, config(2, dir, 2), task(second)));
+            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("past the 2 steps"), e.getMessage());
+        }
+    }
 }
