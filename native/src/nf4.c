@@ -38,8 +38,9 @@ int sb_nf4_quantize(const float *x, int64_t n, int64_t block, uint8_t *packed, f
     return SB_OK;
 }
 
-SB_CLONES static void dequantize_range(const uint8_t *packed, const float *absmax, int64_t start, int64_t count,
-                                       int64_t block, float *out) {
+/* Element by element, for the ragged ends of a range. */
+static void dequantize_slow(const uint8_t *packed, const float *absmax, int64_t start, int64_t count, int64_t block,
+                            float *out) {
     for (int64_t i = 0; i < count; i++) {
         const int64_t e = start + i;
         const uint8_t byte = packed[e >> 1];
@@ -48,11 +49,42 @@ SB_CLONES static void dequantize_range(const uint8_t *packed, const float *absma
     }
 }
 
+/* Whole blocks: one scale per block, two codes per byte, no division per element. */
+SB_CLONES static void dequantize_blocks(const uint8_t *packed, const float *absmax, int64_t first_block,
+                                        int64_t blocks, int64_t block, float *out) {
+    for (int64_t b = 0; b < blocks; b++) {
+        const float am = absmax[first_block + b];
+        const uint8_t *p = packed + (first_block + b) * (block / 2);
+        float *o = out + b * block;
+        for (int64_t j = 0; j < block / 2; j++) {
+            o[2 * j] = NF4[p[j] >> 4] * am;
+            o[2 * j + 1] = NF4[p[j] & 0x0f] * am;
+        }
+    }
+}
+
+/* Splits [start, start + count) into a ragged head, whole blocks and a ragged tail. */
+static void dequantize_range(const uint8_t *packed, const float *absmax, int64_t start, int64_t count, int64_t block,
+                             float *out) {
+    int64_t head = (block - start % block) % block;
+    if (head > count) head = count;
+    dequantize_slow(packed, absmax, start, head, block, out);
+    const int64_t first = (start + head) / block, blocks = (count - head) / block;
+    dequantize_blocks(packed, absmax, first, blocks, block, out + head);
+    const int64_t done = head + blocks * block;
+    dequantize_slow(packed, absmax, start + done, count - done, block, out + done);
+}
+
 int sb_nf4_dequantize(const uint8_t *packed, const float *absmax, int64_t start, int64_t count, int64_t block,
                       float *out) {
     SB_CHECK(start >= 0 && count >= 0 && block > 0 && block % 2 == 0);
     if (count == 0) return SB_OK;
     SB_CHECK(packed != NULL && absmax != NULL && out != NULL);
-    SB_PARALLEL_CHUNKS(count, count, lo, hi, dequantize_range(packed, absmax, start + lo, hi - lo, block, out + lo));
+    /* chunks of whole blocks, so that every thread but the ends takes the fast path */
+    const int64_t blocks = (count + block - 1) / block;
+    SB_PARALLEL_CHUNKS(blocks, count, lo, hi, {
+        const int64_t a = lo * block, z = hi * block < count ? hi * block : count;
+        dequantize_range(packed, absmax, start + a, z - a, block, out + a);
+    });
     return SB_OK;
 }

@@ -123,4 +123,33 @@ class BenchmarkBodiesTest {
     private static float[] floats(MemorySegment s) {
         return s.toArray(ValueLayout.JAVA_FLOAT);
     }
+
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"f32", "nf4"})
+    void quantBenchBodiesRun(String base) {
+        QuantBench b = new QuantBench();
+        b.base = base;
+        b.method = "sbora-fa";
+        b.d = D;
+        b.tokens = 8;
+        b.r = 4;
+        b.setup();
+        try {
+            b.layerStep();
+            float[] deq = b.dequantize().toFloatArray();
+            org.junit.jupiter.api.Assertions.assertTrue(java.util.Arrays.stream(toDoubles(deq)).anyMatch(v -> v != 0),
+                    "dequantised values");
+            b.copyF32();
+        } finally {
+            b.tearDown();
+        }
+    }
+
+    private static double[] toDoubles(float[] v) {
+        double[] d = new double[v.length];
+        for (int i = 0; i < v.length; i++) {
+            d[i] = v[i];
+        }
+        return d;
+    }
 }

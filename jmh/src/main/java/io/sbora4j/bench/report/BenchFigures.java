@@ -17,13 +17,15 @@ import java.util.TreeMap;
  * @param paths  AdapterLayerBench.adapterPathOnly (the adapter path without the frozen GEMMs), same layout
  * @param gemms  GemmBench, one row per (d, tokens), ascending
  * @param merges MergeBench, one row per (d, r), ascending
+ * @param quant  QuantBench, one row per (d, tokens, r), ascending
  */
 public record BenchFigures(List<LayerRow> layers, List<LayerRow> paths, List<GemmRow> gemms,
-                           List<MergeRow> merges) {
+                           List<MergeRow> merges, List<QuantRow> quant) {
 
     public static final String LAYER_BENCH = "AdapterLayerBench";
     public static final String GEMM_BENCH = "GemmBench";
     public static final String MERGE_BENCH = "MergeBench";
+    public static final String QUANT_BENCH = "QuantBench";
 
     public static final String BASE = "base";
     public static final String LORA = "lora";
@@ -41,6 +43,37 @@ public record BenchFigures(List<LayerRow> layers, List<LayerRow> paths, List<Gem
         paths = List.copyOf(paths);
         gemms = List.copyOf(gemms);
         merges = List.copyOf(merges);
+        quant = List.copyOf(quant);
+    }
+
+    /**
+     * QuantBench at one shape.
+     *
+     * @param steps      ms per adapted-layer step by "base/method" ({@code f32/sbora-fa}, {@code nf4/lora}, ...)
+     * @param dequantMs  ms to dequantise the whole d x d NF4 weight (NaN when not measured)
+     * @param copyMs     ms to copy a d x d f32 tensor, the bandwidth yardstick (NaN when not measured)
+     */
+    public record QuantRow(int d, int tokens, int r, Map<String, Timing> steps, double dequantMs, double copyMs) {
+
+        public QuantRow {
+            steps = Collections.unmodifiableMap(new LinkedHashMap<>(steps));
+        }
+
+        public double ms(String key) {
+            Timing t = steps.get(key);
+            return t == null ? Double.NaN : t.ms();
+        }
+
+        /** Bytes a dequantisation moves: n/2 codes and n/64 scales read, 4n written. */
+        public double dequantGbPerSecond() {
+            double n = (double) d * d;
+            return (n / 2 + n / 16 + 4 * n) / (dequantMs * 1e-3) / 1e9;
+        }
+
+        /** Bytes the f32 copy moves: 4n read, 4n written. */
+        public double copyGbPerSecond() {
+            return 8.0 * d * d / (copyMs * 1e-3) / 1e9;
+        }
     }
 
     /**
@@ -135,7 +168,7 @@ public record BenchFigures(List<LayerRow> layers, List<LayerRow> paths, List<Gem
 
     /** Whether nothing at all was found to report. */
     public boolean isEmpty() {
-        return layers.isEmpty() && paths.isEmpty() && gemms.isEmpty() && merges.isEmpty();
+        return layers.isEmpty() && paths.isEmpty() && gemms.isEmpty() && merges.isEmpty() && quant.isEmpty();
     }
 
     /** The figures of every known benchmark in {@code results}; results of other benchmarks are ignored. */
@@ -144,6 +177,7 @@ public record BenchFigures(List<LayerRow> layers, List<LayerRow> paths, List<Gem
         Map<List<Integer>, Map<String, Timing>> pathTimes = new TreeMap<>(KEY_ORDER);
         Map<List<Integer>, Timing> gemmTimes = new TreeMap<>(KEY_ORDER);
         Map<List<Integer>, Map<String, Timing>> mergeTimes = new TreeMap<>(KEY_ORDER);
+        Map<List<Integer>, Map<String, Timing>> quantTimes = new TreeMap<>(KEY_ORDER);
         for (BenchResult res : results) {
             switch (res.benchmark()) {
                 case LAYER_BENCH -> {
@@ -160,6 +194,14 @@ public record BenchFigures(List<LayerRow> layers, List<LayerRow> paths, List<Gem
                 case MERGE_BENCH -> mergeTimes
                         .computeIfAbsent(List.of(res.intParam("d"), res.intParam("r")), k -> new TreeMap<>(METHODS))
                         .put(method(res), res.timing());
+                case QUANT_BENCH -> {
+                    String key = switch (res.method()) {
+                        case "layerStep" -> res.param("base") + "/" + method(res);
+                        default -> res.method(); // dequantize, copyF32: the same for every base and method
+                    };
+                    quantTimes.computeIfAbsent(List.of(res.intParam("d"), res.intParam("tokens"), res.intParam("r")),
+                            k -> new TreeMap<>()).put(key, res.timing());
+                }
                 default -> { } // not ours to report
             }
         }
@@ -171,7 +213,14 @@ public record BenchFigures(List<LayerRow> layers, List<LayerRow> paths, List<Gem
         gemmTimes.forEach((k, v) -> gemms.add(new GemmRow(k.get(0), k.get(1), v, baseMs(layers, k.get(0), k.get(1)))));
         List<MergeRow> merges = new ArrayList<>();
         mergeTimes.forEach((k, v) -> merges.add(new MergeRow(k.get(0), k.get(1), v)));
-        return new BenchFigures(layers, paths, gemms, merges);
+        List<QuantRow> quant = new ArrayList<>();
+        quantTimes.forEach((k, v) -> {
+            Map<String, Timing> steps = new TreeMap<>(v);
+            Timing deq = steps.remove("dequantize"), copy = steps.remove("copyF32");
+            quant.add(new QuantRow(k.get(0), k.get(1), k.get(2), steps, deq == null ? Double.NaN : deq.ms(),
+                    copy == null ? Double.NaN : copy.ms()));
+        });
+        return new BenchFigures(layers, paths, gemms, merges, quant);
     }
 
     private static String method(BenchResult res) {

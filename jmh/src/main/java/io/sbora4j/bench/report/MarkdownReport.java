@@ -33,6 +33,7 @@ public final class MarkdownReport {
         paths(sb, f.paths());
         gemms(sb, f.gemms());
         merges(sb, f.merges(), mergeChart);
+        quant(sb, f.quant());
         return sb.toString();
     }
 
@@ -144,6 +145,30 @@ public final class MarkdownReport {
                     num(row.sboraFaCacheLineGbPerSecond(), "%.1f")));
         }
         sb.append(t.render()).append('\n').append(MergeTraffic.describe()).append('\n');
+    }
+
+    private static void quant(StringBuilder sb, List<BenchFigures.QuantRow> rows) {
+        if (rows.isEmpty()) {
+            return;
+        }
+        sb.append("## NF4 base (QuantBench)\n\n")
+                .append("One adapted layer's forward + backward over an f32 base and over an NF4 base dequantised on ")
+                .append("the fly (ms), and the dequantisation of the whole d x d weight beside an f32 copy of the ")
+                .append("same size, the memory-bandwidth yardstick of the same run.\n\n");
+        List<String> keys = rows.stream().flatMap(r -> r.steps().keySet().stream()).distinct().sorted().toList();
+        List<String> head = new ArrayList<>(List.of("d", "tokens", "r"));
+        head.addAll(keys);
+        head.addAll(List.of("dequantize ms", "dequantize GB/s", "f32 copy GB/s"));
+        MarkdownTable t = new MarkdownTable(head);
+        for (BenchFigures.QuantRow row : rows) {
+            List<String> cells = shapeCells(row.d(), row.tokens(), row.r());
+            keys.forEach(k -> cells.add(timing(row.steps().get(k), 1, "%.2f")));
+            cells.add(num(row.dequantMs(), "%.2f"));
+            cells.add(num(row.dequantGbPerSecond(), "%.1f"));
+            cells.add(num(row.copyGbPerSecond(), "%.1f"));
+            t.row(cells);
+        }
+        sb.append(t.render()).append('\n');
     }
 
     private static List<String> header(List<String> keys, List<String> methods) {
