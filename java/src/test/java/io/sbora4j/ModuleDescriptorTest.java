@@ -26,7 +26,7 @@ class ModuleDescriptorTest {
         Set<String> exported = d.exports().stream().map(ModuleDescriptor.Exports::source)
                 .collect(Collectors.toCollection(TreeSet::new));
         assertEquals(new TreeSet<>(Set.of("io.sbora4j.tensor", "io.sbora4j.autograd", "io.sbora4j.ops",
-                "io.sbora4j.backend", "io.sbora4j.nn", "io.sbora4j.peft", "io.sbora4j.optim", "io.sbora4j.train", "io.sbora4j.io", "io.sbora4j.data")),
+                "io.sbora4j.backend", "io.sbora4j.nn", "io.sbora4j.peft", "io.sbora4j.optim", "io.sbora4j.train", "io.sbora4j.io", "io.sbora4j.data", "io.sbora4j.quant")),
                 exported);
     }
 }

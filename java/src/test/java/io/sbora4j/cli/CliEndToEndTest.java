@@ -276,4 +276,29 @@ class CliEndToEndTest {
         assertTrue(Files.isRegularFile(out.resolve("base-model").resolve(ModelFiles.CONFIG)));
         assertTrue(r.out().contains("sbora-fa"), r.out());
     }
+
+    @Test
+    void qsboraFinetunesOverAnNf4BaseAndMergesIntoItBothWays() throws IOException {
+        Path qAdapter = tmp.resolve("q-adapter");
+        Result ft = run("finetune", "--model", base.toString(), "--data", data.toString(), "--method", "sbora-fa",
+                "--r", "2", "--alpha", "4", "--steps", "2", "--batch", "2", "--seq-len", "64", "--template", "plain",
+                "--tokenizer", "byte", "--quantize", "nf4", "--out", qAdapter.toString());
+        assertEquals(0, ft.code(), ft.err());
+        assertTrue(ft.out().contains("bits per parameter"), ft.out());
+        for (String mode : new String[] {"requantize", "overlay"}) {
+            Path merged = tmp.resolve("q-merged-" + mode);
+            Result m = run("merge", "--model", base.toString(), "--adapter", qAdapter.toString(), "--quantized", mode,
+                    "--out", merged.toString());
+            assertEquals(0, m.code(), m.err());
+            assertTrue(m.out().contains("NF4 " + mode + " merge"), m.out());
+            assertTrue(Files.isRegularFile(merged.resolve("model.safetensors")));
+        }
+        Result eval = run("eval", "--model", base.toString(), "--adapter", qAdapter.toString(), "--data",
+                data.toString(), "--template", "plain", "--tokenizer", "byte", "--quantize", "nf4",
+                "--max-new-tokens", "2", "--limit", "3");
+        assertEquals(0, eval.code(), eval.err());
+        assertOneLineError(run("finetune", "--model", base.toString(), "--data", data.toString(), "--method",
+                "sbora-fa", "--r", "2", "--alpha", "4", "--quantize", "int3", "--out", tmp.resolve("x").toString()),
+                "int3");
+    }
 }
