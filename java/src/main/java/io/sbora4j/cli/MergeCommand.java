@@ -11,8 +11,6 @@ import io.sbora4j.quant.QuantizedLinear;
 import java.io.PrintWriter;
 import java.lang.foreign.Arena;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -57,18 +55,7 @@ final class MergeCommand implements Callable<Integer> {
                 pw.println(Quantization.quantize(m, MergeMode.parse(quantized), arena));
             }
             PeftModel peft = AdapterFiles.load(adapter, m, arena);
-            Map<String, float[]> before = new LinkedHashMap<>();
-            peft.adapted().forEach((k, a) -> before.put(k, a.base().denseWeight().toFloatArray()));
-            peft.mergeAll();
-            long changed = 0, total = 0;
-            for (var e : peft.adapted().entrySet()) {
-                AdaptedLinear a = e.getValue();
-                float[] b = before.get(e.getKey()), now = a.base().denseWeight().toFloatArray();
-                total += b.length;
-                for (int i = 0; i < b.length; i++) {
-                    changed += Float.floatToRawIntBits(b[i]) != Float.floatToRawIntBits(now[i]) ? 1 : 0;
-                }
-            }
+            PeftModel.MergeCount count = peft.mergeAllAndCount();
             if (quantized != null) {
                 double err = 0;
                 int touched = 0, blocks = 0;
@@ -85,8 +72,8 @@ final class MergeCommand implements Callable<Integer> {
             // written yet.
             ModelFiles.save(peft.unload(), out);
             pw.printf(java.util.Locale.ROOT, "merged %s into %d layers: %,d of %,d adapted weights changed (%.3f%%);"
-                    + " wrote %s%n", peft.config().method(), peft.adapted().size(), changed, total,
-                    100.0 * changed / total, out);
+                    + " wrote %s%n", peft.config().method(), peft.adapted().size(), count.changed(), count.total(),
+                    count.percent(), out);
         }
         return 0;
     }

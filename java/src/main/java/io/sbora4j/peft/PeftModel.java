@@ -86,6 +86,29 @@ public final class PeftModel {
         adapted.values().forEach(AdaptedLinear::merge);
     }
 
+    /** How many elements of the adapted weights a merge changed, bit for bit, of how many. */
+    public record MergeCount(long changed, long total) {
+        public double percent() {
+            return total == 0 ? 0 : 100.0 * changed / total;
+        }
+    }
+
+    /** {@link #mergeAll()}, comparing every adapted weight before and after bit for bit. */
+    public MergeCount mergeAllAndCount() {
+        Map<String, float[]> before = new LinkedHashMap<>();
+        adapted.forEach((k, a) -> before.put(k, a.base().denseWeight().toFloatArray()));
+        mergeAll();
+        long changed = 0, total = 0;
+        for (var e : adapted.entrySet()) {
+            float[] b = before.get(e.getKey()), now = e.getValue().base().denseWeight().toFloatArray();
+            total += b.length;
+            for (int i = 0; i < b.length; i++) {
+                changed += Float.floatToRawIntBits(b[i]) != Float.floatToRawIntBits(now[i]) ? 1 : 0;
+            }
+        }
+        return new MergeCount(changed, total);
+    }
+
     /** Takes every adapter back out. */
     public void unmergeAll() {
         adapted.values().forEach(AdaptedLinear::unmerge);

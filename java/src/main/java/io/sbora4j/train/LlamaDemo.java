@@ -193,7 +193,7 @@ public final class LlamaDemo {
             Evaluation.Result ev = Evaluation.run(model, tok, PromptTemplate.PLAIN, eval, 4, null);
             Path adapterDir = o.out().resolve("adapters").resolve(label.replace(" r=", "-r"));
             AdapterFiles.save(peft, adapterDir);
-            double changed = percentChangedByMerge(peft);
+            double changed = peft.mergeAllAndCount().percent();
             double fin = average(res.losses(), 10);
             log.accept(String.format(java.util.Locale.ROOT, "  %-14s done: loss %.4f, accuracy %s, %.1f ms/step",
                     label, fin, ev, res.msPerStep()));
@@ -215,22 +215,6 @@ public final class LlamaDemo {
             }
             return bytes;
         }
-    }
-
-    /** Merges every adapter and returns the share of adapted-weight elements that changed, bit for bit. */
-    private static double percentChangedByMerge(PeftModel peft) {
-        Map<String, float[]> before = new LinkedHashMap<>();
-        peft.adapted().forEach((k, a) -> before.put(k, a.base().denseWeight().toFloatArray()));
-        peft.mergeAll();
-        long changed = 0, total = 0;
-        for (var e : peft.adapted().entrySet()) {
-            float[] b = before.get(e.getKey()), now = e.getValue().base().denseWeight().toFloatArray();
-            total += b.length;
-            for (int i = 0; i < b.length; i++) {
-                changed += Float.floatToRawIntBits(b[i]) != Float.floatToRawIntBits(now[i]) ? 1 : 0;
-            }
-        }
-        return 100.0 * changed / total;
     }
 
     private static double average(List<Double> v, int last) {

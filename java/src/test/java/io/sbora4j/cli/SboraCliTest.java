@@ -11,25 +11,13 @@ import org.junit.jupiter.api.Test;
 
 class SboraCliTest {
 
-    private record Result(int code, String out, String err) {}
-
-    private static Result run(String... args) {
-        PrintStream oldOut = System.out, oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int code = SboraCli.run(args);
-            return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
+    private static CliEndToEndTest.Result run(String... args) {
+        return CliEndToEndTest.run(args);
     }
 
     @Test
     void layerDemoPrintsOneRowPerMethod() {
-        Result r = run("layer-demo", "--dim", "32", "--tokens", "16", "--steps", "8", "-r", "4");
+        CliEndToEndTest.Result r = run("layer-demo", "--dim", "32", "--tokens", "16", "--steps", "8", "-r", "4");
         assertEquals(0, r.code(), r.err());
         for (String row : new String[] {"lora r=4", "lora-fa r=4", "dora r=4", "sbora-fa r=4", "sbora-fb r=4",
                 "sbora-fa r=8"}) {
@@ -41,7 +29,7 @@ class SboraCliTest {
 
     @Test
     void infoListsTheBackends() {
-        Result r = run("info");
+        CliEndToEndTest.Result r = run("info");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("cpu: available"), r.out());
         assertTrue(r.out().contains("cuda: unavailable"), r.out());
@@ -49,11 +37,11 @@ class SboraCliTest {
 
     @Test
     void badInputIsOneLineAndANonZeroExit() {
-        Result r = run("layer-demo", "--device", "tpu");
+        CliEndToEndTest.Result r = run("layer-demo", "--device", "tpu");
         assertNotEquals(0, r.code());
         assertEquals(1, r.err().strip().lines().count(), r.err());
         assertTrue(r.err().contains("unknown device 'tpu'"), r.err());
-        Result bad = run("layer-demo", "-r", "0");
+        CliEndToEndTest.Result bad = run("layer-demo", "-r", "0");
         assertNotEquals(0, bad.code());
         assertEquals(1, bad.err().strip().lines().count(), bad.err());
     }
