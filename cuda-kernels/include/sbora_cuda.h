@@ -1,9 +1,15 @@
 /*
  * sbora_cuda.h - the whole C API of the CUDA kernels of sbora4j (host launchers, extern "C").
  *
- * Same rules as sbora_native.h: sizes int64_t, row-major with leading dimensions, device pointers as float* /
- * int32_t*, every function returns an int status (0 = ok, else a cudaError_t value or SBC_ERR_ARG), the stream is
- * passed explicitly (NULL = the default stream), launchers never allocate.
+ * The kernels mirror native/include/sbora_native.h one to one (same names with sbc_ for sb_, same arguments and
+ * meaning), on device memory, with the stream as the last argument (NULL: the legacy default stream). Rules:
+ *  - sizes int64_t, row-major, explicit leading dimensions where sbora_native.h has them;
+ *  - every function returns an int status: 0, a cudaError_t value, or SBC_ERR_ARG for a bad argument;
+ *  - launchers are asynchronous and never allocate; reductions write their result to device memory the caller
+ *    owns and copies back;
+ *  - memory, copies and errors go through the functions below, so that Java needs no other CUDA library than
+ *    this one (the runtime is linked in statically) and cuBLAS.
+ * The Java bindings in io.sbora4j.ffi.sbora_cuda_h mirror this file; a test compares them.
  */
 #ifndef SBORA_CUDA_H
 #define SBORA_CUDA_H
@@ -20,16 +26,92 @@ extern "C" {
 #define SBC_API
 #endif
 
-/* Argument errors use a value outside cudaError_t's range. */
 #define SBC_OK 0
 #define SBC_ERR_ARG 100001
 
-/* Number of CUDA devices visible (0 where there is no driver or no GPU; the status says why). */
-SBC_API int sbc_device_count(int *out);
+/* Copy directions (cudaMemcpyKind values). */
+#define SBC_HOST_TO_DEVICE 1
+#define SBC_DEVICE_TO_HOST 2
+#define SBC_DEVICE_TO_DEVICE 3
 
-/* out[t, j] = x[t, idx[j]]: the SBoRA-FA gather, on the device. */
+/* ---- devices, memory, errors ---- */
+SBC_API int sbc_device_count(int *out);
+SBC_API int sbc_set_device(int device);
+/* The device's name and compute capability (major*10 + minor), into name (at most len bytes, NUL-terminated). */
+SBC_API int sbc_device_info(int device, char *name, int64_t len, int *capability);
+/* cudaGetErrorName(code) + ": " + cudaGetErrorString(code), into buf (at most len bytes, NUL-terminated). */
+SBC_API int sbc_error_string(int code, char *buf, int64_t len);
+SBC_API int sbc_malloc(void **ptr, int64_t bytes);
+SBC_API int sbc_free(void *ptr);
+SBC_API int sbc_memcpy(void *dst, const void *src, int64_t bytes, int kind);
+SBC_API int sbc_memset(void *ptr, int value, int64_t bytes, void *stream);
+SBC_API int sbc_synchronize(void);
+
+/* ---- gathers and index-adds (SBoRA) ---- */
 SBC_API int sbc_gather_cols(const float *x, int64_t rows, int64_t cols, int64_t ldx, const int32_t *idx, int64_t r,
                             float *out, int64_t ldo, void *stream);
+SBC_API int sbc_gather_rows(const float *x, int64_t rows, int64_t cols, int64_t ldx, const int32_t *idx, int64_t r,
+                            float *out, int64_t ldo, void *stream);
+/* Indices distinct. */
+SBC_API int sbc_index_add_cols(float *dst, int64_t rows, int64_t cols, int64_t ldd, const int32_t *idx, int64_t r,
+                               const float *src, int64_t lds, float alpha, void *stream);
+/* Repeated indices accumulate (atomics). */
+SBC_API int sbc_index_add_rows(float *dst, int64_t rows, int64_t cols, int64_t ldd, const int32_t *idx, int64_t r,
+                               const float *src, int64_t lds, float alpha, void *stream);
+
+/* ---- elementwise ---- */
+SBC_API int sbc_fill(float *x, int64_t n, float value, void *stream);
+SBC_API int sbc_add(const float *a, const float *b, int64_t n, float *out, void *stream);
+SBC_API int sbc_sub(const float *a, const float *b, int64_t n, float *out, void *stream);
+SBC_API int sbc_mul(const float *a, const float *b, int64_t n, float *out, void *stream);
+SBC_API int sbc_div(const float *a, const float *b, int64_t n, float *out, void *stream);
+SBC_API int sbc_scale(const float *x, int64_t n, float s, float *out, void *stream);
+SBC_API int sbc_axpy(int64_t n, float alpha, const float *x, float *y, void *stream);
+
+/* ---- reductions (results in device memory) ---- */
+SBC_API int sbc_sum(const float *x, int64_t n, double *out, void *stream);
+SBC_API int sbc_dot(const float *a, const float *b, int64_t n, double *out, void *stream);
+SBC_API int sbc_count_nonfinite(const float *x, int64_t n, int64_t *out, void *stream);
+
+/* ---- rows and columns ---- */
+SBC_API int sbc_row_norm(const float *x, int64_t rows, int64_t cols, float *out, void *stream);
+SBC_API int sbc_scale_rows(const float *x, int64_t rows, int64_t cols, const float *s, float *out, void *stream);
+SBC_API int sbc_scale_cols(const float *x, int64_t rows, int64_t cols, const float *s, float *out, void *stream);
+SBC_API int sbc_col_dot(const float *a, const float *b, int64_t rows, int64_t cols, float *out, void *stream);
+SBC_API int sbc_transpose(const float *x, int64_t rows, int64_t cols, float *out, void *stream);
+
+/* ---- transformer layers ---- */
+SBC_API int sbc_rmsnorm_forward(const float *x, const float *w, int64_t rows, int64_t n, float eps, float *y,
+                                float *rstd, void *stream);
+SBC_API int sbc_rmsnorm_backward(const float *x, const float *w, const float *rstd, const float *dy, int64_t rows,
+                                 int64_t n, float *dx, float *dw, void *stream);
+SBC_API int sbc_rope(const float *x, int64_t rows, int64_t heads, int64_t head_dim, const int32_t *positions,
+                     const float *cos_table, const float *sin_table, int64_t max_pos, float sign, float *out,
+                     void *stream);
+SBC_API int sbc_silu_mul_forward(const float *g, const float *u, int64_t n, float *out, void *stream);
+SBC_API int sbc_silu_mul_backward(const float *g, const float *u, const float *dout, int64_t n, float *dg, float *du,
+                                  void *stream);
+SBC_API int sbc_attention_forward(const float *q, const float *k, const float *v, int64_t batch, int64_t seq,
+                                  int64_t heads, int64_t kv_heads, int64_t head_dim, float scale, float *out,
+                                  float *lse, void *stream);
+SBC_API int sbc_attention_backward(const float *q, const float *k, const float *v, const float *out,
+                                   const float *lse, const float *dout, int64_t batch, int64_t seq, int64_t heads,
+                                   int64_t kv_heads, int64_t head_dim, float scale, float *dq, float *dk, float *dv,
+                                   void *stream);
+SBC_API int sbc_cross_entropy_forward(const float *logits, const int32_t *targets, int64_t rows, int64_t vocab,
+                                      int32_t ignore_index, float *loss, float *lse, void *stream);
+SBC_API int sbc_cross_entropy_backward(const float *logits, const int32_t *targets, const float *lse, int64_t rows,
+                                       int64_t vocab, int32_t ignore_index, float scale, float *dlogits,
+                                       void *stream);
+
+/* ---- NF4 ---- */
+SBC_API int sbc_nf4_quantize(const float *x, int64_t n, int64_t block, uint8_t *packed, float *absmax, void *stream);
+SBC_API int sbc_nf4_dequantize(const uint8_t *packed, const float *absmax, int64_t start, int64_t count,
+                               int64_t block, float *out, void *stream);
+
+/* ---- optimizer ---- */
+SBC_API int sbc_adamw_step(float *p, const float *g, float *m, float *v, int64_t n, float beta1, float beta2,
+                           float eps, float decay, float step_size, float bias_correction2_sqrt, void *stream);
 
 #ifdef __cplusplus
 }

@@ -24,6 +24,9 @@ module io.sbora4j {
     exports io.sbora4j.io;
     exports io.sbora4j.data;
 
+    uses io.sbora4j.tensor.DeviceMemory;
+    provides io.sbora4j.tensor.DeviceMemory with io.sbora4j.backend.cuda.CudaMemory;
+
     opens io.sbora4j.peft to com.fasterxml.jackson.databind;
     opens io.sbora4j.cli to info.picocli;
 }

@@ -1,6 +1,7 @@
 package io.sbora4j.backend;
 
 import io.sbora4j.backend.cpu.CpuBackend;
+import io.sbora4j.backend.cuda.CudaBackend;
 import io.sbora4j.backend.reference.ReferenceBackend;
 import io.sbora4j.tensor.Device;
 import java.util.Optional;
@@ -15,8 +16,7 @@ public final class Backends {
         return switch (device) {
             case CPU -> CpuBackend.instance();
             case REFERENCE -> ReferenceBackend.INSTANCE;
-            case CUDA -> throw new BackendUnavailableException(
-                    "the cuda backend: this build has the CUDA kernels' skeleton only, not the backend");
+            case CUDA -> CudaBackend.instance();
         };
     }
 

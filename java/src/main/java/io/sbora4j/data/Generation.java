@@ -36,10 +36,11 @@ public final class Generation {
 
     private static int argmaxOfRow(Tensor logits, int row) {
         int vocab = logits.dim(1);
+        float[] all = logits.toFloatArray(); // copied back from a device if need be
         int best = 0;
         float bestV = Float.NEGATIVE_INFINITY;
         for (int j = 0; j < vocab; j++) {
-            float v = logits.getFloat((long) row * vocab + j);
+            float v = all[row * vocab + j];
             if (v > bestV) {
                 bestV = v;
                 best = j;

@@ -54,6 +54,14 @@ public final class NativeLibraries {
         static final Loaded LIB = openBlas();
     }
 
+    private static final class CudaHolder {
+        static final Loaded LIB = openCudaKernels();
+    }
+
+    private static final class CublasHolder {
+        static final Loaded LIB = CudaLibraries.openCublas();
+    }
+
     /** Symbols of {@code libsbora_native.so}; throws {@link NativeLibraryException} with the reason when unavailable. */
     public static SymbolLookup sboraNative() {
         return SboraHolder.LIB.orThrow("libsbora_native.so");
@@ -62,6 +70,26 @@ public final class NativeLibraries {
     /** Symbols of the CBLAS library; throws {@link NativeLibraryException} with the reason when unavailable. */
     public static SymbolLookup blas() {
         return BlasHolder.LIB.orThrow("BLAS");
+    }
+
+    /** Symbols of {@code libsbora_cuda.so}; throws {@link NativeLibraryException} with the reason when unavailable. */
+    public static SymbolLookup sboraCuda() {
+        return CudaHolder.LIB.orThrow("libsbora_cuda.so");
+    }
+
+    /** Symbols of cuBLAS; throws {@link NativeLibraryException} saying where it was looked for. */
+    public static SymbolLookup cublas() {
+        return CublasHolder.LIB.orThrow("cuBLAS");
+    }
+
+    /** The state of the CUDA kernel library. */
+    public static Loaded sboraCudaStatus() {
+        return CudaHolder.LIB;
+    }
+
+    /** The state of cuBLAS. */
+    public static Loaded cublasStatus() {
+        return CublasHolder.LIB;
     }
 
     /** The state of our kernel library (opened or why not). */
@@ -95,7 +123,9 @@ public final class NativeLibraries {
 
     /** One line per library: where it was loaded from, or why it was not. */
     public static String describe() {
-        return "sbora_native: " + line(SboraHolder.LIB) + System.lineSeparator() + "blas: " + line(BlasHolder.LIB);
+        String nl = System.lineSeparator();
+        return "sbora_native: " + line(SboraHolder.LIB) + nl + "blas: " + line(BlasHolder.LIB) + nl + "sbora_cuda: "
+                + line(CudaHolder.LIB) + nl + "cublas: " + line(CublasHolder.LIB);
     }
 
     private static String line(Loaded l) {
@@ -142,6 +172,24 @@ public final class NativeLibraries {
                     : "cannot open " + path + ": " + e.getMessage();
             return new Loaded(Optional.empty(), path, why);
         }
+    }
+
+    /** libsbora_cuda.so sits beside libsbora_native.so when CMake found nvcc at build time. */
+    private static Loaded openCudaKernels() {
+        Loaded base = SboraHolder.LIB;
+        if (base.lookup().isEmpty()) {
+            return new Loaded(Optional.empty(), null, "the native library folder is unavailable: " + base.problem());
+        }
+        Path p = base.path().getParent().resolve("libsbora_cuda.so");
+        if (!Files.isRegularFile(p)) {
+            return new Loaded(Optional.empty(), p, "libsbora_cuda.so was not built (nvcc was not found when this"
+                    + " jar was built)");
+        }
+        return open("libsbora_cuda.so", p::getParent);
+    }
+
+    static Loaded openAt(Path file) {
+        return open(file.getFileName().toString(), file::getParent);
     }
 
     private static Loaded openBlas() {

@@ -39,8 +39,12 @@ public final class sbora_native_h {
             C_INT,
             C_INT
         );
-        static final MemorySegment ADDR = findOrThrow("sb_set_num_threads");
-        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+
+        /** Resolved on first call, so that descriptors can be inspected without the library. */
+        private static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("sb_set_num_threads");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
     }
 
     public static FunctionDescriptor sb_set_num_threads$descriptor() {
@@ -48,12 +52,12 @@ public final class sbora_native_h {
     }
 
     public static MethodHandle sb_set_num_threads$handle() {
-        return sb_set_num_threads.HANDLE;
+        return sb_set_num_threads.Linked.HANDLE;
     }
 
     public static int sb_set_num_threads(int n) {
         try {
-            return (int) sb_set_num_threads.HANDLE.invokeExact(n);
+            return (int) sb_set_num_threads.Linked.HANDLE.invokeExact(n);
         } catch (Error | RuntimeException ex) {
             throw ex;
         } catch (Throwable ex) {
@@ -65,8 +69,12 @@ public final class sbora_native_h {
             C_INT,
             C_POINTER
         );
-        static final MemorySegment ADDR = findOrThrow("sb_get_num_threads");
-        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+
+        /** Resolved on first call, so that descriptors can be inspected without the library. */
+        private static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("sb_get_num_threads");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
     }
 
     public static FunctionDescriptor sb_get_num_threads$descriptor() {
@@ -74,12 +82,12 @@ public final class sbora_native_h {
     }
 
     public static MethodHandle sb_get_num_threads$handle() {
-        return sb_get_num_threads.HANDLE;
+        return sb_get_num_threads.Linked.HANDLE;
     }
 
     public static int sb_get_num_threads(MemorySegment out) {
         try {
-            return (int) sb_get_num_threads.HANDLE.invokeExact(out);
+            return (int) sb_get_num_threads.Linked.HANDLE.invokeExact(out);
         } catch (Error | RuntimeException ex) {
             throw ex;
         } catch (Throwable ex) {
@@ -98,8 +106,12 @@ public final class sbora_native_h {
             C_POINTER,
             C_LONG
         );
-        static final MemorySegment ADDR = findOrThrow("sb_gather_cols");
-        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+
+        /** Resolved on first call, so that descriptors can be inspected without the library. */
+        private static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("sb_gather_cols");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
     }
 
     public static FunctionDescriptor sb_gather_cols$descriptor() {
@@ -107,12 +119,12 @@ public final class sbora_native_h {
     }
 
     public static MethodHandle sb_gather_cols$handle() {
-        return sb_gather_cols.HANDLE;
+        return sb_gather_cols.Linked.HANDLE;
     }
 
     public static int sb_gather_cols(MemorySegment x, long rows, long cols, long ldx, MemorySegment idx, long r, MemorySegment out, long ldo) {
         try {
-            return (int) sb_gather_cols.HANDLE.invokeExact(x, rows, cols, ldx, idx, r, out, ldo);
+            return (int) sb_gather_cols.Linked.HANDLE.invokeExact(x, rows, cols, ldx, idx, r, out, ldo);
         } catch (Error | RuntimeException ex) {
             throw ex;
         } catch (Throwable ex) {
@@ -131,8 +143,12 @@ public final class sbora_native_h {
             C_POINTER,
             C_LONG
         );
-        static final MemorySegment ADDR = findOrThrow("sb_gather_rows");
-        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+
+        /** Resolved on first call, so that descriptors can be inspected without the library. */
+        private static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("sb_gather_rows");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
     }
 
     public static FunctionDescriptor sb_gather_rows$descriptor() {
@@ -140,12 +156,12 @@ public final class sbora_native_h {
     }
 
     public static MethodHandle sb_gather_rows$handle() {
-        return sb_gather_rows.HANDLE;
+        return sb_gather_rows.Linked.HANDLE;
     }
 
     public static int sb_gather_rows(MemorySegment x, long rows, long cols, long ldx, MemorySegment idx, long r, MemorySegment out, long ldo) {
         try {
-            return (int) sb_gather_rows.HANDLE.invokeExact(x, rows, cols, ldx, idx, r, out, ldo);
+            return (int) sb_gather_rows.Linked.HANDLE.invokeExact(x, rows, cols, ldx, idx, r, out, ldo);
         } catch (Error | RuntimeException ex) {
             throw ex;
         } catch (Throwable ex) {
@@ -165,8 +181,12 @@ public final class sbora_native_h {
             C_LONG,
             C_FLOAT
         );
-        static final MemorySegment ADDR = findOrThrow("sb_index_add_cols");
-        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+
+        /** Resolved on first call, so that descriptors can be inspected without the library. */
+        private static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("sb_index_add_cols");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
     }
 
     public static FunctionDescriptor sb_index_add_cols$descriptor() {
@@ -174,12 +194,12 @@ public final class sbora_native_h {
     }
 
     public static MethodHandle sb_index_add_cols$handle() {
-        return sb_index_add_cols.HANDLE;
+        return sb_index_add_cols.Linked.HANDLE;
     }
 
     public static int sb_index_add_cols(MemorySegment dst, long rows, long cols, long ldd, MemorySegment idx, long r, MemorySegment src, long lds, float alpha) {
         try {
-            return (int) sb_index_add_cols.HANDLE.invokeExact(dst, rows, cols, ldd, idx, r, src, lds, alpha);
+            return (int) sb_index_add_cols.Linked.HANDLE.invokeExact(dst, rows, cols, ldd, idx, r, src, lds, alpha);
         } catch (Error | RuntimeException ex) {
             throw ex;
         } catch (Throwable ex) {
@@ -199,8 +219,12 @@ public final class sbora_native_h {
             C_LONG,
             C_FLOAT
         );
-        static final MemorySegment ADDR = findOrThrow("sb_index_add_rows");
-        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+
+        /** Resolved on first call, so that descriptors can be inspected without the library. */
+        private static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("sb_index_add_rows");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
     }
 
     public static FunctionDescriptor sb_index_add_rows$descriptor() {
@@ -208,12 +232,12 @@ public final class sbora_native_h {
     }
 
     public static MethodHandle sb_index_add_rows$handle() {
-        return sb_index_add_rows.HANDLE;
+        return sb_index_add_rows.Linked.HANDLE;
     }
 
     public static int sb_index_add_rows(MemorySegment dst, long rows, long cols, long ldd, MemorySegment idx, long r, MemorySegment src, long lds, float alpha) {
         try {
-            return (int) sb_index_add_rows.HANDLE.invokeExact(dst, rows, cols, ldd, idx, r, src, lds, alpha);
+            return (int) sb_index_add_rows.Linked.HANDLE.invokeExact(dst, rows, cols, ldd, idx, r, src, lds, alpha);
         } catch (Error | RuntimeException ex) {
             throw ex;
         } catch (Throwable ex) {
@@ -227,8 +251,12 @@ public final class sbora_native_h {
             C_LONG,
             C_FLOAT
         );
-        static final MemorySegment ADDR = findOrThrow("sb_fill");
-        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+
+        /** Resolved on first call, so that descriptors can be inspected without the library. */
+        private static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("sb_fill");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
     }
 
     public static FunctionDescriptor sb_fill$descriptor() {
@@ -236,12 +264,12 @@ public final class sbora_native_h {
     }
 
     public static MethodHandle sb_fill$handle() {
-        return sb_fill.HANDLE;
+        return sb_fill.Linked.HANDLE;
     }
 
     public static int sb_fill(MemorySegment x, long n, float value) {
         try {
-            return (int) sb_fill.HANDLE.invokeExact(x, n, value);
+            return (int) sb_fill.Linked.HANDLE.invokeExact(x, n, value);
         } catch (Error | RuntimeException ex) {
             throw ex;
         } catch (Throwable ex) {
@@ -256,8 +284,12 @@ public final class sbora_native_h {
             C_LONG,
             C_POINTER
         );
-        static final MemorySegment ADDR = findOrThrow("sb_add");
-        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+
+        /** Resolved on first call, so that descriptors can be inspected without the library. */
+        private static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("sb_add");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
     }
 
     public static FunctionDescriptor sb_add$descriptor() {
@@ -265,12 +297,12 @@ public final class sbora_native_h {
     }
 
     public static MethodHandle sb_add$handle() {
-        return sb_add.HANDLE;
+        return sb_add.Linked.HANDLE;
     }
 
     public static int sb_add(MemorySegment a, MemorySegment b, long n, MemorySegment out) {
         try {
-            return (int) sb_add.HANDLE.invokeExact(a, b, n, out);
+            return (int) sb_add.Linked.HANDLE.invokeExact(a, b, n, out);
         } catch (Error | RuntimeException ex) {
             throw ex;
         } catch (Throwable ex) {
@@ -285,8 +317,12 @@ public final class sbora_native_h {
             C_LONG,
             C_POINTER
         );
-        static final MemorySegment ADDR = findOrThrow("sb_sub");
-        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+
+        /** Resolved on first call, so that descriptors can be inspected without the library. */
+        private static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("sb_sub");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
     }
 
     public static FunctionDescriptor sb_sub$descriptor() {
@@ -294,12 +330,12 @@ public final class sbora_native_h {
     }
 
     public static MethodHandle sb_sub$handle() {
-        return sb_sub.HANDLE;
+        return sb_sub.Linked.HANDLE;
     }
 
     public static int sb_sub(MemorySegment a, MemorySegment b, long n, MemorySegment out) {
         try {
-            return (int) sb_sub.HANDLE.invokeExact(a, b, n, out);
+            return (int) sb_sub.Linked.HANDLE.invokeExact(a, b, n, out);
         } catch (Error | RuntimeException ex) {
             throw ex;
         } catch (Throwable ex) {
@@ -314,8 +350,12 @@ public final class sbora_native_h {
             C_LONG,
             C_POINTER
         );
-        static final MemorySegment ADDR = findOrThrow("sb_mul");
-        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+
+        /** Resolved on first call, so that descriptors can be inspected without the library. */
+        private static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("sb_mul");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
     }
 
     public static FunctionDescriptor sb_mul$descriptor() {
@@ -323,12 +363,12 @@ public final class sbora_native_h {
     }
 
     public static MethodHandle sb_mul$handle() {
-        return sb_mul.HANDLE;
+        return sb_mul.Linked.HANDLE;
     }
 
     public static int sb_mul(MemorySegment a, MemorySegment b, long n, MemorySegment out) {
         try {
-            return (int) sb_mul.HANDLE.invokeExact(a, b, n, out);
+            return (int) sb_mul.Linked.HANDLE.invokeExact(a, b, n, out);
         } catch (Error | RuntimeException ex) {
             throw ex;
         } catch (Throwable ex) {
@@ -343,8 +383,12 @@ public final class sbora_native_h {
             C_LONG,
             C_POINTER
         );
-        static final MemorySegment ADDR = findOrThrow("sb_div");
-        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+
+        /** Resolved on first call, so that descriptors can be inspected without the library. */
+        private static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("sb_div");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
     }
 
     public static FunctionDescriptor sb_div$descriptor() {
@@ -352,12 +396,12 @@ public final class sbora_native_h {
     }
 
     public static MethodHandle sb_div$handle() {
-        return sb_div.HANDLE;
+        return sb_div.Linked.HANDLE;
     }
 
     public static int sb_div(MemorySegment a, MemorySegment b, long n, MemorySegment out) {
         try {
-            return (int) sb_div.HANDLE.invokeExact(a, b, n, out);
+            return (int) sb_div.Linked.HANDLE.invokeExact(a, b, n, out);
         } catch (Error | RuntimeException ex) {
             throw ex;
         } catch (Throwable ex) {
@@ -372,8 +416,12 @@ public final class sbora_native_h {
             C_FLOAT,
             C_POINTER
         );
-        static final MemorySegment ADDR = findOrThrow("sb_scale");
-        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+
+        /** Resolved on first call, so that descriptors can be inspected without the library. */
+        private static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("sb_scale");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
     }
 
     public static FunctionDescriptor sb_scale$descriptor() {
@@ -381,12 +429,12 @@ public final class sbora_native_h {
     }
 
     public static MethodHandle sb_scale$handle() {
-        return sb_scale.HANDLE;
+        return sb_scale.Linked.HANDLE;
     }
 
     public static int sb_scale(MemorySegment x, long n, float s, MemorySegment out) {
         try {
-            return (int) sb_scale.HANDLE.invokeExact(x, n, s, out);
+            return (int) sb_scale.Linked.HANDLE.invokeExact(x, n, s, out);
         } catch (Error | RuntimeException ex) {
             throw ex;
         } catch (Throwable ex) {
@@ -401,8 +449,12 @@ public final class sbora_native_h {
             C_POINTER,
             C_POINTER
         );
-        static final MemorySegment ADDR = findOrThrow("sb_axpy");
-        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+
+        /** Resolved on first call, so that descriptors can be inspected without the library. */
+        private static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("sb_axpy");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
     }
 
     public static FunctionDescriptor sb_axpy$descriptor() {
@@ -410,12 +462,12 @@ public final class sbora_native_h {
     }
 
     public static MethodHandle sb_axpy$handle() {
-        return sb_axpy.HANDLE;
+        return sb_axpy.Linked.HANDLE;
     }
 
     public static int sb_axpy(long n, float alpha, MemorySegment x, MemorySegment y) {
         try {
-            return (int) sb_axpy.HANDLE.invokeExact(n, alpha, x, y);
+            return (int) sb_axpy.Linked.HANDLE.invokeExact(n, alpha, x, y);
         } catch (Error | RuntimeException ex) {
             throw ex;
         } catch (Throwable ex) {
@@ -429,8 +481,12 @@ public final class sbora_native_h {
             C_LONG,
             C_POINTER
         );
-        static final MemorySegment ADDR = findOrThrow("sb_sum");
-        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+
+        /** Resolved on first call, so that descriptors can be inspected without the library. */
+        private static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("sb_sum");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
     }
 
     public static FunctionDescriptor sb_sum$descriptor() {
@@ -438,12 +494,12 @@ public final class sbora_native_h {
     }
 
     public static MethodHandle sb_sum$handle() {
-        return sb_sum.HANDLE;
+        return sb_sum.Linked.HANDLE;
     }
 
     public static int sb_sum(MemorySegment x, long n, MemorySegment out) {
         try {
-            return (int) sb_sum.HANDLE.invokeExact(x, n, out);
+            return (int) sb_sum.Linked.HANDLE.invokeExact(x, n, out);
         } catch (Error | RuntimeException ex) {
             throw ex;
         } catch (Throwable ex) {
@@ -458,8 +514,12 @@ public final class sbora_native_h {
             C_LONG,
             C_POINTER
         );
-        static final MemorySegment ADDR = findOrThrow("sb_dot");
-        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+
+        /** Resolved on first call, so that descriptors can be inspected without the library. */
+        private static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("sb_dot");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
     }
 
     public static FunctionDescriptor sb_dot$descriptor() {
@@ -467,12 +527,12 @@ public final class sbora_native_h {
     }
 
     public static MethodHandle sb_dot$handle() {
-        return sb_dot.HANDLE;
+        return sb_dot.Linked.HANDLE;
     }
 
     public static int sb_dot(MemorySegment a, MemorySegment b, long n, MemorySegment out) {
         try {
-            return (int) sb_dot.HANDLE.invokeExact(a, b, n, out);
+            return (int) sb_dot.Linked.HANDLE.invokeExact(a, b, n, out);
         } catch (Error | RuntimeException ex) {
             throw ex;
         } catch (Throwable ex) {
@@ -486,8 +546,12 @@ public final class sbora_native_h {
             C_LONG,
             C_POINTER
         );
-        static final MemorySegment ADDR = findOrThrow("sb_count_nonfinite");
-        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+
+        /** Resolved on first call, so that descriptors can be inspected without the library. */
+        private static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("sb_count_nonfinite");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
     }
 
     public static FunctionDescriptor sb_count_nonfinite$descriptor() {
@@ -495,12 +559,12 @@ public final class sbora_native_h {
     }
 
     public static MethodHandle sb_count_nonfinite$handle() {
-        return sb_count_nonfinite.HANDLE;
+        return sb_count_nonfinite.Linked.HANDLE;
     }
 
     public static int sb_count_nonfinite(MemorySegment x, long n, MemorySegment out) {
         try {
-            return (int) sb_count_nonfinite.HANDLE.invokeExact(x, n, out);
+            return (int) sb_count_nonfinite.Linked.HANDLE.invokeExact(x, n, out);
         } catch (Error | RuntimeException ex) {
             throw ex;
         } catch (Throwable ex) {
@@ -515,8 +579,12 @@ public final class sbora_native_h {
             C_LONG,
             C_POINTER
         );
-        static final MemorySegment ADDR = findOrThrow("sb_row_norm");
-        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+
+        /** Resolved on first call, so that descriptors can be inspected without the library. */
+        private static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("sb_row_norm");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
     }
 
     public static FunctionDescriptor sb_row_norm$descriptor() {
@@ -524,12 +592,12 @@ public final class sbora_native_h {
     }
 
     public static MethodHandle sb_row_norm$handle() {
-        return sb_row_norm.HANDLE;
+        return sb_row_norm.Linked.HANDLE;
     }
 
     public static int sb_row_norm(MemorySegment x, long rows, long cols, MemorySegment out) {
         try {
-            return (int) sb_row_norm.HANDLE.invokeExact(x, rows, cols, out);
+            return (int) sb_row_norm.Linked.HANDLE.invokeExact(x, rows, cols, out);
         } catch (Error | RuntimeException ex) {
             throw ex;
         } catch (Throwable ex) {
@@ -545,8 +613,12 @@ public final class sbora_native_h {
             C_POINTER,
             C_POINTER
         );
-        static final MemorySegment ADDR = findOrThrow("sb_scale_rows");
-        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+
+        /** Resolved on first call, so that descriptors can be inspected without the library. */
+        private static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("sb_scale_rows");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
     }
 
     public static FunctionDescriptor sb_scale_rows$descriptor() {
@@ -554,12 +626,12 @@ public final class sbora_native_h {
     }
 
     public static MethodHandle sb_scale_rows$handle() {
-        return sb_scale_rows.HANDLE;
+        return sb_scale_rows.Linked.HANDLE;
     }
 
     public static int sb_scale_rows(MemorySegment x, long rows, long cols, MemorySegment s, MemorySegment out) {
         try {
-            return (int) sb_scale_rows.HANDLE.invokeExact(x, rows, cols, s, out);
+            return (int) sb_scale_rows.Linked.HANDLE.invokeExact(x, rows, cols, s, out);
         } catch (Error | RuntimeException ex) {
             throw ex;
         } catch (Throwable ex) {
@@ -575,8 +647,12 @@ public final class sbora_native_h {
             C_POINTER,
             C_POINTER
         );
-        static final MemorySegment ADDR = findOrThrow("sb_scale_cols");
-        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+
+        /** Resolved on first call, so that descriptors can be inspected without the library. */
+        private static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("sb_scale_cols");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
     }
 
     public static FunctionDescriptor sb_scale_cols$descriptor() {
@@ -584,12 +660,12 @@ public final class sbora_native_h {
     }
 
     public static MethodHandle sb_scale_cols$handle() {
-        return sb_scale_cols.HANDLE;
+        return sb_scale_cols.Linked.HANDLE;
     }
 
     public static int sb_scale_cols(MemorySegment x, long rows, long cols, MemorySegment s, MemorySegment out) {
         try {
-            return (int) sb_scale_cols.HANDLE.invokeExact(x, rows, cols, s, out);
+            return (int) sb_scale_cols.Linked.HANDLE.invokeExact(x, rows, cols, s, out);
         } catch (Error | RuntimeException ex) {
             throw ex;
         } catch (Throwable ex) {
@@ -605,8 +681,12 @@ public final class sbora_native_h {
             C_LONG,
             C_POINTER
         );
-        static final MemorySegment ADDR = findOrThrow("sb_col_dot");
-        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+
+        /** Resolved on first call, so that descriptors can be inspected without the library. */
+        private static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("sb_col_dot");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
     }
 
     public static FunctionDescriptor sb_col_dot$descriptor() {
@@ -614,12 +694,12 @@ public final class sbora_native_h {
     }
 
     public static MethodHandle sb_col_dot$handle() {
-        return sb_col_dot.HANDLE;
+        return sb_col_dot.Linked.HANDLE;
     }
 
     public static int sb_col_dot(MemorySegment a, MemorySegment b, long rows, long cols, MemorySegment out) {
         try {
-            return (int) sb_col_dot.HANDLE.invokeExact(a, b, rows, cols, out);
+            return (int) sb_col_dot.Linked.HANDLE.invokeExact(a, b, rows, cols, out);
         } catch (Error | RuntimeException ex) {
             throw ex;
         } catch (Throwable ex) {
@@ -634,8 +714,12 @@ public final class sbora_native_h {
             C_LONG,
             C_POINTER
         );
-        static final MemorySegment ADDR = findOrThrow("sb_transpose");
-        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+
+        /** Resolved on first call, so that descriptors can be inspected without the library. */
+        private static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("sb_transpose");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
     }
 
     public static FunctionDescriptor sb_transpose$descriptor() {
@@ -643,12 +727,12 @@ public final class sbora_native_h {
     }
 
     public static MethodHandle sb_transpose$handle() {
-        return sb_transpose.HANDLE;
+        return sb_transpose.Linked.HANDLE;
     }
 
     public static int sb_transpose(MemorySegment x, long rows, long cols, MemorySegment out) {
         try {
-            return (int) sb_transpose.HANDLE.invokeExact(x, rows, cols, out);
+            return (int) sb_transpose.Linked.HANDLE.invokeExact(x, rows, cols, out);
         } catch (Error | RuntimeException ex) {
             throw ex;
         } catch (Throwable ex) {
@@ -666,8 +750,12 @@ public final class sbora_native_h {
             C_POINTER,
             C_POINTER
         );
-        static final MemorySegment ADDR = findOrThrow("sb_rmsnorm_forward");
-        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+
+        /** Resolved on first call, so that descriptors can be inspected without the library. */
+        private static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("sb_rmsnorm_forward");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
     }
 
     public static FunctionDescriptor sb_rmsnorm_forward$descriptor() {
@@ -675,12 +763,12 @@ public final class sbora_native_h {
     }
 
     public static MethodHandle sb_rmsnorm_forward$handle() {
-        return sb_rmsnorm_forward.HANDLE;
+        return sb_rmsnorm_forward.Linked.HANDLE;
     }
 
     public static int sb_rmsnorm_forward(MemorySegment x, MemorySegment w, long rows, long n, float eps, MemorySegment y, MemorySegment rstd) {
         try {
-            return (int) sb_rmsnorm_forward.HANDLE.invokeExact(x, w, rows, n, eps, y, rstd);
+            return (int) sb_rmsnorm_forward.Linked.HANDLE.invokeExact(x, w, rows, n, eps, y, rstd);
         } catch (Error | RuntimeException ex) {
             throw ex;
         } catch (Throwable ex) {
@@ -699,8 +787,12 @@ public final class sbora_native_h {
             C_POINTER,
             C_POINTER
         );
-        static final MemorySegment ADDR = findOrThrow("sb_rmsnorm_backward");
-        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+
+        /** Resolved on first call, so that descriptors can be inspected without the library. */
+        private static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("sb_rmsnorm_backward");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
     }
 
     public static FunctionDescriptor sb_rmsnorm_backward$descriptor() {
@@ -708,12 +800,12 @@ public final class sbora_native_h {
     }
 
     public static MethodHandle sb_rmsnorm_backward$handle() {
-        return sb_rmsnorm_backward.HANDLE;
+        return sb_rmsnorm_backward.Linked.HANDLE;
     }
 
     public static int sb_rmsnorm_backward(MemorySegment x, MemorySegment w, MemorySegment rstd, MemorySegment dy, long rows, long n, MemorySegment dx, MemorySegment dw) {
         try {
-            return (int) sb_rmsnorm_backward.HANDLE.invokeExact(x, w, rstd, dy, rows, n, dx, dw);
+            return (int) sb_rmsnorm_backward.Linked.HANDLE.invokeExact(x, w, rstd, dy, rows, n, dx, dw);
         } catch (Error | RuntimeException ex) {
             throw ex;
         } catch (Throwable ex) {
@@ -734,8 +826,12 @@ public final class sbora_native_h {
             C_FLOAT,
             C_POINTER
         );
-        static final MemorySegment ADDR = findOrThrow("sb_rope");
-        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+
+        /** Resolved on first call, so that descriptors can be inspected without the library. */
+        private static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("sb_rope");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
     }
 
     public static FunctionDescriptor sb_rope$descriptor() {
@@ -743,12 +839,12 @@ public final class sbora_native_h {
     }
 
     public static MethodHandle sb_rope$handle() {
-        return sb_rope.HANDLE;
+        return sb_rope.Linked.HANDLE;
     }
 
     public static int sb_rope(MemorySegment x, long rows, long heads, long head_dim, MemorySegment positions, MemorySegment cos_table, MemorySegment sin_table, long max_pos, float sign, MemorySegment out) {
         try {
-            return (int) sb_rope.HANDLE.invokeExact(x, rows, heads, head_dim, positions, cos_table, sin_table, max_pos, sign, out);
+            return (int) sb_rope.Linked.HANDLE.invokeExact(x, rows, heads, head_dim, positions, cos_table, sin_table, max_pos, sign, out);
         } catch (Error | RuntimeException ex) {
             throw ex;
         } catch (Throwable ex) {
@@ -763,8 +859,12 @@ public final class sbora_native_h {
             C_LONG,
             C_POINTER
         );
-        static final MemorySegment ADDR = findOrThrow("sb_silu_mul_forward");
-        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+
+        /** Resolved on first call, so that descriptors can be inspected without the library. */
+        private static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("sb_silu_mul_forward");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
     }
 
     public static FunctionDescriptor sb_silu_mul_forward$descriptor() {
@@ -772,12 +872,12 @@ public final class sbora_native_h {
     }
 
     public static MethodHandle sb_silu_mul_forward$handle() {
-        return sb_silu_mul_forward.HANDLE;
+        return sb_silu_mul_forward.Linked.HANDLE;
     }
 
     public static int sb_silu_mul_forward(MemorySegment g, MemorySegment u, long n, MemorySegment out) {
         try {
-            return (int) sb_silu_mul_forward.HANDLE.invokeExact(g, u, n, out);
+            return (int) sb_silu_mul_forward.Linked.HANDLE.invokeExact(g, u, n, out);
         } catch (Error | RuntimeException ex) {
             throw ex;
         } catch (Throwable ex) {
@@ -794,8 +894,12 @@ public final class sbora_native_h {
             C_POINTER,
             C_POINTER
         );
-        static final MemorySegment ADDR = findOrThrow("sb_silu_mul_backward");
-        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+
+        /** Resolved on first call, so that descriptors can be inspected without the library. */
+        private static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("sb_silu_mul_backward");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
     }
 
     public static FunctionDescriptor sb_silu_mul_backward$descriptor() {
@@ -803,12 +907,12 @@ public final class sbora_native_h {
     }
 
     public static MethodHandle sb_silu_mul_backward$handle() {
-        return sb_silu_mul_backward.HANDLE;
+        return sb_silu_mul_backward.Linked.HANDLE;
     }
 
     public static int sb_silu_mul_backward(MemorySegment g, MemorySegment u, MemorySegment dout, long n, MemorySegment dg, MemorySegment du) {
         try {
-            return (int) sb_silu_mul_backward.HANDLE.invokeExact(g, u, dout, n, dg, du);
+            return (int) sb_silu_mul_backward.Linked.HANDLE.invokeExact(g, u, dout, n, dg, du);
         } catch (Error | RuntimeException ex) {
             throw ex;
         } catch (Throwable ex) {
@@ -830,8 +934,12 @@ public final class sbora_native_h {
             C_POINTER,
             C_POINTER
         );
-        static final MemorySegment ADDR = findOrThrow("sb_attention_forward");
-        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+
+        /** Resolved on first call, so that descriptors can be inspected without the library. */
+        private static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("sb_attention_forward");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
     }
 
     public static FunctionDescriptor sb_attention_forward$descriptor() {
@@ -839,12 +947,12 @@ public final class sbora_native_h {
     }
 
     public static MethodHandle sb_attention_forward$handle() {
-        return sb_attention_forward.HANDLE;
+        return sb_attention_forward.Linked.HANDLE;
     }
 
     public static int sb_attention_forward(MemorySegment q, MemorySegment k, MemorySegment v, long batch, long seq, long heads, long kv_heads, long head_dim, float scale, MemorySegment out, MemorySegment lse) {
         try {
-            return (int) sb_attention_forward.HANDLE.invokeExact(q, k, v, batch, seq, heads, kv_heads, head_dim, scale, out, lse);
+            return (int) sb_attention_forward.Linked.HANDLE.invokeExact(q, k, v, batch, seq, heads, kv_heads, head_dim, scale, out, lse);
         } catch (Error | RuntimeException ex) {
             throw ex;
         } catch (Throwable ex) {
@@ -870,8 +978,12 @@ public final class sbora_native_h {
             C_POINTER,
             C_POINTER
         );
-        static final MemorySegment ADDR = findOrThrow("sb_attention_backward");
-        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+
+        /** Resolved on first call, so that descriptors can be inspected without the library. */
+        private static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("sb_attention_backward");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
     }
 
     public static FunctionDescriptor sb_attention_backward$descriptor() {
@@ -879,12 +991,12 @@ public final class sbora_native_h {
     }
 
     public static MethodHandle sb_attention_backward$handle() {
-        return sb_attention_backward.HANDLE;
+        return sb_attention_backward.Linked.HANDLE;
     }
 
     public static int sb_attention_backward(MemorySegment q, MemorySegment k, MemorySegment v, MemorySegment out, MemorySegment lse, MemorySegment dout, long batch, long seq, long heads, long kv_heads, long head_dim, float scale, MemorySegment dq, MemorySegment dk, MemorySegment dv) {
         try {
-            return (int) sb_attention_backward.HANDLE.invokeExact(q, k, v, out, lse, dout, batch, seq, heads, kv_heads, head_dim, scale, dq, dk, dv);
+            return (int) sb_attention_backward.Linked.HANDLE.invokeExact(q, k, v, out, lse, dout, batch, seq, heads, kv_heads, head_dim, scale, dq, dk, dv);
         } catch (Error | RuntimeException ex) {
             throw ex;
         } catch (Throwable ex) {
@@ -902,8 +1014,12 @@ public final class sbora_native_h {
             C_POINTER,
             C_POINTER
         );
-        static final MemorySegment ADDR = findOrThrow("sb_cross_entropy_forward");
-        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+
+        /** Resolved on first call, so that descriptors can be inspected without the library. */
+        private static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("sb_cross_entropy_forward");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
     }
 
     public static FunctionDescriptor sb_cross_entropy_forward$descriptor() {
@@ -911,12 +1027,12 @@ public final class sbora_native_h {
     }
 
     public static MethodHandle sb_cross_entropy_forward$handle() {
-        return sb_cross_entropy_forward.HANDLE;
+        return sb_cross_entropy_forward.Linked.HANDLE;
     }
 
     public static int sb_cross_entropy_forward(MemorySegment logits, MemorySegment targets, long rows, long vocab, int ignore_index, MemorySegment loss, MemorySegment lse) {
         try {
-            return (int) sb_cross_entropy_forward.HANDLE.invokeExact(logits, targets, rows, vocab, ignore_index, loss, lse);
+            return (int) sb_cross_entropy_forward.Linked.HANDLE.invokeExact(logits, targets, rows, vocab, ignore_index, loss, lse);
         } catch (Error | RuntimeException ex) {
             throw ex;
         } catch (Throwable ex) {
@@ -935,8 +1051,12 @@ public final class sbora_native_h {
             C_FLOAT,
             C_POINTER
         );
-        static final MemorySegment ADDR = findOrThrow("sb_cross_entropy_backward");
-        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+
+        /** Resolved on first call, so that descriptors can be inspected without the library. */
+        private static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("sb_cross_entropy_backward");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
     }
 
     public static FunctionDescriptor sb_cross_entropy_backward$descriptor() {
@@ -944,12 +1064,12 @@ public final class sbora_native_h {
     }
 
     public static MethodHandle sb_cross_entropy_backward$handle() {
-        return sb_cross_entropy_backward.HANDLE;
+        return sb_cross_entropy_backward.Linked.HANDLE;
     }
 
     public static int sb_cross_entropy_backward(MemorySegment logits, MemorySegment targets, MemorySegment lse, long rows, long vocab, int ignore_index, float scale, MemorySegment dlogits) {
         try {
-            return (int) sb_cross_entropy_backward.HANDLE.invokeExact(logits, targets, lse, rows, vocab, ignore_index, scale, dlogits);
+            return (int) sb_cross_entropy_backward.Linked.HANDLE.invokeExact(logits, targets, lse, rows, vocab, ignore_index, scale, dlogits);
         } catch (Error | RuntimeException ex) {
             throw ex;
         } catch (Throwable ex) {
@@ -965,8 +1085,12 @@ public final class sbora_native_h {
             C_POINTER,
             C_POINTER
         );
-        static final MemorySegment ADDR = findOrThrow("sb_nf4_quantize");
-        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+
+        /** Resolved on first call, so that descriptors can be inspected without the library. */
+        private static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("sb_nf4_quantize");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
     }
 
     public static FunctionDescriptor sb_nf4_quantize$descriptor() {
@@ -974,12 +1098,12 @@ public final class sbora_native_h {
     }
 
     public static MethodHandle sb_nf4_quantize$handle() {
-        return sb_nf4_quantize.HANDLE;
+        return sb_nf4_quantize.Linked.HANDLE;
     }
 
     public static int sb_nf4_quantize(MemorySegment x, long n, long block, MemorySegment packed, MemorySegment absmax) {
         try {
-            return (int) sb_nf4_quantize.HANDLE.invokeExact(x, n, block, packed, absmax);
+            return (int) sb_nf4_quantize.Linked.HANDLE.invokeExact(x, n, block, packed, absmax);
         } catch (Error | RuntimeException ex) {
             throw ex;
         } catch (Throwable ex) {
@@ -996,8 +1120,12 @@ public final class sbora_native_h {
             C_LONG,
             C_POINTER
         );
-        static final MemorySegment ADDR = findOrThrow("sb_nf4_dequantize");
-        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+
+        /** Resolved on first call, so that descriptors can be inspected without the library. */
+        private static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("sb_nf4_dequantize");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
     }
 
     public static FunctionDescriptor sb_nf4_dequantize$descriptor() {
@@ -1005,12 +1133,12 @@ public final class sbora_native_h {
     }
 
     public static MethodHandle sb_nf4_dequantize$handle() {
-        return sb_nf4_dequantize.HANDLE;
+        return sb_nf4_dequantize.Linked.HANDLE;
     }
 
     public static int sb_nf4_dequantize(MemorySegment packed, MemorySegment absmax, long start, long count, long block, MemorySegment out) {
         try {
-            return (int) sb_nf4_dequantize.HANDLE.invokeExact(packed, absmax, start, count, block, out);
+            return (int) sb_nf4_dequantize.Linked.HANDLE.invokeExact(packed, absmax, start, count, block, out);
         } catch (Error | RuntimeException ex) {
             throw ex;
         } catch (Throwable ex) {
@@ -1032,8 +1160,12 @@ public final class sbora_native_h {
             C_FLOAT,
             C_FLOAT
         );
-        static final MemorySegment ADDR = findOrThrow("sb_adamw_step");
-        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+
+        /** Resolved on first call, so that descriptors can be inspected without the library. */
+        private static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("sb_adamw_step");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
     }
 
     public static FunctionDescriptor sb_adamw_step$descriptor() {
@@ -1041,12 +1173,12 @@ public final class sbora_native_h {
     }
 
     public static MethodHandle sb_adamw_step$handle() {
-        return sb_adamw_step.HANDLE;
+        return sb_adamw_step.Linked.HANDLE;
     }
 
     public static int sb_adamw_step(MemorySegment p, MemorySegment g, MemorySegment m, MemorySegment v, long n, float beta1, float beta2, float eps, float decay, float step_size, float bias_correction2_sqrt) {
         try {
-            return (int) sb_adamw_step.HANDLE.invokeExact(p, g, m, v, n, beta1, beta2, eps, decay, step_size, bias_correction2_sqrt);
+            return (int) sb_adamw_step.Linked.HANDLE.invokeExact(p, g, m, v, n, beta1, beta2, eps, decay, step_size, bias_correction2_sqrt);
         } catch (Error | RuntimeException ex) {
             throw ex;
         } catch (Throwable ex) {

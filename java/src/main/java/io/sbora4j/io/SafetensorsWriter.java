@@ -62,12 +62,22 @@ public final class SafetensorsWriter {
     /**
      * Writes {@code tensors} with f32 ones stored as {@code floats}, and optional {@code metadata} (null for none).
      *
-     * @throws IllegalArgumentException for a reserved or null name, a non-host tensor, or an unsupported type
+     * @throws IllegalArgumentException for a reserved or null name or an unsupported type (device tensors are copied
+     *                                  to the host first)
      */
     public static void write(Path file, Map<String, Tensor> tensors, Map<String, String> metadata,
             FloatFormat floats) throws IOException {
         Objects.requireNonNull(floats, "floats");
-        List<Map.Entry<String, Tensor>> entries = List.copyOf(tensors.entrySet());
+        List<Map.Entry<String, Tensor>> entries = new ArrayList<>();
+        for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
+            Tensor t = e.getValue();
+            if (t == null) {
+                throw new IllegalArgumentException("tensor '" + e.getKey() + "' is null");
+            }
+            // tensors on a device are copied to the host first (the arena of a copy is the garbage collector's)
+            entries.add(Map.entry(e.getKey(), !t.device().isHost()
+                    ? t.copyInto(java.lang.foreign.Arena.ofAuto(), io.sbora4j.tensor.Device.CPU) : t));
+        }
         entries.forEach(e -> check(e.getKey(), e.getValue()));
         if (metadata != null) {
             metadata.forEach((k, v) -> {
@@ -113,10 +123,6 @@ public final class SafetensorsWriter {
             throw new IllegalArgumentException("invalid tensor name: " + name);
         }
         Objects.requireNonNull(t, () -> "tensor '" + name + "' is null");
-        if (!t.device().isHost()) {
-            throw new IllegalArgumentException("tensor '" + name + "' is on device '" + t.device()
-                    + "'; copy it to the host first");
-        }
         if (t.dtype() != DType.F32 && t.dtype() != DType.I32) {
             throw new IllegalArgumentException("tensor '" + name + "' has unsupported type " + t.dtype());
         }

@@ -47,10 +47,7 @@ public final class Checks {
         if (idx.device() != like.device()) {
             throw new IllegalArgumentException(op + ": indices on " + idx.device() + ", data on " + like.device());
         }
-        if (!idx.device().isHost()) {
-            return; // device index lists are validated when created from host values
-        }
-        distinctInRange(op, idx.toIntArray(), dim);
+        distinctInRange(op, idx.toIntArray(), dim); // r ints, copied back from a device if need be
     }
 
     /** Values are distinct and lie in {@code [0, dim)}. */

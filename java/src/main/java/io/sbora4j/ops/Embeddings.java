@@ -21,12 +21,10 @@ public final class Embeddings {
                     + ids.describe());
         }
         int vocab = weight.dim(0);
-        if (ids.device().isHost()) {
-            for (int id : ids.toIntArray()) {
-                if (id < 0 || id >= vocab) {
-                    throw new IllegalArgumentException("embedding: token id " + id + " outside the vocabulary [0, "
-                            + vocab + ")");
-                }
+        for (int id : ids.toIntArray()) { // a kernel reading outside the table would fault, on any device
+            if (id < 0 || id >= vocab) {
+                throw new IllegalArgumentException("embedding: token id " + id + " outside the vocabulary [0, "
+                        + vocab + ")");
             }
         }
         Backend be = Backends.of(weight.device());

@@ -31,15 +31,13 @@ final class DropoutStream {
         if (!training || p == 0) {
             return null;
         }
-        if (!like.device().isHost()) {
-            throw new UnsupportedOperationException("dropout masks on " + like.device());
-        }
-        Tensor mask = like.emptyLike();
         float keep = (float) (1.0 / (1.0 - p));
-        for (long i = 0; i < mask.numel(); i++) {
-            mask.setFloat(i, rng.nextDouble() < p ? 0f : keep);
+        float[] m = new float[Math.toIntExact(like.numel())];
+        for (int i = 0; i < m.length; i++) {
+            m[i] = rng.nextDouble() < p ? 0f : keep;
         }
-        return mask;
+        return Tensor.of(like.device(), m, like.shape().dims()); // drawn on the host, so every device draws the same
+
     }
 
     /** x ⊙ mask, or x itself when there is no mask. */

@@ -146,6 +146,7 @@ public final class Nf4Weight {
 
     /** Copies the packed codes and absmax codes of {@code blocks}. */
     public Snapshot snapshot(BitSet blocks) {
+        requireHost("snapshots of NF4 blocks");
         byte[] data = new byte[blocks.cardinality() * BLOCK / 2];
         byte[] codes = new byte[blocks.cardinality()];
         MemorySegment seg = packed.data();
@@ -160,6 +161,7 @@ public final class Nf4Weight {
 
     /** Puts back the bytes of a {@link #snapshot}, exactly. */
     public void restore(Snapshot s) {
+        requireHost("restoring NF4 blocks");
         packed.requireWritable("restoring NF4 blocks");
         MemorySegment seg = packed.data();
         int k = 0;
@@ -178,6 +180,7 @@ public final class Nf4Weight {
      * decoded absmax. Returns the largest |dequantised − dense| over the re-encoded blocks.
      */
     public double requantize(Tensor dense, BitSet blocks) {
+        requireHost("re-encoding NF4 blocks");
         packed.requireWritable("re-encoding NF4 blocks");
         long n = numel();
         MemorySegment seg = packed.data();
@@ -210,6 +213,12 @@ public final class Nf4Weight {
         }
         decodedAbsmax = null;
         return maxErr;
+    }
+
+    private void requireHost(String what) {
+        if (!device.isHost()) {
+            throw new UnsupportedOperationException(what + " on " + device + " is not supported yet; merge on the cpu");
+        }
     }
 
     /** The packed codes (u8), for inspection and tests. */

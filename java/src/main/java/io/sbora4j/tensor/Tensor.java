@@ -51,11 +51,9 @@ public final class Tensor {
     public static Tensor empty(Arena arena, Device device, DType dtype, int... dims) {
         Objects.requireNonNull(arena, "arena");
         Shape shape = Shape.of(dims);
-        if (!device.isHost()) {
-            throw new UnsupportedOperationException("tensors on device '" + device + "' are not supported by this build");
-        }
         long bytes = shape.numel() * dtype.bytes();
-        MemorySegment seg = arena.allocate(Math.max(bytes, 1), ALIGNMENT).asSlice(0, bytes);
+        MemorySegment seg = device.isHost() ? arena.allocate(Math.max(bytes, 1), ALIGNMENT).asSlice(0, bytes)
+                : DeviceMemories.of(device).allocate(arena, bytes);
         MemoryScope.recordAllocation(arena, bytes);
         return new Tensor(shape, dtype, device, seg, arena);
     }
@@ -120,7 +118,7 @@ public final class Tensor {
             throw new IllegalArgumentException(
                     values.length + " values do not fill shape " + t.shape + " (" + t.numel() + " elements)");
         }
-        MemorySegment.copy(values, 0, t.data, ValueLayout.JAVA_FLOAT, 0, values.length);
+        t.copyFrom(values);
         return t;
     }
 
@@ -136,7 +134,14 @@ public final class Tensor {
             throw new IllegalArgumentException(
                     values.length + " values do not fill shape " + t.shape + " (" + t.numel() + " elements)");
         }
-        MemorySegment.copy(values, 0, t.data, ValueLayout.JAVA_INT, 0, values.length);
+        if (device.isHost()) {
+            MemorySegment.copy(values, 0, t.data, ValueLayout.JAVA_INT, 0, values.length);
+        } else {
+            try (Arena tmp = Arena.ofConfined()) {
+                MemorySegment host = tmp.allocateFrom(ValueLayout.JAVA_INT, values);
+                DeviceMemories.of(device).fromHost(host, 0, t.data, 0, t.bytes());
+            }
+        }
         return t;
     }
 
@@ -155,12 +160,30 @@ public final class Tensor {
         return copyInto(MemoryScope.currentArena(), target);
     }
 
-    /** A copy owned by {@code arena}, on {@code target}. */
+    /** A copy owned by {@code arena}, on {@code target}: host and device memory in any direction. */
     public Tensor copyInto(Arena target, Device targetDevice) {
-        requireHost();
         Tensor t = empty(target, targetDevice, dtype, shape.dims());
-        MemorySegment.copy(data, 0, t.data, 0, data.byteSize());
+        copyBytes(this, t);
         return t;
+    }
+
+    private static void copyBytes(Tensor src, Tensor dst) {
+        long n = src.data.byteSize();
+        if (src.device.isHost() && dst.device.isHost()) {
+            MemorySegment.copy(src.data, 0, dst.data, 0, n);
+        } else if (src.device.isHost()) {
+            DeviceMemories.of(dst.device).fromHost(src.data, 0, dst.data, 0, n);
+        } else if (dst.device.isHost()) {
+            DeviceMemories.of(src.device).toHost(src.data, 0, dst.data, 0, n);
+        } else if (src.device == dst.device) {
+            DeviceMemories.of(src.device).onDevice(src.data, dst.data, n);
+        } else {
+            try (Arena tmp = Arena.ofConfined()) {
+                MemorySegment host = tmp.allocate(Math.max(n, 1));
+                DeviceMemories.of(src.device).toHost(src.data, 0, host, 0, n);
+                DeviceMemories.of(dst.device).fromHost(host, 0, dst.data, 0, n);
+            }
+        }
     }
 
     // ---------------------------------------------------------------- views
@@ -273,44 +296,58 @@ public final class Tensor {
         return getFloat(flat);
     }
 
-    /** The value of a one-element f32 tensor. */
+    /** The value of a one-element f32 tensor (copied from the device where it lives elsewhere). */
     public float item() {
         if (numel() != 1) {
             throw new IllegalStateException("item() of a tensor with " + numel() + " elements");
         }
-        return getFloat(0);
+        return toFloatArray()[0];
     }
 
+    /** The values, copied to a Java array (from the device where the tensor lives elsewhere). */
     public float[] toFloatArray() {
-        requireHost();
         requireType(DType.F32);
-        return data.toArray(ValueLayout.JAVA_FLOAT);
+        return hostView().toArray(ValueLayout.JAVA_FLOAT);
     }
 
+    /** The values of an i32 tensor, copied to a Java array. */
     public int[] toIntArray() {
-        requireHost();
         requireType(DType.I32);
-        return data.toArray(ValueLayout.JAVA_INT);
+        return hostView().toArray(ValueLayout.JAVA_INT);
     }
 
-    /** Copies {@code values} into this f32 host tensor. */
+    /** The memory itself on host devices; a host copy of it otherwise. */
+    private MemorySegment hostView() {
+        if (device.isHost()) {
+            return data;
+        }
+        MemorySegment host = Arena.ofAuto().allocate(Math.max(data.byteSize(), 1)).asSlice(0, data.byteSize());
+        DeviceMemories.of(device).toHost(data, 0, host, 0, data.byteSize());
+        return host;
+    }
+
+    /** Copies {@code values} into this f32 tensor (to the device where it lives elsewhere). */
     public void copyFrom(float[] values) {
-        requireHost();
         requireType(DType.F32);
         if (values.length != numel()) {
             throw new IllegalArgumentException(values.length + " values for a tensor of shape " + shape);
         }
-        MemorySegment.copy(values, 0, data, ValueLayout.JAVA_FLOAT, 0, values.length);
+        if (device.isHost()) {
+            MemorySegment.copy(values, 0, data, ValueLayout.JAVA_FLOAT, 0, values.length);
+            return;
+        }
+        try (Arena tmp = Arena.ofConfined()) {
+            MemorySegment host = tmp.allocateFrom(ValueLayout.JAVA_FLOAT, values);
+            DeviceMemories.of(device).fromHost(host, 0, data, 0, data.byteSize());
+        }
     }
 
-    /** Copies the contents of {@code src} (same shape and type) into this tensor. */
+    /** Copies the contents of {@code src} (same shape and type, any device) into this tensor. */
     public void copyFrom(Tensor src) {
         if (!src.shape.equals(shape) || src.dtype != dtype) {
             throw new IllegalArgumentException("cannot copy " + src.describe() + " into " + describe());
         }
-        requireHost();
-        src.requireHost();
-        MemorySegment.copy(src.data, 0, data, 0, data.byteSize());
+        copyBytes(src, this);
     }
 
     private void requireHost() {

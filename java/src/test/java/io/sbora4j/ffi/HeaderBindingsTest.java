@@ -27,10 +27,14 @@ import org.junit.jupiter.api.Test;
 class HeaderBindingsTest {
 
     private static final Pattern PROTOTYPE =
-            Pattern.compile("SB_API\\s+int\\s+(\\w+)\\s*\\(([^)]*)\\)\\s*;", Pattern.DOTALL);
+            Pattern.compile("SBC?_API\\s+int\\s+(\\w+)\\s*\\(([^)]*)\\)\\s*;", Pattern.DOTALL);
 
     static Path header() {
         return Path.of(System.getProperty("sbora.root", ".."), "native", "include", "sbora_native.h");
+    }
+
+    static Path cudaHeader() {
+        return Path.of(System.getProperty("sbora.root", ".."), "cuda-kernels", "include", "sbora_cuda.h");
     }
 
     /** name -> layouts of the parameters, parsed from the header. */
@@ -67,10 +71,25 @@ class HeaderBindingsTest {
 
     @Test
     void everyHeaderFunctionHasABindingWithTheSameSignature() throws Exception {
-        Map<String, List<MemoryLayout>> declared = parseHeader(Files.readString(header()));
+        compare(header(), sbora_native_h.class);
+    }
+
+    @Test
+    void everyCudaHeaderFunctionHasABindingWithTheSameSignature() throws Exception {
+        compare(cudaHeader(), sbora_cuda_h.class);
+        for (Method m : sbora_cuda_h.class.getDeclaredMethods()) {
+            if (Modifier.isPublic(m.getModifiers()) && m.getName().endsWith("$descriptor")) {
+                String fn = m.getName().substring(0, m.getName().length() - "$descriptor".length());
+                assertTrue(parseHeader(Files.readString(cudaHeader())).containsKey(fn), fn + " is not in the header");
+            }
+        }
+    }
+
+    private static void compare(Path headerFile, Class<?> bindings) throws Exception {
+        Map<String, List<MemoryLayout>> declared = parseHeader(Files.readString(headerFile));
         assertTrue(declared.size() >= 20, "parsed only " + declared.keySet());
         for (var e : declared.entrySet()) {
-            Method descriptor = sbora_native_h.class.getMethod(e.getKey() + "$descriptor");
+            Method descriptor = bindings.getMethod(e.getKey() + "$descriptor");
             FunctionDescriptor fd = (FunctionDescriptor) descriptor.invoke(null);
             assertEquals(ValueLayout.JAVA_INT, fd.returnLayout().orElseThrow(), e.getKey() + " returns int");
             assertEquals(e.getValue().size(), fd.argumentLayouts().size(), e.getKey() + " parameter count");

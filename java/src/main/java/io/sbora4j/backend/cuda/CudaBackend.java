@@ -1,0 +1,339 @@
+package io.sbora4j.backend.cuda;
+
+import static io.sbora4j.backend.cuda.CudaRuntime.check;
+
+import io.sbora4j.backend.AdamWStep;
+import io.sbora4j.backend.AttentionShape;
+import io.sbora4j.backend.Backend;
+import io.sbora4j.backend.BackendUnavailableException;
+import io.sbora4j.ffi.NativeLibraries;
+import io.sbora4j.ffi.NativeLibraryException;
+import io.sbora4j.ffi.cublas_v2_h;
+import io.sbora4j.ffi.sbora_cuda_h;
+import io.sbora4j.tensor.Device;
+import io.sbora4j.tensor.Tensor;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * The kernels of {@code libsbora_cuda.so} (mirrors of the C kernels) and cuBLAS for every matmul, on GPU memory.
+ * Everything runs on the default stream, so calls are ordered; a call returns once launched, and results reach
+ * the host through the synchronous copies of {@link CudaMemory} (reductions copy their 8-byte result back).
+ * Thread-safe: reductions share one scratch buffer under a lock, everything else is stateless.
+ */
+public final class CudaBackend implements Backend {
+
+    private static final MemorySegment DEFAULT_STREAM = MemorySegment.NULL;
+
+    private static final class Holder {
+        static final CudaBackend INSTANCE;
+        static final String PROBLEM;
+
+        static {
+            CudaBackend b = null;
+            String problem = CudaRuntime.problem().orElse(null);
+            if (problem == null) {
+                try {
+                    b = new CudaBackend();
+                } catch (NativeLibraryException e) {
+                    problem = e.getMessage();
+                } catch (CudaException e) {
+                    problem = "cuBLAS cannot start: " + e.getMessage();
+                }
+            }
+            INSTANCE = b;
+            PROBLEM = problem;
+        }
+    }
+
+    private final MemorySegment cublas;
+    private final MemorySegment scratch; // 16 bytes of device memory for reduction results
+    private final Object scratchLock = new Object();
+
+    private CudaBackend() {
+        NativeLibraries.cublas();
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment h = a.allocate(ValueLayout.ADDRESS);
+            cublasCheck(cublas_v2_h.cublasCreate_v2(h), "cublasCreate");
+            cublas = h.get(ValueLayout.ADDRESS, 0);
+        }
+        scratch = new CudaMemory().allocate(Arena.global(), 16);
+    }
+
+    /** The backend; throws {@link BackendUnavailableException} saying why CUDA cannot be used here. */
+    public static CudaBackend instance() {
+        if (Holder.INSTANCE == null) {
+            throw new BackendUnavailableException("the cuda backend: " + Holder.PROBLEM);
+        }
+        return Holder.INSTANCE;
+    }
+
+    @Override
+    public Device device() {
+        return Device.CUDA;
+    }
+
+    private static MemorySegment seg(Tensor t) {
+        return t == null ? MemorySegment.NULL : t.data();
+    }
+
+    private static void cublasCheck(int status, String fn) {
+        if (status != cublas_v2_h.CUBLAS_STATUS_SUCCESS) {
+            throw new CudaException(fn + ": " + cublasStatusName(status));
+        }
+    }
+
+    static String cublasStatusName(int s) {
+        return switch (s) {
+            case 1 -> "CUBLAS_STATUS_NOT_INITIALIZED";
+            case 3 -> "CUBLAS_STATUS_ALLOC_FAILED";
+            case 7 -> "CUBLAS_STATUS_INVALID_VALUE";
+            case 8 -> "CUBLAS_STATUS_ARCH_MISMATCH";
+            case 11 -> "CUBLAS_STATUS_MAPPING_ERROR";
+            case 13 -> "CUBLAS_STATUS_EXECUTION_FAILED";
+            case 14 -> "CUBLAS_STATUS_INTERNAL_ERROR";
+            case 15 -> "CUBLAS_STATUS_NOT_SUPPORTED";
+            case 16 -> "CUBLAS_STATUS_LICENSE_ERROR";
+            default -> "cuBLAS status " + s;
+        };
+    }
+
+    /**
+     * Row-major C = alpha·op(A)·op(B) + beta·C through column-major cuBLAS: a row-major matrix read column-major is
+     * its transpose, so C is computed as Cᵀ = op(B)ᵀ·op(A)ᵀ, i.e. cuBLAS's (B, A) with the same flags.
+     */
+    @Override
+    public void gemm(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
+        int m = c.dim(0), n = c.dim(1), k = transA ? a.dim(0) : a.dim(1);
+        if (m == 0 || n == 0) {
+            return;
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment al = arena.allocateFrom(ValueLayout.JAVA_FLOAT, alpha);
+            MemorySegment be = arena.allocateFrom(ValueLayout.JAVA_FLOAT, beta);
+            cublasCheck(cublas_v2_h.cublasSgemm_v2(cublas, transB ? cublas_v2_h.CUBLAS_OP_T : cublas_v2_h.CUBLAS_OP_N,
+                    transA ? cublas_v2_h.CUBLAS_OP_T : cublas_v2_h.CUBLAS_OP_N, n, m, k, al, seg(b),
+                    Math.max(1, b.dim(1)), seg(a), Math.max(1, a.dim(1)), be, seg(c), Math.max(1, n)), "cublasSgemm");
+        }
+    }
+
+    @Override
+    public void gatherCols(Tensor x, Tensor idx, Tensor out) {
+        long rows = x.shape().rows(), cols = x.shape().cols(), r = idx.numel();
+        check(sbora_cuda_h.sbc_gather_cols(seg(x), rows, cols, cols, seg(idx), r, seg(out), r, DEFAULT_STREAM),
+                "sbc_gather_cols");
+    }
+
+    @Override
+    public void gatherRows(Tensor x, Tensor idx, Tensor out) {
+        long rows = x.shape().rows(), cols = x.shape().cols(), r = idx.numel();
+        check(sbora_cuda_h.sbc_gather_rows(seg(x), rows, cols, cols, seg(idx), r, seg(out), cols, DEFAULT_STREAM),
+                "sbc_gather_rows");
+    }
+
+    @Override
+    public void indexAddCols(Tensor dst, Tensor idx, Tensor src, float alpha) {
+        long rows = dst.shape().rows(), cols = dst.shape().cols(), r = idx.numel();
+        check(sbora_cuda_h.sbc_index_add_cols(seg(dst), rows, cols, cols, seg(idx), r, seg(src), r, alpha,
+                DEFAULT_STREAM), "sbc_index_add_cols");
+    }
+
+    @Override
+    public void indexAddRows(Tensor dst, Tensor idx, Tensor src, float alpha) {
+        long rows = dst.shape().rows(), cols = dst.shape().cols(), r = idx.numel();
+        check(sbora_cuda_h.sbc_index_add_rows(seg(dst), rows, cols, cols, seg(idx), r, seg(src), cols, alpha,
+                DEFAULT_STREAM), "sbc_index_add_rows");
+    }
+
+    @Override
+    public void fill(Tensor x, float value) {
+        check(sbora_cuda_h.sbc_fill(seg(x), x.numel(), value, DEFAULT_STREAM), "sbc_fill");
+    }
+
+    @Override
+    public void copy(Tensor src, Tensor dst) {
+        dst.copyFrom(src);
+    }
+
+    @Override
+    public void add(Tensor a, Tensor b, Tensor out) {
+        check(sbora_cuda_h.sbc_add(seg(a), seg(b), out.numel(), seg(out), DEFAULT_STREAM), "sbc_add");
+    }
+
+    @Override
+    public void sub(Tensor a, Tensor b, Tensor out) {
+        check(sbora_cuda_h.sbc_sub(seg(a), seg(b), out.numel(), seg(out), DEFAULT_STREAM), "sbc_sub");
+    }
+
+    @Override
+    public void mul(Tensor a, Tensor b, Tensor out) {
+        check(sbora_cuda_h.sbc_mul(seg(a), seg(b), out.numel(), seg(out), DEFAULT_STREAM), "sbc_mul");
+    }
+
+    @Override
+    public void div(Tensor a, Tensor b, Tensor out) {
+        check(sbora_cuda_h.sbc_div(seg(a), seg(b), out.numel(), seg(out), DEFAULT_STREAM), "sbc_div");
+    }
+
+    @Override
+    public void scale(Tensor x, float s, Tensor out) {
+        check(sbora_cuda_h.sbc_scale(seg(x), out.numel(), s, seg(out), DEFAULT_STREAM), "sbc_scale");
+    }
+
+    @Override
+    public void axpy(float alpha, Tensor x, Tensor y) {
+        check(sbora_cuda_h.sbc_axpy(y.numel(), alpha, seg(x), seg(y), DEFAULT_STREAM), "sbc_axpy");
+    }
+
+    /** Runs a reduction into the scratch buffer and copies its 8-byte result back (which synchronises). */
+    private long reduce(java.util.function.ToIntFunction<MemorySegment> launch, String fn) {
+        synchronized (scratchLock) {
+            check(launch.applyAsInt(scratch), fn);
+            try (Arena a = Arena.ofConfined()) {
+                MemorySegment host = a.allocate(8);
+                check(sbora_cuda_h.sbc_memcpy(host, scratch, 8, sbora_cuda_h.SBC_DEVICE_TO_HOST), fn + " result");
+                return host.get(ValueLayout.JAVA_LONG, 0);
+            }
+        }
+    }
+
+    @Override
+    public double sum(Tensor x) {
+        return Double.longBitsToDouble(reduce(out -> sbora_cuda_h.sbc_sum(seg(x), x.numel(), out, DEFAULT_STREAM),
+                "sbc_sum"));
+    }
+
+    @Override
+    public double dot(Tensor a, Tensor b) {
+        return Double.longBitsToDouble(reduce(
+                out -> sbora_cuda_h.sbc_dot(seg(a), seg(b), a.numel(), out, DEFAULT_STREAM), "sbc_dot"));
+    }
+
+    @Override
+    public long countNonFinite(Tensor x) {
+        return reduce(out -> sbora_cuda_h.sbc_count_nonfinite(seg(x), x.numel(), out, DEFAULT_STREAM),
+                "sbc_count_nonfinite");
+    }
+
+    @Override
+    public void rowNorm(Tensor x, Tensor out) {
+        check(sbora_cuda_h.sbc_row_norm(seg(x), x.shape().rows(), x.shape().cols(), seg(out), DEFAULT_STREAM),
+                "sbc_row_norm");
+    }
+
+    @Override
+    public void scaleRows(Tensor x, Tensor s, Tensor out) {
+        check(sbora_cuda_h.sbc_scale_rows(seg(x), x.shape().rows(), x.shape().cols(), seg(s), seg(out),
+                DEFAULT_STREAM), "sbc_scale_rows");
+    }
+
+    @Override
+    public void scaleCols(Tensor x, Tensor s, Tensor out) {
+        check(sbora_cuda_h.sbc_scale_cols(seg(x), x.shape().rows(), x.shape().cols(), seg(s), seg(out),
+                DEFAULT_STREAM), "sbc_scale_cols");
+    }
+
+    @Override
+    public void colDot(Tensor a, Tensor b, Tensor out) {
+        check(sbora_cuda_h.sbc_col_dot(seg(a), seg(b), a.shape().rows(), a.shape().cols(), seg(out), DEFAULT_STREAM),
+                "sbc_col_dot");
+    }
+
+    @Override
+    public void transpose(Tensor x, Tensor out) {
+        check(sbora_cuda_h.sbc_transpose(seg(x), x.shape().rows(), x.shape().cols(), seg(out), DEFAULT_STREAM),
+                "sbc_transpose");
+    }
+
+    @Override
+    public void rmsNormForward(Tensor x, Tensor w, float eps, Tensor y, Tensor rstd) {
+        check(sbora_cuda_h.sbc_rmsnorm_forward(seg(x), seg(w), x.shape().rows(), x.shape().cols(), eps, seg(y),
+                seg(rstd), DEFAULT_STREAM), "sbc_rmsnorm_forward");
+    }
+
+    @Override
+    public void rmsNormBackward(Tensor x, Tensor w, Tensor rstd, Tensor dy, Tensor dx, Tensor dw) {
+        check(sbora_cuda_h.sbc_rmsnorm_backward(seg(x), seg(w), seg(rstd), seg(dy), x.shape().rows(),
+                x.shape().cols(), seg(dx), seg(dw), DEFAULT_STREAM), "sbc_rmsnorm_backward");
+    }
+
+    @Override
+    public void rope(Tensor x, int heads, Tensor positions, Tensor cos, Tensor sin, float sign, Tensor out) {
+        check(sbora_cuda_h.sbc_rope(seg(x), x.shape().rows(), heads, x.shape().cols() / heads, seg(positions),
+                seg(cos), seg(sin), cos.shape().rows(), sign, seg(out), DEFAULT_STREAM), "sbc_rope");
+    }
+
+    @Override
+    public void siluMulForward(Tensor g, Tensor u, Tensor out) {
+        check(sbora_cuda_h.sbc_silu_mul_forward(seg(g), seg(u), g.numel(), seg(out), DEFAULT_STREAM),
+                "sbc_silu_mul_forward");
+    }
+
+    @Override
+    public void siluMulBackward(Tensor g, Tensor u, Tensor dout, Tensor dg, Tensor du) {
+        check(sbora_cuda_h.sbc_silu_mul_backward(seg(g), seg(u), seg(dout), g.numel(), seg(dg), seg(du),
+                DEFAULT_STREAM), "sbc_silu_mul_backward");
+    }
+
+    @Override
+    public void attentionForward(Tensor q, Tensor k, Tensor v, AttentionShape s, Tensor out, Tensor lse) {
+        check(sbora_cuda_h.sbc_attention_forward(seg(q), seg(k), seg(v), s.batch(), s.seq(), s.heads(), s.kvHeads(),
+                s.headDim(), s.scale(), seg(out), seg(lse), DEFAULT_STREAM), "sbc_attention_forward");
+    }
+
+    @Override
+    public void attentionBackward(Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse, Tensor dout,
+                                  AttentionShape s, Tensor dq, Tensor dk, Tensor dv) {
+        check(sbora_cuda_h.sbc_attention_backward(seg(q), seg(k), seg(v), seg(out), seg(lse), seg(dout), s.batch(),
+                s.seq(), s.heads(), s.kvHeads(), s.headDim(), s.scale(), seg(dq), seg(dk), seg(dv), DEFAULT_STREAM),
+                "sbc_attention_backward");
+    }
+
+    @Override
+    public void crossEntropyForward(Tensor logits, Tensor targets, int ignoreIndex, Tensor loss, Tensor lse) {
+        check(sbora_cuda_h.sbc_cross_entropy_forward(seg(logits), seg(targets), logits.shape().rows(),
+                logits.shape().cols(), ignoreIndex, seg(loss), seg(lse), DEFAULT_STREAM), "sbc_cross_entropy_forward");
+    }
+
+    @Override
+    public void crossEntropyBackward(Tensor logits, Tensor targets, Tensor lse, int ignoreIndex, float scale,
+                                     Tensor dlogits) {
+        check(sbora_cuda_h.sbc_cross_entropy_backward(seg(logits), seg(targets), seg(lse), logits.shape().rows(),
+                logits.shape().cols(), ignoreIndex, scale, seg(dlogits), DEFAULT_STREAM),
+                "sbc_cross_entropy_backward");
+    }
+
+    @Override
+    public void nf4Quantize(Tensor x, int block, Tensor packed, Tensor absmax) {
+        check(sbora_cuda_h.sbc_nf4_quantize(seg(x), x.numel(), block, seg(packed), seg(absmax), DEFAULT_STREAM),
+                "sbc_nf4_quantize");
+    }
+
+    @Override
+    public void nf4Dequantize(Tensor packed, Tensor absmax, long start, int block, Tensor out) {
+        check(sbora_cuda_h.sbc_nf4_dequantize(seg(packed), seg(absmax), start, out.numel(), block, seg(out),
+                DEFAULT_STREAM), "sbc_nf4_dequantize");
+    }
+
+    @Override
+    public void adamwStep(Tensor p, Tensor g, Tensor m, Tensor v, AdamWStep s) {
+        check(sbora_cuda_h.sbc_adamw_step(seg(p), seg(g), seg(m), seg(v), p.numel(), s.beta1(), s.beta2(), s.eps(),
+                s.decay(), s.stepSize(), s.biasCorrection2Sqrt(), DEFAULT_STREAM), "sbc_adamw_step");
+    }
+
+    /** Waits for every launched kernel; surfaces an asynchronous error as a {@link CudaException}. */
+    public void synchronize() {
+        check(sbora_cuda_h.sbc_synchronize(), "cudaDeviceSynchronize");
+    }
+
+    @Override
+    public String describe() {
+        return "cuda: " + CudaRuntime.device() + ", cuBLAS " + NativeLibraries.cublasStatus().path();
+    }
+
+    /** Why the cuda backend cannot be used here, or empty. */
+    public static java.util.Optional<String> unavailableReason() {
+        return java.util.Optional.ofNullable(Holder.PROBLEM);
+    }
+}
