@@ -66,6 +66,14 @@ public class AdapterLayerBench {
     @Param({"16", "64"})
     public int r;
 
+    /** The backend: cpu, or cuda on a GPU machine ({@code -p device=cuda}). */
+    @Param({"cpu"})
+    public String device = "cpu";
+
+    /** Output features; 0 means d (a square weight). LLaMA-7B's MLP is 4096 x 11008. */
+    @Param({"0"})
+    public int dout = 0;
+
     private Arena arena;
     private Backend backend;
     private Linear base;
@@ -86,17 +94,19 @@ public class AdapterLayerBench {
     @Setup(Level.Trial)
     public void setup() {
         BenchTensors.initBackend();
-        backend = Backends.of(Device.CPU);
+        Device dev = Device.parse(device);
+        backend = Backends.of(dev);
+        int out = dout == 0 ? d : dout;
         // Shared, not confined: JMH does not promise that setup and measurement run on the same thread.
         arena = Arena.ofShared();
         SplittableRandom rng = new SplittableRandom(BenchTensors.SEED);
-        Tensor w = BenchTensors.gaussian(arena, rng, 1 / Math.sqrt(d), d, d).named("layer.weight");
+        Tensor w = BenchTensors.gaussian(arena, dev, rng, 1 / Math.sqrt(d), out, d).named("layer.weight");
         base = new Linear("layer", w);
-        x = BenchTensors.gaussian(arena, rng, 1, tokens, d);
-        dy = BenchTensors.gaussian(arena, rng, 1, tokens, d);
-        upstream = Tensor.zeros(arena, Device.CPU, 1).requiresGrad(true);
-        yBuffer = Tensor.zeros(arena, Device.CPU, tokens, d);
-        dxBuffer = Tensor.zeros(arena, Device.CPU, tokens, d);
+        x = BenchTensors.gaussian(arena, dev, rng, 1, tokens, d);
+        dy = BenchTensors.gaussian(arena, dev, rng, 1, tokens, out);
+        upstream = Tensor.zeros(arena, dev, 1).requiresGrad(true);
+        yBuffer = Tensor.zeros(arena, dev, tokens, out);
+        dxBuffer = Tensor.zeros(arena, dev, tokens, d);
         if (BASE.equals(method)) {
             layer = null;
             trainable = List.of();

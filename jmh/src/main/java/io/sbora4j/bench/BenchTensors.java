@@ -24,11 +24,16 @@ public final class BenchTensors {
 
     /** A (dims) f32 CPU tensor of N(0, std²) values owned by {@code arena}. */
     public static Tensor gaussian(Arena arena, SplittableRandom rng, double std, int... dims) {
+        return gaussian(arena, Device.CPU, rng, std, dims);
+    }
+
+    /** A (dims) f32 tensor of N(0, std²) values on {@code device}, owned by {@code arena}. */
+    public static Tensor gaussian(Arena arena, Device device, SplittableRandom rng, double std, int... dims) {
         long n = 1;
         for (int dim : dims) {
             n *= dim;
         }
-        return Tensor.of(arena, Device.CPU, gaussian(rng, Math.toIntExact(n), std), dims);
+        return Tensor.of(arena, device, gaussian(rng, Math.toIntExact(n), std), dims);
     }
 
     /** Overwrites an f32 host tensor with N(0, std²) values. */
