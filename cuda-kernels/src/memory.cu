@@ -1,0 +1,74 @@
+// Devices, memory, copies and error strings: the small part of the CUDA runtime that Java needs, so that the
+// runtime can be linked into this library statically.
+#include "sbc_internal.cuh"
+
+#include <stdio.h>
+
+using namespace sbc;
+
+static_assert(SBC_HOST_TO_DEVICE == cudaMemcpyHostToDevice && SBC_DEVICE_TO_HOST == cudaMemcpyDeviceToHost &&
+                  SBC_DEVICE_TO_DEVICE == cudaMemcpyDeviceToDevice,
+              "the SBC_ copy directions are cudaMemcpyKind values");
+
+extern "C" int sbc_device_count(int *out) {
+    SBC_CHECK(out != nullptr);
+    *out = 0;
+    int n = 0;
+    const cudaError_t e = cudaGetDeviceCount(&n); // no driver or no GPU: an error status and *out = 0
+    if (e != cudaSuccess) return status(e);
+    *out = n;
+    return SBC_OK;
+}
+
+extern "C" int sbc_set_device(int device) {
+    SBC_CHECK(device >= 0);
+    return status(cudaSetDevice(device));
+}
+
+extern "C" int sbc_device_info(int device, char *name, int64_t len, int *capability) {
+    SBC_CHECK(device >= 0 && name != nullptr && len > 0 && capability != nullptr);
+    cudaDeviceProp prop;
+    const cudaError_t e = cudaGetDeviceProperties(&prop, device);
+    if (e != cudaSuccess) return status(e);
+    snprintf(name, (size_t)len, "%s", prop.name);
+    *capability = prop.major * 10 + prop.minor;
+    return SBC_OK;
+}
+
+extern "C" int sbc_error_string(int code, char *buf, int64_t len) {
+    SBC_CHECK(buf != nullptr && len > 0);
+    if (code == SBC_ERR_ARG) {
+        snprintf(buf, (size_t)len, "%s", "SBC_ERR_ARG: invalid argument");
+    } else {
+        const cudaError_t e = (cudaError_t)code;
+        const char *ename = cudaGetErrorName(e), *text = cudaGetErrorString(e);
+        snprintf(buf, (size_t)len, "%s: %s", ename != nullptr ? ename : "unrecognized error code",
+                 text != nullptr ? text : "unrecognized error code");
+    }
+    return SBC_OK;
+}
+
+extern "C" int sbc_malloc(void **ptr, int64_t bytes) {
+    SBC_CHECK(ptr != nullptr && bytes >= 0);
+    *ptr = nullptr;
+    return status(cudaMalloc(ptr, (size_t)bytes));
+}
+
+extern "C" int sbc_free(void *ptr) { return status(cudaFree(ptr)); } // cudaFree(NULL) does nothing
+
+extern "C" int sbc_memcpy(void *dst, const void *src, int64_t bytes, int kind) {
+    SBC_CHECK(bytes >= 0);
+    SBC_CHECK(kind == SBC_HOST_TO_DEVICE || kind == SBC_DEVICE_TO_HOST || kind == SBC_DEVICE_TO_DEVICE);
+    if (bytes == 0) return SBC_OK;
+    SBC_CHECK(dst != nullptr && src != nullptr);
+    return status(cudaMemcpy(dst, src, (size_t)bytes, (cudaMemcpyKind)kind));
+}
+
+extern "C" int sbc_memset(void *ptr, int value, int64_t bytes, void *stream) {
+    SBC_CHECK(bytes >= 0);
+    if (bytes == 0) return SBC_OK;
+    SBC_CHECK(ptr != nullptr);
+    return status(cudaMemsetAsync(ptr, value, (size_t)bytes, as_stream(stream)));
+}
+
+extern "C" int sbc_synchronize(void) { return status(cudaDeviceSynchronize()); }

@@ -1,0 +1,99 @@
+// Shared helpers of the CUDA kernels: argument checks, grid sizing, status handling and block reductions.
+//
+// Every launcher mirrors the C kernel of the same name in native/src (sb_X -> sbc_X): the same argument checks in the
+// same order (SBC_ERR_ARG where the C code returns SB_ERR_ARG; index ranges are not checked on the device), the same
+// early return on empty sizes, and the same arithmetic. Where the C result is a chain of single IEEE operations the
+// kernels spell each one as a round-to-nearest intrinsic (__fadd_rn, __fmul_rn, ...), which nvcc never fuses into an
+// FMA, so that those results equal the CPU's bit for bit without a --fmad=false build flag.
+#ifndef SBC_INTERNAL_CUH
+#define SBC_INTERNAL_CUH
+
+#include "sbora_cuda.h"
+
+#include <cuda_runtime.h>
+#include <stdint.h>
+
+#define SBC_CHECK(cond)                                                                                             \
+    do {                                                                                                            \
+        if (!(cond)) return SBC_ERR_ARG;                                                                            \
+    } while (0)
+
+namespace sbc {
+
+constexpr int kThreads = 256;              // threads per block of the element-wise kernels
+constexpr int64_t kMaxBlocks = 1 << 20;    // grid cap; kernels stride over the rest
+
+// Blocks for `work` items at `threads` per block (at least 1, at most kMaxBlocks; kernels loop grid-stride).
+inline unsigned grid_for(int64_t work, int threads = kThreads) {
+    int64_t b = (work + threads - 1) / threads;
+    if (b < 1) b = 1;
+    if (b > kMaxBlocks) b = kMaxBlocks;
+    return (unsigned)b;
+}
+
+inline cudaStream_t as_stream(void *s) { return (cudaStream_t)s; }
+
+// The status of the launch just made; reading it also clears the runtime's last-error slot.
+inline int launched() { return (int)cudaGetLastError(); }
+
+// The status of a runtime call. A failure is also cleared from the last-error slot, so that the next launcher's
+// cudaGetLastError() does not report it a second time.
+inline int status(cudaError_t e) {
+    if (e != cudaSuccess) (void)cudaGetLastError();
+    return (int)e;
+}
+
+__device__ __forceinline__ int64_t global_id() { return (int64_t)blockIdx.x * blockDim.x + threadIdx.x; }
+__device__ __forceinline__ int64_t global_stride() { return (int64_t)gridDim.x * blockDim.x; }
+
+template <typename T>
+__device__ __forceinline__ T warp_sum(T v) {
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+    return v;
+}
+
+// C's `m = v > m ? v : m`: NaNs never win, so the result does not depend on the order of the comparisons.
+__device__ __forceinline__ float max_skip_nan(float m, float v) { return v > m ? v : m; }
+
+__device__ __forceinline__ float warp_max_skip_nan(float v) {
+    for (int o = 16; o > 0; o >>= 1) v = max_skip_nan(v, __shfl_xor_sync(0xffffffffu, v, o));
+    return v;
+}
+
+// Sum over the block (blockDim.x a multiple of 32, at most 1024), returned to every thread. Must be reached by
+// all threads of the block; `scratch` holds 33 T in shared memory.
+template <typename T>
+__device__ T block_sum(T v, T *scratch) {
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
+    v = warp_sum(v);
+    __syncthreads(); // scratch may still be read from a previous call
+    if (lane == 0) scratch[warp] = v;
+    __syncthreads();
+    if (warp == 0) {
+        T w = lane < warps ? scratch[lane] : T(0);
+        w = warp_sum(w);
+        if (lane == 0) scratch[32] = w;
+    }
+    __syncthreads();
+    return scratch[32];
+}
+
+// Max (NaNs skipped, from `init`) over the block, returned to every thread; `scratch` holds 33 floats.
+__device__ inline float block_max_skip_nan(float v, float init, float *scratch) {
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
+    v = warp_max_skip_nan(v);
+    __syncthreads();
+    if (lane == 0) scratch[warp] = v;
+    __syncthreads();
+    if (warp == 0) {
+        float w = lane < warps ? scratch[lane] : init;
+        w = warp_max_skip_nan(w);
+        if (lane == 0) scratch[32] = w;
+    }
+    __syncthreads();
+    return scratch[32];
+}
+
+} // namespace sbc
+
+#endif
