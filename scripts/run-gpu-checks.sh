@@ -13,14 +13,18 @@ mkdir -p "$OUT"
 JAVA="$B/runtime/bin/java"
 if [ -z "${SBORA_CUDA_LIB_DIR:-}" ]; then
   SBORA_CUDA_LIB_DIR="$(python3 -c 'import nvidia.cublas, os; print(os.path.join(os.path.dirname(nvidia.cublas.__file__), "lib"))' 2>/dev/null || true)"
-  [ -n "$SBORA_CUDA_LIB_DIR" ] || SBORA_CUDA_LIB_DIR="$(dirname "$(find / -name 'libcublas.so*' 2>/dev/null | head -n 1)" 2>/dev/null || true)"
-  export SBORA_CUDA_LIB_DIR
+  if [ -z "$SBORA_CUDA_LIB_DIR" ]; then
+    found="$(find / -name 'libcublas.so*' 2>/dev/null | head -n 1)"
+    [ -n "$found" ] && SBORA_CUDA_LIB_DIR="$(dirname "$found")"
+  fi
+  [ -n "$SBORA_CUDA_LIB_DIR" ] && export SBORA_CUDA_LIB_DIR
 fi
 CP="$B/lib/sbora4j.jar:$B/lib/sbora4j-tests.jar"
 for j in "$B"/lib/*.jar; do
-  case "$(basename "$j")" in sbora4j*|benchmarks.jar|junit-platform-console-standalone*) ;; *) CP="$CP:$j" ;; esac
+  case "$(basename "$j")" in sbora4j.jar|sbora4j-tests.jar|junit-platform-console-standalone*) ;; *) CP="$CP:$j" ;; esac
 done
 failed=0
+: > "$OUT/summary.txt"
 run() { # name, command...
   local name="$1"; shift
   echo "== $name" | tee -a "$OUT/summary.txt"
@@ -32,9 +36,10 @@ run nvidia-smi nvidia-smi
 run info "$JAVA" --enable-native-access=ALL-UNNAMED -cp "$CP" io.sbora4j.cli.SboraCli info
 run cuda-tests "$JAVA" --enable-native-access=ALL-UNNAMED -jar "$B"/lib/junit-platform-console-standalone-*.jar \
   execute --class-path "$CP" --select-class io.sbora4j.backend.cuda.CudaBackendTest --details=tree \
+  --include-engine=junit-jupiter \
   --reports-dir "$OUT/junit" --fail-if-no-tests
-run jmh-gpu "$JAVA" -jar "$B/lib/benchmarks.jar" 'AdapterLayerBench' -p device=cuda -p d=4096 -p tokens=4096 \
-  -p r=32,64 -p dout=0,11008 -p method=base,lora,sbora-fa,sbora-fb -f 1 -wi 2 -i 3 -w 500ms -r 500ms \
+run jmh-gpu "$JAVA" -cp "$CP" org.openjdk.jmh.Main 'AdapterLayerBench' -p device=cuda -p d=4096 -p tokens=4096 \
+  -p r=32,64 -p dout=0,11008 -p method=base,lora,sbora-fa,sbora-fb -f 1 -wi 2 -i 3 -w 500ms -r 500ms -foe true \
   -rf json -rff "$OUT/jmh-gpu.json"
 run peers-bf16 python3 "$B/peft_lora.py" --dtype bf16 --out "$OUT/peers-bf16.json"
 run peers-f32 python3 "$B/peft_lora.py" --dtype f32 --out "$OUT/peers-f32.json"
