@@ -74,7 +74,7 @@ public final class DoraAdapter implements Adapter {
         int r = rank(), tokens = x.dim(0), out = w.dim(0);
         Tensor mask = dropout.mask(x, training);
         Tensor xd = DropoutStream.apply(be, x, mask);
-        Tensor z = base.forward(be, x);
+        Tensor z = base.forward(x);
         Tensor xa = AdapterKernels.gemm(be, false, true, 1f, xd, a, tokens, r);
         be.gemm(false, true, s, xa, b, 1f, z);
         Tensor norms = Tensor.empty(x.device(), DType.F32, out);
@@ -120,7 +120,7 @@ public final class DoraAdapter implements Adapter {
                 }
             }
             if (x.requiresGrad()) {                      // dx = dz·W + s·(t·A ⊙ mask)
-                dx = base.backward(be, dz);
+                dx = base.backward(dz);
                 if (mask == null) {
                     be.gemm(false, false, s, t, a, 1f, dx);
                 } else {

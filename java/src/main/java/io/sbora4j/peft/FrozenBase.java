@@ -1,6 +1,5 @@
 package io.sbora4j.peft;
 
-import io.sbora4j.backend.Backend;
 import io.sbora4j.nn.FrozenLinear;
 import io.sbora4j.tensor.Tensor;
 
@@ -17,10 +16,10 @@ public interface FrozenBase {
     Tensor weight();
 
     /** y = x·Wᵀ (tokens x out), a fresh tensor the adapter may add into. */
-    Tensor forward(Backend be, Tensor x);
+    Tensor forward(Tensor x);
 
     /** dx = dy·W (tokens x in), a fresh tensor the adapter may add into. */
-    Tensor backward(Backend be, Tensor dy);
+    Tensor backward(Tensor dy);
 
     /** The real frozen layer (f32 or quantised). */
     static FrozenBase of(FrozenLinear layer) {
@@ -31,12 +30,12 @@ public interface FrozenBase {
             }
 
             @Override
-            public Tensor forward(Backend be, Tensor x) {
+            public Tensor forward(Tensor x) {
                 return layer.forwardRaw(x);
             }
 
             @Override
-            public Tensor backward(Backend be, Tensor dy) {
+            public Tensor backward(Tensor dy) {
                 return layer.backwardRaw(dy);
             }
         };
@@ -54,12 +53,12 @@ public interface FrozenBase {
             }
 
             @Override
-            public Tensor forward(Backend be, Tensor x) {
+            public Tensor forward(Tensor x) {
                 return y;
             }
 
             @Override
-            public Tensor backward(Backend be, Tensor dy) {
+            public Tensor backward(Tensor dy) {
                 return dx;
             }
         };

@@ -63,7 +63,7 @@ public final class SboraFaAdapter implements Adapter {
         // right after the base GEMM wrote it; the backward likewise scatters into dx as soon as it exists.
         Tensor xg = Tensor.empty(x.device(), x.dtype(), x.dim(0), r);
         be.gatherCols(x, idx, xg);
-        Tensor y = base.forward(be, x);
+        Tensor y = base.forward(x);
         Tensor mask = dropout.mask(xg, training);
         Tensor xs = DropoutStream.apply(be, xg, mask); // dropout(x)[:, idx] == dropout(x[:, idx])
         be.gemm(false, true, s, xs, b, 1f, y);
@@ -76,7 +76,7 @@ public final class SboraFaAdapter implements Adapter {
             if (x.requiresGrad()) {
                 Tensor t = DropoutStream.apply(be, AdapterKernels.gemm(be, false, false, 1f, dy, b, dy.dim(0), r),
                         mask);
-                dx = base.backward(be, dy);
+                dx = base.backward(dy);
                 be.indexAddCols(dx, idx, t, s);
             }
             if (b.requiresGrad()) {

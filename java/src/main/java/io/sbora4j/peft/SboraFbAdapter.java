@@ -60,7 +60,7 @@ public final class SboraFbAdapter implements Adapter {
     public Tensor forward(Tensor x, FrozenBase base, boolean training) {
         Backend be = Backends.of(x.device());
         int r = rank(), tokens = x.dim(0);
-        Tensor y = base.forward(be, x);
+        Tensor y = base.forward(x);
         Tensor mask = dropout.mask(x, training);
         Tensor xd = DropoutStream.apply(be, x, mask);
         Tensor xa = AdapterKernels.gemm(be, false, true, 1f, xd, a, tokens, r);
@@ -77,7 +77,7 @@ public final class SboraFbAdapter implements Adapter {
                 da = AdapterKernels.gemm(be, true, false, s, dyg, xd, r, a.dim(1));
             }
             if (x.requiresGrad()) {
-                dx = base.backward(be, dy);
+                dx = base.backward(dy);
                 if (mask == null) {
                     be.gemm(false, false, s, dyg, a, 1f, dx);
                 } else {
