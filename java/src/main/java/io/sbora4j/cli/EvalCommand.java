@@ -4,8 +4,6 @@ import io.sbora4j.data.AlpacaDataset;
 import io.sbora4j.data.Evaluation;
 import io.sbora4j.data.Example;
 import io.sbora4j.data.PromptTemplate;
-import io.sbora4j.io.AdapterFiles;
-import io.sbora4j.io.ModelFiles;
 import io.sbora4j.nn.LlamaModel;
 import java.io.PrintWriter;
 import java.lang.foreign.Arena;
@@ -29,11 +27,8 @@ final class EvalCommand implements Callable<Integer> {
     @Mixin
     DeviceOptions deviceOptions;
 
-    @Option(names = "--model", required = true, description = "model directory")
-    Path model;
-
-    @Option(names = "--adapter", description = "adapter directory")
-    Path adapter;
+    @Mixin
+    InferenceModelOptions modelOptions;
 
     @Option(names = "--data", required = true, description = "Alpaca-style .json or .jsonl with answers")
     Path data;
@@ -50,9 +45,6 @@ final class EvalCommand implements Callable<Integer> {
     @Mixin
     TokenizerOptions tokenizerOptions;
 
-    @Mixin
-    QuantizeOptions quantizeOptions;
-
     @Override
     public Integer call() throws Exception {
         PrintWriter pw = spec.commandLine().getOut();
@@ -62,12 +54,9 @@ final class EvalCommand implements Callable<Integer> {
             examples = examples.subList(0, limit);
         }
         try (Arena arena = Arena.ofConfined()) {
-            LlamaModel m = ModelFiles.load(model, device, arena, false);
-            quantizeOptions.apply(m, io.sbora4j.quant.MergeMode.OVERLAY, arena, pw);
-            if (adapter != null) {
-                AdapterFiles.load(adapter, m, arena).train(false);
-            }
-            Evaluation.Result res = Evaluation.run(m, tokenizerOptions.resolve(model, m.config().vocabSize()),
+            LlamaModel m = modelOptions.load(device, arena, pw);
+            Evaluation.Result res = Evaluation.run(m, tokenizerOptions.resolve(modelOptions.model,
+                    m.config().vocabSize()),
                     PromptTemplate.parse(template), examples,
                     maxNewTokens, line -> {
                         pw.println(line);

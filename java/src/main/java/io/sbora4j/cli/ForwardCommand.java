@@ -1,8 +1,6 @@
 package io.sbora4j.cli;
 
 import io.sbora4j.autograd.NoGrad;
-import io.sbora4j.io.AdapterFiles;
-import io.sbora4j.io.ModelFiles;
 import io.sbora4j.io.SafetensorsWriter;
 import io.sbora4j.nn.LlamaModel;
 import io.sbora4j.tensor.Tensor;
@@ -28,11 +26,8 @@ final class ForwardCommand implements Callable<Integer> {
     @Mixin
     DeviceOptions deviceOptions;
 
-    @Option(names = "--model", required = true, description = "model directory")
-    Path model;
-
-    @Option(names = "--adapter", description = "adapter directory")
-    Path adapter;
+    @Mixin
+    InferenceModelOptions modelOptions;
 
     @Option(names = "--tokens", required = true, description = "token ids separated by spaces, e.g. \"1 2 3\"")
     String tokens;
@@ -51,15 +46,12 @@ final class ForwardCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("--tokens: '" + parts[i] + "' is not a token id");
             }
         }
+        PrintWriter pw = spec.commandLine().getOut();
         try (Arena arena = Arena.ofConfined(); NoGrad ng = NoGrad.enter()) {
-            LlamaModel m = ModelFiles.load(model, deviceOptions.resolve(), arena, false);
-            if (adapter != null) {
-                AdapterFiles.load(adapter, m, arena).train(false);
-            }
+            LlamaModel m = modelOptions.load(deviceOptions.resolve(), arena, pw);
             Tensor logits = m.logits(Tensor.ofInts(m.device(), ids, 1, ids.length));
             SafetensorsWriter.write(out, Map.of("logits", logits), Map.of("format", "pt"));
         }
-        PrintWriter pw = spec.commandLine().getOut();
         pw.println("wrote logits [" + ids.length + ", vocab] to " + out);
         return 0;
     }
