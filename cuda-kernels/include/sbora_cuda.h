@@ -46,6 +46,11 @@ SBC_API int sbc_free(void *ptr);
 SBC_API int sbc_memcpy(void *dst, const void *src, int64_t bytes, int kind);
 SBC_API int sbc_memset(void *ptr, int value, int64_t bytes, void *stream);
 SBC_API int sbc_synchronize(void);
+/* Streams: a blocking stream (ordered with the legacy default stream), its copies and its completion. */
+SBC_API int sbc_stream_create(void **stream);
+SBC_API int sbc_stream_destroy(void *stream);
+SBC_API int sbc_stream_synchronize(void *stream);
+SBC_API int sbc_memcpy_async(void *dst, const void *src, int64_t bytes, int kind, void *stream);
 
 /* ---- gathers and index-adds (SBoRA) ---- */
 SBC_API int sbc_gather_cols(const float *x, int64_t rows, int64_t cols, int64_t ldx, const int32_t *idx, int64_t r,
@@ -112,6 +117,67 @@ SBC_API int sbc_nf4_dequantize(const uint8_t *packed, const float *absmax, int64
 /* ---- optimizer ---- */
 SBC_API int sbc_adamw_step(float *p, const float *g, float *m, float *v, int64_t n, float beta1, float beta2,
                            float eps, float decay, float step_size, float bias_correction2_sqrt, void *stream);
+
+/* ---- mixed precision: f32 and bf16 ----
+ * Element types are SBC_F32 (float) and SBC_BF16 (bfloat16: the upper 16 bits of a float, stored as uint16_t).
+ * Each launcher below computes in f32 and rounds once to the output's type (to nearest, ties to even), and takes
+ * the types of its arrays as arguments, so that f32 master weights and their gradients meet bf16 activations and
+ * frozen weights without a separate conversion pass. Where both types are f32 the result equals the f32 launcher
+ * of the same name above bit for bit.
+ */
+#define SBC_F32 0
+#define SBC_BF16 1
+
+/* Binary operators of sbc_binary_t. */
+#define SBC_OP_ADD 0
+#define SBC_OP_SUB 1
+#define SBC_OP_MUL 2
+#define SBC_OP_DIV 3
+
+/* out = x converted (f32 -> bf16 rounds to nearest even, NaN stays NaN; bf16 -> f32 is exact; same type: a copy). */
+SBC_API int sbc_convert(const void *x, int xtype, void *out, int otype, int64_t n, void *stream);
+SBC_API int sbc_fill_t(void *x, int type, int64_t n, float value, void *stream);
+/* out = a op b, all three of `type`. */
+SBC_API int sbc_binary_t(int op, const void *a, const void *b, int type, int64_t n, void *out, void *stream);
+SBC_API int sbc_scale_t(const void *x, int type, int64_t n, float s, void *out, void *stream);
+/* y += alpha * x, y and x of their own types. */
+SBC_API int sbc_axpy_t(int64_t n, float alpha, const void *x, int xtype, void *y, int ytype, void *stream);
+SBC_API int sbc_sum_t(const void *x, int type, int64_t n, double *out, void *stream);
+SBC_API int sbc_count_nonfinite_t(const void *x, int type, int64_t n, int64_t *out, void *stream);
+/* As sbc_gather_cols / sbc_gather_rows; out of x's type. */
+SBC_API int sbc_gather_cols_t(const void *x, int type, int64_t rows, int64_t cols, int64_t ldx, const int32_t *idx,
+                              int64_t r, void *out, int64_t ldo, void *stream);
+SBC_API int sbc_gather_rows_t(const void *x, int type, int64_t rows, int64_t cols, int64_t ldx, const int32_t *idx,
+                              int64_t r, void *out, int64_t ldo, void *stream);
+/* As sbc_index_add_cols / sbc_index_add_rows, dst and src of their own types (the merge of f32 factors into a
+ * bf16 weight: dst bf16, src f32). */
+SBC_API int sbc_index_add_cols_t(void *dst, int dtype, int64_t rows, int64_t cols, int64_t ldd, const int32_t *idx,
+                                 int64_t r, const void *src, int stype, int64_t lds, float alpha, void *stream);
+SBC_API int sbc_index_add_rows_t(void *dst, int dtype, int64_t rows, int64_t cols, int64_t ldd, const int32_t *idx,
+                                 int64_t r, const void *src, int stype, int64_t lds, float alpha, void *stream);
+
+/* ---- fused SBoRA GEMMs ----
+ * The standard-basis factor turns one of the two adapter GEMMs into a gather (or a scatter) that these kernels do
+ * while loading (or storing) tiles, so that x[:, idx] and the T x r product are never written out. x, c and xs
+ * are of `type` (SBC_F32 or SBC_BF16); the trained factor f is f32 (rounded to bf16 on load when type is bf16, so
+ * that bf16 runs multiply bf16 by bf16 with f32 accumulation); the sums are in f32, and c is read, added to and
+ * rounded once.
+ *
+ * sbc_gather_gemm   c[i, j] += alpha * sum_k x[i, idx[k]] * F(k, j)       i < m, j < n, k < r
+ *                   F(k, j) = f[j * ldf + k] if trans_f (f is n x r: SBoRA-FA's B, the forward),
+ *                             f[k * ldf + j] otherwise (f is r x n: SBoRA-FB's A, the backward dx).
+ *                   If xs is not NULL it also receives x[:, idx] (m x r, leading dimension ldxs), what SBoRA-FA's
+ *                   backward keeps.
+ * sbc_gemm_scatter  c[i, idx[j]] += alpha * sum_k a[i, k] * F(k, j)       i < m, j < r, k < kdim; idx distinct
+ *                   F(k, j) = f[j * ldf + k] if trans_f (f is r x kdim: SBoRA-FB's A, the forward),
+ *                             f[k * ldf + j] otherwise (f is kdim x r: SBoRA-FA's B, the backward dx).
+ */
+SBC_API int sbc_gather_gemm(int type, const void *x, int64_t m, int64_t ldx, const int32_t *idx, int64_t r,
+                            const float *f, int64_t ldf, int trans_f, int64_t n, float alpha, void *c, int64_t ldc,
+                            void *xs, int64_t ldxs, void *stream);
+SBC_API int sbc_gemm_scatter(int type, const void *a, int64_t m, int64_t kdim, int64_t lda, const float *f,
+                             int64_t ldf, int trans_f, const int32_t *idx, int64_t r, float alpha, void *c,
+                             int64_t ldc, void *stream);
 
 #ifdef __cplusplus
 }

@@ -72,3 +72,31 @@ extern "C" int sbc_memset(void *ptr, int value, int64_t bytes, void *stream) {
 }
 
 extern "C" int sbc_synchronize(void) { return status(cudaDeviceSynchronize()); }
+
+extern "C" int sbc_stream_create(void **stream) {
+    SBC_CHECK(stream != nullptr);
+    *stream = nullptr;
+    cudaStream_t s = nullptr;
+    const cudaError_t e = cudaStreamCreate(&s); // default flags: blocking, ordered with the legacy default stream
+    if (e != cudaSuccess) return status(e);
+    *stream = (void *)s;
+    return SBC_OK;
+}
+
+// NULL (the legacy default stream, never created here) does nothing, as sbc_free(NULL).
+extern "C" int sbc_stream_destroy(void *stream) {
+    if (stream == nullptr) return SBC_OK;
+    return status(cudaStreamDestroy(as_stream(stream)));
+}
+
+extern "C" int sbc_stream_synchronize(void *stream) { return status(cudaStreamSynchronize(as_stream(stream))); }
+
+// From or to pageable host memory the runtime stages the copy: it returns once the source has been read (host to
+// device) or the copy is done (device to host), so only pinned memory makes those copies fully asynchronous.
+extern "C" int sbc_memcpy_async(void *dst, const void *src, int64_t bytes, int kind, void *stream) {
+    SBC_CHECK(bytes >= 0);
+    SBC_CHECK(kind == SBC_HOST_TO_DEVICE || kind == SBC_DEVICE_TO_HOST || kind == SBC_DEVICE_TO_DEVICE);
+    if (bytes == 0) return SBC_OK;
+    SBC_CHECK(dst != nullptr && src != nullptr);
+    return status(cudaMemcpyAsync(dst, src, (size_t)bytes, (cudaMemcpyKind)kind, as_stream(stream)));
+}

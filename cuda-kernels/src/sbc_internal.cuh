@@ -10,8 +10,10 @@
 
 #include "sbora_cuda.h"
 
+#include <cuda_bf16.h>
 #include <cuda_runtime.h>
 #include <stdint.h>
+#include <string.h>
 
 #define SBC_CHECK(cond)                                                                                             \
     do {                                                                                                            \
@@ -93,6 +95,36 @@ __device__ inline float block_max_skip_nan(float v, float init, float *scratch) 
     __syncthreads();
     return scratch[32];
 }
+
+// ---- element types of the mixed-precision launchers (SBC_F32: float, SBC_BF16: __nv_bfloat16) ----
+
+inline bool valid_type(int type) { return type == SBC_F32 || type == SBC_BF16; }
+
+// Bytes per element of a valid type code.
+inline int64_t type_size(int type) { return type == SBC_BF16 ? 2 : 4; }
+
+// An element as f32: bf16 widens exactly, as the shift into the upper half (NaN payloads kept bit for bit).
+__device__ __forceinline__ float load_f32(const float *p) { return *p; }
+__device__ __forceinline__ float load_f32(const __nv_bfloat16 *p) {
+    return __uint_as_float((unsigned)__bfloat16_as_ushort(*p) << 16);
+}
+
+// The bits of the bf16 nearest to v, ties to even, overflow to infinity, as io.sbora4j.tensor.BFloat16.fromFloat:
+// a NaN keeps its sign and top payload bits and is made quiet (__float2bfloat16_rn would return one canonical NaN).
+__host__ __device__ __forceinline__ unsigned short bf16_bits_rn(float v) {
+#ifdef __CUDA_ARCH__
+    const unsigned u = __float_as_uint(v);
+#else
+    unsigned u;
+    memcpy(&u, &v, sizeof u);
+#endif
+    if ((u & 0x7fffffffu) > 0x7f800000u) return (unsigned short)((u >> 16) | 0x0040u);
+    return (unsigned short)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+}
+
+// Stores an f32 result rounded once to the element type.
+__device__ __forceinline__ void store_f32(float *p, float v) { *p = v; }
+__device__ __forceinline__ void store_f32(__nv_bfloat16 *p, float v) { *p = __ushort_as_bfloat16(bf16_bits_rn(v)); }
 
 } // namespace sbc
 

@@ -95,6 +95,11 @@ public final class Autograd {
                     throw new IllegalStateException(node.name() + " backward gave a gradient of shape " + gi.shape()
                             + " for input " + i + " of shape " + in.shape());
                 }
+                if (gi.dtype() != in.dtype()) { // a gradient has its tensor's type (bf16 activations, f32 weights)
+                    Tensor converted = in.emptyLike();
+                    Backends.of(in.device()).convert(gi, converted);
+                    gi = converted;
+                }
                 if (in.isLeaf()) {
                     accumulateLeaf(in, gi);
                 } else {
@@ -115,7 +120,7 @@ public final class Autograd {
         Backend be = Backends.of(leaf.device());
         Tensor acc = leaf.grad();
         if (acc == null) {
-            acc = Tensor.zeros(leaf.arena(), leaf.device(), leaf.shape().dims());
+            acc = Tensor.empty(leaf.arena(), leaf.device(), leaf.dtype(), leaf.shape().dims());
             be.copy(g, acc);
             leaf.setGrad(acc);
         } else {

@@ -11,6 +11,12 @@ import io.sbora4j.tensor.Tensor;
  * <p>Callers (the ops layer) have checked shapes, types and devices; implementations may assume contiguous
  * row-major f32 tensors (i32 for indices) of consistent sizes, and in-range index values (distinct where a method
  * says so).
+ *
+ * <p><b>Mixed precision.</b> The methods marked "f32 or bf16" also take {@link io.sbora4j.tensor.DType#BF16}
+ * tensors: they compute in f32 and round once per stored element. In {@link #gemm} (and the two fused SBoRA
+ * GEMMs) a and b may differ in type: the f32 operand (a trained factor, the master weight) is then rounded to bf16,
+ * so that the product is bf16 times bf16, accumulated in f32, and stored in c's type. Every other method is f32
+ * only.
  * A "matrix" view of a tensor is {@code rows() x cols()} of its shape: the last dimension is the row.
  * Outputs may alias inputs for the elementwise methods only.
  */
@@ -19,32 +25,74 @@ public interface Backend {
     /** The device this backend computes on. */
     Device device();
 
-    /** {@code c = alpha * op(a) * op(b) + beta * c} with op = transpose where asked; c is not read when beta is 0. */
+    /**
+     * {@code c = alpha * op(a) * op(b) + beta * c} with op = transpose where asked; c is not read when beta is 0.
+     * f32 or bf16, see the mixed-precision note above.
+     */
     void gemm(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c);
 
-    /** {@code out[t, j] = x[t, idx[j]]} (x: rows x cols, out: rows x r). */
+    /** {@code out[t, j] = x[t, idx[j]]} (x: rows x cols, out: rows x r); f32 or bf16 (one type). */
     void gatherCols(Tensor x, Tensor idx, Tensor out);
 
-    /** {@code out[j, :] = x[idx[j], :]} (x: rows x cols, out: r x cols). */
+    /** {@code out[j, :] = x[idx[j], :]} (x: rows x cols, out: r x cols); f32 or bf16 (one type). */
     void gatherRows(Tensor x, Tensor idx, Tensor out);
 
     /**
      * {@code dst[t, idx[j]] += alpha * src[t, j]}: scatter-add into columns (the SBoRA-FA merge with alpha = s).
-     * Indices must be distinct.
+     * Indices must be distinct. f32 or bf16, dst and src each of its own type.
      */
     void indexAddCols(Tensor dst, Tensor idx, Tensor src, float alpha);
 
     /**
      * {@code dst[idx[j], :] += alpha * src[j, :]}: scatter-add into rows (the SBoRA-FB merge with alpha = s).
-     * Repeated indices accumulate (the embedding backward).
+     * Repeated indices accumulate (the embedding backward). f32 or bf16, dst and src each of its own type.
      */
     void indexAddRows(Tensor dst, Tensor idx, Tensor src, float alpha);
 
+    /** f32 or bf16. */
     void fill(Tensor x, float value);
 
-    /** {@code dst = src} (same shape). */
+    /** {@code dst = src} converted to dst's type: f32 to bf16 rounds to nearest even, bf16 to f32 is exact. */
+    void convert(Tensor src, Tensor dst);
+
+    // ---------------------------------------------------------------- fused SBoRA GEMMs
+
+    /**
+     * Whether {@link #gatherGemm} and {@link #gemmScatter} are single fused kernels here, so that the SBoRA
+     * adapters should route every pass through them; where they are not (the defaults below), the adapters keep
+     * their own order of gathers and GEMMs, which suits a CPU's caches.
+     */
+    default boolean fusesSboraGemms() {
+        return false;
+    }
+
+    /**
+     * {@code c += alpha * x[:, idx] * op(f)}: the SBoRA gather GEMM, {@code op(f) = fᵀ} (f: n x r, SBoRA-FA's B)
+     * when {@code transF}, else f (r x n, SBoRA-FB's A). When {@code xs} is not null it also receives
+     * {@code x[:, idx]} (rows x r, x's type), what a backward pass keeps. x and c f32 or bf16, f f32. The default
+     * gathers, then multiplies.
+     */
+    default void gatherGemm(Tensor x, Tensor idx, Tensor f, boolean transF, float alpha, Tensor c, Tensor xs) {
+        Tensor g = xs != null ? xs : Tensor.empty(x.device(), x.dtype(), Math.toIntExact(x.shape().rows()), (int) idx.numel());
+        gatherCols(x, idx, g);
+        gemm(false, transF, alpha, g, f, 1f, c);
+    }
+
+    /**
+     * {@code c[:, idx] += alpha * a * op(f)}: the SBoRA scatter GEMM, {@code op(f) = fᵀ} (f: r x k, SBoRA-FB's A)
+     * when {@code transF}, else f (k x r, SBoRA-FA's B); idx distinct. a and c f32 or bf16, f f32. The default
+     * multiplies into an f32 temporary, then scatter-adds it.
+     */
+    default void gemmScatter(Tensor a, Tensor f, boolean transF, Tensor idx, float alpha, Tensor c) {
+        Tensor t = Tensor.empty(a.device(), io.sbora4j.tensor.DType.F32, Math.toIntExact(a.shape().rows()), (int) idx.numel());
+        gemm(false, transF, 1f, a, f, 0f, t);
+        indexAddCols(c, idx, t, alpha);
+    }
+
+    /** {@code dst = src} (same shape and type; any type). */
     void copy(Tensor src, Tensor dst);
 
+    /** f32 or bf16, all three of one type (likewise sub, mul, div). */
     void add(Tensor a, Tensor b, Tensor out);
 
     void sub(Tensor a, Tensor b, Tensor out);
@@ -53,19 +101,19 @@ public interface Backend {
 
     void div(Tensor a, Tensor b, Tensor out);
 
-    /** {@code out = s * x}. */
+    /** {@code out = s * x}; f32 or bf16 (one type). */
     void scale(Tensor x, float s, Tensor out);
 
-    /** {@code y += alpha * x}. */
+    /** {@code y += alpha * x}; f32 or bf16, x and y each of its own type. */
     void axpy(float alpha, Tensor x, Tensor y);
 
-    /** Sum of all elements, accumulated in double. */
+    /** Sum of all elements, accumulated in double; f32 or bf16. */
     double sum(Tensor x);
 
     /** Sum of {@code a[i] * b[i]}, accumulated in double. */
     double dot(Tensor a, Tensor b);
 
-    /** Number of NaN or infinite elements. */
+    /** Number of NaN or infinite elements; f32 or bf16. */
     long countNonFinite(Tensor x);
 
     /** {@code out[i] = ||x[i, :]||} (Euclidean norm of each row). */

@@ -25,6 +25,13 @@ public final class cublas_v2_h {
     public static final int CUBLAS_OP_T = 1;
     /** cublasStatus_t success. */
     public static final int CUBLAS_STATUS_SUCCESS = 0;
+    /** cudaDataType_t. */
+    public static final int CUDA_R_32F = 0;
+    public static final int CUDA_R_16BF = 14;
+    /** cublasComputeType_t: f32 accumulation, no reduced-precision shortcuts. */
+    public static final int CUBLAS_COMPUTE_32F = 68;
+    /** cublasGemmAlgo_t: let cuBLAS choose (tensor cores where the types allow). */
+    public static final int CUBLAS_GEMM_DEFAULT = -1;
 
     static MemorySegment findOrThrow(String symbol) {
         return NativeLibraries.cublas().find(symbol)
@@ -77,6 +84,48 @@ public final class cublas_v2_h {
         try {
             return (int) cublasSgemm_v2.HANDLE.invokeExact(handle, transa, transb, m, n, k, alpha, a, lda, b, ldb,
                     beta, c, ldc);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex) {
+            throw new AssertionError("should not reach here", ex);
+        }
+    }
+
+    private static final class cublasSetStream_v2 {
+        // cublasStatus_t cublasSetStream_v2(cublasHandle_t handle, cudaStream_t streamId)
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER);
+        static final MethodHandle HANDLE =
+                Linker.nativeLinker().downcallHandle(findOrThrow("cublasSetStream_v2"), DESC);
+    }
+
+    public static int cublasSetStream_v2(MemorySegment handle, MemorySegment stream) {
+        try {
+            return (int) cublasSetStream_v2.HANDLE.invokeExact(handle, stream);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex) {
+            throw new AssertionError("should not reach here", ex);
+        }
+    }
+
+    private static final class cublasGemmEx {
+        // cublasStatus_t cublasGemmEx(cublasHandle_t, cublasOperation_t transa, cublasOperation_t transb, int m,
+        //     int n, int k, const void *alpha, const void *A, cudaDataType_t Atype, int lda, const void *B,
+        //     cudaDataType_t Btype, int ldb, const void *beta, void *C, cudaDataType_t Ctype, int ldc,
+        //     cublasComputeType_t computeType, cublasGemmAlgo_t algo)
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_INT, C_INT, C_INT, C_INT,
+                C_INT, C_POINTER, C_POINTER, C_INT, C_INT, C_POINTER, C_INT, C_INT, C_POINTER, C_POINTER, C_INT, C_INT,
+                C_INT, C_INT);
+        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(findOrThrow("cublasGemmEx"), DESC);
+    }
+
+    public static int cublasGemmEx(MemorySegment handle, int transa, int transb, int m, int n, int k,
+                                   MemorySegment alpha, MemorySegment a, int atype, int lda, MemorySegment b,
+                                   int btype, int ldb, MemorySegment beta, MemorySegment c, int ctype, int ldc,
+                                   int computeType, int algo) {
+        try {
+            return (int) cublasGemmEx.HANDLE.invokeExact(handle, transa, transb, m, n, k, alpha, a, atype, lda, b,
+                    btype, ldb, beta, c, ctype, ldc, computeType, algo);
         } catch (Error | RuntimeException ex) {
             throw ex;
         } catch (Throwable ex) {

@@ -29,6 +29,12 @@ public final class sbora_cuda_h {
     public static final int SBC_HOST_TO_DEVICE = 1;
     public static final int SBC_DEVICE_TO_HOST = 2;
     public static final int SBC_DEVICE_TO_DEVICE = 3;
+    public static final int SBC_F32 = 0;
+    public static final int SBC_BF16 = 1;
+    public static final int SBC_OP_ADD = 0;
+    public static final int SBC_OP_SUB = 1;
+    public static final int SBC_OP_MUL = 2;
+    public static final int SBC_OP_DIV = 3;
 
     static MemorySegment findOrThrow(String symbol) {
         return NativeLibraries.sboraCuda().find(symbol)
@@ -310,6 +316,130 @@ public final class sbora_cuda_h {
     public static int sbc_synchronize() {
         try {
             return (int) sbc_synchronize.Linked.HANDLE.invokeExact();
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex) {
+            throw new AssertionError("should not reach here", ex);
+        }
+    }
+    private static final class sbc_stream_create {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            C_INT,
+            C_POINTER
+        );
+
+        /** Resolved on first call, so that descriptors can be inspected without the library. */
+        private static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("sbc_stream_create");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
+    }
+
+    public static FunctionDescriptor sbc_stream_create$descriptor() {
+        return sbc_stream_create.DESC;
+    }
+
+    public static MethodHandle sbc_stream_create$handle() {
+        return sbc_stream_create.Linked.HANDLE;
+    }
+
+    public static int sbc_stream_create(MemorySegment stream) {
+        try {
+            return (int) sbc_stream_create.Linked.HANDLE.invokeExact(stream);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex) {
+            throw new AssertionError("should not reach here", ex);
+        }
+    }
+    private static final class sbc_stream_destroy {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            C_INT,
+            C_POINTER
+        );
+
+        /** Resolved on first call, so that descriptors can be inspected without the library. */
+        private static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("sbc_stream_destroy");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
+    }
+
+    public static FunctionDescriptor sbc_stream_destroy$descriptor() {
+        return sbc_stream_destroy.DESC;
+    }
+
+    public static MethodHandle sbc_stream_destroy$handle() {
+        return sbc_stream_destroy.Linked.HANDLE;
+    }
+
+    public static int sbc_stream_destroy(MemorySegment stream) {
+        try {
+            return (int) sbc_stream_destroy.Linked.HANDLE.invokeExact(stream);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex) {
+            throw new AssertionError("should not reach here", ex);
+        }
+    }
+    private static final class sbc_stream_synchronize {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            C_INT,
+            C_POINTER
+        );
+
+        /** Resolved on first call, so that descriptors can be inspected without the library. */
+        private static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("sbc_stream_synchronize");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
+    }
+
+    public static FunctionDescriptor sbc_stream_synchronize$descriptor() {
+        return sbc_stream_synchronize.DESC;
+    }
+
+    public static MethodHandle sbc_stream_synchronize$handle() {
+        return sbc_stream_synchronize.Linked.HANDLE;
+    }
+
+    public static int sbc_stream_synchronize(MemorySegment stream) {
+        try {
+            return (int) sbc_stream_synchronize.Linked.HANDLE.invokeExact(stream);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex) {
+            throw new AssertionError("should not reach here", ex);
+        }
+    }
+    private static final class sbc_memcpy_async {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            C_INT,
+            C_POINTER,
+            C_POINTER,
+            C_LONG,
+            C_INT,
+            C_POINTER
+        );
+
+        /** Resolved on first call, so that descriptors can be inspected without the library. */
+        private static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("sbc_memcpy_async");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
+    }
+
+    public static FunctionDescriptor sbc_memcpy_async$descriptor() {
+        return sbc_memcpy_async.DESC;
+    }
+
+    public static MethodHandle sbc_memcpy_async$handle() {
+        return sbc_memcpy_async.Linked.HANDLE;
+    }
+
+    public static int sbc_memcpy_async(MemorySegment dst, MemorySegment src, long bytes, int kind, MemorySegment stream) {
+        try {
+            return (int) sbc_memcpy_async.Linked.HANDLE.invokeExact(dst, src, bytes, kind, stream);
         } catch (Error | RuntimeException ex) {
             throw ex;
         } catch (Throwable ex) {
@@ -1438,5 +1568,496 @@ public final class sbora_cuda_h {
             throw new AssertionError("should not reach here", ex);
         }
     }
+    private static final class sbc_convert {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            C_INT,
+            C_POINTER,
+            C_INT,
+            C_POINTER,
+            C_INT,
+            C_LONG,
+            C_POINTER
+        );
 
+        /** Resolved on first call, so that descriptors can be inspected without the library. */
+        private static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("sbc_convert");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
+    }
+
+    public static FunctionDescriptor sbc_convert$descriptor() {
+        return sbc_convert.DESC;
+    }
+
+    public static MethodHandle sbc_convert$handle() {
+        return sbc_convert.Linked.HANDLE;
+    }
+
+    public static int sbc_convert(MemorySegment x, int xtype, MemorySegment out, int otype, long n, MemorySegment stream) {
+        try {
+            return (int) sbc_convert.Linked.HANDLE.invokeExact(x, xtype, out, otype, n, stream);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex) {
+            throw new AssertionError("should not reach here", ex);
+        }
+    }
+    private static final class sbc_fill_t {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            C_INT,
+            C_POINTER,
+            C_INT,
+            C_LONG,
+            C_FLOAT,
+            C_POINTER
+        );
+
+        /** Resolved on first call, so that descriptors can be inspected without the library. */
+        private static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("sbc_fill_t");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
+    }
+
+    public static FunctionDescriptor sbc_fill_t$descriptor() {
+        return sbc_fill_t.DESC;
+    }
+
+    public static MethodHandle sbc_fill_t$handle() {
+        return sbc_fill_t.Linked.HANDLE;
+    }
+
+    public static int sbc_fill_t(MemorySegment x, int type, long n, float value, MemorySegment stream) {
+        try {
+            return (int) sbc_fill_t.Linked.HANDLE.invokeExact(x, type, n, value, stream);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex) {
+            throw new AssertionError("should not reach here", ex);
+        }
+    }
+    private static final class sbc_binary_t {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            C_INT,
+            C_INT,
+            C_POINTER,
+            C_POINTER,
+            C_INT,
+            C_LONG,
+            C_POINTER,
+            C_POINTER
+        );
+
+        /** Resolved on first call, so that descriptors can be inspected without the library. */
+        private static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("sbc_binary_t");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
+    }
+
+    public static FunctionDescriptor sbc_binary_t$descriptor() {
+        return sbc_binary_t.DESC;
+    }
+
+    public static MethodHandle sbc_binary_t$handle() {
+        return sbc_binary_t.Linked.HANDLE;
+    }
+
+    public static int sbc_binary_t(int op, MemorySegment a, MemorySegment b, int type, long n, MemorySegment out, MemorySegment stream) {
+        try {
+            return (int) sbc_binary_t.Linked.HANDLE.invokeExact(op, a, b, type, n, out, stream);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex) {
+            throw new AssertionError("should not reach here", ex);
+        }
+    }
+    private static final class sbc_scale_t {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            C_INT,
+            C_POINTER,
+            C_INT,
+            C_LONG,
+            C_FLOAT,
+            C_POINTER,
+            C_POINTER
+        );
+
+        /** Resolved on first call, so that descriptors can be inspected without the library. */
+        private static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("sbc_scale_t");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
+    }
+
+    public static FunctionDescriptor sbc_scale_t$descriptor() {
+        return sbc_scale_t.DESC;
+    }
+
+    public static MethodHandle sbc_scale_t$handle() {
+        return sbc_scale_t.Linked.HANDLE;
+    }
+
+    public static int sbc_scale_t(MemorySegment x, int type, long n, float s, MemorySegment out, MemorySegment stream) {
+        try {
+            return (int) sbc_scale_t.Linked.HANDLE.invokeExact(x, type, n, s, out, stream);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex) {
+            throw new AssertionError("should not reach here", ex);
+        }
+    }
+    private static final class sbc_axpy_t {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            C_INT,
+            C_LONG,
+            C_FLOAT,
+            C_POINTER,
+            C_INT,
+            C_POINTER,
+            C_INT,
+            C_POINTER
+        );
+
+        /** Resolved on first call, so that descriptors can be inspected without the library. */
+        private static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("sbc_axpy_t");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
+    }
+
+    public static FunctionDescriptor sbc_axpy_t$descriptor() {
+        return sbc_axpy_t.DESC;
+    }
+
+    public static MethodHandle sbc_axpy_t$handle() {
+        return sbc_axpy_t.Linked.HANDLE;
+    }
+
+    public static int sbc_axpy_t(long n, float alpha, MemorySegment x, int xtype, MemorySegment y, int ytype, MemorySegment stream) {
+        try {
+            return (int) sbc_axpy_t.Linked.HANDLE.invokeExact(n, alpha, x, xtype, y, ytype, stream);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex) {
+            throw new AssertionError("should not reach here", ex);
+        }
+    }
+    private static final class sbc_sum_t {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            C_INT,
+            C_POINTER,
+            C_INT,
+            C_LONG,
+            C_POINTER,
+            C_POINTER
+        );
+
+        /** Resolved on first call, so that descriptors can be inspected without the library. */
+        private static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("sbc_sum_t");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
+    }
+
+    public static FunctionDescriptor sbc_sum_t$descriptor() {
+        return sbc_sum_t.DESC;
+    }
+
+    public static MethodHandle sbc_sum_t$handle() {
+        return sbc_sum_t.Linked.HANDLE;
+    }
+
+    public static int sbc_sum_t(MemorySegment x, int type, long n, MemorySegment out, MemorySegment stream) {
+        try {
+            return (int) sbc_sum_t.Linked.HANDLE.invokeExact(x, type, n, out, stream);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex) {
+            throw new AssertionError("should not reach here", ex);
+        }
+    }
+    private static final class sbc_count_nonfinite_t {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            C_INT,
+            C_POINTER,
+            C_INT,
+            C_LONG,
+            C_POINTER,
+            C_POINTER
+        );
+
+        /** Resolved on first call, so that descriptors can be inspected without the library. */
+        private static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("sbc_count_nonfinite_t");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
+    }
+
+    public static FunctionDescriptor sbc_count_nonfinite_t$descriptor() {
+        return sbc_count_nonfinite_t.DESC;
+    }
+
+    public static MethodHandle sbc_count_nonfinite_t$handle() {
+        return sbc_count_nonfinite_t.Linked.HANDLE;
+    }
+
+    public static int sbc_count_nonfinite_t(MemorySegment x, int type, long n, MemorySegment out, MemorySegment stream) {
+        try {
+            return (int) sbc_count_nonfinite_t.Linked.HANDLE.invokeExact(x, type, n, out, stream);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex) {
+            throw new AssertionError("should not reach here", ex);
+        }
+    }
+    private static final class sbc_gather_cols_t {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            C_INT,
+            C_POINTER,
+            C_INT,
+            C_LONG,
+            C_LONG,
+            C_LONG,
+            C_POINTER,
+            C_LONG,
+            C_POINTER,
+            C_LONG,
+            C_POINTER
+        );
+
+        /** Resolved on first call, so that descriptors can be inspected without the library. */
+        private static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("sbc_gather_cols_t");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
+    }
+
+    public static FunctionDescriptor sbc_gather_cols_t$descriptor() {
+        return sbc_gather_cols_t.DESC;
+    }
+
+    public static MethodHandle sbc_gather_cols_t$handle() {
+        return sbc_gather_cols_t.Linked.HANDLE;
+    }
+
+    public static int sbc_gather_cols_t(MemorySegment x, int type, long rows, long cols, long ldx, MemorySegment idx, long r, MemorySegment out, long ldo, MemorySegment stream) {
+        try {
+            return (int) sbc_gather_cols_t.Linked.HANDLE.invokeExact(x, type, rows, cols, ldx, idx, r, out, ldo, stream);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex) {
+            throw new AssertionError("should not reach here", ex);
+        }
+    }
+    private static final class sbc_gather_rows_t {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            C_INT,
+            C_POINTER,
+            C_INT,
+            C_LONG,
+            C_LONG,
+            C_LONG,
+            C_POINTER,
+            C_LONG,
+            C_POINTER,
+            C_LONG,
+            C_POINTER
+        );
+
+        /** Resolved on first call, so that descriptors can be inspected without the library. */
+        private static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("sbc_gather_rows_t");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
+    }
+
+    public static FunctionDescriptor sbc_gather_rows_t$descriptor() {
+        return sbc_gather_rows_t.DESC;
+    }
+
+    public static MethodHandle sbc_gather_rows_t$handle() {
+        return sbc_gather_rows_t.Linked.HANDLE;
+    }
+
+    public static int sbc_gather_rows_t(MemorySegment x, int type, long rows, long cols, long ldx, MemorySegment idx, long r, MemorySegment out, long ldo, MemorySegment stream) {
+        try {
+            return (int) sbc_gather_rows_t.Linked.HANDLE.invokeExact(x, type, rows, cols, ldx, idx, r, out, ldo, stream);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex) {
+            throw new AssertionError("should not reach here", ex);
+        }
+    }
+    private static final class sbc_index_add_cols_t {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            C_INT,
+            C_POINTER,
+            C_INT,
+            C_LONG,
+            C_LONG,
+            C_LONG,
+            C_POINTER,
+            C_LONG,
+            C_POINTER,
+            C_INT,
+            C_LONG,
+            C_FLOAT,
+            C_POINTER
+        );
+
+        /** Resolved on first call, so that descriptors can be inspected without the library. */
+        private static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("sbc_index_add_cols_t");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
+    }
+
+    public static FunctionDescriptor sbc_index_add_cols_t$descriptor() {
+        return sbc_index_add_cols_t.DESC;
+    }
+
+    public static MethodHandle sbc_index_add_cols_t$handle() {
+        return sbc_index_add_cols_t.Linked.HANDLE;
+    }
+
+    public static int sbc_index_add_cols_t(MemorySegment dst, int dtype, long rows, long cols, long ldd, MemorySegment idx, long r, MemorySegment src, int stype, long lds, float alpha, MemorySegment stream) {
+        try {
+            return (int) sbc_index_add_cols_t.Linked.HANDLE.invokeExact(dst, dtype, rows, cols, ldd, idx, r, src, stype, lds, alpha, stream);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex) {
+            throw new AssertionError("should not reach here", ex);
+        }
+    }
+    private static final class sbc_index_add_rows_t {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            C_INT,
+            C_POINTER,
+            C_INT,
+            C_LONG,
+            C_LONG,
+            C_LONG,
+            C_POINTER,
+            C_LONG,
+            C_POINTER,
+            C_INT,
+            C_LONG,
+            C_FLOAT,
+            C_POINTER
+        );
+
+        /** Resolved on first call, so that descriptors can be inspected without the library. */
+        private static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("sbc_index_add_rows_t");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
+    }
+
+    public static FunctionDescriptor sbc_index_add_rows_t$descriptor() {
+        return sbc_index_add_rows_t.DESC;
+    }
+
+    public static MethodHandle sbc_index_add_rows_t$handle() {
+        return sbc_index_add_rows_t.Linked.HANDLE;
+    }
+
+    public static int sbc_index_add_rows_t(MemorySegment dst, int dtype, long rows, long cols, long ldd, MemorySegment idx, long r, MemorySegment src, int stype, long lds, float alpha, MemorySegment stream) {
+        try {
+            return (int) sbc_index_add_rows_t.Linked.HANDLE.invokeExact(dst, dtype, rows, cols, ldd, idx, r, src, stype, lds, alpha, stream);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex) {
+            throw new AssertionError("should not reach here", ex);
+        }
+    }
+    private static final class sbc_gather_gemm {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            C_INT,
+            C_INT,
+            C_POINTER,
+            C_LONG,
+            C_LONG,
+            C_POINTER,
+            C_LONG,
+            C_POINTER,
+            C_LONG,
+            C_INT,
+            C_LONG,
+            C_FLOAT,
+            C_POINTER,
+            C_LONG,
+            C_POINTER,
+            C_LONG,
+            C_POINTER
+        );
+
+        /** Resolved on first call, so that descriptors can be inspected without the library. */
+        private static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("sbc_gather_gemm");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
+    }
+
+    public static FunctionDescriptor sbc_gather_gemm$descriptor() {
+        return sbc_gather_gemm.DESC;
+    }
+
+    public static MethodHandle sbc_gather_gemm$handle() {
+        return sbc_gather_gemm.Linked.HANDLE;
+    }
+
+    public static int sbc_gather_gemm(int type, MemorySegment x, long m, long ldx, MemorySegment idx, long r, MemorySegment f, long ldf, int trans_f, long n, float alpha, MemorySegment c, long ldc, MemorySegment xs, long ldxs, MemorySegment stream) {
+        try {
+            return (int) sbc_gather_gemm.Linked.HANDLE.invokeExact(type, x, m, ldx, idx, r, f, ldf, trans_f, n, alpha, c, ldc, xs, ldxs, stream);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex) {
+            throw new AssertionError("should not reach here", ex);
+        }
+    }
+    private static final class sbc_gemm_scatter {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            C_INT,
+            C_INT,
+            C_POINTER,
+            C_LONG,
+            C_LONG,
+            C_LONG,
+            C_POINTER,
+            C_LONG,
+            C_INT,
+            C_POINTER,
+            C_LONG,
+            C_FLOAT,
+            C_POINTER,
+            C_LONG,
+            C_POINTER
+        );
+
+        /** Resolved on first call, so that descriptors can be inspected without the library. */
+        private static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("sbc_gemm_scatter");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
+    }
+
+    public static FunctionDescriptor sbc_gemm_scatter$descriptor() {
+        return sbc_gemm_scatter.DESC;
+    }
+
+    public static MethodHandle sbc_gemm_scatter$handle() {
+        return sbc_gemm_scatter.Linked.HANDLE;
+    }
+
+    public static int sbc_gemm_scatter(int type, MemorySegment a, long m, long kdim, long lda, MemorySegment f, long ldf, int trans_f, MemorySegment idx, long r, float alpha, MemorySegment c, long ldc, MemorySegment stream) {
+        try {
+            return (int) sbc_gemm_scatter.Linked.HANDLE.invokeExact(type, a, m, kdim, lda, f, ldf, trans_f, idx, r, alpha, c, ldc, stream);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex) {
+            throw new AssertionError("should not reach here", ex);
+        }
+    }
 }

@@ -1185,5 +1185,4 @@ public final class sbora_native_h {
             throw new AssertionError("should not reach here", ex);
         }
     }
-
 }

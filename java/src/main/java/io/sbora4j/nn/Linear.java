@@ -8,7 +8,8 @@ import java.util.Map;
 
 /**
  * {@code y = x · Wᵀ} with W of shape (out, in), as {@code torch.nn.Linear(in, out, bias=False)}: the layers of a
- * LLaMA model. The weight is usually frozen (adapters train beside it).
+ * LLaMA model. The weight is usually frozen (adapters train beside it). f32 or bf16 (a bf16 layer takes bf16
+ * inputs and gives bf16 outputs, accumulating in f32; see {@link io.sbora4j.backend.Backend}).
  */
 public final class Linear implements FrozenLinear {
 
@@ -17,8 +18,8 @@ public final class Linear implements FrozenLinear {
 
     /** A layer over {@code weight} (out x in); {@code name} is its path in the model, used in messages. */
     public Linear(String name, Tensor weight) {
-        if (weight.rank() != 2 || weight.dtype() != DType.F32) {
-            throw new IllegalArgumentException("layer '" + name + "': weight must be an f32 matrix, got "
+        if (weight.rank() != 2 || !weight.dtype().isFloating()) {
+            throw new IllegalArgumentException("layer '" + name + "': weight must be an f32 or bf16 matrix, got "
                     + weight.describe());
         }
         this.name = name;
@@ -62,14 +63,14 @@ public final class Linear implements FrozenLinear {
 
     @Override
     public Tensor forwardRaw(Tensor x2) {
-        Tensor y = Tensor.empty(x2.device(), DType.F32, x2.dim(0), outFeatures());
+        Tensor y = Tensor.empty(x2.device(), x2.dtype(), x2.dim(0), outFeatures());
         Backends.of(x2.device()).gemm(false, true, 1f, x2, weight, 0f, y);
         return y;
     }
 
     @Override
     public Tensor backwardRaw(Tensor dy) {
-        Tensor dx = Tensor.empty(dy.device(), DType.F32, dy.dim(0), inFeatures());
+        Tensor dx = Tensor.empty(dy.device(), dy.dtype(), dy.dim(0), inFeatures());
         Backends.of(dy.device()).gemm(false, false, 1f, dy, weight, 0f, dx);
         return dx;
     }

@@ -22,6 +22,30 @@ public final class Checks {
         }
     }
 
+    /** Every tensor is f32 or bf16 (types may differ: a gemm's contract), all on the device of the first. */
+    public static void floatingSameDevice(String op, Tensor... ts) {
+        for (Tensor t : ts) {
+            if (!t.dtype().isFloating()) {
+                throw new IllegalArgumentException(op + ": expected f32 or bf16, got " + t.describe());
+            }
+            if (t.device() != ts[0].device()) {
+                throw new IllegalArgumentException(op + ": tensors on different devices: " + ts[0].describe() + " and "
+                        + t.describe());
+            }
+        }
+    }
+
+    /** Every tensor is of the floating type of the first (f32 or bf16), on its device. */
+    public static void sameFloatingType(String op, Tensor... ts) {
+        floatingSameDevice(op, ts);
+        for (Tensor t : ts) {
+            if (t.dtype() != ts[0].dtype()) {
+                throw new IllegalArgumentException(op + ": types differ: " + ts[0].describe() + " and "
+                        + t.describe() + " (convert one with Casts.convert)");
+            }
+        }
+    }
+
     /** {@code t} has rank 2. */
     public static void matrix(String op, Tensor t) {
         if (t.rank() != 2) {

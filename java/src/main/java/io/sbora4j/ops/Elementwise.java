@@ -63,7 +63,7 @@ public final class Elementwise {
     }
 
     private static Backend prepare(String op, Tensor... ts) {
-        Checks.f32SameDevice(op, ts);
+        Checks.sameFloatingType(op, ts);
         for (Tensor t : ts) {
             Checks.sameShape(op, ts[0], t);
         }

@@ -19,11 +19,12 @@ public final class MatMul {
 
     /**
      * {@code op(a) · op(b)}, op = transpose where asked; a transposed operand is read in place, never copied.
-     * Backward: with C = A'B', dA' = dC·B'ᵀ and dB' = A'ᵀ·dC, each again one GEMM with flags.
+     * Backward: with C = A'B', dA' = dC·B'ᵀ and dB' = A'ᵀ·dC, each again one GEMM with flags. f32 or bf16 (the
+     * result takes a's type; see {@link io.sbora4j.backend.Backend} on mixed operands).
      */
     public static Tensor matmul(Tensor a, boolean transA, Tensor b, boolean transB) {
         String op = "matmul";
-        Checks.f32SameDevice(op, a, b);
+        Checks.floatingSameDevice(op, a, b);
         Checks.matrix(op, a);
         Checks.matrix(op, b);
         int m = transA ? a.dim(1) : a.dim(0), k = transA ? a.dim(0) : a.dim(1);

@@ -45,6 +45,11 @@ public final class AdaptedLinear implements LinearLayer {
             throw new IllegalArgumentException("layer '" + base.name() + "': the base weight must be frozen");
         }
         Tensor w = base.denseWeight();
+        if (w.dtype() != io.sbora4j.tensor.DType.F32 && cfg.method() == AdapterMethod.DORA) {
+            throw new IllegalArgumentException("layer '" + base.name() + "': DoRA needs an f32 base weight (its "
+                    + "weight norm runs in f32 only); a " + w.dtype().name().toLowerCase(java.util.Locale.ROOT)
+                    + " layer takes lora, lora-fa, sbora-fa or sbora-fb");
+        }
         Adapter adapter = Adapters.create(cfg, base.name(), base.outFeatures(), base.inFeatures(), w.device(), arena);
         if (adapter instanceof DoraAdapter) {
             Backends.of(w.device()).rowNorm(w, adapter.tensors().get("magnitude"));

@@ -26,7 +26,15 @@ final class DropoutStream {
         rng = new SplittableRandom(Seeds.mix(layerSeed ^ Seeds.mix(counter + 0x632BE59BD9B4E019L)));
     }
 
-    /** A mask shaped like {@code like}, or null when no dropout applies (p = 0 or not training). */
+    /** Whether a mask is drawn in this mode ({@link #mask} returns null otherwise). */
+    boolean active(boolean training) {
+        return training && p != 0;
+    }
+
+    /**
+     * A mask shaped like {@code like}, of its type (so that applying it is one same-type multiply), or null when
+     * no dropout applies (p = 0 or not training).
+     */
     Tensor mask(Tensor like, boolean training) {
         if (!training || p == 0) {
             return null;
@@ -36,7 +44,8 @@ final class DropoutStream {
         for (int i = 0; i < m.length; i++) {
             m[i] = rng.nextDouble() < p ? 0f : keep;
         }
-        return Tensor.of(like.device(), m, like.shape().dims()); // drawn on the host, so every device draws the same
+        // drawn on the host, so every device draws the same
+        return Tensor.of(like.device(), like.dtype(), m, like.shape().dims());
 
     }
 

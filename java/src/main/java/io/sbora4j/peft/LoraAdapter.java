@@ -59,7 +59,7 @@ public final class LoraAdapter implements Adapter {
         Tensor y = base.forward(x);
         Tensor mask = dropout.mask(x, training);
         Tensor xd = DropoutStream.apply(be, x, mask);
-        Tensor xa = AdapterKernels.gemm(be, false, true, 1f, xd, a, tokens, r);
+        Tensor xa = AdapterKernels.gemm(be, false, true, 1f, xd, a, tokens, r, x.dtype());
         be.gemm(false, true, s, xa, b, 1f, y);
         List<Tensor> saved = new ArrayList<>(List.of(xa));
         if (a.requiresGrad()) {
@@ -74,7 +74,7 @@ public final class LoraAdapter implements Adapter {
                 db = AdapterKernels.gemm(be, true, false, s, dy, xa, b.dim(0), r);
             }
             if (a.requiresGrad() || x.requiresGrad()) {
-                Tensor t = AdapterKernels.gemm(be, false, false, 1f, dy, b, tokens, r);
+                Tensor t = AdapterKernels.gemm(be, false, false, 1f, dy, b, tokens, r, dy.dtype());
                 if (a.requiresGrad()) {
                     da = AdapterKernels.gemm(be, true, false, s, t, xd, r, a.dim(1));
                 }
@@ -83,7 +83,7 @@ public final class LoraAdapter implements Adapter {
                     if (mask == null) {
                         be.gemm(false, false, s, t, a, 1f, dx);
                     } else {
-                        Tensor ta = AdapterKernels.gemm(be, false, false, 1f, t, a, tokens, a.dim(1));
+                        Tensor ta = AdapterKernels.gemm(be, false, false, 1f, t, a, tokens, a.dim(1), dy.dtype());
                         be.mul(ta, mask, ta);
                         be.axpy(s, ta, dx);
                     }

@@ -58,6 +58,9 @@ public final class SboraFaAdapter implements Adapter {
     @Override
     public Tensor forward(Tensor x, FrozenBase base, boolean training) {
         Backend be = Backends.of(x.device());
+        if (be.fusesSboraGemms() && !dropout.active(training)) {
+            return fusedForward(be, x, base);
+        }
         int r = rank();
         // Order for the cache: gather while x is still warm from the layer that produced it, and add into y
         // right after the base GEMM wrote it; the backward likewise scatters into dx as soon as it exists.
@@ -74,10 +77,34 @@ public final class SboraFaAdapter implements Adapter {
         return Autograd.record(y, "sbora_fa_linear", List.of(x, b), saved, dy -> {
             Tensor dx = null, db = null;
             if (x.requiresGrad()) {
-                Tensor t = DropoutStream.apply(be, AdapterKernels.gemm(be, false, false, 1f, dy, b, dy.dim(0), r),
-                        mask);
+                Tensor t = DropoutStream.apply(be,
+                        AdapterKernels.gemm(be, false, false, 1f, dy, b, dy.dim(0), r, dy.dtype()), mask);
                 dx = base.backward(dy);
                 be.indexAddCols(dx, idx, t, s);
+            }
+            if (b.requiresGrad()) {
+                db = AdapterKernels.gemm(be, true, false, s, dy, xs, b.dim(0), r);
+            }
+            return new Tensor[] {dx, db};
+        });
+    }
+
+    /**
+     * The same pass through the backend's fused kernels: the gather GEMM reads {@code x[:, idx]} while it adds
+     * {@code s·x[:, idx]·Bᵀ} into y (writing the gathered columns out only when the backward needs them), and the
+     * backward's scatter GEMM adds {@code s·dy·B} straight into the columns idx of dx.
+     */
+    private Tensor fusedForward(Backend be, Tensor x, FrozenBase base) {
+        int r = rank();
+        Tensor y = base.forward(x);
+        boolean keep = Autograd.needsGraph(b); // xs serves dB only
+        Tensor xs = keep ? Tensor.empty(x.device(), x.dtype(), x.dim(0), r) : null;
+        be.gatherGemm(x, idx, b, true, s, y, xs);
+        return Autograd.record(y, "sbora_fa_linear", List.of(x, b), keep ? List.of(xs) : List.of(), dy -> {
+            Tensor dx = null, db = null;
+            if (x.requiresGrad()) {
+                dx = base.backward(dy);
+                be.gemmScatter(dy, b, false, idx, s, dx);
             }
             if (b.requiresGrad()) {
                 db = AdapterKernels.gemm(be, true, false, s, dy, xs, b.dim(0), r);

@@ -59,11 +59,14 @@ public final class SboraFbAdapter implements Adapter {
     @Override
     public Tensor forward(Tensor x, FrozenBase base, boolean training) {
         Backend be = Backends.of(x.device());
+        if (be.fusesSboraGemms() && !dropout.active(training)) {
+            return fusedForward(be, x, base);
+        }
         int r = rank(), tokens = x.dim(0);
         Tensor y = base.forward(x);
         Tensor mask = dropout.mask(x, training);
         Tensor xd = DropoutStream.apply(be, x, mask);
-        Tensor xa = AdapterKernels.gemm(be, false, true, 1f, xd, a, tokens, r);
+        Tensor xa = AdapterKernels.gemm(be, false, true, 1f, xd, a, tokens, r, x.dtype());
         be.indexAddCols(y, idx, xa, s);
         List<Tensor> saved = new ArrayList<>(List.of(xd));
         if (mask != null && x.requiresGrad()) {
@@ -81,10 +84,35 @@ public final class SboraFbAdapter implements Adapter {
                 if (mask == null) {
                     be.gemm(false, false, s, dyg, a, 1f, dx);
                 } else {
-                    Tensor t = AdapterKernels.gemm(be, false, false, 1f, dyg, a, tokens, a.dim(1));
+                    Tensor t = AdapterKernels.gemm(be, false, false, 1f, dyg, a, tokens, a.dim(1), dy.dtype());
                     be.mul(t, mask, t);
                     be.axpy(s, t, dx);
                 }
+            }
+            return new Tensor[] {dx, da};
+        });
+    }
+
+    /**
+     * The same pass through the backend's fused kernels: the scatter GEMM adds {@code s·x·Aᵀ} straight into the
+     * columns idx of y, and the backward's gather GEMM reads {@code dy[:, idx]} while it multiplies (writing it
+     * out once, for dA).
+     */
+    private Tensor fusedForward(Backend be, Tensor x, FrozenBase base) {
+        int r = rank(), tokens = x.dim(0);
+        Tensor y = base.forward(x);
+        be.gemmScatter(x, a, true, idx, s, y);
+        return Autograd.record(y, "sbora_fb_linear", List.of(x, a), List.of(x), dy -> {
+            Tensor dx = null, da = null;
+            Tensor dyg = a.requiresGrad() ? Tensor.empty(dy.device(), dy.dtype(), tokens, r) : null;
+            if (x.requiresGrad()) {
+                dx = base.backward(dy);
+                be.gatherGemm(dy, idx, a, false, s, dx, dyg);
+            } else if (dyg != null) {
+                be.gatherCols(dy, idx, dyg);
+            }
+            if (dyg != null) {
+                da = AdapterKernels.gemm(be, true, false, s, dyg, x, r, a.dim(1));
             }
             return new Tensor[] {dx, da};
         });

@@ -122,6 +122,35 @@ public final class Tensor {
         return t;
     }
 
+    /**
+     * A tensor of type {@code dtype} (f32 or bf16) holding {@code values} (rounded to nearest for bf16), in the
+     * current scope.
+     */
+    public static Tensor of(Device device, DType dtype, float[] values, int... dims) {
+        return of(MemoryScope.currentArena(), device, dtype, values, dims);
+    }
+
+    /** As {@link #of(Device, DType, float[], int...)}, owned by {@code arena}. */
+    public static Tensor of(Arena arena, Device device, DType dtype, float[] values, int... dims) {
+        if (dtype == DType.F32) {
+            return of(arena, device, values, dims);
+        }
+        requireFloating(dtype);
+        Tensor t = empty(arena, device, dtype, dims);
+        if (values.length != t.numel()) {
+            throw new IllegalArgumentException(
+                    values.length + " values do not fill shape " + t.shape + " (" + t.numel() + " elements)");
+        }
+        t.copyFrom(values);
+        return t;
+    }
+
+    private static void requireFloating(DType dtype) {
+        if (!dtype.isFloating()) {
+            throw new IllegalArgumentException("expected a floating-point type (f32 or bf16), got " + dtype);
+        }
+    }
+
     /** An i32 tensor holding {@code values} in the current scope. */
     public static Tensor ofInts(Device device, int[] values, int... dims) {
         return ofInts(MemoryScope.currentArena(), device, values, dims);
@@ -268,14 +297,21 @@ public final class Tensor {
 
     // ---------------------------------------------------------------- host access
 
+    /** Element {@code i} of a host f32 or bf16 tensor, as an f32. */
     public float getFloat(long i) {
         requireHost();
-        return data.getAtIndex(ValueLayout.JAVA_FLOAT, i);
+        return dtype == DType.BF16 ? BFloat16.toFloat(data.getAtIndex(ValueLayout.JAVA_SHORT, i))
+                : data.getAtIndex(ValueLayout.JAVA_FLOAT, i);
     }
 
+    /** Sets element {@code i} of a host f32 or bf16 tensor (rounded to nearest for bf16). */
     public void setFloat(long i, float v) {
         requireHost();
-        data.setAtIndex(ValueLayout.JAVA_FLOAT, i, v);
+        if (dtype == DType.BF16) {
+            data.setAtIndex(ValueLayout.JAVA_SHORT, i, BFloat16.fromFloat(v));
+        } else {
+            data.setAtIndex(ValueLayout.JAVA_FLOAT, i, v);
+        }
     }
 
     public int getInt(long i) {
@@ -304,8 +340,16 @@ public final class Tensor {
         return toFloatArray()[0];
     }
 
-    /** The values, copied to a Java array (from the device where the tensor lives elsewhere). */
+    /** The values of an f32 or bf16 tensor as f32, copied to a Java array (from its device if need be). */
     public float[] toFloatArray() {
+        if (dtype == DType.BF16) {
+            short[] h = hostView().toArray(ValueLayout.JAVA_SHORT);
+            float[] f = new float[h.length];
+            for (int i = 0; i < h.length; i++) {
+                f[i] = BFloat16.toFloat(h[i]);
+            }
+            return f;
+        }
         requireType(DType.F32);
         return hostView().toArray(ValueLayout.JAVA_FLOAT);
     }
@@ -326,11 +370,31 @@ public final class Tensor {
         return host;
     }
 
-    /** Copies {@code values} into this f32 tensor (to the device where it lives elsewhere). */
+    /**
+     * Copies {@code values} into this f32 or bf16 tensor (rounded to nearest for bf16; to the device where it
+     * lives elsewhere).
+     */
     public void copyFrom(float[] values) {
-        requireType(DType.F32);
+        if (dtype != DType.BF16) {
+            requireType(DType.F32);
+        }
         if (values.length != numel()) {
             throw new IllegalArgumentException(values.length + " values for a tensor of shape " + shape);
+        }
+        if (dtype == DType.BF16) {
+            short[] h = new short[values.length];
+            for (int i = 0; i < h.length; i++) {
+                h[i] = BFloat16.fromFloat(values[i]);
+            }
+            try (Arena tmp = Arena.ofConfined()) {
+                MemorySegment host = tmp.allocateFrom(ValueLayout.JAVA_SHORT, h);
+                if (device.isHost()) {
+                    MemorySegment.copy(host, 0, data, 0, data.byteSize());
+                } else {
+                    DeviceMemories.of(device).fromHost(host, 0, data, 0, data.byteSize());
+                }
+            }
+            return;
         }
         if (device.isHost()) {
             MemorySegment.copy(values, 0, data, ValueLayout.JAVA_FLOAT, 0, values.length);
@@ -374,8 +438,8 @@ public final class Tensor {
             throw new IllegalStateException("cannot clear requiresGrad of a tensor computed by " + gradFn.name()
                     + "; use detach()");
         }
-        if (value && dtype != DType.F32) {
-            throw new IllegalArgumentException("only f32 tensors can require gradients, not " + dtype);
+        if (value && !dtype.isFloating()) {
+            throw new IllegalArgumentException("only f32 and bf16 tensors can require gradients, not " + dtype);
         }
         this.requiresGrad = value;
         return this;
@@ -427,7 +491,7 @@ public final class Tensor {
             sb.append(", [");
             long n = Math.min(numel(), 8);
             for (long i = 0; i < n; i++) {
-                sb.append(i > 0 ? ", " : "").append(dtype == DType.F32 ? Float.toString(getFloat(i)) : getInt(i));
+                sb.append(i > 0 ? ", " : "").append(dtype.isFloating() ? Float.toString(getFloat(i)) : getInt(i));
             }
             sb.append(numel() > n ? ", ...]" : "]");
         }

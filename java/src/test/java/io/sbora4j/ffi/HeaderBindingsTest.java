@@ -125,4 +125,15 @@ class HeaderBindingsTest {
             assertTrue(NativeLibraries.sboraNative().find(fn).isPresent(), fn + " missing from libsbora_native.so");
         }
     }
+
+    /** Where nvcc built the CUDA library (it opens without a GPU: the runtime is linked in statically). */
+    @Test
+    void everyCudaFunctionResolvesInTheBuiltLibraryWhereOneWasBuilt() throws Exception {
+        var lib = NativeLibraries.sboraCudaStatus().lookup();
+        org.junit.jupiter.api.Assumptions.assumeTrue(lib.isPresent(),
+                () -> "libsbora_cuda.so was not built here: " + NativeLibraries.sboraCudaStatus().problem());
+        for (String fn : parseHeader(Files.readString(cudaHeader())).keySet()) {
+            assertTrue(lib.get().find(fn).isPresent(), fn + " missing from libsbora_cuda.so");
+        }
+    }
 }

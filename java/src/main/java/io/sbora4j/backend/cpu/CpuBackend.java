@@ -12,6 +12,8 @@ import io.sbora4j.ffi.NativeLibraries;
 import io.sbora4j.ffi.NativeLibraryException;
 import io.sbora4j.ffi.cblas_h;
 import io.sbora4j.ffi.sbora_native_h;
+import io.sbora4j.backend.reference.ReferenceBackend;
+import io.sbora4j.tensor.DType;
 import io.sbora4j.tensor.Device;
 import io.sbora4j.tensor.Tensor;
 import java.lang.foreign.Arena;
@@ -23,6 +25,8 @@ import java.lang.foreign.ValueLayout;
  * C kernels of {@code libsbora_native.so}. Stateless apart from the thread count; safe to call from several threads.
  */
 public final class CpuBackend implements Backend {
+
+    private static final Backend REF = ReferenceBackend.INSTANCE;
 
     private static final class Holder {
         static final CpuBackend INSTANCE;
@@ -73,8 +77,25 @@ public final class CpuBackend implements Backend {
         return t.data();
     }
 
+    /**
+     * Whether any of the tensors is bf16. The C kernels are f32 only: bf16 work on the CPU goes through the
+     * plain-Java reference loops (correct to the same contract, not fast; f32 is this backend's type).
+     */
+    private static boolean bf16(Tensor... ts) {
+        for (Tensor t : ts) {
+            if (t.dtype() == DType.BF16) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     @Override
     public void gemm(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
+        if (bf16(a, b, c)) {
+            REF.gemm(transA, transB, alpha, a, b, beta, c);
+            return;
+        }
         int m = c.dim(0), n = c.dim(1);
         int k = transA ? a.dim(0) : a.dim(1);
         if (m == 0 || n == 0) {
@@ -87,18 +108,30 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void gatherCols(Tensor x, Tensor idx, Tensor out) {
+        if (bf16(x)) {
+            REF.gatherCols(x, idx, out);
+            return;
+        }
         long rows = x.shape().rows(), cols = x.shape().cols(), r = idx.numel();
         check(sbora_native_h.sb_gather_cols(seg(x), rows, cols, cols, seg(idx), r, seg(out), r), "sb_gather_cols");
     }
 
     @Override
     public void gatherRows(Tensor x, Tensor idx, Tensor out) {
+        if (bf16(x)) {
+            REF.gatherRows(x, idx, out);
+            return;
+        }
         long rows = x.shape().rows(), cols = x.shape().cols(), r = idx.numel();
         check(sbora_native_h.sb_gather_rows(seg(x), rows, cols, cols, seg(idx), r, seg(out), cols), "sb_gather_rows");
     }
 
     @Override
     public void indexAddCols(Tensor dst, Tensor idx, Tensor src, float alpha) {
+        if (bf16(dst, src)) {
+            REF.indexAddCols(dst, idx, src, alpha);
+            return;
+        }
         long rows = dst.shape().rows(), cols = dst.shape().cols(), r = idx.numel();
         check(sbora_native_h.sb_index_add_cols(seg(dst), rows, cols, cols, seg(idx), r, seg(src), r, alpha),
                 "sb_index_add_cols");
@@ -106,6 +139,10 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void indexAddRows(Tensor dst, Tensor idx, Tensor src, float alpha) {
+        if (bf16(dst, src)) {
+            REF.indexAddRows(dst, idx, src, alpha);
+            return;
+        }
         long rows = dst.shape().rows(), cols = dst.shape().cols(), r = idx.numel();
         check(sbora_native_h.sb_index_add_rows(seg(dst), rows, cols, cols, seg(idx), r, seg(src), cols, alpha),
                 "sb_index_add_rows");
@@ -113,6 +150,10 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void fill(Tensor x, float value) {
+        if (bf16(x)) {
+            REF.fill(x, value);
+            return;
+        }
         check(sbora_native_h.sb_fill(seg(x), x.numel(), value), "sb_fill");
     }
 
@@ -122,37 +163,73 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public void convert(Tensor src, Tensor dst) {
+        if (src.dtype() == dst.dtype()) {
+            copy(src, dst);
+        } else {
+            REF.convert(src, dst);
+        }
+    }
+
+    @Override
     public void add(Tensor a, Tensor b, Tensor out) {
+        if (bf16(a, b, out)) {
+            REF.add(a, b, out);
+            return;
+        }
         check(sbora_native_h.sb_add(seg(a), seg(b), out.numel(), seg(out)), "sb_add");
     }
 
     @Override
     public void sub(Tensor a, Tensor b, Tensor out) {
+        if (bf16(a, b, out)) {
+            REF.sub(a, b, out);
+            return;
+        }
         check(sbora_native_h.sb_sub(seg(a), seg(b), out.numel(), seg(out)), "sb_sub");
     }
 
     @Override
     public void mul(Tensor a, Tensor b, Tensor out) {
+        if (bf16(a, b, out)) {
+            REF.mul(a, b, out);
+            return;
+        }
         check(sbora_native_h.sb_mul(seg(a), seg(b), out.numel(), seg(out)), "sb_mul");
     }
 
     @Override
     public void div(Tensor a, Tensor b, Tensor out) {
+        if (bf16(a, b, out)) {
+            REF.div(a, b, out);
+            return;
+        }
         check(sbora_native_h.sb_div(seg(a), seg(b), out.numel(), seg(out)), "sb_div");
     }
 
     @Override
     public void scale(Tensor x, float s, Tensor out) {
+        if (bf16(x, out)) {
+            REF.scale(x, s, out);
+            return;
+        }
         check(sbora_native_h.sb_scale(seg(x), out.numel(), s, seg(out)), "sb_scale");
     }
 
     @Override
     public void axpy(float alpha, Tensor x, Tensor y) {
+        if (bf16(x, y)) {
+            REF.axpy(alpha, x, y);
+            return;
+        }
         check(sbora_native_h.sb_axpy(y.numel(), alpha, seg(x), seg(y)), "sb_axpy");
     }
 
     @Override
     public double sum(Tensor x) {
+        if (bf16(x)) {
+            return REF.sum(x);
+        }
         try (Arena a = Arena.ofConfined()) {
             MemorySegment out = a.allocate(ValueLayout.JAVA_DOUBLE);
             check(sbora_native_h.sb_sum(seg(x), x.numel(), out), "sb_sum");
@@ -171,6 +248,9 @@ public final class CpuBackend implements Backend {
 
     @Override
     public long countNonFinite(Tensor x) {
+        if (bf16(x)) {
+            return REF.countNonFinite(x);
+        }
         try (Arena a = Arena.ofConfined()) {
             MemorySegment out = a.allocate(ValueLayout.JAVA_LONG);
             check(sbora_native_h.sb_count_nonfinite(seg(x), x.numel(), out), "sb_count_nonfinite");

@@ -6,12 +6,26 @@ import io.sbora4j.tensor.DeviceMemory;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Map;
 
 /**
- * GPU memory for tensors on {@link Device#CUDA}: {@code cudaMalloc} owned by an arena ({@code cudaFree} when it
- * closes), zeroed, and copies through {@code cudaMemcpy}. Found by the tensor package as a service.
+ * GPU memory for tensors on {@link Device#CUDA}, owned by arenas, zeroed, and copied on the library's stream
+ * ({@link CudaRuntime#stream()}).
+ *
+ * <p>A pool sits between the arenas and {@code cudaMalloc}: a training step allocates and frees the same sizes
+ * every time, and {@code cudaMalloc}/{@code cudaFree} each cost microseconds to milliseconds and synchronise the
+ * device. When an arena closes its blocks go back to the pool under their rounded size (512-byte steps below
+ * 1 MiB, 2 MiB steps above) and the next allocation of that size takes one. Reuse without waiting is safe because
+ * all work goes to one stream: a kernel that used the block is queued before any kernel of its next owner. When
+ * {@code cudaMalloc} runs out of memory the pool is emptied and the allocation tried once more.
  */
 public final class CudaMemory implements DeviceMemory {
+
+    private static final long SMALL = 1L << 20;
+    private static final Map<Long, ArrayDeque<MemorySegment>> POOL = new HashMap<>();
+    private static long pooledBytes;
 
     /** For {@link java.util.ServiceLoader}. */
     public CudaMemory() {}
@@ -21,28 +35,81 @@ public final class CudaMemory implements DeviceMemory {
         return Device.CUDA;
     }
 
+    /** The size a request of {@code bytes} is served from. */
+    static long roundedSize(long bytes) {
+        long b = Math.max(bytes, 1);
+        long step = b < SMALL ? 512 : 2 * SMALL;
+        return (b + step - 1) / step * step;
+    }
+
     @Override
     public MemorySegment allocate(Arena arena, long bytes) {
         CudaRuntime.problem().ifPresent(p -> {
             throw new UnsupportedOperationException("tensors on cuda: " + p);
         });
-        long size = Math.max(bytes, 1);
-        MemorySegment ptr;
-        try (Arena tmp = Arena.ofConfined()) {
-            MemorySegment holder = tmp.allocate(ValueLayout.ADDRESS);
-            CudaRuntime.check(sbora_cuda_h.sbc_malloc(holder, size), "cudaMalloc of " + size + " bytes");
-            ptr = holder.get(ValueLayout.ADDRESS, 0);
+        long size = roundedSize(bytes);
+        MemorySegment ptr = take(size);
+        if (ptr == null) {
+            ptr = cudaMalloc(size);
         }
-        CudaRuntime.check(sbora_cuda_h.sbc_memset(ptr, 0, size, MemorySegment.NULL), "cudaMemsetAsync");
-        return ptr.reinterpret(size, arena, CudaMemory::free).asSlice(0, bytes);
+        CudaRuntime.check(sbora_cuda_h.sbc_memset(ptr, 0, size, CudaRuntime.stream()), "cudaMemsetAsync");
+        return ptr.reinterpret(size, arena, p -> give(p, size)).asSlice(0, bytes);
     }
 
-    private static void free(MemorySegment ptr) {
-        sbora_cuda_h.sbc_free(ptr); // during arena close: an error here has nowhere useful to go
+    private static synchronized MemorySegment take(long size) {
+        ArrayDeque<MemorySegment> q = POOL.get(size);
+        MemorySegment p = q == null ? null : q.pollFirst();
+        if (p != null) {
+            pooledBytes -= size;
+        }
+        return p;
+    }
+
+    private static synchronized void give(MemorySegment ptr, long size) {
+        POOL.computeIfAbsent(size, k -> new ArrayDeque<>()).addFirst(MemorySegment.ofAddress(ptr.address()));
+        pooledBytes += size;
+    }
+
+    private static MemorySegment cudaMalloc(long size) {
+        try (Arena tmp = Arena.ofConfined()) {
+            MemorySegment holder = tmp.allocate(ValueLayout.ADDRESS);
+            int status = sbora_cuda_h.sbc_malloc(holder, size);
+            if (status != sbora_cuda_h.SBC_OK && releasePool() > 0) {
+                status = sbora_cuda_h.sbc_malloc(holder, size); // retry with the cached blocks returned
+            }
+            CudaRuntime.check(status, "cudaMalloc of " + size + " bytes");
+            return holder.get(ValueLayout.ADDRESS, 0);
+        }
+    }
+
+    /** Returns every pooled block to CUDA (after the stream drains); the bytes released. */
+    public static long releasePool() {
+        CudaRuntime.synchronize();
+        synchronized (CudaMemory.class) {
+            long released = pooledBytes;
+            for (ArrayDeque<MemorySegment> q : POOL.values()) {
+                for (MemorySegment p : q) {
+                    sbora_cuda_h.sbc_free(p); // an error here has nowhere useful to go
+                }
+            }
+            POOL.clear();
+            pooledBytes = 0;
+            return released;
+        }
+    }
+
+    /** Bytes held in the pool, free for reuse. */
+    public static synchronized long pooledBytes() {
+        return pooledBytes;
     }
 
     private static MemorySegment at(MemorySegment device, long offset) {
         return MemorySegment.ofAddress(device.address() + offset);
+    }
+
+    private static void copy(MemorySegment dst, MemorySegment src, long bytes, int kind, String what) {
+        CudaRuntime.check(sbora_cuda_h.sbc_memcpy_async(dst, src, bytes, kind, CudaRuntime.stream()), what);
+        CudaRuntime.synchronize(); // the host buffer is read or written by the time this returns
     }
 
     @Override
@@ -50,8 +117,8 @@ public final class CudaMemory implements DeviceMemory {
         if (bytes == 0) {
             return;
         }
-        CudaRuntime.check(sbora_cuda_h.sbc_memcpy(host.asSlice(hostOffset, bytes), at(device, deviceOffset), bytes,
-                sbora_cuda_h.SBC_DEVICE_TO_HOST), "cudaMemcpy device to host");
+        copy(host.asSlice(hostOffset, bytes), at(device, deviceOffset), bytes, sbora_cuda_h.SBC_DEVICE_TO_HOST,
+                "cudaMemcpyAsync device to host");
     }
 
     @Override
@@ -59,8 +126,8 @@ public final class CudaMemory implements DeviceMemory {
         if (bytes == 0) {
             return;
         }
-        CudaRuntime.check(sbora_cuda_h.sbc_memcpy(at(device, deviceOffset), host.asSlice(hostOffset, bytes), bytes,
-                sbora_cuda_h.SBC_HOST_TO_DEVICE), "cudaMemcpy host to device");
+        copy(at(device, deviceOffset), host.asSlice(hostOffset, bytes), bytes, sbora_cuda_h.SBC_HOST_TO_DEVICE,
+                "cudaMemcpyAsync host to device");
     }
 
     @Override
@@ -68,7 +135,8 @@ public final class CudaMemory implements DeviceMemory {
         if (bytes == 0) {
             return;
         }
-        CudaRuntime.check(sbora_cuda_h.sbc_memcpy(dst, src, bytes, sbora_cuda_h.SBC_DEVICE_TO_DEVICE),
-                "cudaMemcpy device to device");
+        // Stream-ordered, no host wait: both ends are device memory that only later work on the stream reads.
+        CudaRuntime.check(sbora_cuda_h.sbc_memcpy_async(dst, src, bytes, sbora_cuda_h.SBC_DEVICE_TO_DEVICE,
+                CudaRuntime.stream()), "cudaMemcpyAsync device to device");
     }
 }

@@ -23,6 +23,33 @@ final class CudaRuntime {
         static final String DEVICE = PROBLEM == null ? deviceName() : null;
     }
 
+    private static final class Stream {
+        static final MemorySegment STREAM = create();
+
+        private static MemorySegment create() {
+            try (Arena a = Arena.ofConfined()) {
+                MemorySegment holder = a.allocate(ValueLayout.ADDRESS);
+                check(sbora_cuda_h.sbc_stream_create(holder), "cudaStreamCreate");
+                return holder.get(ValueLayout.ADDRESS, 0);
+            }
+        }
+    }
+
+    /**
+     * The stream every kernel, cuBLAS call and copy of this process goes to, in order: one stream keeps the
+     * library's calls ordered without host synchronisation, and lets the memory pool reuse a freed block at once
+     * (a later kernel on the same stream cannot overtake an earlier one). It is a blocking stream, so work a caller
+     * puts on the legacy default stream is ordered with it too. Created on first use, once CUDA is usable.
+     */
+    static MemorySegment stream() {
+        return Stream.STREAM;
+    }
+
+    /** Waits for everything queued on {@link #stream()}; an asynchronous kernel error surfaces here. */
+    static void synchronize() {
+        check(sbora_cuda_h.sbc_stream_synchronize(stream()), "cudaStreamSynchronize");
+    }
+
     /** Why CUDA cannot be used, or empty when it can. */
     static Optional<String> problem() {
         return Optional.ofNullable(Probe.PROBLEM);

@@ -4,6 +4,8 @@ import io.sbora4j.backend.AdamWStep;
 import io.sbora4j.backend.AttentionShape;
 import io.sbora4j.backend.Backend;
 import io.sbora4j.backend.Nf4Code;
+import io.sbora4j.tensor.BFloat16;
+import io.sbora4j.tensor.DType;
 import io.sbora4j.tensor.Device;
 import io.sbora4j.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
@@ -20,6 +22,7 @@ public final class ReferenceBackend implements Backend {
 
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
     private static final ValueLayout.OfInt I = ValueLayout.JAVA_INT;
+    private static final ValueLayout.OfShort H = ValueLayout.JAVA_SHORT;
 
     private ReferenceBackend() {}
 
@@ -28,12 +31,17 @@ public final class ReferenceBackend implements Backend {
         return Device.REFERENCE;
     }
 
+    // Elements as f32 whatever the tensor's floating type: bf16 widens exactly and rounds once on the way back.
     private static float get(Tensor t, long i) {
-        return t.data().getAtIndex(F, i);
+        return t.dtype() == DType.BF16 ? BFloat16.toFloat(t.data().getAtIndex(H, i)) : t.data().getAtIndex(F, i);
     }
 
     private static void set(Tensor t, long i, float v) {
-        t.data().setAtIndex(F, i, v);
+        if (t.dtype() == DType.BF16) {
+            t.data().setAtIndex(H, i, BFloat16.fromFloat(v));
+        } else {
+            t.data().setAtIndex(F, i, v);
+        }
     }
 
     private static int index(Tensor idx, long j) {
@@ -45,12 +53,17 @@ public final class ReferenceBackend implements Backend {
         int m = c.dim(0), n = c.dim(1);
         int k = transA ? a.dim(0) : a.dim(1);
         int lda = a.dim(1), ldb = b.dim(1);
+        boolean mixed = a.dtype() != b.dtype(); // then the f32 operand is rounded to bf16 (Backend's contract)
         for (int i = 0; i < m; i++) {
             for (int j = 0; j < n; j++) {
                 double acc = 0;
                 for (int p = 0; p < k; p++) {
                     float av = transA ? get(a, (long) p * lda + i) : get(a, (long) i * lda + p);
                     float bv = transB ? get(b, (long) j * ldb + p) : get(b, (long) p * ldb + j);
+                    if (mixed) {
+                        av = BFloat16.round(av);
+                        bv = BFloat16.round(bv);
+                    }
                     acc += (double) av * bv;
                 }
                 long ci = (long) i * n + j;
@@ -118,6 +131,64 @@ public final class ReferenceBackend implements Backend {
     @Override
     public void copy(Tensor src, Tensor dst) {
         MemorySegment.copy(src.data(), 0, dst.data(), 0, src.bytes());
+    }
+
+    /**
+     * True, so that the SBoRA adapters take their fused route on this backend too: the loops below are the
+     * oracle of the CUDA fused kernels, and the cpu backend (which keeps the separate gather and GEMM) checks the
+     * other route against this one.
+     */
+    @Override
+    public boolean fusesSboraGemms() {
+        return true;
+    }
+
+    @Override
+    public void gatherGemm(Tensor x, Tensor idx, Tensor f, boolean transF, float alpha, Tensor c, Tensor xs) {
+        long rows = x.shape().rows();
+        int cols = x.shape().cols(), r = (int) idx.numel(), n = c.shape().cols(), ldf = f.shape().cols();
+        boolean round = x.dtype() != f.dtype(); // a bf16 product: the f32 factor is rounded (Backend's contract)
+        for (long i = 0; i < rows; i++) {
+            for (int k = 0; k < r; k++) {
+                if (xs != null) {
+                    set(xs, i * r + k, get(x, i * cols + index(idx, k)));
+                }
+            }
+            for (int j = 0; j < n; j++) {
+                double acc = 0;
+                for (int k = 0; k < r; k++) {
+                    float fv = transF ? get(f, (long) j * ldf + k) : get(f, (long) k * ldf + j);
+                    acc += (double) get(x, i * cols + index(idx, k)) * (round ? BFloat16.round(fv) : fv);
+                }
+                long ci = i * n + j;
+                set(c, ci, get(c, ci) + (float) (alpha * acc));
+            }
+        }
+    }
+
+    @Override
+    public void gemmScatter(Tensor a, Tensor f, boolean transF, Tensor idx, float alpha, Tensor c) {
+        long rows = a.shape().rows();
+        int kdim = a.shape().cols(), r = (int) idx.numel(), n = c.shape().cols(), ldf = f.shape().cols();
+        boolean round = a.dtype() != f.dtype();
+        for (long i = 0; i < rows; i++) {
+            for (int j = 0; j < r; j++) {
+                double acc = 0;
+                for (int k = 0; k < kdim; k++) {
+                    float fv = transF ? get(f, (long) j * ldf + k) : get(f, (long) k * ldf + j);
+                    acc += (double) get(a, i * kdim + k) * (round ? BFloat16.round(fv) : fv);
+                }
+                long ci = i * n + index(idx, j);
+                set(c, ci, get(c, ci) + (float) (alpha * acc));
+            }
+        }
+    }
+
+    @Override
+    public void convert(Tensor src, Tensor dst) {
+        for (long i = 0; i < dst.numel(); i++) {
+            set(dst, i, get(src, i));
+        }
     }
 
     @Override
