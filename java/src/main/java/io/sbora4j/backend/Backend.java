@@ -180,6 +180,12 @@ public interface Backend {
     /** One fused AdamW update of {@code p} with gradient {@code g} and moments {@code m}, {@code v}. */
     void adamwStep(Tensor p, Tensor g, Tensor m, Tensor v, AdamWStep step);
 
+    /**
+     * Waits until every call made so far has finished (a no-op where calls are synchronous): what a timing must
+     * end with on an asynchronous device.
+     */
+    default void synchronize() {}
+
     /** Threads the backend's kernels may use (ignored where meaningless). */
     default void setThreads(int threads) {}
 

@@ -7,6 +7,7 @@ import io.sbora4j.nn.Linear;
 import io.sbora4j.peft.AdaptedLinear;
 import io.sbora4j.peft.AdapterConfig;
 import io.sbora4j.peft.AdapterMethod;
+import io.sbora4j.tensor.DType;
 import io.sbora4j.tensor.Device;
 import io.sbora4j.tensor.MemoryScope;
 import io.sbora4j.tensor.Tensor;
@@ -74,6 +75,17 @@ public class AdapterLayerBench {
     @Param({"0"})
     public int dout = 0;
 
+    /** Type of the frozen weight, the activations and their gradients: f32, or bf16 (factors stay f32). */
+    @Param({"f32"})
+    public String dtype = "f32";
+
+    /**
+     * On cuda, whether SBoRA goes through the fused gather/scatter GEMM kernels ({@code fused}) or a separate
+     * gather and cuBLAS ({@code unfused}); the cpu has one route (the parameter is ignored there).
+     */
+    @Param({"fused"})
+    public String route = "fused";
+
     private Arena arena;
     private Backend backend;
     private Linear base;
@@ -93,20 +105,24 @@ public class AdapterLayerBench {
 
     @Setup(Level.Trial)
     public void setup() {
-        BenchTensors.initBackend();
         Device dev = Device.parse(device);
+        BenchTensors.initBackend(dev);
         backend = Backends.of(dev);
+        if (backend instanceof io.sbora4j.backend.cuda.CudaBackend cuda) {
+            cuda.setFusedSboraGemms(!"unfused".equals(route));
+        }
+        DType type = BenchTensors.dtype(dtype);
         int out = dout == 0 ? d : dout;
         // Shared, not confined: JMH does not promise that setup and measurement run on the same thread.
         arena = Arena.ofShared();
         SplittableRandom rng = new SplittableRandom(BenchTensors.SEED);
-        Tensor w = BenchTensors.gaussian(arena, dev, rng, 1 / Math.sqrt(d), out, d).named("layer.weight");
+        Tensor w = BenchTensors.gaussian(arena, dev, type, rng, 1 / Math.sqrt(d), out, d).named("layer.weight");
         base = new Linear("layer", w);
-        x = BenchTensors.gaussian(arena, dev, rng, 1, tokens, d);
-        dy = BenchTensors.gaussian(arena, dev, rng, 1, tokens, out);
-        upstream = Tensor.zeros(arena, dev, 1).requiresGrad(true);
-        yBuffer = Tensor.zeros(arena, dev, tokens, out);
-        dxBuffer = Tensor.zeros(arena, dev, tokens, d);
+        x = BenchTensors.gaussian(arena, dev, type, rng, 1, tokens, d);
+        dy = BenchTensors.gaussian(arena, dev, type, rng, 1, tokens, out);
+        upstream = Tensor.empty(arena, dev, type, 1).requiresGrad(true);
+        yBuffer = Tensor.empty(arena, dev, type, tokens, out);
+        dxBuffer = Tensor.empty(arena, dev, type, tokens, d);
         if (BASE.equals(method)) {
             layer = null;
             trainable = List.of();
@@ -133,6 +149,7 @@ public class AdapterLayerBench {
             for (Tensor t : trainable) {
                 backend.fill(t.grad(), 0f);
             }
+            backend.synchronize(); // a GPU has only queued the work so far
         }
         return lastDx;
     }
@@ -156,6 +173,7 @@ public class AdapterLayerBench {
             for (Tensor t : trainable) {
                 backend.fill(t.grad(), 0f);
             }
+            backend.synchronize();
         }
         return lastDx;
     }
@@ -163,7 +181,7 @@ public class AdapterLayerBench {
     /** x as the output of an upstream op whose backward takes dx and hands nothing further back. */
     private Tensor upstreamOutput() {
         return Autograd.record(x.detach(), "upstream", List.of(upstream), List.of(), dx -> {
-            lastDx = dx.getFloat(0);
+            lastDx = dx.device().isHost() ? dx.getFloat(0) : 0f; // reading GPU memory would time a copy too
             return new Tensor[] {null};
         });
     }

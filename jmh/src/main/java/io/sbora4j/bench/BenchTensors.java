@@ -1,6 +1,7 @@
 package io.sbora4j.bench;
 
 import io.sbora4j.backend.Backends;
+import io.sbora4j.tensor.DType;
 import io.sbora4j.tensor.Device;
 import io.sbora4j.tensor.Tensor;
 import java.lang.foreign.Arena;
@@ -36,6 +37,25 @@ public final class BenchTensors {
         return Tensor.of(arena, device, gaussian(rng, Math.toIntExact(n), std), dims);
     }
 
+    /** A (dims) tensor of N(0, std²) values of {@code type} (f32 or bf16, rounded) on {@code device}. */
+    public static Tensor gaussian(Arena arena, Device device, DType type, SplittableRandom rng, double std,
+                                  int... dims) {
+        long n = 1;
+        for (int dim : dims) {
+            n *= dim;
+        }
+        return Tensor.of(arena, device, type, gaussian(rng, Math.toIntExact(n), std), dims);
+    }
+
+    /** Parses a {@code dtype} benchmark parameter: {@code f32} or {@code bf16}. */
+    public static DType dtype(String name) {
+        return switch (name) {
+            case "f32" -> DType.F32;
+            case "bf16" -> DType.BF16;
+            default -> throw new IllegalArgumentException("dtype must be f32 or bf16, not '" + name + "'");
+        };
+    }
+
     /** Overwrites an f32 host tensor with N(0, std²) values. */
     public static void fillGaussian(Tensor t, SplittableRandom rng, double std) {
         t.copyFrom(gaussian(rng, Math.toIntExact(t.numel()), std));
@@ -47,7 +67,18 @@ public final class BenchTensors {
      * their own default of all cores, which is what the targets are stated for.
      */
     public static void initBackend() {
-        var backend = Backends.of(Device.CPU);
+        initBackend(Device.CPU);
+    }
+
+    /**
+     * As {@link #initBackend()} for the backend of {@code device}; the thread knob applies to the cpu only (a GPU
+     * machine's bundle carries no OpenBLAS, so nothing here touches the cpu backend there).
+     */
+    public static void initBackend(Device device) {
+        var backend = Backends.of(device);
+        if (device != Device.CPU) {
+            return;
+        }
         Integer threads = Integer.getInteger(THREADS_PROPERTY);
         if (threads != null) {
             backend.setThreads(threads);

@@ -28,8 +28,6 @@ import java.lang.foreign.ValueLayout;
  */
 public final class CudaBackend implements Backend {
 
-    /** {@code -Dsbora.cuda.fused=false} routes SBoRA through gather + cuBLAS instead (for benchmarks). */
-    private static final boolean FUSED = !"false".equals(System.getProperty("sbora.cuda.fused"));
 
     private static final class Holder {
         static final CudaBackend INSTANCE;
@@ -54,6 +52,8 @@ public final class CudaBackend implements Backend {
 
     private final MemorySegment cublas;
     private final MemorySegment stream;
+    /** {@code -Dsbora.cuda.fused=false} or {@link #setFusedSboraGemms} routes SBoRA through gather + cuBLAS. */
+    private volatile boolean fused = !"false".equals(System.getProperty("sbora.cuda.fused"));
     private final MemorySegment scratch; // 16 bytes of device memory for reduction results
     private final Object scratchLock = new Object();
 
@@ -194,7 +194,15 @@ public final class CudaBackend implements Backend {
 
     @Override
     public boolean fusesSboraGemms() {
-        return FUSED;
+        return fused;
+    }
+
+    /**
+     * Whether the SBoRA adapters use the fused gather/scatter GEMM kernels (the default) or a separate gather and
+     * cuBLAS: the two routes a benchmark compares.
+     */
+    public void setFusedSboraGemms(boolean on) {
+        fused = on;
     }
 
     @Override
@@ -487,6 +495,7 @@ public final class CudaBackend implements Backend {
     }
 
     /** Waits for every launched kernel; surfaces an asynchronous error as a {@link CudaException}. */
+    @Override
     public void synchronize() {
         CudaRuntime.synchronize();
     }
