@@ -146,10 +146,10 @@ public final class Nf4Weight {
 
     /** Copies the packed codes and absmax codes of {@code blocks}. */
     public Snapshot snapshot(BitSet blocks) {
-        requireHost("snapshots of NF4 blocks");
         byte[] data = new byte[blocks.cardinality() * BLOCK / 2];
         byte[] codes = new byte[blocks.cardinality()];
-        MemorySegment seg = packed.data();
+        Tensor host = hostPacked();
+        MemorySegment seg = host.data();
         int k = 0;
         for (int b = blocks.nextSetBit(0); b >= 0; b = blocks.nextSetBit(b + 1), k++) {
             long from = (long) b * BLOCK / 2, len = Math.min(BLOCK / 2, packed.bytes() - from);
@@ -161,15 +161,16 @@ public final class Nf4Weight {
 
     /** Puts back the bytes of a {@link #snapshot}, exactly. */
     public void restore(Snapshot s) {
-        requireHost("restoring NF4 blocks");
         packed.requireWritable("restoring NF4 blocks");
-        MemorySegment seg = packed.data();
+        Tensor host = hostPacked();
+        MemorySegment seg = host.data();
         int k = 0;
         for (int b = s.blocks().nextSetBit(0); b >= 0; b = s.blocks().nextSetBit(b + 1), k++) {
             long from = (long) b * BLOCK / 2, len = Math.min(BLOCK / 2, packed.bytes() - from);
             MemorySegment.copy(s.data(), k * BLOCK / 2, seg, ValueLayout.JAVA_BYTE, from, (int) len);
             absmaxCodes[b] = s.codes()[k];
         }
+        storeHostPacked(host);
         decodedAbsmax = null;
     }
 
@@ -179,11 +180,12 @@ public final class Nf4Weight {
      * block's scale moves), clamped to what that scale can represent; its values are then encoded against the
      * decoded absmax. Returns the largest |dequantised − dense| over the re-encoded blocks.
      */
-    public double requantize(Tensor dense, BitSet blocks) {
-        requireHost("re-encoding NF4 blocks");
+    public double requantize(Tensor merged, BitSet blocks) {
         packed.requireWritable("re-encoding NF4 blocks");
+        Tensor dense = merged.device().isHost() ? merged : merged.copyInto(Arena.ofAuto(), Device.CPU);
         long n = numel();
-        MemorySegment seg = packed.data();
+        Tensor host = hostPacked();
+        MemorySegment seg = host.data();
         double maxErr = 0;
         for (int b = blocks.nextSetBit(0); b >= 0; b = blocks.nextSetBit(b + 1)) {
             long lo = (long) b * BLOCK, hi = Math.min(n, lo + BLOCK);
@@ -211,13 +213,24 @@ public final class Nf4Weight {
                 }
             }
         }
+        storeHostPacked(host);
         decodedAbsmax = null;
         return maxErr;
     }
 
-    private void requireHost(String what) {
-        if (!device.isHost()) {
-            throw new UnsupportedOperationException(what + " on " + device + " is not supported yet; merge on the cpu");
+    /**
+     * The packed codes in host memory: the tensor itself on a host device, else a copy. Merges re-encode a few
+     * blocks with the same Java code on every device (the double-quantised absmax codes live on the host anyway),
+     * so a GPU weight makes one round trip of its packed bytes (n/2 bytes) per merge or unmerge.
+     */
+    private Tensor hostPacked() {
+        return device.isHost() ? packed : packed.copyInto(Arena.ofAuto(), Device.CPU);
+    }
+
+    /** Puts a {@link #hostPacked()} copy back where the codes live (nothing to do on a host device). */
+    private void storeHostPacked(Tensor host) {
+        if (host != packed) {
+            packed.copyFrom(host);
         }
     }
 

@@ -30,7 +30,10 @@ public final class QuantizedLinear implements FrozenLinear {
     /** Size of the f32 tile of W dequantised at a time. */
     public static final long TILE_BYTES = 8L << 20;
 
-    /** Merged f32 values kept beside the NF4 weight: whole columns, whole rows, or everything. */
+    /**
+     * Merged f32 values kept beside the NF4 weight: whole columns, whole rows, or everything; in host memory
+     * whatever the layer's device.
+     */
     private record Overlay(int[] cols, int[] rows, Tensor values) {}
 
     /** What a merge changed, to take it back. */
@@ -115,7 +118,20 @@ public final class QuantizedLinear implements FrozenLinear {
         return t;
     }
 
-    private void applyOverlay(Tensor t, int r0, int k) {
+    /**
+     * Writes the overlay's rows [r0, r0 + k) into the tile. The overlay values live in host memory; on a GPU the
+     * tile makes a round trip through the host (correct to the bit, not fast: {@link MergeMode#REQUANTIZE} is the
+     * mode for serving a merged NF4 layer from a GPU).
+     */
+    private void applyOverlay(Tensor tile, int r0, int k) {
+        Tensor t = tile.device().isHost() ? tile : tile.copyInto(Arena.ofAuto(), Device.CPU);
+        applyOverlayOnHost(t, r0, k);
+        if (t != tile) {
+            tile.copyFrom(t);
+        }
+    }
+
+    private void applyOverlayOnHost(Tensor t, int r0, int k) {
         int cols = weight.cols();
         if (overlay.values().shape().equals(io.sbora4j.tensor.Shape.of(weight.rows(), cols))) {
             for (int i = 0; i < k; i++) {
@@ -251,7 +267,7 @@ public final class QuantizedLinear implements FrozenLinear {
         int nc = changedCols.cardinality(), nr = changedRows.cardinality();
         if ((long) nc * rows <= (long) nr * cols && nc < cols) {
             int[] c = changedCols.stream().toArray();
-            Tensor v = Tensor.empty(Arena.ofAuto(), device, DType.F32, rows, c.length);
+            Tensor v = Tensor.empty(Arena.ofAuto(), Device.CPU, DType.F32, rows, c.length);
             for (int i = 0; i < rows; i++) {
                 for (int j = 0; j < c.length; j++) {
                     v.setFloat((long) i * c.length + j, m[i * cols + c[j]]);
@@ -260,7 +276,7 @@ public final class QuantizedLinear implements FrozenLinear {
             next = new Overlay(c, null, v);
         } else if (nr < rows) {
             int[] r = changedRows.stream().toArray();
-            Tensor v = Tensor.empty(Arena.ofAuto(), device, DType.F32, r.length, cols);
+            Tensor v = Tensor.empty(Arena.ofAuto(), Device.CPU, DType.F32, r.length, cols);
             for (int j = 0; j < r.length; j++) {
                 for (int c = 0; c < cols; c++) {
                     v.setFloat((long) j * cols + c, m[r[j] * cols + c]);
@@ -268,10 +284,10 @@ public final class QuantizedLinear implements FrozenLinear {
             }
             next = new Overlay(null, r, v);
         } else {
-            next = new Overlay(null, null, merged.copyInto(Arena.ofAuto(), device));
+            next = new Overlay(null, null, merged.copyInto(Arena.ofAuto(), Device.CPU));
         }
         if (overlay != null && !sameKind(overlay, next)) {
-            next = new Overlay(null, null, merged.copyInto(Arena.ofAuto(), device)); // mixed merges: keep it dense
+            next = new Overlay(null, null, merged.copyInto(Arena.ofAuto(), Device.CPU)); // mixed merges: dense
         }
         undo.push(new Undo(null, overlay));
         overlay = next;

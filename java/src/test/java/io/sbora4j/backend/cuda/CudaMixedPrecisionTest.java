@@ -246,4 +246,26 @@ class CudaMixedPrecisionTest {
         assertTrue(CudaMemory.releasePool() >= 4_000_000L);
         assertEquals(0, CudaMemory.pooledBytes());
     }
+
+    @ParameterizedTest
+    @EnumSource(io.sbora4j.quant.MergeMode.class)
+    void nf4MergesOnTheGpuEqualTheReferenceBitForBit(io.sbora4j.quant.MergeMode mode) {
+        SplittableRandom rng = new SplittableRandom(27);
+        float[] w = Rand.floats(rng, 40 * 96, 0.5);
+        List<float[]> merged = new ArrayList<>(), restored = new ArrayList<>();
+        for (Device d : new Device[] {Device.REFERENCE, Device.CUDA}) {
+            var q = io.sbora4j.quant.QuantizedLinear.quantize(new Linear("l", Tensor.of(Arena.ofAuto(), d, w, 40, 96)),
+                    mode, Arena.ofAuto());
+            AdaptedLinear layer = AdaptedLinear.attach(q, AdapterConfig.of(AdapterMethod.SBORA_FA, 8, 16),
+                    Arena.ofAuto());
+            layer.trainable().get(0).copyFrom(Rand.floats(new SplittableRandom(28), 40 * 8, 0.3));
+            float[] before = q.denseWeight().toFloatArray();
+            layer.merge();
+            merged.add(q.denseWeight().toFloatArray());
+            layer.unmerge();
+            restored.add(q.denseWeight().toFloatArray());
+            assertTrue(java.util.Arrays.equals(before, restored.getLast()), d + ": unmerge restores every value");
+        }
+        assertTrue(java.util.Arrays.equals(merged.get(0), merged.get(1)), mode + ": merged weights differ");
+    }
 }
