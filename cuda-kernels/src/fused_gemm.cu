@@ -10,10 +10,14 @@
 // rounded once to its type. The trained factor f is f32 and is rounded to bf16 on load when the activations are
 // bf16, so a bf16 run multiplies bf16 by bf16 like cuBLAS's bf16 GEMM would, accumulating in f32.
 //
-// This is the SIMT form (CUDA cores). The adapter GEMMs are thin (one side is r <= a few hundred), so the work is
-// bound by reading and writing the T x n output, not by the multiply; whether tensor cores pay off here is for the
-// GPU benchmark to say (see docs/bench/README.md).
+// This is the SIMT form (CUDA cores), used for f32 (whose tests want f32 products, not TF32). bf16 goes to the
+// tensor-core form in fused_gemm_tc.cuh; SBC_FUSED_SIMT=1 in the environment sends bf16 here too, so that the GPU
+// benchmark can compare the two. The adapter GEMMs are thin (one side is r <= a few hundred): the work is mostly
+// reading and writing the T x n output.
+#include "fused_gemm_tc.cuh"
 #include "sbc_internal.cuh"
+
+#include <stdlib.h>
 
 using namespace sbc;
 
@@ -140,6 +144,15 @@ int dispatch_tile(const void *a, int64_t lda, const int32_t *idx, const float *f
     return launch<T, GATHER, 64>(a, lda, idx, f, ldf, trans_f, m, n, kdim, alpha, c, ldc, xs, ldxs, stream);
 }
 
+// Read once: whether SBC_FUSED_SIMT asks for the SIMT kernel on bf16 too.
+bool simt_for_bf16() {
+    static const bool simt = [] {
+        const char *v = getenv("SBC_FUSED_SIMT");
+        return v != nullptr && v[0] == '1';
+    }();
+    return simt;
+}
+
 template <bool GATHER>
 int dispatch(int type, const void *a, int64_t lda, const int32_t *idx, const float *f, int64_t ldf, int trans_f,
              int64_t m, int64_t n, int64_t kdim, float alpha, void *c, int64_t ldc, void *xs, int64_t ldxs,
@@ -148,8 +161,11 @@ int dispatch(int type, const void *a, int64_t lda, const int32_t *idx, const flo
         return dispatch_tile<float, GATHER>(a, lda, idx, f, ldf, trans_f, m, n, kdim, alpha, c, ldc, xs, ldxs,
                                             stream);
     }
-    return dispatch_tile<__nv_bfloat16, GATHER>(a, lda, idx, f, ldf, trans_f, m, n, kdim, alpha, c, ldc, xs, ldxs,
-                                                stream);
+    if (simt_for_bf16()) {
+        return dispatch_tile<__nv_bfloat16, GATHER>(a, lda, idx, f, ldf, trans_f, m, n, kdim, alpha, c, ldc, xs,
+                                                    ldxs, stream);
+    }
+    return launch_tc<GATHER>(a, lda, idx, f, ldf, trans_f, m, n, kdim, alpha, c, ldc, xs, ldxs, stream);
 }
 
 } // namespace
