@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Assembles target/gpu-bundle/: everything the GPU machine needs to run the CUDA tests and the GPU benchmarks
 # without a JDK, Maven or network, in well under 64 MiB:
-#   runtime/        a jlink'd Java runtime (java.base and the few modules the code uses)
-#   lib/            our classes (main, tests, benchmarks), their dependencies, JUnit's console launcher and JMH
-#                   (OpenBLAS, the HF tokenizers library and the charting library are left out: the CUDA tests
-#                   compare against the plain-Java reference backend, and charts are drawn back home)
+#   runtime/ bin/sbora   from `sbora bundle --small --no-charts`: a jlink'd Java runtime (java.base and the few
+#                   modules the code uses; no java.desktop, no class-data-sharing archives) and the launcher
+#   lib/            our classes (main from `sbora bundle`, tests, benchmarks), their dependencies, JUnit's console
+#                   launcher and JMH (OpenBLAS, the HF tokenizers library and the charting library are left out: the
+#                   CUDA tests compare against the plain-Java reference backend, and charts are drawn back home)
 #   run-gpu-checks.sh   the one script to run there (see its header)
 # Usage: scripts/gpu-bundle.sh            (builds first with ./mvnw)
 set -euo pipefail
@@ -14,33 +15,40 @@ cd "$here"
 sbora_find_jdk
 JDK="$SBORA_JDK"
 out="$here/target/gpu-bundle"
-rm -rf "$out" && mkdir -p "$out/lib"
+deps="$here/target/gpu-deps"
+rm -rf "$out" "$deps"
 
 ./mvnw -q -B -DskipTests package >&2      # -DskipTests still compiles the tests
-./mvnw -q -B dependency:copy-dependencies -DincludeScope=test -DoutputDirectory="$here/target/gpu-deps" \
-  -pl java >&2
-for a in org.openjdk.jmh:jmh-core:1.37 net.sf.jopt-simple:jopt-simple:5.0.4 org.apache.commons:commons-math3:3.6.1; do
-  ./mvnw -q -B dependency:copy -Dartifact="$a" -DoutputDirectory="$here/target/gpu-deps" -pl java >&2
+./mvnw -q -B dependency:copy-dependencies -DincludeScope=test -DoutputDirectory="$deps" -pl java >&2
+./mvnw -q -B dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$deps/runtime" -pl java >&2
+for a in org.openjdk.jmh:jmh-core:1.37 net.sf.jopt-simple:jopt-simple:5.0.4 org.apache.commons:commons-math3:3.6.1 \
+         org.junit.platform:junit-platform-console-standalone:1.13.4; do
+  ./mvnw -q -B dependency:copy -Dartifact="$a" -DoutputDirectory="$deps" -pl java >&2
 done
-./mvnw -q -B dependency:copy -Dartifact=org.junit.platform:junit-platform-console-standalone:1.13.4 \
-  -DoutputDirectory="$out/lib" -pl java >&2
 
-(cd java/target/classes && "$JDK/bin/jar" cf "$out/lib/sbora4j.jar" .)
+gpu_jar() { # true for a dependency the GPU machine needs (not OpenBLAS, the tokenizers library or the charts)
+  case "$(basename "$1")" in
+    openblas-*|tokenizers-*|sbora4j-*|jna-*|api-*|jfreechart-*|commons-io*|commons-codec*|commons-compress*|gson-*) return 1 ;;
+    *) return 0 ;;
+  esac
+}
+
+# runtime/, bin/sbora and lib/ with sbora4j.jar (java/target/classes) and its runtime dependencies: `sbora bundle`,
+# run on the class path the GPU machine needs. --no-charts: no java.desktop; --small: no CDS archives (28 MiB).
+cp="java/target/classes"
+for j in "$deps"/runtime/*.jar; do
+  if gpu_jar "$j"; then cp="$cp:$j"; fi
+done
+"$JDK/bin/java" --enable-native-access=ALL-UNNAMED -cp "$cp" io.sbora4j.cli.SboraCli \
+  bundle --output "$out" --small --no-charts >&2
+
+# on top: the tests, the benchmarks, the test and JMH dependencies, JUnit's console launcher, the run script
 (cd java/target/test-classes && "$JDK/bin/jar" cf "$out/lib/sbora4j-tests.jar" .)
 (cd jmh/target/classes && "$JDK/bin/jar" cf "$out/lib/sbora4j-bench.jar" .)
-for j in target/gpu-deps/*.jar; do
-  [ -f "$j" ] || continue
-  case "$(basename "$j")" in
-    openblas-*|tokenizers-*|sbora4j-*|jna-*|api-*|jfreechart-*|commons-io*|commons-codec*|commons-compress*|gson-*) ;;
-    *) cp "$j" "$out/lib/" ;;
-  esac
+for j in "$deps"/*.jar; do
+  [ -f "$j" ] && [ ! -e "$out/lib/$(basename "$j")" ] || continue
+  if gpu_jar "$j"; then cp "$j" "$out/lib/"; fi
 done
-
-# no java.desktop: charts are drawn on the development machine, not on the GPU machine
-"$JDK/bin/jlink" --add-modules java.base,java.logging,java.management,java.xml,jdk.unsupported \
-  --strip-java-debug-attributes --strip-native-debug-symbols=exclude-debuginfo-files --no-header-files --no-man-pages \
-  --compress=zip-9 --output "$out/runtime"
-rm -f "$out"/runtime/lib/server/*.jsa   # class-data-sharing archives: faster start-up, 20 MB we cannot spare
 
 cp scripts/run-gpu-checks.sh "$out/run-gpu-checks.sh"
 cp bench/peers/peft_lora.py "$out/peft_lora.py"

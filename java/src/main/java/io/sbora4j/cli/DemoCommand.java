@@ -72,8 +72,8 @@ final class DemoCommand implements Callable<Integer> {
         pw.println("greedy answers on held-out sums; saved: activation bytes the adapter ops keep for backward (1 batch).");
         pw.printf(Locale.ROOT, "base model before fine-tuning: %s correct. Total time %.0f s.%n", res.baseEval(),
                 (System.nanoTime() - t0) / 1e9);
-        pw.println("files: base model " + res.baseModel() + ", adapters " + out.resolve("adapters") + ", loss curves "
-                + res.chart());
+        pw.println("files: base model " + res.baseModel() + ", adapters " + out.resolve("adapters")
+                + (res.chart() != null ? ", loss curves " + res.chart() : ""));
         return 0;
     }
 

@@ -75,7 +75,7 @@ public final class LlamaDemo {
                       double finalLoss, Evaluation.Result eval, double msPerStep, double tokensPerSecond,
                       long savedActivationBytes, List<Double> losses, Path adapterDir) {}
 
-    /** Everything the demo produced. */
+    /** Everything the demo produced; {@code chart} is null where the runtime cannot draw one. */
     public record Result(Path baseModel, double basePretrainLoss, Evaluation.Result baseEval, List<Row> rows,
                          Path chart) {}
 
@@ -107,7 +107,12 @@ public final class LlamaDemo {
             curves.put(row.label(), row.losses());
         }
         Path chart = o.out().resolve("loss_curves.png");
-        LossChart.write("sbora demo: fine-tuning a tiny LLaMA to add numbers", curves, chart);
+        try {
+            LossChart.write("sbora demo: fine-tuning a tiny LLaMA to add numbers", curves, chart);
+        } catch (LinkageError e) { // a runtime without java.desktop or the chart library (sbora bundle --no-charts)
+            log.accept("loss chart skipped: this Java runtime cannot draw charts (" + e.getMessage() + ")");
+            chart = null;
+        }
         return new Result(baseDir, pretrainLoss, baseEval, rows, chart);
     }
 

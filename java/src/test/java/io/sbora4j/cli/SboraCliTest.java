@@ -45,4 +45,14 @@ class SboraCliTest {
         assertNotEquals(0, bad.code());
         assertEquals(1, bad.err().strip().lines().count(), bad.err());
     }
+
+    @Test
+    void everyCommandTakesHelp() {
+        for (String cmd : new String[] {"demo", "finetune", "eval", "merge", "export", "forward", "layer-demo", "info",
+                "bundle"}) {
+            CliEndToEndTest.Result r = run(cmd, "--help");
+            assertEquals(0, r.code(), cmd + ": " + r.err());
+            assertTrue(r.out().contains("Usage: sbora " + cmd), cmd + ":\n" + r.out());
+        }
+    }
 }
