@@ -7,14 +7,30 @@ import java.io.PrintWriter;
 import java.lang.foreign.Arena;
 import picocli.CommandLine.Option;
 
-/** {@code --quantize nf4}: QLoRA's base format for the projections, applied on load. */
+/**
+ * The storage format of the base projections, applied on load: {@code --quantize nf4} (QLoRA's format) or
+ * {@code --bf16} (bf16 weights and GEMMs, f32 accumulation).
+ */
 final class QuantizeOptions {
 
     @Option(names = "--quantize", description = "quantise the base projections on load: nf4 (QLoRA / QSBoRA)")
     String quantize;
 
-    /** Quantises {@code model} when asked, printing the memory report; returns whether it did. */
+    @Option(names = "--bf16", description = "store the base projections in bf16 and run their GEMMs in bf16 with f32"
+            + " accumulation (adapters stay f32; DoRA needs f32). Meant for cuda: the cpu runs bf16 through slow"
+            + " reference loops")
+    boolean bf16;
+
+    /** Quantises or converts {@code model} when asked, printing what it did; returns whether it quantised. */
     boolean apply(LlamaModel model, MergeMode mode, Arena arena, PrintWriter out) {
+        if (bf16 && quantize != null) {
+            throw new IllegalArgumentException("--bf16 and --quantize are two formats for the same weights: pick one");
+        }
+        if (bf16) {
+            model.useBf16Projections(arena);
+            out.println("base projections in bf16 (" + model.projections().size() + " weights)");
+            return false;
+        }
         if (quantize == null) {
             return false;
         }

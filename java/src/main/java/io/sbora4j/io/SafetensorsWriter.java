@@ -123,7 +123,7 @@ public final class SafetensorsWriter {
             throw new IllegalArgumentException("invalid tensor name: " + name);
         }
         Objects.requireNonNull(t, () -> "tensor '" + name + "' is null");
-        if (t.dtype() != DType.F32 && t.dtype() != DType.I32) {
+        if (t.dtype() != DType.F32 && t.dtype() != DType.BF16 && t.dtype() != DType.I32) {
             throw new IllegalArgumentException("tensor '" + name + "' has unsupported type " + t.dtype());
         }
     }
@@ -138,7 +138,11 @@ public final class SafetensorsWriter {
         for (Map.Entry<String, Tensor> e : entries) {
             Tensor t = e.getValue();
             ObjectNode info = root.putObject(e.getKey());
-            info.put("dtype", t.dtype() == DType.F32 ? floats.fileName : "I32");
+            info.put("dtype", switch (t.dtype()) {
+                case F32 -> floats.fileName;
+                case BF16 -> "BF16"; // a bf16 tensor is stored as it is, whatever the file's float format
+                default -> "I32";
+            });
             ArrayNode shape = info.putArray("shape");
             for (int d : t.shape().dims()) {
                 shape.add(d);
@@ -159,7 +163,7 @@ public final class SafetensorsWriter {
         MemorySegment src = t.data();
         long n = t.numel();
         boolean bf16 = t.dtype() == DType.F32 && floats == FloatFormat.BF16;
-        int width = bf16 ? 2 : 4;
+        int width = bf16 || t.dtype() == DType.BF16 ? 2 : 4;
         long perChunk = chunk.byteSize() / width;
         for (long start = 0; start < n; start += perChunk) {
             long k = Math.min(perChunk, n - start);
@@ -168,6 +172,8 @@ public final class SafetensorsWriter {
                     chunk.setAtIndex(ElementCodecs.LE_SHORT, i,
                             ElementCodecs.floatToBf16(src.getAtIndex(ValueLayout.JAVA_FLOAT, start + i)));
                 }
+            } else if (t.dtype() == DType.BF16) {
+                MemorySegment.copy(src, ValueLayout.JAVA_SHORT, start * 2, chunk, ElementCodecs.LE_SHORT, 0, k);
             } else if (t.dtype() == DType.F32) {
                 MemorySegment.copy(src, ValueLayout.JAVA_FLOAT, start * 4, chunk, ElementCodecs.LE_FLOAT, 0, k);
             } else {

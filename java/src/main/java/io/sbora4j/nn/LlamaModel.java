@@ -1,8 +1,11 @@
 package io.sbora4j.nn;
 
 import io.sbora4j.backend.AttentionShape;
+import io.sbora4j.backend.Backend;
+import io.sbora4j.backend.Backends;
 import io.sbora4j.ops.Activations;
 import io.sbora4j.ops.Attention;
+import io.sbora4j.ops.Casts;
 import io.sbora4j.ops.Elementwise;
 import io.sbora4j.ops.Embeddings;
 import io.sbora4j.ops.MatMul;
@@ -37,6 +40,7 @@ public final class LlamaModel implements Module {
     private final Map<String, Tensor> tensors;          // the weights that are not projections, by HF name
     private final Map<String, LinearLayer> projections; // "model.layers.N.self_attn.q_proj" -> layer
     private final RopeTables rope;
+    private DType projectionType = DType.F32;
 
     private LlamaModel(LlamaConfig config, Device device, Map<String, Tensor> tensors, Arena arena) {
         this.config = config;
@@ -154,14 +158,15 @@ public final class LlamaModel implements Module {
         Tensor x = Embeddings.lookup(tensors.get("model.embed_tokens.weight"), ids);
         for (int l = 0; l < config.layers(); l++) {
             String p = "model.layers." + l + ".";
-            Tensor h = Norms.rmsNorm(x, tensors.get(p + "input_layernorm.weight"), eps);
-            Tensor q = Rope.apply(proj(p + "self_attn.q_proj").forward(h), config.heads(), positions, rope);
-            Tensor k = Rope.apply(proj(p + "self_attn.k_proj").forward(h), config.kvHeads(), positions, rope);
-            Tensor v = proj(p + "self_attn.v_proj").forward(h);
-            x = Elementwise.add(x, proj(p + "self_attn.o_proj").forward(Attention.causal(q, k, v, shape)));
-            h = Norms.rmsNorm(x, tensors.get(p + "post_attention_layernorm.weight"), eps);
-            Tensor gated = Activations.siluMul(proj(p + "mlp.gate_proj").forward(h), proj(p + "mlp.up_proj").forward(h));
-            x = Elementwise.add(x, proj(p + "mlp.down_proj").forward(gated));
+            Tensor h = toProjectionType(Norms.rmsNorm(x, tensors.get(p + "input_layernorm.weight"), eps));
+            Tensor q = Rope.apply(project(p + "self_attn.q_proj", h), config.heads(), positions, rope);
+            Tensor k = Rope.apply(project(p + "self_attn.k_proj", h), config.kvHeads(), positions, rope);
+            Tensor v = project(p + "self_attn.v_proj", h);
+            Tensor attn = toProjectionType(Attention.causal(q, k, v, shape));
+            x = Elementwise.add(x, project(p + "self_attn.o_proj", attn));
+            h = toProjectionType(Norms.rmsNorm(x, tensors.get(p + "post_attention_layernorm.weight"), eps));
+            Tensor gated = Activations.siluMul(project(p + "mlp.gate_proj", h), project(p + "mlp.up_proj", h));
+            x = Elementwise.add(x, project(p + "mlp.down_proj", toProjectionType(gated)));
         }
         x = Norms.rmsNorm(x, tensors.get("model.norm.weight"), eps);
         Tensor head = config.tieWordEmbeddings() ? tensors.get("model.embed_tokens.weight") : tensors.get("lm_head.weight");
@@ -170,6 +175,46 @@ public final class LlamaModel implements Module {
 
     private LinearLayer proj(String path) {
         return projections.get(path);
+    }
+
+    /** The projection's output, back in f32 where the projections compute in bf16. */
+    private Tensor project(String path, Tensor in) {
+        return Casts.convert(proj(path).forward(in), DType.F32);
+    }
+
+    private Tensor toProjectionType(Tensor h) {
+        return Casts.convert(h, projectionType);
+    }
+
+    /**
+     * Stores every projection weight in bf16 (new tensors owned by {@code arena}) and runs the seven projections of
+     * each block as bf16 GEMMs with f32 accumulation: on a GPU, the tensor-core form of the work that dominates a
+     * step. Embeddings, RMSNorm, RoPE, attention, SwiGLU, the head and the loss stay f32, the parts autocast too
+     * keeps in f32; activations are rounded to bf16 at each projection's input and widened at its output, and the
+     * gradients take the same conversions back. Adapters injected afterwards keep f32 factors (DoRA refuses bf16).
+     * Call it on a freshly loaded model, before adapters or quantisation; the f32 weights stay in the arena that
+     * loaded them.
+     */
+    public void useBf16Projections(Arena arena) {
+        for (Map.Entry<String, LinearLayer> e : projections.entrySet()) {
+            if (!(e.getValue() instanceof Linear l) || l.weight().dtype() != DType.F32) {
+                throw new IllegalStateException("bf16 projections are set on a plain f32 model, before adapters or "
+                        + "quantisation; " + e.getKey() + " is " + e.getValue().getClass().getSimpleName());
+            }
+        }
+        Backend be = Backends.of(device);
+        projections.replaceAll((path, layer) -> {
+            Tensor w = ((Linear) layer).weight();
+            Tensor b = Tensor.empty(arena, device, DType.BF16, w.shape().dims()).named(w.name());
+            be.convert(w, b);
+            return new Linear(path, b);
+        });
+        projectionType = DType.BF16;
+    }
+
+    /** The type the projections compute in: f32, or bf16 after {@link #useBf16Projections}. */
+    public DType projectionType() {
+        return projectionType;
     }
 
     /** Every projection by path ({@code model.layers.N.self_attn.q_proj}, ...), in model order. */

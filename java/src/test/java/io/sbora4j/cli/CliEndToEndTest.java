@@ -301,4 +301,19 @@ class CliEndToEndTest {
                 "sbora-fa", "--r", "2", "--alpha", "4", "--quantize", "int3", "--out", tmp.resolve("x").toString()),
                 "int3");
     }
+
+    @Test
+    void bf16ProjectionsFinetuneAndEvaluate() {
+        Path out = tmp.resolve("bf16-adapter");
+        Result ft = run("finetune", "--model", base.toString(), "--data", data.toString(), "--method", "sbora-fb",
+                "--r", "2", "--alpha", "4", "--steps", "2", "--batch", "2", "--seq-len", "64", "--template", "plain",
+                "--tokenizer", "byte", "--bf16", "--out", out.toString());
+        assertEquals(0, ft.code(), ft.err());
+        assertTrue(ft.out().contains("base projections in bf16"), ft.out());
+        Result eval = run("eval", "--model", base.toString(), "--adapter", out.toString(), "--data", data.toString(),
+                "--template", "plain", "--tokenizer", "byte", "--bf16", "--max-new-tokens", "2", "--limit", "2");
+        assertEquals(0, eval.code(), eval.err());
+        assertOneLineError(run("eval", "--model", base.toString(), "--data", data.toString(), "--bf16", "--quantize",
+                "nf4"), "pick one");
+    }
 }

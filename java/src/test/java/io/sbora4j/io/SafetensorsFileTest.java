@@ -146,6 +146,19 @@ class SafetensorsFileTest {
     }
 
     @Test
+    void bf16TensorsAreStoredAsTheyAreAndReadBackExactly() throws Exception {
+        Path p = dir.resolve("bf16-tensor.safetensors");
+        try (Arena a = Arena.ofConfined()) {
+            float[] values = {1.0078125f, -3f, 0.10009765625f, Float.NEGATIVE_INFINITY};
+            SafetensorsWriter.write(p, Map.of("w", Tensor.of(a, Device.CPU, DType.BF16, values, 2, 2)), null);
+            SafetensorsFile f = SafetensorsFile.open(p, a);
+            assertEquals("BF16", f.info("w").dtype());
+            assertEquals(8, f.info("w").byteSize());
+            assertArrayEquals(values, f.tensor("w", a, Device.CPU).toFloatArray(), 0f);
+        }
+    }
+
+    @Test
     void writesTheReferenceImplementationsBytes() throws Exception {
         // Golden bytes from the safetensors crate's own tests (test_serialization, test_empty).
         Path p = dir.resolve("golden.safetensors");

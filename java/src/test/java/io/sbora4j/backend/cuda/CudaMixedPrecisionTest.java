@@ -268,4 +268,18 @@ class CudaMixedPrecisionTest {
         }
         assertTrue(java.util.Arrays.equals(merged.get(0), merged.get(1)), mode + ": merged weights differ");
     }
+
+    @Test
+    void aBf16LlamaEqualsTheReference() {
+        var cfg = new io.sbora4j.nn.LlamaConfig(259, 64, 96, 2, 4, 2, 1e-6, 10000, 64, false);
+        int[] ids = {1, 7, 200, 33, 9, 12, 5, 8};
+        List<float[]> logits = new ArrayList<>();
+        for (Device d : new Device[] {Device.REFERENCE, Device.CUDA}) {
+            var m = io.sbora4j.nn.LlamaModel.random(cfg, 9, d, Arena.ofAuto());
+            m.useBf16Projections(Arena.ofAuto());
+            logits.add(m.logits(Tensor.ofInts(d, ids, 2, 4)).toFloatArray());
+        }
+        close("bf16 logits", Tensor.of(Device.REFERENCE, logits.get(0), logits.get(0).length),
+                Tensor.of(Device.REFERENCE, logits.get(1), logits.get(1).length), 2e-2);
+    }
 }
