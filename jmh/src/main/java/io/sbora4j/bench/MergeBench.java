@@ -1,11 +1,15 @@
 package io.sbora4j.bench;
 
 import io.sbora4j.autograd.NoGrad;
+import io.sbora4j.backend.Backend;
+import io.sbora4j.backend.Backends;
 import io.sbora4j.nn.Linear;
 import io.sbora4j.peft.AdaptedLinear;
 import io.sbora4j.peft.Adapter;
 import io.sbora4j.peft.AdapterConfig;
 import io.sbora4j.peft.AdapterMethod;
+import io.sbora4j.tensor.DType;
+import io.sbora4j.tensor.Device;
 import io.sbora4j.tensor.MemoryScope;
 import io.sbora4j.tensor.Tensor;
 import java.lang.foreign.Arena;
@@ -37,6 +41,12 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <p>The bytes each SBoRA merge moves, and the GB/s that makes, are derived by the report
  * ({@code io.sbora4j.bench.report.MergeTraffic}), not here.
+ *
+ * <p>On a GPU ({@code -p device=cuda}) each invocation ends with {@link Backend#synchronize()}, since the device
+ * has only queued the work when the calls return. With {@code -p dtype=bf16} W is bf16 and the factors stay f32:
+ * lora, lora-fa, sbora-fa and sbora-fb merge into it; DoRA refuses a bf16 weight (its norm runs in f32 only), so
+ * its setup fails with an {@link IllegalArgumentException} that says so: JMH records that trial as failed (with
+ * {@code -foe false} the run goes on), and the report shows no figure for it.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -55,24 +65,41 @@ public class MergeBench {
     @Param({"16", "64"})
     public int r;
 
+    /** The backend: cpu, or cuda on a GPU machine ({@code -p device=cuda}). */
+    @Param({"cpu"})
+    public String device = "cpu";
+
+    /** The weight's type: f32, or bf16 (the factors stay f32; not for dora). */
+    @Param({"f32"})
+    public String dtype = "f32";
+
     private Arena arena;
+    private Backend backend;
     private Tensor w;
     private Adapter adapter;
 
     @Setup(Level.Trial)
     public void setup() {
-        BenchTensors.initBackend();
+        Device dev = Device.parse(device);
+        DType type = BenchTensors.dtype(dtype);
+        AdapterMethod m = AdapterMethod.parse(method);
+        if (m == AdapterMethod.DORA && type != DType.F32) {
+            throw new IllegalArgumentException("MergeBench: dora takes an f32 weight only, not " + dtype
+                    + " (DoRA's weight norm runs in f32); measure it with -p dtype=f32");
+        }
+        BenchTensors.initBackend(dev);
+        backend = Backends.of(dev);
         arena = Arena.ofShared(); // setup and measurement may run on different JMH threads
         SplittableRandom rng = new SplittableRandom(BenchTensors.SEED);
-        w = BenchTensors.gaussian(arena, rng, 1 / Math.sqrt(d), d, d).named("layer.weight");
-        AdaptedLinear layer = AdaptedLinear.attach(new Linear("layer", w),
-                AdapterConfig.of(AdapterMethod.parse(method), r, 2.0 * r), arena);
+        w = BenchTensors.gaussian(arena, dev, type, rng, 1 / Math.sqrt(d), d, d).named("layer.weight");
+        AdaptedLinear layer = AdaptedLinear.attach(new Linear("layer", w), AdapterConfig.of(m, r, 2.0 * r), arena);
         adapter = layer.adapter();
         for (Tensor t : adapter.trainable()) {
             if (t != adapter.tensors().get("magnitude")) { // DoRA's m is ‖W‖, set by attach
                 BenchTensors.fillGaussian(t, rng, 0.01);   // a trained adapter: a merge of zeros proves nothing
             }
         }
+        backend.synchronize();
     }
 
     @Benchmark
@@ -82,13 +109,18 @@ public class MergeBench {
         try (MemoryScope scope = MemoryScope.open(); NoGrad noGrad = NoGrad.enter()) {
             adapter.merge(w);
             adapter.unmerge(w);
+            backend.synchronize(); // a GPU has only queued the work so far
         }
-        return w.getFloat(0);
+        // Reading W on a GPU would time a device-to-host copy too.
+        return w.device().isHost() ? w.getFloat(0) : 0f;
     }
 
     @TearDown(Level.Trial)
     public void tearDown() {
-        arena.close();
+        if (arena != null) { // null when setup refused the parameters
+            backend.synchronize();
+            arena.close();
+        }
     }
 
     // For the tests.

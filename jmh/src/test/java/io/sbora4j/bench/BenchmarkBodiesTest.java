@@ -94,6 +94,158 @@ class BenchmarkBodiesTest {
         }
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"f32", "bf16"})
+    void mergeBenchTakesADeviceAndADtype(String dtype) {
+        MergeBench b = new MergeBench();
+        b.method = "sbora-fb";
+        b.d = D;
+        b.r = R;
+        b.device = "cpu";
+        b.dtype = dtype;
+        b.setup();
+        try {
+            assertEquals(dtype.equals("bf16") ? io.sbora4j.tensor.DType.BF16 : io.sbora4j.tensor.DType.F32,
+                    b.weight().dtype());
+            float[] before = b.weight().toFloatArray();
+            assertTrue(Float.isFinite(b.mergeUnmerge()));
+            float[] after = b.weight().toFloatArray();
+            for (int i = 0; i < before.length; i++) {
+                assertEquals(before[i], after[i], dtype.equals("bf16") ? 2e-2 : 1e-5, "W[" + i + "]");
+            }
+        } finally {
+            b.tearDown();
+        }
+    }
+
+    @Test
+    void mergeBenchRefusesDoraOnBf16WithAReason() {
+        MergeBench b = new MergeBench();
+        b.method = "dora";
+        b.d = D;
+        b.r = R;
+        b.dtype = "bf16";
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                b::setup);
+        assertTrue(e.getMessage().contains("f32"), e.getMessage());
+        b.tearDown(); // as JMH may call it after a failed setup
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"gather", "scatter", "gather-gemm", "gemm-scatter"})
+    void gatherScatterKernelsComputeWhatTheyName(String kernel) {
+        GatherScatterBench b = new GatherScatterBench();
+        b.kernel = kernel;
+        b.tokens = TOKENS;
+        b.d = D;
+        b.r = R;
+        b.setup();
+        try {
+            int[] idx = b.indices().toIntArray();
+            assertEquals(R, Arrays.stream(idx).distinct().count(), "distinct indices");
+            float[] x = b.input() == null ? null : b.input().toFloatArray();
+            float[] g = b.gathered() == null ? null : b.gathered().toFloatArray();
+            float[] f = b.factor() == null ? null : b.factor().toFloatArray(); // B: d x r
+            float[] c0 = b.destination() == null ? null : b.destination().toFloatArray();
+            b.launch();
+            double a = GatherScatterBench.LAUNCHES * 1e-3; // every launch adds alpha·(...) once more
+            switch (kernel) {
+                case "gather" -> {
+                    float[] out = b.gathered().toFloatArray();
+                    for (int t = 0; t < TOKENS; t++) {
+                        for (int j = 0; j < R; j++) {
+                            assertEquals(x[t * D + idx[j]], out[t * R + j], "g[" + t + "," + j + "]");
+                        }
+                    }
+                }
+                case "scatter" -> {
+                    float[] c = b.destination().toFloatArray();
+                    float[] expected = c0.clone();
+                    for (int t = 0; t < TOKENS; t++) {
+                        for (int j = 0; j < R; j++) {
+                            expected[t * D + idx[j]] += (float) (a * g[t * R + j]);
+                        }
+                    }
+                    assertArrayEquals(expected, c, 1e-5f);
+                }
+                case "gather-gemm" -> { // c += a · x[:, idx] · Bᵀ
+                    float[] c = b.destination().toFloatArray();
+                    for (int t = 0; t < TOKENS; t++) {
+                        for (int n = 0; n < D; n++) {
+                            double sum = 0;
+                            for (int j = 0; j < R; j++) {
+                                sum += x[t * D + idx[j]] * f[n * R + j];
+                            }
+                            assertEquals(c0[t * D + n] + a * sum, c[t * D + n], 1e-5, "c[" + t + "," + n + "]");
+                        }
+                    }
+                }
+                case "gemm-scatter" -> { // dx[:, idx] += a · dy · B
+                    float[] c = b.destination().toFloatArray();
+                    float[] expected = c0.clone();
+                    for (int t = 0; t < TOKENS; t++) {
+                        for (int j = 0; j < R; j++) {
+                            double sum = 0;
+                            for (int k = 0; k < D; k++) {
+                                sum += x[t * D + k] * f[k * R + j];
+                            }
+                            expected[t * D + idx[j]] += (float) (a * sum);
+                        }
+                    }
+                    assertArrayEquals(expected, c, 1e-5f);
+                }
+                default -> throw new AssertionError(kernel);
+            }
+        } finally {
+            b.tearDown();
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"gather", "scatter", "gather-gemm", "gemm-scatter"})
+    void gatherScatterKernelsRunInBf16(String kernel) {
+        GatherScatterBench b = new GatherScatterBench();
+        b.kernel = kernel;
+        b.dtype = "bf16";
+        b.tokens = TOKENS;
+        b.d = D;
+        b.r = R;
+        b.setup();
+        try {
+            b.launch();
+            Tensor out = kernel.equals("gather") ? b.gathered() : b.destination();
+            assertEquals(io.sbora4j.tensor.DType.BF16, out.dtype());
+            for (float v : out.toFloatArray()) {
+                assertTrue(Float.isFinite(v), kernel + " wrote " + v);
+            }
+        } finally {
+            b.tearDown();
+        }
+    }
+
+    @Test
+    void gatherScatterBenchRepeatsASeededBlockAboveTileRows() {
+        GatherScatterBench b = new GatherScatterBench();
+        b.kernel = "gather";
+        b.tokens = GatherScatterBench.TILE_ROWS + 3;
+        b.d = 8;
+        b.r = 2;
+        b.setup();
+        try {
+            float[] x = b.input().toFloatArray();
+            int row = 8;
+            for (int i = 0; i < 3; i++) {
+                for (int k = 0; k < 8; k++) {
+                    assertEquals(x[i * row + k], x[(GatherScatterBench.TILE_ROWS + i) * row + k]);
+                }
+            }
+            assertTrue(Arrays.stream(toDoubles(x)).anyMatch(v -> v != 0), "seeded values");
+            b.launch();
+        } finally {
+            b.tearDown();
+        }
+    }
+
     @Test
     void gemmBenchComputesBothProducts() {
         GemmBench b = new GemmBench();

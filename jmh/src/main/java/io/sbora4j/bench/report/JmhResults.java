@@ -32,7 +32,7 @@ public final class JmhResults {
         return parse(JSON.readTree(json), "JSON text");
     }
 
-    private static List<BenchResult> parse(JsonNode root, String source) {
+    static List<BenchResult> parse(JsonNode root, String source) {
         if (root == null || !root.isArray()) {
             throw new IllegalArgumentException(source + " is not a JMH result file (expected a JSON array)");
         }
