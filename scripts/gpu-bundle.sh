@@ -32,6 +32,13 @@ gpu_jar() { # true for a dependency the GPU machine needs (not OpenBLAS, the tok
     *) return 0 ;;
   esac
 }
+test_tool_jar() { # JUnit's parts (the console launcher carries them all) and jqwik (no property test runs there)
+  case "$(basename "$1")" in
+    junit-platform-console-standalone-*) return 1 ;;
+    junit-*|opentest4j-*|apiguardian-*|jqwik-*) return 0 ;;
+    *) return 1 ;;
+  esac
+}
 
 # runtime/, bin/sbora and lib/ with sbora4j.jar (java/target/classes) and its runtime dependencies: `sbora bundle`,
 # run on the class path the GPU machine needs. --no-charts: no java.desktop; --small: no CDS archives (28 MiB).
@@ -47,8 +54,12 @@ done
 (cd jmh/target/classes && "$JDK/bin/jar" cf "$out/lib/sbora4j-bench.jar" .)
 for j in "$deps"/*.jar; do
   [ -f "$j" ] && [ ! -e "$out/lib/$(basename "$j")" ] || continue
-  if gpu_jar "$j"; then cp "$j" "$out/lib/"; fi
+  if gpu_jar "$j" && ! test_tool_jar "$j"; then cp "$j" "$out/lib/"; fi
 done
+# libjvm.so ships with its symbol table (about 4 MiB): the device call carries 64 MiB in all, repository included
+if command -v strip >/dev/null 2>&1; then
+  chmod u+w "$out/runtime/lib/server/libjvm.so" && strip --strip-unneeded "$out/runtime/lib/server/libjvm.so"
+fi
 
 cp scripts/run-gpu-checks.sh "$out/run-gpu-checks.sh"
 cp bench/peers/peft_lora.py "$out/peft_lora.py"
