@@ -7,19 +7,6 @@ using namespace sbc;
 
 namespace {
 
-struct AddOp {
-    __device__ float operator()(float a, float b) const { return __fadd_rn(a, b); }
-};
-struct SubOp {
-    __device__ float operator()(float a, float b) const { return __fsub_rn(a, b); }
-};
-struct MulOp {
-    __device__ float operator()(float a, float b) const { return __fmul_rn(a, b); }
-};
-struct DivOp {
-    __device__ float operator()(float a, float b) const { return __fdiv_rn(a, b); }
-};
-
 template <typename Op>
 __global__ void binary_kernel(const float *a, const float *b, int64_t n, float *out) {
     const Op op{};

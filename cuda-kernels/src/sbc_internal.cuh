@@ -96,6 +96,20 @@ __device__ inline float block_max_skip_nan(float v, float init, float *scratch) 
     return scratch[32];
 }
 
+// The binary operators of the elementwise kernels, each one correctly rounded IEEE operation (never fused).
+struct AddOp {
+    __device__ float operator()(float a, float b) const { return __fadd_rn(a, b); }
+};
+struct SubOp {
+    __device__ float operator()(float a, float b) const { return __fsub_rn(a, b); }
+};
+struct MulOp {
+    __device__ float operator()(float a, float b) const { return __fmul_rn(a, b); }
+};
+struct DivOp {
+    __device__ float operator()(float a, float b) const { return __fdiv_rn(a, b); }
+};
+
 // ---- element types of the mixed-precision launchers (SBC_F32: float, SBC_BF16: __nv_bfloat16) ----
 
 inline bool valid_type(int type) { return type == SBC_F32 || type == SBC_BF16; }

@@ -32,19 +32,6 @@ int with_types(int a, int b, F &&f) {
     return with_type(a, [&](auto ta) { return with_type(b, [&](auto tb) { return f(ta, tb); }); });
 }
 
-struct AddOp {
-    __device__ float operator()(float a, float b) const { return __fadd_rn(a, b); }
-};
-struct SubOp {
-    __device__ float operator()(float a, float b) const { return __fsub_rn(a, b); }
-};
-struct MulOp {
-    __device__ float operator()(float a, float b) const { return __fmul_rn(a, b); }
-};
-struct DivOp {
-    __device__ float operator()(float a, float b) const { return __fdiv_rn(a, b); }
-};
-
 template <typename X, typename O>
 __global__ void convert_kernel(const X *__restrict__ x, int64_t n, O *__restrict__ out) {
     for (int64_t i = global_id(); i < n; i += global_stride()) store_f32(out + i, load_f32(x + i));
