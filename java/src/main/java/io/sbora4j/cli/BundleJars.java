@@ -36,6 +36,7 @@ final class BundleJars {
 
     private static final String CHARTS = "org/jfree/";
     private static final String NATIVE_DIR = "native/linux-x86_64/";
+
     /** One class-path entry to put under lib/: a jar to copy or a folder of classes to jar up. */
     record AppJar(Path source, String name, boolean jarUp) {}
 
