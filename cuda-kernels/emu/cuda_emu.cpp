@@ -1,0 +1,470 @@
+// The runtime of the CUDA emulation (cuda_emu.h): the block scheduler over fibers, barriers, warp exchanges, and the
+// few runtime calls the launchers and memory.cu make, on host memory.
+#include "cuda_emu.h"
+
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/common_interface_defs.h>
+#define SBC_EMU_ASAN 1
+#endif
+
+uint3 threadIdx, blockIdx;
+dim3 blockDim, gridDim;
+
+namespace sbc_emu {
+namespace {
+
+enum class State : unsigned char { Runnable, AtSyncthreads, AtWarpOp, Done };
+enum class WarpOp : unsigned char { None, Syncwarp, Shuffle, Wmma };
+
+const char *const kWarpOpName[] = {"-", "__syncwarp", "__shfl_xor_sync", "wmma"};
+
+struct Fiber {
+    ucontext_t ctx;
+    char *stack = nullptr; // mapping: a guard page, then the usable stack
+    State state = State::Done;
+    WarpOp op = WarpOp::None;
+    uint3 tid{0, 0, 0};
+    unsigned linear = 0;
+    void *asan_fake_stack = nullptr;
+    unsigned shuffles = 0; // shuffles done in this block
+};
+
+constexpr size_t kStackBytes = 512 * 1024; // the wmma kernel keeps eight 1 KiB fragments per thread, more under ASan
+size_t page_bytes() { return (size_t)sysconf(_SC_PAGESIZE); }
+
+// Never moved: a ucontext_t points into itself. Stacks are mapped on first use and kept.
+Fiber fibers[1024];
+unsigned fibers_with_stacks = 0;
+Fiber *current = nullptr;
+ucontext_t scheduler;
+void (*body_fn)(void *) = nullptr;
+void *body_ctx = nullptr;
+// [buffer][warp][lane]: a lane's n-th shuffle uses buffer n % 2, so that one wait suffices per shuffle (the next
+// shuffle's wait cannot release before every lane has read this one's values, and only the one after it reuses
+// the buffer).
+uint64_t shuffle_slots[2][32][32];
+
+const char *kernel_name = "";
+unsigned long long launch_count = 0;
+bool in_kernel = false;
+uint64_t blocks_run = 0;
+void *dyn_shared = nullptr; // in a mapping of dyn_map_bytes at dyn_map
+void *dyn_map = nullptr;
+size_t dyn_map_bytes = 0;
+
+cudaError_t last_error = cudaSuccess;
+
+#ifdef SBC_EMU_ASAN
+void *scheduler_fake_stack = nullptr;
+const void *main_stack_bottom = nullptr;
+size_t main_stack_size = 0;
+#endif
+
+char *usable_stack(const Fiber &f) { return f.stack + page_bytes(); }
+size_t usable_stack_bytes() { return kStackBytes - page_bytes(); }
+
+// Back to the scheduler; `finished`: this fiber never runs again (until re-created for the next block).
+void to_scheduler(bool finished) {
+    Fiber *f = current;
+#ifdef SBC_EMU_ASAN
+    __sanitizer_start_switch_fiber(finished ? nullptr : &f->asan_fake_stack, main_stack_bottom, main_stack_size);
+#else
+    (void)finished;
+#endif
+    swapcontext(&f->ctx, &scheduler);
+#ifdef SBC_EMU_ASAN
+    __sanitizer_finish_switch_fiber(f->asan_fake_stack, &main_stack_bottom, &main_stack_size);
+#endif
+}
+
+void fiber_main() {
+#ifdef SBC_EMU_ASAN
+    __sanitizer_finish_switch_fiber(nullptr, &main_stack_bottom, &main_stack_size);
+#endif
+    body_fn(body_ctx);
+    current->state = State::Done;
+    to_scheduler(true);
+    abort(); // never resumed
+}
+
+void resume(Fiber &f) {
+    current = &f;
+    threadIdx = f.tid;
+#ifdef SBC_EMU_ASAN
+    __sanitizer_start_switch_fiber(&scheduler_fake_stack, usable_stack(f), usable_stack_bytes());
+#endif
+    swapcontext(&scheduler, &f.ctx);
+#ifdef SBC_EMU_ASAN
+    __sanitizer_finish_switch_fiber(scheduler_fake_stack, nullptr, nullptr);
+#endif
+    current = nullptr;
+}
+
+void ensure_fibers(unsigned n) {
+    for (; fibers_with_stacks < n; fibers_with_stacks++) {
+        Fiber &f = fibers[fibers_with_stacks];
+        void *m = mmap(nullptr, kStackBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1,
+                       0);
+        if (m == MAP_FAILED) fault("cannot map a fiber stack");
+        mprotect(m, page_bytes(), PROT_NONE); // a stack overflow faults instead of corrupting the neighbour
+        f.stack = static_cast<char *>(m);
+    }
+}
+
+void wait_here(State s, WarpOp op) {
+    if (!in_kernel || current == nullptr) fault("a device synchronisation was called outside a kernel");
+    current->state = s;
+    current->op = op;
+    to_scheduler(false);
+}
+
+[[noreturn]] void stuck(unsigned n) {
+    unsigned at_sync = 0, at_warp = 0, done = 0;
+    for (unsigned i = 0; i < n; i++) {
+        at_sync += fibers[i].state == State::AtSyncthreads;
+        at_warp += fibers[i].state == State::AtWarpOp;
+        done += fibers[i].state == State::Done;
+    }
+    fault("deadlock: of %u threads, %u wait at __syncthreads, %u at a warp-level operation, %u have exited "
+          "(a barrier not reached by every thread it waits for)",
+          n, at_sync, at_warp, done);
+}
+
+// A fresh context on the fiber's stack that runs the kernel body from the start.
+__attribute__((noinline)) void start_fiber(Fiber &f, unsigned linear, uint3 tid) {
+    f.linear = linear;
+    f.tid = tid;
+    f.state = State::Runnable;
+    f.op = WarpOp::None;
+    f.asan_fake_stack = nullptr;
+    f.shuffles = 0;
+    getcontext(&f.ctx);
+    f.ctx.uc_stack.ss_sp = usable_stack(f);
+    f.ctx.uc_stack.ss_size = usable_stack_bytes();
+    f.ctx.uc_link = nullptr;
+    makecontext(&f.ctx, fiber_main, 0);
+    // swapcontext ignores uc_stack once the context exists; ASan's interceptor would clear the shadow of the whole
+    // stack at every switch for it (the switch annotations above tell ASan about the stacks instead).
+    f.ctx.uc_stack.ss_size = 0;
+}
+
+// Runs the n threads of the current block to completion.
+void run_block(unsigned n, bool reverse) {
+    const unsigned bx = blockDim.x, by = blockDim.y;
+    for (unsigned i = 0; i < n; i++) start_fiber(fibers[i], i, uint3{i % bx, (i / bx) % by, i / (bx * by)});
+    const unsigned warps = (n + 31) / 32;
+    for (;;) {
+        // Each warp in turn runs as far as it can: its lanes until each waits, again whenever they all wait at the
+        // same warp-level operation, until they wait at __syncthreads or exit. So a warp gets ahead of the others up
+        // to the next __syncthreads, as it may on hardware, and reads what a missing __syncthreads leaves unwritten.
+        for (unsigned k = 0; k < warps; k++) {
+            const unsigned w = reverse ? warps - 1 - k : k, lo = w * 32, hi = lo + 32 < n ? lo + 32 : n;
+            for (;;) {
+                for (unsigned q = 0; q < hi - lo; q++) {
+                    Fiber &f = fibers[reverse ? hi - 1 - q : lo + q];
+                    if (f.state == State::Runnable) resume(f);
+                }
+                bool all = true;
+                for (unsigned i = lo; i < hi && all; i++) all = fibers[i].state == State::AtWarpOp;
+                if (!all) break;
+                for (unsigned i = lo + 1; i < hi; i++) {
+                    if (fibers[i].op != fibers[lo].op)
+                        fault("warp %u: lane 0 waits at %s, lane %u at %s", w, kWarpOpName[(int)fibers[lo].op],
+                              i - lo, kWarpOpName[(int)fibers[i].op]);
+                }
+                for (unsigned i = lo; i < hi; i++) fibers[i].state = State::Runnable;
+            }
+        }
+        // Every warp waits at __syncthreads or has exited (else a barrier cannot open).
+        unsigned done = 0, at_sync = 0;
+        for (unsigned i = 0; i < n; i++) {
+            done += fibers[i].state == State::Done;
+            at_sync += fibers[i].state == State::AtSyncthreads;
+        }
+        if (done == n) return;
+        if (at_sync + done != n || done != 0) stuck(n);
+        for (unsigned i = 0; i < n; i++) fibers[i].state = State::Runnable;
+    }
+}
+
+// `bytes` at an `align`-ed address that ends as close as alignment allows before an inaccessible page.
+void *guarded(size_t bytes, size_t align, void **map, size_t *map_bytes) {
+    const size_t page = page_bytes();
+    const size_t data_pages = (bytes + align + page - 1) / page;
+    *map_bytes = (data_pages + 1) * page;
+    void *m = mmap(nullptr, *map_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED) fault("cannot map %zu bytes of shared memory", bytes);
+    char *guard = static_cast<char *>(m) + data_pages * page;
+    mprotect(guard, page, PROT_NONE);
+    *map = m;
+    return reinterpret_cast<void *>((reinterpret_cast<uintptr_t>(guard) - bytes) & ~(uintptr_t)(align - 1));
+}
+
+// A fault says where it happened before the process dies (ASan has its own handler, with a stack trace).
+#ifndef SBC_EMU_ASAN
+void on_segv(int sig) {
+    fprintf(stderr, "sbc_emu: signal %d in kernel %s (launch %llu)", sig, kernel_name, launch_count);
+    if (in_kernel) fprintf(stderr, ", block (%u,%u,%u)", blockIdx.x, blockIdx.y, blockIdx.z);
+    if (current != nullptr) fprintf(stderr, ", thread (%u,%u,%u)", threadIdx.x, threadIdx.y, threadIdx.z);
+    fprintf(stderr, ": an access out of bounds (shared memory ends at an inaccessible page) or a stack overflow\n");
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+#endif
+
+void install_fault_handler() {
+#ifndef SBC_EMU_ASAN
+    static bool installed = false;
+    if (installed) return;
+    installed = true;
+    static char alt[64 * 1024];
+    stack_t ss{};
+    ss.ss_sp = alt;
+    ss.ss_size = sizeof alt;
+    sigaltstack(&ss, nullptr);
+    struct sigaction sa {};
+    sa.sa_handler = on_segv;
+    sa.sa_flags = SA_ONSTACK;
+    sigaction(SIGSEGV, &sa, nullptr);
+    sigaction(SIGBUS, &sa, nullptr);
+#endif
+}
+
+bool valid_config(const LaunchConfig &c) {
+    const uint64_t threads = (uint64_t)c.block.x * c.block.y * c.block.z;
+    return c.grid.x >= 1 && c.grid.x <= 0x7fffffffu && c.grid.y >= 1 && c.grid.y <= 65535 && c.grid.z >= 1 &&
+           c.grid.z <= 65535 && c.block.x >= 1 && c.block.y >= 1 && c.block.z >= 1 && c.block.x <= 1024 &&
+           c.block.y <= 1024 && c.block.z <= 64 && threads <= 1024 && c.smem <= 48 * 1024;
+}
+
+} // namespace
+
+void fault(const char *fmt, ...) {
+    fflush(stdout);
+    fprintf(stderr, "sbc_emu: FAULT in kernel %s (launch %llu)", kernel_name, launch_count);
+    if (in_kernel) {
+        fprintf(stderr, ", block (%u,%u,%u)", blockIdx.x, blockIdx.y, blockIdx.z);
+        if (current != nullptr) fprintf(stderr, ", thread (%u,%u,%u)", threadIdx.x, threadIdx.y, threadIdx.z);
+    }
+    fprintf(stderr, ": ");
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\n");
+    fflush(stderr);
+    abort();
+}
+
+void run_grid(const char *kernel, const LaunchConfig &cfg, void (*body)(void *), void *ctx) {
+    if (in_kernel) fault("a kernel launched %s from device code", kernel);
+    launch_count++;
+    kernel_name = kernel;
+    if (!valid_config(cfg)) {
+        last_error = cudaErrorInvalidConfiguration;
+        return;
+    }
+    const unsigned n = cfg.block.x * cfg.block.y * cfg.block.z; // a partial last warp is checked where it matters
+    install_fault_handler();
+    ensure_fibers(n);
+    body_fn = body;
+    body_ctx = ctx;
+    blockDim = cfg.block;
+    gridDim = cfg.grid;
+    dyn_shared = guarded(cfg.smem, 16, &dyn_map, &dyn_map_bytes); // CUDA aligns dynamic shared memory to 16
+    in_kernel = true;
+    uint64_t block_number = launch_count; // blocks alternate directions, and so do one-block launches across calls
+    for (unsigned z = 0; z < cfg.grid.z; z++)
+        for (unsigned y = 0; y < cfg.grid.y; y++)
+            for (unsigned x = 0; x < cfg.grid.x; x++) {
+                blockIdx = uint3{x, y, z};
+                blocks_run++;
+                poison(dyn_shared, cfg.smem);
+                run_block(n, (block_number++ & 1) != 0);
+            }
+    in_kernel = false;
+    munmap(dyn_map, dyn_map_bytes);
+    dyn_shared = nullptr;
+}
+
+void *dynamic_shared() {
+    if (!in_kernel) fault("extern __shared__ used outside a kernel");
+    return dyn_shared;
+}
+
+void *shared_alloc(size_t bytes, size_t align) {
+    void *map = nullptr;
+    size_t map_bytes = 0;
+    return guarded(bytes, align, &map, &map_bytes);
+}
+
+uint64_t block_serial() { return blocks_run; }
+
+void poison(void *p, size_t bytes) { memset(p, 0xff, bytes); }
+
+void sync_block() { wait_here(State::AtSyncthreads, WarpOp::None); }
+
+static void check_warp_op(unsigned mask, const char *what) {
+    if (mask != 0xffffffffu) fault("%s with mask %#x: the emulator supports full-warp masks only", what, mask);
+    if (current != nullptr && (current->linear | 31u) >= blockDim.x * blockDim.y * blockDim.z)
+        fault("%s in a partial warp (block of %u threads)", what, blockDim.x * blockDim.y * blockDim.z);
+}
+
+void sync_warp(unsigned mask) {
+    check_warp_op(mask, "__syncwarp");
+    wait_here(State::AtWarpOp, WarpOp::Syncwarp);
+}
+
+uint64_t shfl_xor(unsigned mask, uint64_t v, int lane_mask, int width) {
+    check_warp_op(mask, "__shfl_xor_sync");
+    if (width != 32 || lane_mask < 0 || lane_mask > 31)
+        fault("__shfl_xor_sync: width %d, lane mask %d", width, lane_mask);
+    const unsigned lane = current->linear & 31u, warp = current->linear >> 5, buffer = current->shuffles++ & 1u;
+    shuffle_slots[buffer][warp][lane] = v;
+    wait_here(State::AtWarpOp, WarpOp::Shuffle); // every lane has written its value
+    return shuffle_slots[buffer][warp][lane ^ (unsigned)lane_mask];
+}
+
+void wmma_converge() {
+    check_warp_op(0xffffffffu, "a wmma operation");
+    wait_here(State::AtWarpOp, WarpOp::Wmma);
+}
+
+unsigned lane_id() {
+    if (current == nullptr) fault("lane_id outside a kernel");
+    return current->linear & 31u;
+}
+
+} // namespace sbc_emu
+
+// ---- runtime calls: one emulated device, host memory, synchronous streams ----
+
+using sbc_emu::last_error;
+
+static cudaError_t fail(cudaError_t e) {
+    last_error = e;
+    return e;
+}
+
+cudaError_t cudaGetDeviceCount(int *count) {
+    if (count == nullptr) return fail(cudaErrorInvalidValue);
+    *count = 1;
+    return cudaSuccess;
+}
+
+cudaError_t cudaSetDevice(int device) { return device == 0 ? cudaSuccess : fail(cudaErrorInvalidDevice); }
+
+cudaError_t cudaGetDeviceProperties(cudaDeviceProp *prop, int device) {
+    if (prop == nullptr) return fail(cudaErrorInvalidValue);
+    if (device != 0) return fail(cudaErrorInvalidDevice);
+    memset(prop, 0, sizeof *prop);
+    snprintf(prop->name, sizeof prop->name, "%s", "sbc_emu (host emulation)");
+    prop->major = 9;
+    prop->minor = 0;
+    return cudaSuccess;
+}
+
+const char *cudaGetErrorName(cudaError_t e) {
+    switch (e) {
+    case cudaSuccess: return "cudaSuccess";
+    case cudaErrorInvalidValue: return "cudaErrorInvalidValue";
+    case cudaErrorMemoryAllocation: return "cudaErrorMemoryAllocation";
+    case cudaErrorInvalidConfiguration: return "cudaErrorInvalidConfiguration";
+    case cudaErrorInvalidMemcpyDirection: return "cudaErrorInvalidMemcpyDirection";
+    case cudaErrorInsufficientDriver: return "cudaErrorInsufficientDriver";
+    case cudaErrorNoDevice: return "cudaErrorNoDevice";
+    case cudaErrorInvalidDevice: return "cudaErrorInvalidDevice";
+    case cudaErrorInvalidResourceHandle: return "cudaErrorInvalidResourceHandle";
+    case cudaErrorLaunchFailure: return "cudaErrorLaunchFailure";
+    }
+    return "unrecognized error code";
+}
+
+const char *cudaGetErrorString(cudaError_t e) {
+    switch (e) {
+    case cudaSuccess: return "no error";
+    case cudaErrorInvalidValue: return "invalid argument";
+    case cudaErrorMemoryAllocation: return "out of memory";
+    case cudaErrorInvalidConfiguration: return "invalid configuration argument";
+    case cudaErrorInvalidMemcpyDirection: return "invalid copy direction for memcpy";
+    case cudaErrorInsufficientDriver: return "CUDA driver version is insufficient for CUDA runtime version";
+    case cudaErrorNoDevice: return "no CUDA-capable device is detected";
+    case cudaErrorInvalidDevice: return "invalid device ordinal";
+    case cudaErrorInvalidResourceHandle: return "invalid resource handle";
+    case cudaErrorLaunchFailure: return "unspecified launch failure";
+    }
+    return "unrecognized error code";
+}
+
+cudaError_t cudaGetLastError() {
+    const cudaError_t e = last_error;
+    last_error = cudaSuccess;
+    return e;
+}
+
+cudaError_t cudaMalloc(void **ptr, size_t bytes) {
+    if (ptr == nullptr) return fail(cudaErrorInvalidValue);
+    *ptr = nullptr;
+    if (bytes == 0) return cudaSuccess;
+    void *p = nullptr;
+    if (posix_memalign(&p, 256, bytes) != 0) return fail(cudaErrorMemoryAllocation); // cudaMalloc aligns to 256
+    *ptr = p;
+    return cudaSuccess;
+}
+
+cudaError_t cudaFree(void *ptr) {
+    free(ptr);
+    return cudaSuccess;
+}
+
+static bool valid_kind(cudaMemcpyKind k) { return k >= cudaMemcpyHostToHost && k <= cudaMemcpyDefault; }
+
+cudaError_t cudaMemcpy(void *dst, const void *src, size_t bytes, cudaMemcpyKind kind) {
+    if (!valid_kind(kind)) return fail(cudaErrorInvalidMemcpyDirection);
+    if (bytes != 0 && (dst == nullptr || src == nullptr)) return fail(cudaErrorInvalidValue);
+    if (bytes != 0) memmove(dst, src, bytes);
+    return cudaSuccess;
+}
+
+cudaError_t cudaMemcpyAsync(void *dst, const void *src, size_t bytes, cudaMemcpyKind kind, cudaStream_t) {
+    return cudaMemcpy(dst, src, bytes, kind);
+}
+
+cudaError_t cudaMemsetAsync(void *ptr, int value, size_t bytes, cudaStream_t) {
+    if (bytes != 0 && ptr == nullptr) return fail(cudaErrorInvalidValue);
+    if (bytes != 0) memset(ptr, value, bytes);
+    return cudaSuccess;
+}
+
+cudaError_t cudaDeviceSynchronize() { return cudaSuccess; }
+
+struct CUstream_st {
+    int magic;
+};
+
+cudaError_t cudaStreamCreate(cudaStream_t *stream) {
+    if (stream == nullptr) return fail(cudaErrorInvalidValue);
+    *stream = new CUstream_st{0x57ea};
+    return cudaSuccess;
+}
+
+cudaError_t cudaStreamDestroy(cudaStream_t stream) {
+    if (stream == nullptr || stream->magic != 0x57ea) return fail(cudaErrorInvalidResourceHandle);
+    stream->magic = 0;
+    delete stream;
+    return cudaSuccess;
+}
+
+cudaError_t cudaStreamSynchronize(cudaStream_t stream) {
+    if (stream != nullptr && stream->magic != 0x57ea) return fail(cudaErrorInvalidResourceHandle);
+    return cudaSuccess;
+}
