@@ -1,5 +1,5 @@
 // The runtime of the CUDA emulation (cuda_emu.h): the block scheduler over fibers, barriers, warp exchanges, and the
-// few runtime calls the launchers and memory.cu make, on host memory.
+// few runtime calls the launchers and memory.cu make, on host memory, with a record of the blocks cudaMalloc gave.
 #include "cuda_emu.h"
 
 #include <signal.h>
@@ -9,6 +9,9 @@
 #include <sys/mman.h>
 #include <ucontext.h>
 #include <unistd.h>
+
+#include <map>
+#include <mutex>
 
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/common_interface_defs.h>
@@ -21,13 +24,88 @@ dim3 blockDim, gridDim;
 namespace sbc_emu {
 namespace {
 
+// A fiber's saved execution context. On x86-64 a switch saves the callee-saved registers on the stack being left
+// and swaps stack pointers; glibc's swapcontext (the fallback elsewhere) also saves the x87 environment and makes a
+// sigprocmask system call, which made a warp shuffle (32 switches to and back) several times slower.
+#if defined(__x86_64__)
+struct Context {
+    void *sp = nullptr;
+};
+extern "C" void sbc_emu_switch_stack(void **save_sp, void *load_sp);
+asm(R"(
+    .text
+    .p2align 4
+    .globl sbc_emu_switch_stack
+    .hidden sbc_emu_switch_stack
+    .type sbc_emu_switch_stack, @function
+sbc_emu_switch_stack:
+    pushq %rbp
+    pushq %rbx
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+    subq $8, %rsp
+    stmxcsr (%rsp)
+    fnstcw 4(%rsp)
+    movq %rsp, (%rdi)
+    movq %rsi, %rsp
+    ldmxcsr (%rsp)
+    fldcw 4(%rsp)
+    addq $8, %rsp
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %rbx
+    popq %rbp
+    ret
+    .size sbc_emu_switch_stack, .-sbc_emu_switch_stack
+)");
+
+// A context that starts entry() on the stack [stack, stack + bytes): the frame sbc_emu_switch_stack pops (MXCSR and
+// x87 control word as they are now, six zeroed registers, entry as the return address) and, above it, a zero return
+// address for entry, so that entry starts with the stack aligned as after a call.
+void make_context(Context &c, char *stack, size_t bytes, void (*entry)()) {
+    const uintptr_t top = (reinterpret_cast<uintptr_t>(stack) + bytes) & ~(uintptr_t)15;
+    uint64_t *sp = reinterpret_cast<uint64_t *>(top);
+    *--sp = 0;                                 // entry's return address: entry never returns
+    *--sp = reinterpret_cast<uint64_t>(entry); // popped by ret
+    for (int i = 0; i < 6; i++) *--sp = 0;     // rbp, rbx, r12 to r15
+    uint32_t mxcsr;
+    uint16_t fpucw;
+    asm volatile("stmxcsr %0\n\tfnstcw %1" : "=m"(mxcsr), "=m"(fpucw));
+    *--sp = (uint64_t)mxcsr | (uint64_t)fpucw << 32;
+    c.sp = sp;
+}
+
+inline void switch_context(Context &from, Context &to) { sbc_emu_switch_stack(&from.sp, to.sp); }
+#else
+struct Context {
+    ucontext_t uc;
+};
+
+void make_context(Context &c, char *stack, size_t bytes, void (*entry)()) {
+    getcontext(&c.uc);
+    c.uc.uc_stack.ss_sp = stack;
+    c.uc.uc_stack.ss_size = bytes;
+    c.uc.uc_link = nullptr;
+    makecontext(&c.uc, entry, 0);
+    // swapcontext ignores uc_stack once the context exists; ASan's interceptor would clear the shadow of the whole
+    // stack at every switch for it (the switch annotations below tell ASan about the stacks instead).
+    c.uc.uc_stack.ss_size = 0;
+}
+
+inline void switch_context(Context &from, Context &to) { swapcontext(&from.uc, &to.uc); }
+#endif
+
 enum class State : unsigned char { Runnable, AtSyncthreads, AtWarpOp, Done };
 enum class WarpOp : unsigned char { None, Syncwarp, Shuffle, Wmma };
 
 const char *const kWarpOpName[] = {"-", "__syncwarp", "__shfl_xor_sync", "wmma"};
 
 struct Fiber {
-    ucontext_t ctx;
+    Context ctx;
     char *stack = nullptr; // mapping: a guard page, then the usable stack
     State state = State::Done;
     WarpOp op = WarpOp::None;
@@ -40,11 +118,11 @@ struct Fiber {
 constexpr size_t kStackBytes = 512 * 1024; // the wmma kernel keeps eight 1 KiB fragments per thread, more under ASan
 size_t page_bytes() { return (size_t)sysconf(_SC_PAGESIZE); }
 
-// Never moved: a ucontext_t points into itself. Stacks are mapped on first use and kept.
+// Never moved: a ucontext_t points into itself (the fallback Context). Stacks are mapped on first use and kept.
 Fiber fibers[1024];
 unsigned fibers_with_stacks = 0;
 Fiber *current = nullptr;
-ucontext_t scheduler;
+Context scheduler;
 void (*body_fn)(void *) = nullptr;
 void *body_ctx = nullptr;
 // [buffer][warp][lane]: a lane's n-th shuffle uses buffer n % 2, so that one wait suffices per shuffle (the next
@@ -60,7 +138,9 @@ void *dyn_shared = nullptr; // in a mapping of dyn_map_bytes at dyn_map
 void *dyn_map = nullptr;
 size_t dyn_map_bytes = 0;
 
-cudaError_t last_error = cudaSuccess;
+thread_local cudaError_t last_error = cudaSuccess; // per host thread, as CUDA's
+// Launches from several host threads run one at a time: the scheduler's state is global.
+std::recursive_mutex launch_mutex;
 
 #ifdef SBC_EMU_ASAN
 void *scheduler_fake_stack = nullptr;
@@ -79,7 +159,7 @@ void to_scheduler(bool finished) {
 #else
     (void)finished;
 #endif
-    swapcontext(&f->ctx, &scheduler);
+    switch_context(f->ctx, scheduler);
 #ifdef SBC_EMU_ASAN
     __sanitizer_finish_switch_fiber(f->asan_fake_stack, &main_stack_bottom, &main_stack_size);
 #endif
@@ -101,7 +181,7 @@ void resume(Fiber &f) {
 #ifdef SBC_EMU_ASAN
     __sanitizer_start_switch_fiber(&scheduler_fake_stack, usable_stack(f), usable_stack_bytes());
 #endif
-    swapcontext(&scheduler, &f.ctx);
+    switch_context(scheduler, f.ctx);
 #ifdef SBC_EMU_ASAN
     __sanitizer_finish_switch_fiber(scheduler_fake_stack, nullptr, nullptr);
 #endif
@@ -146,14 +226,7 @@ __attribute__((noinline)) void start_fiber(Fiber &f, unsigned linear, uint3 tid)
     f.op = WarpOp::None;
     f.asan_fake_stack = nullptr;
     f.shuffles = 0;
-    getcontext(&f.ctx);
-    f.ctx.uc_stack.ss_sp = usable_stack(f);
-    f.ctx.uc_stack.ss_size = usable_stack_bytes();
-    f.ctx.uc_link = nullptr;
-    makecontext(&f.ctx, fiber_main, 0);
-    // swapcontext ignores uc_stack once the context exists; ASan's interceptor would clear the shadow of the whole
-    // stack at every switch for it (the switch annotations above tell ASan about the stacks instead).
-    f.ctx.uc_stack.ss_size = 0;
+    make_context(f.ctx, usable_stack(f), usable_stack_bytes(), fiber_main);
 }
 
 // Runs the n threads of the current block to completion.
@@ -208,8 +281,9 @@ void *guarded(size_t bytes, size_t align, void **map, size_t *map_bytes) {
     return reinterpret_cast<void *>((reinterpret_cast<uintptr_t>(guard) - bytes) & ~(uintptr_t)(align - 1));
 }
 
-// A fault says where it happened before the process dies (ASan has its own handler, with a stack trace).
-#ifndef SBC_EMU_ASAN
+// A fault says where it happened before the process dies (ASan has its own handler, with a stack trace). Not in the
+// shared library (SBC_EMU_LIBRARY), which runs inside a JVM: the JVM's own SIGSEGV handler must stay.
+#if !defined(SBC_EMU_ASAN) && !defined(SBC_EMU_LIBRARY)
 void on_segv(int sig) {
     fprintf(stderr, "sbc_emu: signal %d in kernel %s (launch %llu)", sig, kernel_name, launch_count);
     if (in_kernel) fprintf(stderr, ", block (%u,%u,%u)", blockIdx.x, blockIdx.y, blockIdx.z);
@@ -222,7 +296,7 @@ void on_segv(int sig) {
 #endif
 
 void install_fault_handler() {
-#ifndef SBC_EMU_ASAN
+#if !defined(SBC_EMU_ASAN) && !defined(SBC_EMU_LIBRARY)
     static bool installed = false;
     if (installed) return;
     installed = true;
@@ -266,6 +340,7 @@ void fault(const char *fmt, ...) {
 }
 
 void run_grid(const char *kernel, const LaunchConfig &cfg, void (*body)(void *), void *ctx) {
+    const std::lock_guard<std::recursive_mutex> lock(launch_mutex); // recursive: a launch from a kernel faults
     if (in_kernel) fault("a kernel launched %s from device code", kernel);
     launch_count++;
     kernel_name = kernel;
@@ -344,7 +419,58 @@ unsigned lane_id() {
     return current->linear & 31u;
 }
 
+// ---- device memory: the blocks cudaMalloc handed out ----
+
+namespace {
+
+// Enforced in the shared library that Java loads, where every device buffer comes from cudaMalloc; sbc_emu_tests
+// gives the kernels host vectors.
+#ifdef SBC_EMU_LIBRARY
+constexpr bool kCheckDevicePointers = true;
+#else
+constexpr bool kCheckDevicePointers = false;
+#endif
+
+std::mutex blocks_mutex;
+std::map<uintptr_t, size_t> blocks; // start -> bytes of each block cudaMalloc returned and cudaFree has not taken back
+
+// Bytes from p to the end of its block (0 just past the end: an empty range), or -1 when p is in none.
+int64_t bytes_after(const void *p) {
+    const uintptr_t a = reinterpret_cast<uintptr_t>(p);
+    const std::lock_guard<std::mutex> lock(blocks_mutex);
+    auto it = blocks.upper_bound(a);
+    if (it == blocks.begin()) return -1;
+    --it;
+    return a <= it->first + it->second ? (int64_t)(it->first + it->second - a) : -1;
+}
+
+bool in_device_memory(const void *p, size_t bytes) {
+    const int64_t after = bytes_after(p);
+    return after >= 0 && (uint64_t)after >= bytes;
+}
+
+// [p, p + bytes) overlaps no block.
+bool in_host_memory(const void *p, size_t bytes) {
+    const uintptr_t a = reinterpret_cast<uintptr_t>(p);
+    const std::lock_guard<std::mutex> lock(blocks_mutex);
+    auto it = blocks.lower_bound(a); // the first block starting at or after p
+    if (it != blocks.end() && it->first < a + bytes) return false;
+    return it == blocks.begin() || std::prev(it)->first + std::prev(it)->second <= a;
+}
+
+} // namespace
+
+bool device_pointer_argument(const char *kernel, int index, const void *p) {
+    if (!kCheckDevicePointers || p == nullptr || bytes_after(p) >= 0) return true;
+    fprintf(stderr, "sbc_emu: kernel %s: pointer argument %d (%p) is not device memory (in no cudaMalloc block)\n",
+            kernel, index, p);
+    last_error = cudaErrorIllegalAddress;
+    return false;
+}
+
 } // namespace sbc_emu
+
+int64_t sbc_emu_device_bytes(const void *p) { return sbc_emu::bytes_after(p); }
 
 // ---- runtime calls: one emulated device, host memory, synchronous streams ----
 
@@ -367,7 +493,7 @@ cudaError_t cudaGetDeviceProperties(cudaDeviceProp *prop, int device) {
     if (prop == nullptr) return fail(cudaErrorInvalidValue);
     if (device != 0) return fail(cudaErrorInvalidDevice);
     memset(prop, 0, sizeof *prop);
-    snprintf(prop->name, sizeof prop->name, "%s", "sbc_emu (host emulation)");
+    snprintf(prop->name, sizeof prop->name, "%s", "CPU emulator (sbora4j cuda-kernels/emu)");
     prop->major = 9;
     prop->minor = 0;
     return cudaSuccess;
@@ -384,6 +510,7 @@ const char *cudaGetErrorName(cudaError_t e) {
     case cudaErrorNoDevice: return "cudaErrorNoDevice";
     case cudaErrorInvalidDevice: return "cudaErrorInvalidDevice";
     case cudaErrorInvalidResourceHandle: return "cudaErrorInvalidResourceHandle";
+    case cudaErrorIllegalAddress: return "cudaErrorIllegalAddress";
     case cudaErrorLaunchFailure: return "cudaErrorLaunchFailure";
     }
     return "unrecognized error code";
@@ -400,6 +527,7 @@ const char *cudaGetErrorString(cudaError_t e) {
     case cudaErrorNoDevice: return "no CUDA-capable device is detected";
     case cudaErrorInvalidDevice: return "invalid device ordinal";
     case cudaErrorInvalidResourceHandle: return "invalid resource handle";
+    case cudaErrorIllegalAddress: return "an illegal memory access was encountered";
     case cudaErrorLaunchFailure: return "unspecified launch failure";
     }
     return "unrecognized error code";
@@ -417,13 +545,43 @@ cudaError_t cudaMalloc(void **ptr, size_t bytes) {
     if (bytes == 0) return cudaSuccess;
     void *p = nullptr;
     if (posix_memalign(&p, 256, bytes) != 0) return fail(cudaErrorMemoryAllocation); // cudaMalloc aligns to 256
+    {
+        const std::lock_guard<std::mutex> lock(sbc_emu::blocks_mutex);
+        sbc_emu::blocks[reinterpret_cast<uintptr_t>(p)] = bytes;
+    }
     *ptr = p;
     return cudaSuccess;
 }
 
 cudaError_t cudaFree(void *ptr) {
+    if (ptr == nullptr) return cudaSuccess;
+    bool known;
+    {
+        const std::lock_guard<std::mutex> lock(sbc_emu::blocks_mutex);
+        known = sbc_emu::blocks.erase(reinterpret_cast<uintptr_t>(ptr)) == 1;
+    }
+    if (!known && sbc_emu::kCheckDevicePointers) {
+        fprintf(stderr, "sbc_emu: cudaFree(%p): not a block from cudaMalloc, or freed already\n", ptr);
+        return fail(cudaErrorInvalidValue);
+    }
     free(ptr);
     return cudaSuccess;
+}
+
+// Where checked: both ends of a copy lie where its direction says, wholly (a host end in no block).
+static bool copy_ends_ok(void *dst, const void *src, size_t bytes, cudaMemcpyKind kind) {
+    if (!sbc_emu::kCheckDevicePointers || bytes == 0) return true;
+    const bool dst_device = kind == cudaMemcpyHostToDevice || kind == cudaMemcpyDeviceToDevice;
+    const bool src_device = kind == cudaMemcpyDeviceToHost || kind == cudaMemcpyDeviceToDevice;
+    if (kind != cudaMemcpyHostToDevice && kind != cudaMemcpyDeviceToHost && kind != cudaMemcpyDeviceToDevice)
+        return true;
+    const bool dst_ok = dst_device ? sbc_emu::in_device_memory(dst, bytes) : sbc_emu::in_host_memory(dst, bytes);
+    const bool src_ok = src_device ? sbc_emu::in_device_memory(src, bytes) : sbc_emu::in_host_memory(src, bytes);
+    if (dst_ok && src_ok) return true;
+    fprintf(stderr, "sbc_emu: a copy of %zu bytes, kind %d:%s%s\n", bytes, (int)kind,
+            dst_ok ? "" : dst_device ? " dst is not within a device block" : " dst overlaps device memory",
+            src_ok ? "" : src_device ? " src is not within a device block" : " src overlaps device memory");
+    return false;
 }
 
 static bool valid_kind(cudaMemcpyKind k) { return k >= cudaMemcpyHostToHost && k <= cudaMemcpyDefault; }
@@ -431,6 +589,7 @@ static bool valid_kind(cudaMemcpyKind k) { return k >= cudaMemcpyHostToHost && k
 cudaError_t cudaMemcpy(void *dst, const void *src, size_t bytes, cudaMemcpyKind kind) {
     if (!valid_kind(kind)) return fail(cudaErrorInvalidMemcpyDirection);
     if (bytes != 0 && (dst == nullptr || src == nullptr)) return fail(cudaErrorInvalidValue);
+    if (!copy_ends_ok(dst, src, bytes, kind)) return fail(cudaErrorInvalidValue);
     if (bytes != 0) memmove(dst, src, bytes);
     return cudaSuccess;
 }
@@ -441,6 +600,10 @@ cudaError_t cudaMemcpyAsync(void *dst, const void *src, size_t bytes, cudaMemcpy
 
 cudaError_t cudaMemsetAsync(void *ptr, int value, size_t bytes, cudaStream_t) {
     if (bytes != 0 && ptr == nullptr) return fail(cudaErrorInvalidValue);
+    if (bytes != 0 && sbc_emu::kCheckDevicePointers && !sbc_emu::in_device_memory(ptr, bytes)) {
+        fprintf(stderr, "sbc_emu: cudaMemsetAsync(%p, %zu bytes): not within a device block\n", ptr, bytes);
+        return fail(cudaErrorInvalidValue);
+    }
     if (bytes != 0) memset(ptr, value, bytes);
     return cudaSuccess;
 }

@@ -3,9 +3,9 @@
 // without a GPU. See cuda-kernels/README.md, "Emulated tests", for what this does and does not prove.
 //
 // Execution model (cuda_emu.cpp): a launch runs its blocks one after another; a block runs each CUDA thread as a
-// fiber (ucontext) on one OS thread, each until it finishes or waits at __syncthreads, a warp-level operation
-// (__syncwarp, __shfl_xor_sync, the wmma calls) or the end of the kernel; a barrier releases when every thread it
-// concerns waits there. A warp runs as far as it can (through its warp-level operations) before the next warp
+// fiber (a stack of its own) on one OS thread, each until it finishes or waits at __syncthreads, a warp-level
+// operation (__syncwarp, __shfl_xor_sync, the wmma calls) or the end of the kernel; a barrier releases when every
+// thread it concerns waits there. A warp runs as far as it can (through its warp-level operations) before the next warp
 // starts, warps and lanes in order in one block and in reverse order in the next (a one-block launch alternates
 // from call to call), so that a missing barrier makes some thread read data that is not written yet. A barrier that
 // cannot release (some threads exited, or wait at another kind of barrier) stops the process with a message.
@@ -68,6 +68,7 @@ enum cudaError {
     cudaErrorNoDevice = 100,
     cudaErrorInvalidDevice = 101,
     cudaErrorInvalidResourceHandle = 400,
+    cudaErrorIllegalAddress = 700,
     cudaErrorLaunchFailure = 719,
 };
 typedef cudaError cudaError_t;
@@ -101,6 +102,10 @@ cudaError_t cudaStreamCreate(cudaStream_t *stream);
 cudaError_t cudaStreamDestroy(cudaStream_t stream);
 cudaError_t cudaStreamSynchronize(cudaStream_t stream);
 
+// Bytes from p to the end of the cudaMalloc block that holds it, or -1 when p is not device memory. Exported, so that
+// the cuBLAS stand-in (cublas_emu.cpp) checks its matrices against the blocks they lie in.
+extern "C" __attribute__((visibility("default"))) int64_t sbc_emu_device_bytes(const void *p);
+
 // ---- the emulator's entry points (cuda_emu.cpp) ----
 namespace sbc_emu {
 
@@ -115,11 +120,31 @@ struct LaunchConfig {
 // error instead, as a failed launch does.
 void run_grid(const char *kernel, const LaunchConfig &cfg, void (*body)(void *), void *ctx);
 
+// Whether a kernel's pointer argument (number `index`, from 1) may be dereferenced on the device: NULL or inside a
+// cudaMalloc block. Checked in the shared library only (SBC_EMU_LIBRARY), where every buffer comes from cudaMalloc;
+// sbc_emu_tests passes host vectors. A failure is reported on stderr and the launch fails with
+// cudaErrorIllegalAddress, the error a GPU gives for a host pointer (at the next synchronisation).
+bool device_pointer_argument(const char *kernel, int index, const void *p);
+template <typename T>
+bool device_argument(const char *kernel, int index, const T &v) {
+    if constexpr (std::is_pointer<T>::value) return device_pointer_argument(kernel, index, (const void *)v);
+    return true;
+}
+
 // What emulate.py turns `kernel<<<cfg>>>(args)` into: the arguments are evaluated once, as for a real launch, and
 // every thread calls the kernel with its own copies of them.
 template <typename F, typename... A>
 void launch(const char *kernel, const LaunchConfig &cfg, F &&f, A &&...args) {
     std::tuple<std::decay_t<A>...> params(std::forward<A>(args)...);
+    const bool pointers_ok = std::apply(
+        [&](const auto &...a) {
+            int index = 0;
+            bool ok = true;
+            ((ok = device_argument(kernel, ++index, a) && ok), ...);
+            return ok;
+        },
+        params);
+    if (!pointers_ok) return;
     auto call = [&] { std::apply(f, params); }; // the kernel's by-value parameters copy the tuple's elements
     run_grid(kernel, cfg, [](void *c) { (*static_cast<decltype(call) *>(c))(); }, &call);
 }

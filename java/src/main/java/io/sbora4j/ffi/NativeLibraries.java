@@ -17,7 +17,10 @@ import java.util.Properties;
 /**
  * Finds and opens the native libraries, once per process: our CPU kernels ({@code libsbora_native.so}, built by
  * CMake and carried in the jar under {@code native/linux-x86_64/}) and a CBLAS library (OpenBLAS from the
- * {@code org.bytedeco:openblas} jar, or the file named by {@code SBORA_BLAS_LIB}).
+ * {@code org.bytedeco:openblas} jar, or the file named by {@code SBORA_BLAS_LIB}), and, where present, the CUDA
+ * kernels ({@code libsbora_cuda.so}, beside {@code libsbora_native.so}, or the file named by the system property
+ * {@value #CUDA_LIBRARY_PROPERTY}, e.g. the CPU-emulated build of cuda-kernels/emu that the Java tests of the cuda
+ * backend run on) and cuBLAS ({@link CudaLibraries}).
  *
  * <p>A library that cannot be loaded is remembered with its reason; every later request fails fast with the same
  * message, and {@link #describe()} reports it for {@code sbora info}.
@@ -26,6 +29,8 @@ public final class NativeLibraries {
 
     /** Where our libraries sit inside the jar. */
     public static final String RESOURCE_DIR = "native/linux-x86_64";
+    /** A {@code libsbora_cuda.so} to load instead of the one carried in the jar. */
+    public static final String CUDA_LIBRARY_PROPERTY = "sbora.cuda.library";
     private static final String OPENBLAS_DIR = "org/bytedeco/openblas/linux-x86_64";
     private static final List<String> OPENBLAS_FILES =
             List.of("libopenblas.so.0", "libgfortran.so.5", "libquadmath.so.0", "libgcc_s.so.1");
@@ -124,8 +129,10 @@ public final class NativeLibraries {
     /** One line per library: where it was loaded from, or why it was not. */
     public static String describe() {
         String nl = System.lineSeparator();
+        String cudaFrom = cudaLibraryOverride() != null && CudaHolder.LIB.lookup().isPresent()
+                ? " (-D" + CUDA_LIBRARY_PROPERTY + ")" : "";
         return "sbora_native: " + line(SboraHolder.LIB) + nl + "blas: " + line(BlasHolder.LIB) + nl + "sbora_cuda: "
-                + line(CudaHolder.LIB) + nl + "cublas: " + line(CublasHolder.LIB);
+                + line(CudaHolder.LIB) + cudaFrom + nl + "cublas: " + line(CublasHolder.LIB);
     }
 
     private static String line(Loaded l) {
@@ -174,8 +181,24 @@ public final class NativeLibraries {
         }
     }
 
-    /** libsbora_cuda.so sits beside libsbora_native.so when CMake found nvcc at build time. */
+    private static String cudaLibraryOverride() {
+        String p = System.getProperty(CUDA_LIBRARY_PROPERTY);
+        return p == null || p.isBlank() ? null : p;
+    }
+
+    /**
+     * The file named by {@value #CUDA_LIBRARY_PROPERTY} when it is set, else libsbora_cuda.so beside
+     * libsbora_native.so, where it is when CMake found nvcc at build time.
+     */
     private static Loaded openCudaKernels() {
+        String override = cudaLibraryOverride();
+        if (override != null) {
+            Path p = Path.of(override).toAbsolutePath();
+            if (!Files.isRegularFile(p)) {
+                return new Loaded(Optional.empty(), p, CUDA_LIBRARY_PROPERTY + "=" + override + " is not a file");
+            }
+            return openAt(p);
+        }
         Loaded base = SboraHolder.LIB;
         if (base.lookup().isEmpty()) {
             return new Loaded(Optional.empty(), null, "the native library folder is unavailable: " + base.problem());

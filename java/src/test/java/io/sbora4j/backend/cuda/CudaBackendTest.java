@@ -166,7 +166,7 @@ class CudaBackendTest {
             close("scaleCols", out, outC, 0);
             Tensor cd = Tensor.zeros(Device.REFERENCE, cols), cdC = onCuda(cd);
             REF.colDot(a, b, cd);
-            cuda.colDot(ac, bc, cdC);
+            cuda.colDot(ac, y, cdC); // y: b after the axpy, as REF.colDot sees it
             close("colDot", cd, cdC, 1e-5);
             Tensor t = Tensor.zeros(Device.REFERENCE, cols, rows), tC = onCuda(t);
             REF.transpose(a, t);

@@ -206,20 +206,39 @@ class CudaMixedPrecisionTest {
     @ParameterizedTest
     @EnumSource(value = AdapterMethod.class, names = {"LORA", "LORA_FA", "SBORA_FA", "SBORA_FB"})
     void bf16AdaptedLayerEqualsTheReference(AdapterMethod method) {
+        adaptedLayerEqualsTheReference(method, DType.BF16);
+    }
+
+    /** The other cuda route of SBoRA (a gather, then cuBLAS), in both types. */
+    @ParameterizedTest
+    @EnumSource(value = AdapterMethod.class, names = {"SBORA_FA", "SBORA_FB"})
+    void unfusedSboraRouteEqualsTheReference(AdapterMethod method) {
+        CudaBackend backend = (CudaBackend) cuda;
+        boolean fused = backend.fusesSboraGemms();
+        backend.setFusedSboraGemms(false);
+        try {
+            adaptedLayerEqualsTheReference(method, DType.BF16);
+            adaptedLayerEqualsTheReference(method, DType.F32);
+        } finally {
+            backend.setFusedSboraGemms(fused);
+        }
+    }
+
+    private static void adaptedLayerEqualsTheReference(AdapterMethod method, DType type) {
         SplittableRandom rng = new SplittableRandom(25);
         float[] w = Rand.floats(rng, 96 * 80, 0.5), x = Rand.floats(rng, 9 * 80, 1), dy = Rand.floats(rng, 9 * 96, 1);
         List<List<Tensor>> results = new ArrayList<>();
         for (Device d : new Device[] {Device.REFERENCE, Device.CUDA}) {
             AdaptedLinear layer = AdaptedLinear.attach(
-                    new Linear("l", Tensor.of(Arena.ofAuto(), d, DType.BF16, w, 96, 80)), AdapterConfig.of(method, 8, 16),
+                    new Linear("l", Tensor.of(Arena.ofAuto(), d, type, w, 96, 80)), AdapterConfig.of(method, 8, 16),
                     Arena.ofAuto());
             SplittableRandom init = new SplittableRandom(26);
             for (Tensor t : layer.trainable()) {
                 t.copyFrom(Rand.floats(init, (int) t.numel(), 0.3));
             }
-            Tensor xt = Tensor.of(d, DType.BF16, x, 9, 80).requiresGrad(true);
+            Tensor xt = Tensor.of(d, type, x, 9, 80).requiresGrad(true);
             Tensor y = layer.forward(xt);
-            Autograd.backward(y, Tensor.of(d, DType.BF16, dy, 9, 96));
+            Autograd.backward(y, Tensor.of(d, type, dy, 9, 96));
             List<Tensor> out = new ArrayList<>(List.of(y.to(Device.REFERENCE), xt.grad().to(Device.REFERENCE)));
             for (Tensor t : layer.trainable()) {
                 out.add(t.grad().to(Device.REFERENCE));
@@ -227,7 +246,8 @@ class CudaMixedPrecisionTest {
             results.add(out);
         }
         for (int i = 0; i < results.get(0).size(); i++) {
-            close(method + " output/gradient " + i, results.get(0).get(i), results.get(1).get(i), 2e-2);
+            close(method + " " + type + " output/gradient " + i, results.get(0).get(i), results.get(1).get(i),
+                    type == DType.F32 ? 1e-4 : 2e-2);
         }
     }
 
