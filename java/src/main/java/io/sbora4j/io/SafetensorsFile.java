@@ -134,20 +134,21 @@ public final class SafetensorsFile {
     }
 
     /**
-     * Tensor {@code name} as an F32 or I32 tensor on host {@code device}: a view of the mapping where possible (owned
-     * by the arena the file was opened in), otherwise a new tensor in {@code target}. Named {@code name}.
+     * Tensor {@code name} as an F32 or I32 tensor on {@code device}: on a host device a view of the mapping where
+     * possible (owned by the arena the file was opened in), otherwise a new tensor in {@code target}; on a GPU a
+     * new tensor in {@code target}, copied from the host form. Named {@code name}.
      *
      * @throws SafetensorsFormatException    for a type sbora4j cannot load, or an I64 value outside the I32 range
      * @throws IllegalArgumentException      if there is no such tensor
-     * @throws UnsupportedOperationException if {@code device} is not a host device
      */
     public Tensor tensor(String name, Arena target, Device device) throws SafetensorsFormatException {
-        TensorInfo info = info(name);
         Objects.requireNonNull(target, "target");
         if (!device.isHost()) {
-            throw new UnsupportedOperationException("cannot load '" + name + "' onto device '" + device
-                    + "': load on a host device and copy");
+            try (Arena host = Arena.ofConfined()) { // the widened or mapped host form, only until it is copied
+                return tensor(name, host, Device.CPU).copyInto(target, device).named(name);
+            }
         }
+        TensorInfo info = info(name);
         MemorySegment src = data.asSlice(info.begin(), info.byteSize());
         int[] dims = info.shape();
         long n = info.numel();

@@ -279,7 +279,10 @@ class SafetensorsFileTest {
             IllegalArgumentException missing = assertThrows(IllegalArgumentException.class,
                     () -> f.tensor("nope", a, Device.CPU));
             assertTrue(missing.getMessage().contains("'nope'"), missing.getMessage());
-            assertThrows(UnsupportedOperationException.class, () -> f.tensor("f", a, Device.CUDA));
+            if (io.sbora4j.backend.Backends.unavailableReason(Device.CUDA).isPresent()) {
+                // loading onto a GPU copies the host form there; without one the copy says why it cannot
+                assertThrows(UnsupportedOperationException.class, () -> f.tensor("f", a, Device.CUDA));
+            }
         }
     }
 

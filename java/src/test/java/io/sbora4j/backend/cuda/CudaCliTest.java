@@ -1,0 +1,97 @@
+package io.sbora4j.backend.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.sbora4j.backend.Backends;
+import io.sbora4j.cli.SboraCli;
+import io.sbora4j.io.ModelFiles;
+import io.sbora4j.nn.LlamaConfig;
+import io.sbora4j.nn.LlamaModel;
+import io.sbora4j.tensor.Device;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.lang.foreign.Arena;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The command line on {@code --device cuda}: fine-tuning (f32, bf16 and NF4 bases), evaluation and a merge, as a
+ * user runs them. Skipped without a usable cuda backend (a GPU, or the emulated one of the tests).
+ */
+@Tag("cuda")
+class CudaCliTest {
+
+    private static final LlamaConfig CFG = new LlamaConfig(259, 32, 64, 2, 4, 2, 1e-6, 10000, 64, false);
+
+    @TempDir
+    Path tmp;
+
+    @BeforeEach
+    void gpu() {
+        var reason = Backends.unavailableReason(Device.CUDA);
+        assumeTrue(reason.isEmpty(), () -> "no usable CUDA here: " + reason.orElse(""));
+    }
+
+    private record Result(int code, String out, String err) {}
+
+    private static Result run(String... args) {
+        PrintStream oldOut = System.out, oldErr = System.err;
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            int code = SboraCli.run(args);
+            return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+    }
+
+    @Test
+    void finetuneEvalAndMergeOnCuda() throws IOException {
+        Path base = tmp.resolve("base");
+        try (Arena arena = Arena.ofConfined()) {
+            ModelFiles.save(LlamaModel.random(CFG, 1, Device.CPU, arena), base);
+        }
+        StringBuilder jsonl = new StringBuilder();
+        for (int i = 0; i < 8; i++) {
+            jsonl.append("{\"instruction\": \"What is ").append(i % 4).append(" + ").append(i / 4)
+                    .append("?\", \"output\": \"").append(i % 4 + i / 4).append("\"}\n");
+        }
+        Path data = Files.writeString(tmp.resolve("sums.jsonl"), jsonl);
+        String[] common = {"--model", base.toString(), "--data", data.toString(), "--r", "2", "--alpha", "4",
+            "--steps", "2", "--batch", "2", "--seq-len", "48", "--template", "plain", "--tokenizer", "byte",
+            "--device", "cuda"};
+        for (String[] variant : new String[][] {{"sbora-fa"}, {"sbora-fb", "--bf16"}, {"sbora-fa", "--quantize", "nf4"},
+                {"lora"}}) {
+            Path out = tmp.resolve(String.join("-", variant).replace("--", ""));
+            String[] args = concat(new String[] {"finetune", "--method", variant[0]}, common,
+                    java.util.Arrays.copyOfRange(variant, 1, variant.length), new String[] {"--out", out.toString()});
+            Result r = run(args);
+            assertEquals(0, r.code(), String.join(" ", variant) + ": " + r.err() + r.out());
+            assertTrue(r.out().contains("final loss"), r.out());
+            Result eval = run(concat(new String[] {"eval", "--model", base.toString(), "--adapter", out.toString(),
+                "--data", data.toString(), "--template", "plain", "--tokenizer", "byte", "--device", "cuda",
+                "--max-new-tokens", "2", "--limit", "2"}, java.util.Arrays.copyOfRange(variant, 1, variant.length)));
+            assertEquals(0, eval.code(), String.join(" ", variant) + " eval: " + eval.err());
+        }
+        Path merged = tmp.resolve("merged");
+        Result m = run("merge", "--model", base.toString(), "--adapter", tmp.resolve("sbora-fa").toString(), "--out",
+                merged.toString(), "--device", "cuda");
+        assertEquals(0, m.code(), m.err());
+        assertTrue(Files.isRegularFile(merged.resolve("model.safetensors")));
+    }
+
+    private static String[] concat(String[]... parts) {
+        return java.util.Arrays.stream(parts).flatMap(java.util.Arrays::stream).toArray(String[]::new);
+    }
+}
