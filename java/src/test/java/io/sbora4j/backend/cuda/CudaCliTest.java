@@ -23,8 +23,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The command line on {@code --device cuda}: fine-tuning (f32, bf16 and NF4 bases), evaluation and a merge, as a
- * user runs them. Skipped without a usable cuda backend (a GPU, or the emulated one of the tests).
+ * The command line on {@code --device cuda}: fine-tuning (f32, bf16 and NF4 bases), evaluation, forward and a merge,
+ * as a user runs them. Skipped without a usable cuda backend (a GPU, or the emulated one of the tests).
  */
 @Tag("cuda")
 class CudaCliTest {
@@ -84,11 +84,25 @@ class CudaCliTest {
                 "--max-new-tokens", "2", "--limit", "2"}, java.util.Arrays.copyOfRange(variant, 1, variant.length)));
             assertEquals(0, eval.code(), String.join(" ", variant) + " eval: " + eval.err());
         }
+        Path logits = tmp.resolve("logits.safetensors");
+        Result fwd = run("forward", "--model", base.toString(), "--adapter", tmp.resolve("sbora-fa").toString(),
+                "--tokens", "1 2 3", "--out", logits.toString(), "--device", "cuda");
+        assertEquals(0, fwd.code(), fwd.err());
+        assertTrue(Files.isRegularFile(logits));
         Path merged = tmp.resolve("merged");
         Result m = run("merge", "--model", base.toString(), "--adapter", tmp.resolve("sbora-fa").toString(), "--out",
                 merged.toString(), "--device", "cuda");
         assertEquals(0, m.code(), m.err());
         assertTrue(Files.isRegularFile(merged.resolve("model.safetensors")));
+    }
+
+    @Test
+    void layerDemoOnCudaTrainsEveryMethod() {
+        Result r = run("layer-demo", "--dim", "32", "--tokens", "16", "--steps", "8", "-r", "4", "--device", "cuda");
+        assertEquals(0, r.code(), r.err());
+        for (String row : new String[] {"lora r=4", "lora-fa r=4", "dora r=4", "sbora-fa r=4", "sbora-fb r=4"}) {
+            assertTrue(r.out().contains(row), r.out());
+        }
     }
 
     private static String[] concat(String[]... parts) {
