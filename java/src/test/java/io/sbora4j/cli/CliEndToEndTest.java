@@ -15,11 +15,8 @@ import io.sbora4j.nn.LlamaModel;
 import io.sbora4j.tensor.Device;
 import io.sbora4j.tensor.Tensor;
 import io.sbora4j.train.LlamaDemo;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.lang.foreign.Arena;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -49,17 +46,8 @@ class CliEndToEndTest {
     record Result(int code, String out, String err) {}
 
     static Result run(String... args) {
-        PrintStream oldOut = System.out, oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int code = SboraCli.run(args);
-            return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
+        io.sbora4j.testing.CliRun.Result r = io.sbora4j.testing.CliRun.run(args);
+        return new Result(r.code(), r.out(), r.err());
     }
 
     @BeforeAll
