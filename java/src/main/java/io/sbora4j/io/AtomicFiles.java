@@ -14,7 +14,7 @@ import java.util.concurrent.ThreadLocalRandom;
  * Replaces a file atomically: readers see the old content or the complete new one, never a torn write, and a crash
  * leaves at worst a stray hidden temporary file, never a truncated target.
  */
-final class AtomicFiles {
+public final class AtomicFiles {
 
     /** Writes the new content to an open channel. */
     @FunctionalInterface
@@ -51,6 +51,16 @@ final class AtomicFiles {
             }
         }
         forceDirectory(dir);
+    }
+
+    /** Writes {@code text} as UTF-8 to {@code file} atomically, creating its folder if need be. */
+    public static void writeString(Path file, String text) throws IOException {
+        Path dir = file.toAbsolutePath().getParent();
+        if (dir != null) {
+            Files.createDirectories(dir);
+        }
+        ByteBuffer bytes = ByteBuffer.wrap(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        write(file, ch -> writeFully(ch, bytes));
     }
 
     /** Writes all of {@code buf} at the channel's position. */

@@ -43,6 +43,17 @@ class AtomicFilesTest {
     }
 
     @Test
+    void writesTextIntoAFolderItCreates() throws Exception {
+        Path target = dir.resolve("new").resolve("report.md");
+        AtomicFiles.writeString(target, "± µs\n");
+        AtomicFiles.writeString(target, "second");
+        assertEquals("second", Files.readString(target));
+        try (Stream<Path> files = Files.list(target.getParent())) {
+            assertEquals(List.of(target), files.toList());
+        }
+    }
+
+    @Test
     void aFailedWriteKeepsTheOldTargetAndRemovesTheTemporaryFile() throws Exception {
         Path p = dir.resolve("target.bin");
         Files.write(p, new byte[] {1, 2, 3});

@@ -30,11 +30,7 @@ public final class BenchTensors {
 
     /** A (dims) f32 tensor of N(0, std²) values on {@code device}, owned by {@code arena}. */
     public static Tensor gaussian(Arena arena, Device device, SplittableRandom rng, double std, int... dims) {
-        long n = 1;
-        for (int dim : dims) {
-            n *= dim;
-        }
-        return Tensor.of(arena, device, gaussian(rng, Math.toIntExact(n), std), dims);
+        return gaussian(arena, device, DType.F32, rng, std, dims);
     }
 
     /** A (dims) tensor of N(0, std²) values of {@code type} (f32 or bf16, rounded) on {@code device}. */

@@ -1,11 +1,11 @@
 package io.sbora4j.bench;
 
-import io.sbora4j.bench.report.AtomicFiles;
 import io.sbora4j.bench.report.GpuFigures;
 import io.sbora4j.bench.report.GpuMarkdown;
 import io.sbora4j.bench.report.JmhFiles;
 import io.sbora4j.bench.report.PeerResults;
 import io.sbora4j.bench.report.PeerResults.PeerRun;
+import io.sbora4j.io.AtomicFiles;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.IOException;

@@ -227,61 +227,40 @@ public final class CudaBackend implements Backend {
                 seg(idx), r, alpha, seg(c), c.shape().cols(), stream), "sbc_gemm_scatter");
     }
 
+    // The methods below take f32 or bf16 and call the typed launchers (sbora_cuda.h, "mixed precision"), which on
+    // f32 arrays compute exactly what the f32 launcher of the same name does (the emulated tests check it).
+
     @Override
     public void gatherCols(Tensor x, Tensor idx, Tensor out) {
         long rows = x.shape().rows(), cols = x.shape().cols(), r = idx.numel();
-        if (x.dtype() != DType.F32) {
-            check(sbora_cuda_h.sbc_gather_cols_t(seg(x), type(x), rows, cols, cols, seg(idx), r, seg(out), r, stream),
-                    "sbc_gather_cols_t");
-            return;
-        }
-        check(sbora_cuda_h.sbc_gather_cols(seg(x), rows, cols, cols, seg(idx), r, seg(out), r, stream),
-                "sbc_gather_cols");
+        check(sbora_cuda_h.sbc_gather_cols_t(seg(x), type(x), rows, cols, cols, seg(idx), r, seg(out), r, stream),
+                "sbc_gather_cols_t");
     }
 
     @Override
     public void gatherRows(Tensor x, Tensor idx, Tensor out) {
         long rows = x.shape().rows(), cols = x.shape().cols(), r = idx.numel();
-        if (x.dtype() != DType.F32) {
-            check(sbora_cuda_h.sbc_gather_rows_t(seg(x), type(x), rows, cols, cols, seg(idx), r, seg(out), cols,
-                    stream), "sbc_gather_rows_t");
-            return;
-        }
-        check(sbora_cuda_h.sbc_gather_rows(seg(x), rows, cols, cols, seg(idx), r, seg(out), cols, stream),
-                "sbc_gather_rows");
+        check(sbora_cuda_h.sbc_gather_rows_t(seg(x), type(x), rows, cols, cols, seg(idx), r, seg(out), cols, stream),
+                "sbc_gather_rows_t");
     }
 
     @Override
     public void indexAddCols(Tensor dst, Tensor idx, Tensor src, float alpha) {
         long rows = dst.shape().rows(), cols = dst.shape().cols(), r = idx.numel();
-        if (!allF32(dst, src)) {
-            check(sbora_cuda_h.sbc_index_add_cols_t(seg(dst), type(dst), rows, cols, cols, seg(idx), r, seg(src),
-                    type(src), r, alpha, stream), "sbc_index_add_cols_t");
-            return;
-        }
-        check(sbora_cuda_h.sbc_index_add_cols(seg(dst), rows, cols, cols, seg(idx), r, seg(src), r, alpha,
-                stream), "sbc_index_add_cols");
+        check(sbora_cuda_h.sbc_index_add_cols_t(seg(dst), type(dst), rows, cols, cols, seg(idx), r, seg(src),
+                type(src), r, alpha, stream), "sbc_index_add_cols_t");
     }
 
     @Override
     public void indexAddRows(Tensor dst, Tensor idx, Tensor src, float alpha) {
         long rows = dst.shape().rows(), cols = dst.shape().cols(), r = idx.numel();
-        if (!allF32(dst, src)) {
-            check(sbora_cuda_h.sbc_index_add_rows_t(seg(dst), type(dst), rows, cols, cols, seg(idx), r, seg(src),
-                    type(src), cols, alpha, stream), "sbc_index_add_rows_t");
-            return;
-        }
-        check(sbora_cuda_h.sbc_index_add_rows(seg(dst), rows, cols, cols, seg(idx), r, seg(src), cols, alpha,
-                stream), "sbc_index_add_rows");
+        check(sbora_cuda_h.sbc_index_add_rows_t(seg(dst), type(dst), rows, cols, cols, seg(idx), r, seg(src),
+                type(src), cols, alpha, stream), "sbc_index_add_rows_t");
     }
 
     @Override
     public void fill(Tensor x, float value) {
-        if (x.dtype() != DType.F32) {
-            check(sbora_cuda_h.sbc_fill_t(seg(x), type(x), x.numel(), value, stream), "sbc_fill_t");
-            return;
-        }
-        check(sbora_cuda_h.sbc_fill(seg(x), x.numel(), value, stream), "sbc_fill");
+        check(sbora_cuda_h.sbc_fill_t(seg(x), type(x), x.numel(), value, stream), "sbc_fill_t");
     }
 
     @Override
@@ -291,61 +270,37 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void add(Tensor a, Tensor b, Tensor out) {
-        if (!allF32(a, b, out)) {
-            binary(sbora_cuda_h.SBC_OP_ADD, a, b, out);
-            return;
-        }
-        check(sbora_cuda_h.sbc_add(seg(a), seg(b), out.numel(), seg(out), stream), "sbc_add");
+        binary(sbora_cuda_h.SBC_OP_ADD, a, b, out);
     }
 
     @Override
     public void sub(Tensor a, Tensor b, Tensor out) {
-        if (!allF32(a, b, out)) {
-            binary(sbora_cuda_h.SBC_OP_SUB, a, b, out);
-            return;
-        }
-        check(sbora_cuda_h.sbc_sub(seg(a), seg(b), out.numel(), seg(out), stream), "sbc_sub");
+        binary(sbora_cuda_h.SBC_OP_SUB, a, b, out);
     }
 
     @Override
     public void mul(Tensor a, Tensor b, Tensor out) {
-        if (!allF32(a, b, out)) {
-            binary(sbora_cuda_h.SBC_OP_MUL, a, b, out);
-            return;
-        }
-        check(sbora_cuda_h.sbc_mul(seg(a), seg(b), out.numel(), seg(out), stream), "sbc_mul");
+        binary(sbora_cuda_h.SBC_OP_MUL, a, b, out);
     }
 
     @Override
     public void div(Tensor a, Tensor b, Tensor out) {
-        if (!allF32(a, b, out)) {
-            binary(sbora_cuda_h.SBC_OP_DIV, a, b, out);
-            return;
-        }
-        check(sbora_cuda_h.sbc_div(seg(a), seg(b), out.numel(), seg(out), stream), "sbc_div");
-    }
-
-    @Override
-    public void scale(Tensor x, float s, Tensor out) {
-        if (!allF32(x, out)) {
-            check(sbora_cuda_h.sbc_scale_t(seg(x), type(x), out.numel(), s, seg(out), stream), "sbc_scale_t");
-            return;
-        }
-        check(sbora_cuda_h.sbc_scale(seg(x), out.numel(), s, seg(out), stream), "sbc_scale");
-    }
-
-    @Override
-    public void axpy(float alpha, Tensor x, Tensor y) {
-        if (!allF32(x, y)) {
-            check(sbora_cuda_h.sbc_axpy_t(y.numel(), alpha, seg(x), type(x), seg(y), type(y), stream), "sbc_axpy_t");
-            return;
-        }
-        check(sbora_cuda_h.sbc_axpy(y.numel(), alpha, seg(x), seg(y), stream), "sbc_axpy");
+        binary(sbora_cuda_h.SBC_OP_DIV, a, b, out);
     }
 
     private void binary(int op, Tensor a, Tensor b, Tensor out) {
         check(sbora_cuda_h.sbc_binary_t(op, seg(a), seg(b), type(out), out.numel(), seg(out), stream),
                 "sbc_binary_t");
+    }
+
+    @Override
+    public void scale(Tensor x, float s, Tensor out) {
+        check(sbora_cuda_h.sbc_scale_t(seg(x), type(x), out.numel(), s, seg(out), stream), "sbc_scale_t");
+    }
+
+    @Override
+    public void axpy(float alpha, Tensor x, Tensor y) {
+        check(sbora_cuda_h.sbc_axpy_t(y.numel(), alpha, seg(x), type(x), seg(y), type(y), stream), "sbc_axpy_t");
     }
 
     /** Runs a reduction into the scratch buffer and copies its 8-byte result back (which synchronises). */
@@ -364,12 +319,8 @@ public final class CudaBackend implements Backend {
 
     @Override
     public double sum(Tensor x) {
-        if (x.dtype() != DType.F32) {
-            return Double.longBitsToDouble(reduce(out -> sbora_cuda_h.sbc_sum_t(seg(x), type(x), x.numel(), out,
-                    stream), "sbc_sum_t"));
-        }
-        return Double.longBitsToDouble(reduce(out -> sbora_cuda_h.sbc_sum(seg(x), x.numel(), out, stream),
-                "sbc_sum"));
+        return Double.longBitsToDouble(reduce(out -> sbora_cuda_h.sbc_sum_t(seg(x), type(x), x.numel(), out,
+                stream), "sbc_sum_t"));
     }
 
     @Override
@@ -380,12 +331,8 @@ public final class CudaBackend implements Backend {
 
     @Override
     public long countNonFinite(Tensor x) {
-        if (x.dtype() != DType.F32) {
-            return reduce(out -> sbora_cuda_h.sbc_count_nonfinite_t(seg(x), type(x), x.numel(), out, stream),
-                    "sbc_count_nonfinite_t");
-        }
-        return reduce(out -> sbora_cuda_h.sbc_count_nonfinite(seg(x), x.numel(), out, stream),
-                "sbc_count_nonfinite");
+        return reduce(out -> sbora_cuda_h.sbc_count_nonfinite_t(seg(x), type(x), x.numel(), out, stream),
+                "sbc_count_nonfinite_t");
     }
 
     @Override
