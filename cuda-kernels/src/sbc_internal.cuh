@@ -33,6 +33,13 @@ inline unsigned grid_for(int64_t work, int threads = kThreads) {
     return (unsigned)b;
 }
 
+// Blocks of a reduction over n items: enough to fill the GPU, each adding one partial result to the output.
+inline unsigned reduce_grid(int64_t n) {
+    constexpr unsigned kReduceBlocks = 1024;
+    const unsigned g = grid_for(n);
+    return g < kReduceBlocks ? g : kReduceBlocks;
+}
+
 inline cudaStream_t as_stream(void *s) { return (cudaStream_t)s; }
 
 // The status of the launch just made; reading it also clears the runtime's last-error slot.

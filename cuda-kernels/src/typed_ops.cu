@@ -10,8 +10,6 @@ using namespace sbc;
 
 namespace {
 
-constexpr int kReduceBlocks = 1024; // as reductions.cu: enough to fill the GPU; each adds one partial result
-
 template <typename T>
 struct Tag {
     using type = T;
@@ -136,11 +134,6 @@ __global__ void index_add_rows_t_kernel(D *dst, int64_t ldd, const int32_t *__re
         const int64_t j = e / cols, c = e - j * cols;
         atomic_add_f32(dst + (int64_t)idx[j] * ldd + c, __fmul_rn(alpha, load_f32(src + j * lds + c)));
     }
-}
-
-unsigned reduce_grid(int64_t n) {
-    const unsigned g = grid_for(n);
-    return g < (unsigned)kReduceBlocks ? g : (unsigned)kReduceBlocks;
 }
 
 template <typename Op>
