@@ -1,4 +1,4 @@
-# Sourced by ./mvnw and ./sbora: sets SBORA_JDK to a JDK >= 22, or stops with a clear message.
+# Sourced by ./mvnw and ./sbora: sets SBORA_JDK to a JDK >= 25, or stops with a clear message.
 # Order: JAVA_HOME if it is one, else the newest under /usr/lib/jvm (and /opt/java, ~/.sdkman, ~/.jdks).
 
 sbora_jdk_major() { # prints the feature version of the JDK at $1, or nothing
@@ -12,7 +12,7 @@ sbora_jdk_major() { # prints the feature version of the JDK at $1, or nothing
 }
 
 sbora_find_jdk() {
-  local want=22 best="" best_v=0 d v
+  local want=25 best="" best_v=0 d v
   if [ -n "${JAVA_HOME:-}" ]; then
     v=$(sbora_jdk_major "$JAVA_HOME")
     if [ -n "$v" ] && [ "$v" -ge "$want" ]; then SBORA_JDK="$JAVA_HOME"; return 0; fi

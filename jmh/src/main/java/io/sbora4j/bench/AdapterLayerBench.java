@@ -80,8 +80,8 @@ public class AdapterLayerBench {
     public String dtype = "f32";
 
     /**
-     * On cuda, whether SBoRA goes through the fused gather/scatter GEMM kernels ({@code fused}) or a separate
-     * gather and cuBLAS ({@code unfused}); the cpu has one route (the parameter is ignored there).
+     * How SBoRA's gather and scatter GEMMs run: {@code fused} (one kernel each), {@code unfused} (a gather and the
+     * BLAS GEMM) or {@code auto} (the backend's choice by shape).
      */
     @Param({"fused"})
     public String route = "fused";
@@ -105,12 +105,8 @@ public class AdapterLayerBench {
 
     @Setup(Level.Trial)
     public void setup() {
-        Device dev = Device.parse(device);
-        BenchTensors.initBackend(dev);
+        Device dev = BenchTensors.device(device, route);
         backend = Backends.of(dev);
-        if (backend instanceof io.sbora4j.backend.cuda.CudaBackend cuda) {
-            cuda.setFusedSboraGemms(!"unfused".equals(route));
-        }
         DType type = BenchTensors.dtype(dtype);
         int out = dout == 0 ? d : dout;
         // Shared, not confined: JMH does not promise that setup and measurement run on the same thread.

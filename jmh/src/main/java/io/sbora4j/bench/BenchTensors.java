@@ -1,5 +1,6 @@
 package io.sbora4j.bench;
 
+import io.sbora4j.backend.BackendOptions;
 import io.sbora4j.backend.Backends;
 import io.sbora4j.tensor.DType;
 import io.sbora4j.tensor.Device;
@@ -58,27 +59,30 @@ public final class BenchTensors {
     }
 
     /**
-     * Loads the native libraries (so that no measured call pays for it) and applies {@value #THREADS_PROPERTY}
-     * when it is set, e.g. {@code -jvmArgsAppend -Dsbora.bench.threads=8}. Left unset, OpenBLAS and OpenMP keep
-     * their own default of all cores, which is what the targets are stated for.
+     * The device a benchmark runs on: the default device named {@code name}, or one of its own when
+     * {@value #THREADS_PROPERTY} is set (e.g. {@code -jvmArgsAppend -Dsbora.bench.threads=8}) or {@code route} is
+     * {@code fused} or {@code unfused} (the SBoRA GEMM route, {@link BackendOptions.SboraGemms}). Its backend is
+     * opened here, so that no measured call pays for loading the native libraries. Left unset, OpenBLAS and OpenMP
+     * use all cores, which is what the targets are stated for.
      */
-    public static void initBackend() {
-        initBackend(Device.CPU);
-    }
-
-    /**
-     * As {@link #initBackend()} for the backend of {@code device}; the thread knob applies to the cpu only (a GPU
-     * machine's bundle carries no OpenBLAS, so nothing here touches the cpu backend there).
-     */
-    public static void initBackend(Device device) {
-        var backend = Backends.of(device);
-        if (device != Device.CPU) {
-            return;
-        }
+    public static Device device(String name, String route) {
+        BackendOptions o = BackendOptions.DEFAULTS;
         Integer threads = Integer.getInteger(THREADS_PROPERTY);
         if (threads != null) {
-            backend.setThreads(threads);
+            o = o.withThreads(threads);
         }
+        o = o.withSboraGemms(switch (route) {
+            case "auto" -> BackendOptions.SboraGemms.AUTO;
+            case "fused" -> BackendOptions.SboraGemms.FUSED;
+            case "unfused" -> BackendOptions.SboraGemms.UNFUSED;
+            default -> throw new IllegalArgumentException("route must be auto, fused or unfused, not '" + route + "'");
+        });
+        return Backends.open(name, o).device();
+    }
+
+    /** {@link #device(String, String)} with the backend's own choice of SBoRA route. */
+    public static Device device(String name) {
+        return device(name, "auto");
     }
 
     private static float[] gaussian(SplittableRandom rng, int n, double std) {

@@ -117,8 +117,7 @@ public class GatherScatterBench {
     public void setup() {
         which = kernel(kernel);
         arena = null;
-        Device dev = Device.parse(device);
-        BenchTensors.initBackend(dev);
+        Device dev = BenchTensors.device(device);
         backend = Backends.of(dev);
         DType type = BenchTensors.dtype(dtype);
         arena = Arena.ofShared(); // setup and measurement may run on different JMH threads

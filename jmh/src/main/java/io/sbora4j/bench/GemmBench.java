@@ -1,6 +1,6 @@
 package io.sbora4j.bench;
 
-import io.sbora4j.ffi.cblas_h;
+import io.sbora4j.cpu.ffi.cblas_h;
 import io.sbora4j.tensor.DType;
 import io.sbora4j.tensor.Device;
 import io.sbora4j.tensor.Tensor;
@@ -60,7 +60,7 @@ public class GemmBench {
 
     @Setup(Level.Trial)
     public void setup() {
-        BenchTensors.initBackend(); // opens OpenBLAS (and applies the thread knob) before the first measured call
+        BenchTensors.device("cpu"); // opens OpenBLAS (and applies the thread knob) before the first measured call
         arena = Arena.ofShared();
         SplittableRandom rng = new SplittableRandom(BenchTensors.SEED);
         // Tensors only for their allocation: same 64-byte alignment and the same data as the layer benchmark.

@@ -80,14 +80,13 @@ public class MergeBench {
 
     @Setup(Level.Trial)
     public void setup() {
-        Device dev = Device.parse(device);
         DType type = BenchTensors.dtype(dtype);
         AdapterMethod m = AdapterMethod.parse(method);
         if (m == AdapterMethod.DORA && type != DType.F32) {
             throw new IllegalArgumentException("MergeBench: dora takes an f32 weight only, not " + dtype
                     + " (DoRA's weight norm runs in f32); measure it with -p dtype=f32");
         }
-        BenchTensors.initBackend(dev);
+        Device dev = BenchTensors.device(device);
         backend = Backends.of(dev);
         arena = Arena.ofShared(); // setup and measurement may run on different JMH threads
         SplittableRandom rng = new SplittableRandom(BenchTensors.SEED);

@@ -73,11 +73,11 @@ public class QuantBench {
 
     @Setup(Level.Trial)
     public void setup() {
-        BenchTensors.initBackend();
-        backend = Backends.of(Device.CPU);
+        Device dev = BenchTensors.device("cpu");
+        backend = Backends.of(dev);
         arena = Arena.ofShared();
         SplittableRandom rng = new SplittableRandom(BenchTensors.SEED);
-        Tensor w = BenchTensors.gaussian(arena, rng, 1 / Math.sqrt(d), d, d);
+        Tensor w = BenchTensors.gaussian(arena, dev, rng, 1 / Math.sqrt(d), d, d);
         Linear f32 = new Linear("layer", w);
         FrozenLinear frozen = "nf4".equals(base) ? QuantizedLinear.quantize(f32, MergeMode.OVERLAY, arena) : f32;
         nf4 = frozen instanceof QuantizedLinear q ? q.nf4() : Nf4Weight.quantize(w, arena);
@@ -85,11 +85,11 @@ public class QuantBench {
         for (Tensor t : layer.trainable()) {
             BenchTensors.fillGaussian(t, rng, 0.01);
         }
-        x = BenchTensors.gaussian(arena, rng, 1, tokens, d);
-        dy = BenchTensors.gaussian(arena, rng, 1, tokens, d);
-        upstream = Tensor.zeros(arena, Device.CPU, 1).requiresGrad(true);
-        dequantized = Tensor.zeros(arena, Device.CPU, d, d);
-        source = BenchTensors.gaussian(arena, rng, 1, d, d);
+        x = BenchTensors.gaussian(arena, dev, rng, 1, tokens, d);
+        dy = BenchTensors.gaussian(arena, dev, rng, 1, tokens, d);
+        upstream = Tensor.zeros(arena, dev, 1).requiresGrad(true);
+        dequantized = Tensor.zeros(arena, dev, d, d);
+        source = BenchTensors.gaussian(arena, dev, rng, 1, d, d);
     }
 
     /** Forward + backward of the adapted layer (dx computed, as for a layer inside a model). */

@@ -21,7 +21,7 @@ class CudaBenchmarkBodiesTest {
 
     @BeforeEach
     void gpu() {
-        var reason = Backends.unavailableReason(Device.CUDA);
+        var reason = Backends.unavailableReason("cuda");
         assumeTrue(reason.isEmpty(), () -> "no usable CUDA here: " + reason.orElse(""));
     }
 

@@ -1,0 +1,13 @@
+/**
+ * The {@code sbora} command line: fine-tuning, evaluation, merging, export, the demos with their charts, the jlink
+ * bundle, and HF tokenizers through DJL.
+ */
+module io.sbora4j.cli {
+    requires io.sbora4j;
+    requires info.picocli;
+    requires ai.djl.tokenizers;
+    requires java.desktop;
+    requires org.jfree.jfreechart;
+
+    opens io.sbora4j.cli to info.picocli;
+}

@@ -1,0 +1,313 @@
+package io.sbora4j.cpu;
+
+import static io.sbora4j.cpu.ffi.sbora_native_h.SB_ERR_ARG;
+import static io.sbora4j.cpu.ffi.sbora_native_h.SB_ERR_INDEX;
+import static io.sbora4j.cpu.ffi.sbora_native_h.SB_OK;
+
+import io.sbora4j.backend.AdamWStep;
+import io.sbora4j.backend.AttentionShape;
+import io.sbora4j.backend.Backend;
+import io.sbora4j.backend.BackendOptions;
+import io.sbora4j.backend.Bf16Fallback;
+import io.sbora4j.backend.UnfusedSboraGemms;
+import io.sbora4j.cpu.ffi.cblas_h;
+import io.sbora4j.cpu.ffi.sbora_native_h;
+import io.sbora4j.tensor.Device;
+import io.sbora4j.tensor.Tensor;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * Native kernels on host memory: every matmul through {@code cblas_sgemm} (OpenBLAS), everything else through the
+ * C kernels of {@code libsbora_native.so}; f32 only ({@link CpuBackendProvider} wraps it in a {@link Bf16Fallback}
+ * for bf16). Stateless apart from the thread count, which OpenBLAS and OpenMP keep per process: the backend opened
+ * last sets it. Safe to call from several threads.
+ */
+public final class CpuBackend implements Backend {
+
+    private final Device device;
+    private final BackendOptions options;
+
+    CpuBackend(Device device, BackendOptions options) {
+        this.device = device;
+        this.options = options;
+        int n = options.threads() > 0 ? options.threads() : Runtime.getRuntime().availableProcessors();
+        cblas_h.openblas_set_num_threads(n);
+        check(sbora_native_h.sb_set_num_threads(options.threads()), "sb_set_num_threads");
+    }
+
+    @Override
+    public Device device() {
+        return device;
+    }
+
+    private static void check(int status, String function) {
+        if (status == SB_OK) {
+            return;
+        }
+        throw switch (status) {
+            case SB_ERR_ARG -> new IllegalArgumentException(function + ": invalid argument (null or size)");
+            case SB_ERR_INDEX -> new IndexOutOfBoundsException(function + ": index out of range");
+            default -> new IllegalStateException(function + " failed with status " + status);
+        };
+    }
+
+    private static MemorySegment seg(Tensor t) {
+        return t.data();
+    }
+
+    @Override
+    public void gemm(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
+        int m = c.dim(0), n = c.dim(1);
+        int k = transA ? a.dim(0) : a.dim(1);
+        if (m == 0 || n == 0) {
+            return;
+        }
+        cblas_h.cblas_sgemm(cblas_h.CblasRowMajor, transA ? cblas_h.CblasTrans : cblas_h.CblasNoTrans,
+                transB ? cblas_h.CblasTrans : cblas_h.CblasNoTrans, m, n, k, alpha, seg(a), Math.max(1, a.dim(1)),
+                seg(b), Math.max(1, b.dim(1)), beta, seg(c), Math.max(1, n));
+    }
+
+    @Override
+    public void gatherCols(Tensor x, Tensor idx, Tensor out) {
+        long rows = x.shape().rows(), cols = x.shape().cols(), r = idx.numel();
+        check(sbora_native_h.sb_gather_cols(seg(x), rows, cols, cols, seg(idx), r, seg(out), r), "sb_gather_cols");
+    }
+
+    @Override
+    public void gatherRows(Tensor x, Tensor idx, Tensor out) {
+        long rows = x.shape().rows(), cols = x.shape().cols(), r = idx.numel();
+        check(sbora_native_h.sb_gather_rows(seg(x), rows, cols, cols, seg(idx), r, seg(out), cols), "sb_gather_rows");
+    }
+
+    @Override
+    public void indexAddCols(Tensor dst, Tensor idx, Tensor src, float alpha) {
+        long rows = dst.shape().rows(), cols = dst.shape().cols(), r = idx.numel();
+        check(sbora_native_h.sb_index_add_cols(seg(dst), rows, cols, cols, seg(idx), r, seg(src), r, alpha),
+                "sb_index_add_cols");
+    }
+
+    @Override
+    public void indexAddRows(Tensor dst, Tensor idx, Tensor src, float alpha) {
+        long rows = dst.shape().rows(), cols = dst.shape().cols(), r = idx.numel();
+        check(sbora_native_h.sb_index_add_rows(seg(dst), rows, cols, cols, seg(idx), r, seg(src), cols, alpha),
+                "sb_index_add_rows");
+    }
+
+    @Override
+    public void fill(Tensor x, float value) {
+        check(sbora_native_h.sb_fill(seg(x), x.numel(), value), "sb_fill");
+    }
+
+    /** Gather then OpenBLAS: with r columns the gathered panel is small and stays in cache for the GEMM. */
+    @Override
+    public void gatherGemm(Tensor x, Tensor idx, Tensor f, boolean transF, float alpha, Tensor c, Tensor xs) {
+        UnfusedSboraGemms.gatherGemm(this, x, idx, f, transF, alpha, c, xs);
+    }
+
+    @Override
+    public void gemmScatter(Tensor a, Tensor f, boolean transF, Tensor idx, float alpha, Tensor c) {
+        UnfusedSboraGemms.gemmScatter(this, a, f, transF, idx, alpha, c);
+    }
+
+    @Override
+    public void copy(Tensor src, Tensor dst) {
+        MemorySegment.copy(src.data(), 0, dst.data(), 0, src.bytes());
+    }
+
+    /** Same-type copies only: conversions to and from bf16 go to the bf16 backend ({@link Bf16Fallback}). */
+    @Override
+    public void convert(Tensor src, Tensor dst) {
+        if (src.dtype() != dst.dtype()) {
+            throw new IllegalArgumentException("the cpu kernels are f32 only: " + src.describe() + " to "
+                    + dst.describe());
+        }
+        copy(src, dst);
+    }
+
+    @Override
+    public void add(Tensor a, Tensor b, Tensor out) {
+        check(sbora_native_h.sb_add(seg(a), seg(b), out.numel(), seg(out)), "sb_add");
+    }
+
+    @Override
+    public void sub(Tensor a, Tensor b, Tensor out) {
+        check(sbora_native_h.sb_sub(seg(a), seg(b), out.numel(), seg(out)), "sb_sub");
+    }
+
+    @Override
+    public void mul(Tensor a, Tensor b, Tensor out) {
+        check(sbora_native_h.sb_mul(seg(a), seg(b), out.numel(), seg(out)), "sb_mul");
+    }
+
+    @Override
+    public void div(Tensor a, Tensor b, Tensor out) {
+        check(sbora_native_h.sb_div(seg(a), seg(b), out.numel(), seg(out)), "sb_div");
+    }
+
+    @Override
+    public void scale(Tensor x, float s, Tensor out) {
+        check(sbora_native_h.sb_scale(seg(x), out.numel(), s, seg(out)), "sb_scale");
+    }
+
+    @Override
+    public void axpy(float alpha, Tensor x, Tensor y) {
+        check(sbora_native_h.sb_axpy(y.numel(), alpha, seg(x), seg(y)), "sb_axpy");
+    }
+
+    @Override
+    public double sum(Tensor x) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment out = a.allocate(ValueLayout.JAVA_DOUBLE);
+            check(sbora_native_h.sb_sum(seg(x), x.numel(), out), "sb_sum");
+            return out.get(ValueLayout.JAVA_DOUBLE, 0);
+        }
+    }
+
+    @Override
+    public double dot(Tensor a, Tensor b) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(ValueLayout.JAVA_DOUBLE);
+            check(sbora_native_h.sb_dot(seg(a), seg(b), a.numel(), out), "sb_dot");
+            return out.get(ValueLayout.JAVA_DOUBLE, 0);
+        }
+    }
+
+    @Override
+    public long countNonFinite(Tensor x) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment out = a.allocate(ValueLayout.JAVA_LONG);
+            check(sbora_native_h.sb_count_nonfinite(seg(x), x.numel(), out), "sb_count_nonfinite");
+            return out.get(ValueLayout.JAVA_LONG, 0);
+        }
+    }
+
+    @Override
+    public void rowNorm(Tensor x, Tensor out) {
+        check(sbora_native_h.sb_row_norm(seg(x), x.shape().rows(), x.shape().cols(), seg(out)), "sb_row_norm");
+    }
+
+    @Override
+    public void scaleRows(Tensor x, Tensor s, Tensor out) {
+        check(sbora_native_h.sb_scale_rows(seg(x), x.shape().rows(), x.shape().cols(), seg(s), seg(out)),
+                "sb_scale_rows");
+    }
+
+    @Override
+    public void scaleCols(Tensor x, Tensor s, Tensor out) {
+        check(sbora_native_h.sb_scale_cols(seg(x), x.shape().rows(), x.shape().cols(), seg(s), seg(out)),
+                "sb_scale_cols");
+    }
+
+    @Override
+    public void colDot(Tensor a, Tensor b, Tensor out) {
+        check(sbora_native_h.sb_col_dot(seg(a), seg(b), a.shape().rows(), a.shape().cols(), seg(out)), "sb_col_dot");
+    }
+
+    @Override
+    public void transpose(Tensor x, Tensor out) {
+        check(sbora_native_h.sb_transpose(seg(x), x.shape().rows(), x.shape().cols(), seg(out)), "sb_transpose");
+    }
+
+    // ---------------------------------------------------------------- transformer layers
+
+    private static MemorySegment orNull(Tensor t) {
+        return t == null ? MemorySegment.NULL : t.data();
+    }
+
+    @Override
+    public void rmsNormForward(Tensor x, Tensor w, float eps, Tensor y, Tensor rstd) {
+        check(sbora_native_h.sb_rmsnorm_forward(seg(x), seg(w), x.shape().rows(), x.shape().cols(), eps, seg(y),
+                seg(rstd)), "sb_rmsnorm_forward");
+    }
+
+    @Override
+    public void rmsNormBackward(Tensor x, Tensor w, Tensor rstd, Tensor dy, Tensor dx, Tensor dw) {
+        check(sbora_native_h.sb_rmsnorm_backward(seg(x), seg(w), seg(rstd), seg(dy), x.shape().rows(),
+                x.shape().cols(), orNull(dx), orNull(dw)), "sb_rmsnorm_backward");
+    }
+
+    @Override
+    public void rope(Tensor x, int heads, Tensor positions, Tensor cos, Tensor sin, float sign, Tensor out) {
+        int headDim = x.shape().cols() / heads;
+        check(sbora_native_h.sb_rope(seg(x), x.shape().rows(), heads, headDim, seg(positions), seg(cos), seg(sin),
+                cos.shape().rows(), sign, seg(out)), "sb_rope");
+    }
+
+    @Override
+    public void siluMulForward(Tensor g, Tensor u, Tensor out) {
+        check(sbora_native_h.sb_silu_mul_forward(seg(g), seg(u), g.numel(), seg(out)), "sb_silu_mul_forward");
+    }
+
+    @Override
+    public void siluMulBackward(Tensor g, Tensor u, Tensor dout, Tensor dg, Tensor du) {
+        check(sbora_native_h.sb_silu_mul_backward(seg(g), seg(u), seg(dout), g.numel(), orNull(dg), orNull(du)),
+                "sb_silu_mul_backward");
+    }
+
+    @Override
+    public void attentionForward(Tensor q, Tensor k, Tensor v, AttentionShape a, Tensor out, Tensor lse) {
+        check(sbora_native_h.sb_attention_forward(seg(q), seg(k), seg(v), a.batch(), a.seq(), a.heads(),
+                a.kvHeads(), a.headDim(), a.scale(), seg(out), seg(lse)), "sb_attention_forward");
+    }
+
+    @Override
+    public void attentionBackward(Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse, Tensor dout,
+                                  AttentionShape a, Tensor dq, Tensor dk, Tensor dv) {
+        check(sbora_native_h.sb_attention_backward(seg(q), seg(k), seg(v), seg(out), seg(lse), seg(dout), a.batch(),
+                a.seq(), a.heads(), a.kvHeads(), a.headDim(), a.scale(), seg(dq), seg(dk), seg(dv)),
+                "sb_attention_backward");
+    }
+
+    @Override
+    public void crossEntropyForward(Tensor logits, Tensor targets, int ignoreIndex, Tensor loss, Tensor lse) {
+        check(sbora_native_h.sb_cross_entropy_forward(seg(logits), seg(targets), logits.shape().rows(),
+                logits.shape().cols(), ignoreIndex, seg(loss), seg(lse)), "sb_cross_entropy_forward");
+    }
+
+    @Override
+    public void crossEntropyBackward(Tensor logits, Tensor targets, Tensor lse, int ignoreIndex, float scale,
+                                     Tensor dlogits) {
+        check(sbora_native_h.sb_cross_entropy_backward(seg(logits), seg(targets), seg(lse), logits.shape().rows(),
+                logits.shape().cols(), ignoreIndex, scale, seg(dlogits)), "sb_cross_entropy_backward");
+    }
+
+    @Override
+    public void nf4Quantize(Tensor x, int block, Tensor packed, Tensor absmax) {
+        check(sbora_native_h.sb_nf4_quantize(seg(x), x.numel(), block, seg(packed), seg(absmax)), "sb_nf4_quantize");
+    }
+
+    @Override
+    public void nf4Dequantize(Tensor packed, Tensor absmax, long start, int block, Tensor out) {
+        check(sbora_native_h.sb_nf4_dequantize(seg(packed), seg(absmax), start, out.numel(), block, seg(out)),
+                "sb_nf4_dequantize");
+    }
+
+    @Override
+    public void adamwStep(Tensor p, Tensor g, Tensor m, Tensor v, AdamWStep s) {
+        check(sbora_native_h.sb_adamw_step(seg(p), seg(g), seg(m), seg(v), p.numel(), s.beta1(), s.beta2(), s.eps(),
+                s.decay(), s.stepSize(), s.biasCorrection2Sqrt()), "sb_adamw_step");
+    }
+
+    /** Threads the native kernels use now. */
+    public int threads() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment out = a.allocate(ValueLayout.JAVA_INT);
+            check(sbora_native_h.sb_get_num_threads(out), "sb_get_num_threads");
+            return out.get(ValueLayout.JAVA_INT, 0);
+        }
+    }
+
+    @Override
+    public String describe() {
+        String config;
+        try {
+            config = cblas_h.openblas_get_config().reinterpret(256).getString(0);
+        } catch (RuntimeException | UnsatisfiedLinkError e) {
+            config = "a CBLAS library";
+        }
+        return "cpu: " + config + ", BLAS threads " + cblas_h.openblas_get_num_threads() + ", kernel threads "
+                + threads();
+    }
+}

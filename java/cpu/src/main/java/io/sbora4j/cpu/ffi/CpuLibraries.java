@@ -1,0 +1,124 @@
+package io.sbora4j.cpu.ffi;
+
+import io.sbora4j.backend.natives.BuildInfo;
+import io.sbora4j.backend.natives.LibraryExtractor;
+import io.sbora4j.backend.natives.LoadedLibrary;
+import io.sbora4j.backend.natives.NativeLibraryException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Properties;
+
+/**
+ * Finds and opens the cpu backend's libraries, once per process: our C kernels ({@code libsbora_native.so}, built by
+ * CMake and carried in this module's jar under {@code native/linux-x86_64/} with the {@code libgomp.so.1} it links)
+ * and a CBLAS library (OpenBLAS from the {@code org.bytedeco:openblas} jar, or the file named by
+ * {@code SBORA_BLAS_LIB}).
+ */
+public final class CpuLibraries {
+
+    /** Where our libraries sit inside the jar. */
+    public static final String RESOURCE_DIR = "native/linux-x86_64";
+    private static final String OPENBLAS_DIR = "org/bytedeco/openblas/linux-x86_64";
+    private static final List<String> OPENBLAS_FILES =
+            List.of("libopenblas.so.0", "libgfortran.so.5", "libquadmath.so.0", "libgcc_s.so.1");
+
+    private CpuLibraries() {}
+
+    private static final class SboraHolder {
+        static final LoadedLibrary LIB = openSbora();
+
+        private static LoadedLibrary openSbora() {
+            passiveOpenMpWaiting();
+            return LoadedLibrary.open(() -> LibraryExtractor.folderOf(CpuLibraries.class, RESOURCE_DIR,
+                    List.of("libsbora_native.so", "libgomp.so.1"), List.of(), "native-" + BuildInfo.version(), true)
+                    .resolve("libsbora_native.so"));
+        }
+    }
+
+    private static final class BlasHolder {
+        static final LoadedLibrary LIB = openBlas();
+    }
+
+    /** Symbols of {@code libsbora_native.so}; throws {@link NativeLibraryException} with the reason when unavailable. */
+    public static SymbolLookup sboraNative() {
+        return SboraHolder.LIB.orThrow("libsbora_native.so");
+    }
+
+    /** Symbols of the CBLAS library; throws {@link NativeLibraryException} with the reason when unavailable. */
+    public static SymbolLookup blas() {
+        return BlasHolder.LIB.orThrow("BLAS");
+    }
+
+    /** The state of our kernel library (opened or why not). */
+    public static LoadedLibrary sboraNativeStatus() {
+        return SboraHolder.LIB;
+    }
+
+    /** The state of the BLAS library (opened or why not). */
+    public static LoadedLibrary blasStatus() {
+        return BlasHolder.LIB;
+    }
+
+    /** The version of OpenBLAS this module was built against. */
+    public static String openBlasVersion() {
+        Properties p = new Properties();
+        try (InputStream in = CpuLibraries.class.getResourceAsStream("native.properties")) {
+            if (in != null) {
+                p.load(in);
+            }
+        } catch (IOException ignored) {
+            // informative only: the cache folder is then named "unknown"
+        }
+        return p.getProperty("openblas.version", "unknown");
+    }
+
+    /** One line per library: where it was loaded from, or why it was not. */
+    public static String describe() {
+        return "sbora_native: " + SboraHolder.LIB.describe() + System.lineSeparator() + "blas: "
+                + BlasHolder.LIB.describe();
+    }
+
+    /**
+     * Sets {@code OMP_WAIT_POLICY=PASSIVE} in the process environment before libgomp starts, unless the user chose
+     * a policy. By default OpenMP threads spin after each parallel region, and on a machine with few cores they take
+     * the cores OpenBLAS's threads need for the next GEMM: a training step ran ten times slower that way. libgomp
+     * reads the variable once, when it is loaded, so it must be set through the C library here.
+     */
+    private static void passiveOpenMpWaiting() {
+        if (System.getenv("OMP_WAIT_POLICY") != null) {
+            return;
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            Linker linker = Linker.nativeLinker();
+            MethodHandle setenv = linker.downcallHandle(linker.defaultLookup().findOrThrow("setenv"),
+                    FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS,
+                            ValueLayout.JAVA_INT));
+            int rc = (int) setenv.invokeExact(arena.allocateFrom("OMP_WAIT_POLICY"), arena.allocateFrom("PASSIVE"), 0);
+            assert rc == 0;
+        } catch (Throwable e) {
+            // only a performance setting: the kernels are correct without it
+        }
+    }
+
+    private static LoadedLibrary openBlas() {
+        String explicit = System.getenv("SBORA_BLAS_LIB");
+        if (explicit != null && !explicit.isBlank()) {
+            Path p = Path.of(explicit);
+            if (!Files.isRegularFile(p)) {
+                return LoadedLibrary.unavailable(p, "SBORA_BLAS_LIB=" + explicit + " is not a file");
+            }
+            return LoadedLibrary.open(p);
+        }
+        return LoadedLibrary.open(() -> LibraryExtractor.folderOf(CpuLibraries.class, OPENBLAS_DIR, OPENBLAS_FILES,
+                List.of(), "openblas-" + openBlasVersion(), false).resolve("libopenblas.so.0"));
+    }
+}
