@@ -1,5 +1,6 @@
 package io.sbora4j.bench;
 
+import io.sbora4j.peft.AdapterMethods;
 import io.sbora4j.autograd.Autograd;
 import io.sbora4j.backend.Backend;
 import io.sbora4j.backend.Backends;
@@ -91,6 +92,8 @@ public class AdapterLayerBench {
     private Linear base;
     /** Null for {@link #BASE}. */
     private AdaptedLinear layer;
+    /** The same adapter over {@link FixedOutputBase}: the adapter path alone. Null for {@link #BASE}. */
+    private AdaptedLinear pathOnly;
     private List<Tensor> trainable;
     /** The input's memory; each invocation wraps it in a fresh graph node. */
     private Tensor x;
@@ -124,13 +127,18 @@ public class AdapterLayerBench {
             trainable = List.of();
             return;
         }
-        layer = AdaptedLinear.attach(base, AdapterConfig.of(AdapterMethod.parse(method), r, 2.0 * r), arena);
+        AdapterConfig config = AdapterConfig.of(AdapterMethods.of(method), r, 2.0 * r);
+        layer = AdaptedLinear.attach(base, config, arena);
+        pathOnly = AdaptedLinear.attach(new FixedOutputBase(base, yBuffer, dxBuffer), config, arena);
         trainable = layer.trainable();
         // LoRA's B and SBoRA's trained factor start at zero: give them the small values of an adapter in
         // mid-training, so that DoRA's norms are of a real W + sBA and no path computes on all-zero data.
-        for (Tensor t : trainable) {
-            if (t != layer.adapter().tensors().get("magnitude")) { // DoRA's m is set from ‖W‖ by attach
-                BenchTensors.fillGaussian(t, rng, 0.01);
+        for (AdaptedLinear l : List.of(layer, pathOnly)) {
+            SplittableRandom values = new SplittableRandom(BenchTensors.SEED + 1);
+            for (Tensor t : l.trainable()) {
+                if (t != l.adapter().tensors().get("magnitude")) { // DoRA's m is set from ‖W‖ by attach
+                    BenchTensors.fillGaussian(t, values, 0.01);
+                }
             }
         }
     }
@@ -152,7 +160,7 @@ public class AdapterLayerBench {
 
     /**
      * The adapter path alone: the same forward and backward with the two frozen GEMMs replaced by fixed buffers
-     * ({@code AdaptedLinear.forwardAdapterPathOnly}). Its time is the adapter's overhead measured directly, instead
+     * ({@link FixedOutputBase}). Its time is the adapter's overhead measured directly, instead
      * of as the difference of two ~350 ms times on a noisy machine. For {@code base} there is no adapter: nothing
      * is timed but the call.
      */
@@ -164,9 +172,9 @@ public class AdapterLayerBench {
         }
         try (MemoryScope step = MemoryScope.open()) {
             Tensor in = upstreamOutput();
-            Tensor y = layer.forwardAdapterPathOnly(in, yBuffer, dxBuffer);
+            Tensor y = pathOnly.forward(in);
             Autograd.backward(y, dy);
-            for (Tensor t : trainable) {
+            for (Tensor t : pathOnly.trainable()) {
                 backend.fill(t.grad(), 0f);
             }
             backend.synchronize();

@@ -1,5 +1,6 @@
 package io.sbora4j.bench;
 
+import io.sbora4j.peft.AdapterMethods;
 import io.sbora4j.autograd.NoGrad;
 import io.sbora4j.backend.Backend;
 import io.sbora4j.backend.Backends;
@@ -81,8 +82,8 @@ public class MergeBench {
     @Setup(Level.Trial)
     public void setup() {
         DType type = BenchTensors.dtype(dtype);
-        AdapterMethod m = AdapterMethod.parse(method);
-        if (m == AdapterMethod.DORA && type != DType.F32) {
+        AdapterMethod m = AdapterMethods.of(method);
+        if (m == AdapterMethods.DORA && type != DType.F32) {
             throw new IllegalArgumentException("MergeBench: dora takes an f32 weight only, not " + dtype
                     + " (DoRA's weight norm runs in f32); measure it with -p dtype=f32");
         }

@@ -1,5 +1,6 @@
 package io.sbora4j.bench;
 
+import io.sbora4j.peft.AdapterMethods;
 import io.sbora4j.autograd.Autograd;
 import io.sbora4j.backend.Backend;
 import io.sbora4j.backend.Backends;
@@ -81,7 +82,7 @@ public class QuantBench {
         Linear f32 = new Linear("layer", w);
         FrozenLinear frozen = "nf4".equals(base) ? QuantizedLinear.quantize(f32, MergeMode.OVERLAY, arena) : f32;
         nf4 = frozen instanceof QuantizedLinear q ? q.nf4() : Nf4Weight.quantize(w, arena);
-        layer = AdaptedLinear.attach(frozen, AdapterConfig.of(AdapterMethod.parse(method), r, 2.0 * r), arena);
+        layer = AdaptedLinear.attach(frozen, AdapterConfig.of(AdapterMethods.of(method), r, 2.0 * r), arena);
         for (Tensor t : layer.trainable()) {
             BenchTensors.fillGaussian(t, rng, 0.01);
         }

@@ -7,6 +7,8 @@ import io.sbora4j.backend.Backends;
 import io.sbora4j.tensor.Device;
 import io.sbora4j.tensor.Tensor;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.AfterEach;
+import io.sbora4j.tensor.MemoryScope;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -19,10 +21,21 @@ import org.junit.jupiter.params.provider.CsvSource;
 @Tag("cuda")
 class CudaBenchmarkBodiesTest {
 
+    private MemoryScope scope;
+
     @BeforeEach
     void gpu() {
         var reason = Backends.unavailableReason("cuda");
         assumeTrue(reason.isEmpty(), () -> "no usable CUDA here: " + reason.orElse(""));
+        scope = MemoryScope.open(); // device tensors live in a scope (or an arena of their own)
+    }
+
+    @AfterEach
+    void closeScope() {
+        if (scope != null) {
+            scope.close();
+            scope = null;
+        }
     }
 
     @ParameterizedTest

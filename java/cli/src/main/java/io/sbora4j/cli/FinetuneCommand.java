@@ -1,5 +1,8 @@
 package io.sbora4j.cli;
 
+import io.sbora4j.train.Trainable;
+import io.sbora4j.io.LoadOptions;
+import io.sbora4j.peft.AdapterMethods;
 import io.sbora4j.data.AlpacaDataset;
 import io.sbora4j.data.Example;
 import io.sbora4j.data.PromptTemplate;
@@ -113,11 +116,11 @@ final class FinetuneCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter pw = spec.commandLine().getOut();
         var device = deviceOptions.resolve();
-        AdapterConfig cfg = new AdapterConfig(AdapterMethod.parse(method), r, alpha, dropout,
+        AdapterConfig cfg = new AdapterConfig(AdapterMethods.of(method), r, alpha, dropout,
                 AdapterConfig.Init.KAIMING_UNIFORM, seed, targets, null);
         List<Example> examples = AlpacaDataset.read(data);
         try (Arena arena = Arena.ofConfined()) {
-            LlamaModel m = ModelFiles.load(model, device, arena, false);
+            LlamaModel m = ModelFiles.load(model, LoadOptions.on(device), arena);
             quantizeOptions.apply(m, io.sbora4j.quant.MergeMode.OVERLAY, arena, pw);
             Tokenizer tok = tokenizerOptions.resolve(model, m.config().vocabSize());
             SftData sft = new SftData(examples, tok, PromptTemplate.parse(template), seqLen, seed);
@@ -127,7 +130,7 @@ final class FinetuneCommand implements Callable<Integer> {
             if (steps < 1) {
                 throw new IllegalArgumentException("--steps/--epochs gives no step to take");
             }
-            PeftModel peft = PeftModel.inject(m, cfg, arena);
+            var peft = PeftModel.inject(m, cfg, arena);
             pw.println(peft.report());
             pw.printf(Locale.ROOT, "%d examples, %d steps of %d x %d sequences, %s%n", sft.size(), steps, gradAccum,
                     batch, cfg.method());
@@ -135,7 +138,7 @@ final class FinetuneCommand implements Callable<Integer> {
                     new LrSchedule(lr, Math.min(warmup, steps), steps, LrSchedule.Decay.parse(schedule)), weightDecay,
                     maxGradNorm, seed, out.resolve("checkpoints"), checkpointEvery);
             Progress progress = new Progress(pw);
-            Trainer.Result res = new Trainer(peft, tc, new LmTask(m, sft, batch, gradAccum)).run(progress::show);
+            Trainer.Result res = new Trainer(Trainable.of(peft), tc, new LmTask(m, sft, batch, gradAccum)).run(progress::show);
             progress.finish();
             AdapterFiles.save(peft, out);
             pw.printf(Locale.ROOT, "final loss %.4f, %.0f tokens/s; adapter written to %s%n",

@@ -3,6 +3,7 @@ package io.sbora4j.cli;
 import io.sbora4j.autograd.NoGrad;
 import io.sbora4j.io.SafetensorsWriter;
 import io.sbora4j.nn.LlamaModel;
+import io.sbora4j.tensor.MemoryScope;
 import io.sbora4j.tensor.Tensor;
 import java.io.PrintWriter;
 import java.lang.foreign.Arena;
@@ -47,7 +48,9 @@ final class ForwardCommand implements Callable<Integer> {
             }
         }
         PrintWriter pw = spec.commandLine().getOut();
-        try (Arena arena = Arena.ofConfined(); NoGrad ng = NoGrad.enter()) {
+        try (Arena arena = Arena.ofConfined();
+                NoGrad ng = NoGrad.enter();
+                MemoryScope scope = MemoryScope.open()) {
             LlamaModel m = modelOptions.load(deviceOptions.resolve(), arena, pw);
             Tensor logits = m.logits(Tensor.ofInts(m.device(), ids, 1, ids.length));
             SafetensorsWriter.write(out, Map.of("logits", logits), Map.of("format", "pt"));

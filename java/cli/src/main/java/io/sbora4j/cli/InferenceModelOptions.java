@@ -1,5 +1,6 @@
 package io.sbora4j.cli;
 
+import io.sbora4j.io.LoadOptions;
 import io.sbora4j.io.AdapterFiles;
 import io.sbora4j.io.ModelFiles;
 import io.sbora4j.nn.LlamaModel;
@@ -26,7 +27,7 @@ final class InferenceModelOptions {
 
     /** The model (quantised if asked) with its adapter attached, in evaluation mode. */
     LlamaModel load(Device device, Arena arena, PrintWriter out) throws IOException {
-        LlamaModel m = ModelFiles.load(model, device, arena, false);
+        LlamaModel m = ModelFiles.load(model, LoadOptions.on(device), arena);
         quantizeOptions.apply(m, MergeMode.OVERLAY, arena, out);
         if (adapter != null) {
             AdapterFiles.load(adapter, m, arena).train(false);

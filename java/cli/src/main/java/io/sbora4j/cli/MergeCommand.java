@@ -1,9 +1,11 @@
 package io.sbora4j.cli;
 
+import io.sbora4j.io.LoadOptions;
 import io.sbora4j.io.AdapterFiles;
 import io.sbora4j.io.ModelFiles;
 import io.sbora4j.nn.LlamaModel;
 import io.sbora4j.peft.AdaptedLinear;
+import io.sbora4j.peft.AdapterMethod;
 import io.sbora4j.peft.PeftModel;
 import io.sbora4j.quant.MergeMode;
 import io.sbora4j.quant.Quantization;
@@ -11,6 +13,7 @@ import io.sbora4j.quant.QuantizedLinear;
 import java.io.PrintWriter;
 import java.lang.foreign.Arena;
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -50,11 +53,11 @@ final class MergeCommand implements Callable<Integer> {
         }
         try (Arena arena = Arena.ofConfined()) {
             // copy-on-write mapping: the merge changes weights in memory, never the base model's files
-            LlamaModel m = ModelFiles.load(model, deviceOptions.resolve(), arena, true);
+            LlamaModel m = ModelFiles.load(model, LoadOptions.on(deviceOptions.resolve()).asWritable(), arena);
             if (quantized != null) {
                 pw.println(Quantization.quantize(m, MergeMode.parse(quantized), arena));
             }
-            PeftModel peft = AdapterFiles.load(adapter, m, arena);
+            var peft = AdapterFiles.load(adapter, m, arena);
             PeftModel.MergeCount count = peft.mergeAllAndCount();
             if (quantized != null) {
                 double err = 0;
@@ -65,15 +68,16 @@ final class MergeCommand implements Callable<Integer> {
                     touched += r.blocksTouched();
                     blocks += r.blocks();
                 }
-                pw.printf(java.util.Locale.ROOT, "NF4 %s merge: %,d of %,d blocks re-encoded, max |error| %.3g%n",
+                pw.printf(Locale.ROOT, "NF4 %s merge: %,d of %,d blocks re-encoded, max |error| %.3g%n",
                         quantized, touched, blocks, err);
             }
+            AdapterMethod method = peft.config().method();
+            int layers = peft.adapted().size();
             // Written in f32 (HF-loadable): the values the merged NF4 layers compute. The NF4 layout itself is not
             // written yet.
             ModelFiles.save(peft.unload(), out);
-            pw.printf(java.util.Locale.ROOT, "merged %s into %d layers: %,d of %,d adapted weights changed (%.3f%%);"
-                    + " wrote %s%n", peft.config().method(), peft.adapted().size(), count.changed(), count.total(),
-                    count.percent(), out);
+            pw.printf(Locale.ROOT, "merged %s into %d layers: %,d of %,d adapted weights changed (%.3f%%); wrote %s%n",
+                    method, layers, count.changed(), count.total(), count.percent(), out);
         }
         return 0;
     }

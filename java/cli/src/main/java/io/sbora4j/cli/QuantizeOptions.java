@@ -28,7 +28,7 @@ final class QuantizeOptions {
         }
         if (bf16) {
             model.useBf16Projections(arena);
-            out.println("base projections in bf16 (" + model.projections().size() + " weights)");
+            out.println("base projections in bf16 (" + model.linearLayers().size() + " weights)");
             return false;
         }
         if (quantize == null) {

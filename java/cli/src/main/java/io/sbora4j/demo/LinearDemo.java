@@ -1,5 +1,6 @@
 package io.sbora4j.demo;
 
+import io.sbora4j.peft.AdapterMethods;
 import io.sbora4j.autograd.Autograd;
 import io.sbora4j.autograd.Node;
 import io.sbora4j.autograd.NoGrad;
@@ -54,12 +55,12 @@ public final class LinearDemo {
     /** The methods and ranks the demo compares: each method at r, and SBoRA-FA at 2r (LoRA's parameter budget). */
     public static List<Object[]> plan(int r) {
         return List.of(
-                new Object[] {AdapterMethod.LORA, r},
-                new Object[] {AdapterMethod.LORA_FA, r},
-                new Object[] {AdapterMethod.DORA, r},
-                new Object[] {AdapterMethod.SBORA_FA, r},
-                new Object[] {AdapterMethod.SBORA_FB, r},
-                new Object[] {AdapterMethod.SBORA_FA, 2 * r});
+                new Object[] {AdapterMethods.LORA, r},
+                new Object[] {AdapterMethods.LORA_FA, r},
+                new Object[] {AdapterMethods.DORA, r},
+                new Object[] {AdapterMethods.SBORA_FA, r},
+                new Object[] {AdapterMethods.SBORA_FB, r},
+                new Object[] {AdapterMethods.SBORA_FA, 2 * r});
     }
 
     public static List<Row> run(Options o, Consumer<String> progress) {

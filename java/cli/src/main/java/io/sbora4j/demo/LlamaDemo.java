@@ -1,5 +1,8 @@
 package io.sbora4j.demo;
 
+import io.sbora4j.train.Trainable;
+import io.sbora4j.io.LoadOptions;
+import io.sbora4j.peft.AdapterMethods;
 import io.sbora4j.train.Trainer;
 import io.sbora4j.train.LmTask;
 import io.sbora4j.data.SyntheticTasks;
@@ -33,6 +36,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.function.Consumer;
 
@@ -58,7 +62,7 @@ public final class LlamaDemo {
     /** One configuration the demo trains: a method at a rank, over an f32 or an NF4 base. */
     public record Run(AdapterMethod method, int rank, boolean nf4) {
         public String label() {
-            return (nf4 ? (method == AdapterMethod.LORA ? "qlora" : "q" + method.id()) : method.id()) + " r=" + rank;
+            return (nf4 ? method.quantizedName() : method.id()) + " r=" + rank;
         }
     }
 
@@ -68,8 +72,8 @@ public final class LlamaDemo {
         for (Object[] p : LinearDemo.plan(r)) {
             runs.add(new Run((AdapterMethod) p[0], (Integer) p[1], false));
         }
-        runs.add(new Run(AdapterMethod.SBORA_FA, r, true));
-        runs.add(new Run(AdapterMethod.LORA, r, true));
+        runs.add(new Run(AdapterMethods.SBORA_FA, r, true));
+        runs.add(new Run(AdapterMethods.LORA, r, true));
         return runs;
     }
 
@@ -97,7 +101,7 @@ public final class LlamaDemo {
 
         Evaluation.Result baseEval;
         try (Arena arena = Arena.ofConfined()) {
-            baseEval = Evaluation.run(ModelFiles.load(baseDir, o.device(), arena, false), tok, PromptTemplate.PLAIN,
+            baseEval = Evaluation.run(ModelFiles.load(baseDir, LoadOptions.on(o.device()), arena), tok, PromptTemplate.PLAIN,
                     eval, 4, null);
         }
         log.accept("base model before fine-tuning: accuracy " + baseEval);
@@ -139,35 +143,45 @@ public final class LlamaDemo {
         try (Arena arena = Arena.ofConfined()) {
             LlamaModel model = LlamaModel.random(o.model(), o.seed(), o.device(), arena);
             model.setTrainable(true);
-            log.accept(String.format(java.util.Locale.ROOT, "pre-training a %,d-parameter LLaMA (%d layers, hidden %d,"
+            log.accept(String.format(Locale.ROOT, "pre-training a %,d-parameter LLaMA (%d layers, hidden %d,"
                     + " %d heads / %d kv heads) on %d lines of built-in text, %d steps", model.parameterCount(),
                     o.model().layers(), o.model().hiddenSize(), o.model().heads(), o.model().kvHeads(), corpus.size(),
                     o.pretrainSteps()));
-            LrSchedule lr = new LrSchedule(o.pretrainLr(), o.pretrainSteps() / 10, o.pretrainSteps(),
-                    LrSchedule.Decay.COSINE);
-            double last = Double.NaN;
-            long t0 = System.nanoTime();
-            try (AdamW opt = new AdamW(model.trainableWeights(), AdamW.Config.lr(o.pretrainLr()))) {
-                for (int step = 0; step < o.pretrainSteps(); step++) {
-                    try (MemoryScope ignored = MemoryScope.open()) {
-                        List<SftData.Sequence> batch = new ArrayList<>();
-                        for (int b = 0; b < o.batch(); b++) {
-                            batch.add(seqs.get((step * o.batch() + b) % seqs.size()));
-                        }
-                        SftData.Batch bt = SftData.pad(batch, tok.padId(), o.device());
-                        Tensor loss = Losses.crossEntropy(model.logits(bt.ids()), bt.targets(), SftData.IGNORE);
-                        last = loss.item();
-                        Autograd.backward(loss);
-                    }
-                    GradientClipping.clip(opt.parameters(), 1.0);
-                    opt.step(lr.at(step));
-                    opt.zeroGrad();
-                    if ((step + 1) % 50 == 0 || step + 1 == o.pretrainSteps()) {
-                        log.accept(String.format(java.util.Locale.ROOT, "  pre-train step %d/%d  loss %.4f  (%.1f s)",
-                                step + 1, o.pretrainSteps(), last, (System.nanoTime() - t0) / 1e9));
-                    }
+            Map<String, Tensor> weights = new LinkedHashMap<>();
+            model.namedTensors().forEach((name, t) -> {
+                if (t.requiresGrad()) {
+                    weights.put(name, t);
                 }
-            }
+            });
+            Trainer.Config tc = new Trainer.Config(o.pretrainSteps(), 1, new LrSchedule(o.pretrainLr(),
+                    o.pretrainSteps() / 10, o.pretrainSteps(), LrSchedule.Decay.COSINE), 0.01, 1.0, o.seed(), null, 0);
+            long t0 = System.nanoTime();
+            Trainer.Result res = new Trainer(Trainable.of(weights), tc, new Trainer.Task() {
+                @Override
+                public Tensor loss(long step, int micro) {
+                    SftData.Batch bt = batch(step);
+                    return Losses.crossEntropy(model.logits(bt.ids()), bt.targets(), SftData.IGNORE);
+                }
+
+                @Override
+                public long tokens(long step, int micro) {
+                    return batch(step).tokens();
+                }
+
+                private SftData.Batch batch(long step) {
+                    List<SftData.Sequence> batch = new ArrayList<>();
+                    for (int b = 0; b < o.batch(); b++) {
+                        batch.add(seqs.get((int) ((step * o.batch() + b) % seqs.size())));
+                    }
+                    return SftData.pad(batch, tok.padId(), o.device());
+                }
+            }).run(p -> {
+                if (p.step() % 50 == 0 || p.step() == p.totalSteps()) {
+                    log.accept(String.format(Locale.ROOT, "  pre-train step %d/%d  loss %.4f  (%.1f s)", p.step(),
+                            p.totalSteps(), p.loss(), (System.nanoTime() - t0) / 1e9));
+                }
+            });
+            double last = res.losses().getLast();
             model.setTrainable(false);
             ModelFiles.save(model, dir);
             log.accept("saved the base model to " + dir);
@@ -181,18 +195,18 @@ public final class LlamaDemo {
         AdapterMethod m = run.method();
         int r = run.rank();
         try (Arena arena = Arena.ofConfined()) {
-            LlamaModel model = ModelFiles.load(baseDir, o.device(), arena, true);
+            LlamaModel model = ModelFiles.load(baseDir, LoadOptions.on(o.device()).asWritable(), arena);
             if (run.nf4()) {
                 log.accept("  " + label + ": " + Quantization.quantize(model, MergeMode.OVERLAY, arena));
             }
             AdapterConfig cfg = AdapterConfig.of(m, r, 2.0 * r).withSeed(o.seed());
-            PeftModel peft = PeftModel.inject(model, cfg, arena);
+            var peft = PeftModel.inject(model, cfg, arena);
             Trainer.Config tc = new Trainer.Config(o.finetuneSteps(), 1,
                     new LrSchedule(o.finetuneLr(), o.finetuneSteps() / 10, o.finetuneSteps(), LrSchedule.Decay.LINEAR),
                     0.0, 1.0, o.seed(), null, 0);
-            Trainer.Result res = new Trainer(peft, tc, new LmTask(model, data, o.batch(), 1)).run(pr -> {
+            Trainer.Result res = new Trainer(Trainable.of(peft), tc, new LmTask(model, data, o.batch(), 1)).run(pr -> {
                 if (pr.step() % 50 == 0 || pr.step() == pr.totalSteps()) {
-                    log.accept(String.format(java.util.Locale.ROOT, "  %-14s step %d/%d  loss %.4f", label, pr.step(),
+                    log.accept(String.format(Locale.ROOT, "  %-14s step %d/%d  loss %.4f", label, pr.step(),
                             pr.totalSteps(), pr.loss()));
                 }
             });
@@ -203,7 +217,7 @@ public final class LlamaDemo {
             AdapterFiles.save(peft, adapterDir);
             double changed = peft.mergeAllAndCount().percent();
             double fin = average(res.losses(), 10);
-            log.accept(String.format(java.util.Locale.ROOT, "  %-14s done: loss %.4f, accuracy %s, %.1f ms/step",
+            log.accept(String.format(Locale.ROOT, "  %-14s done: loss %.4f, accuracy %s, %.1f ms/step",
                     label, fin, ev, res.msPerStep()));
             return new Row(label, m, r, peft.report().trainable(), changed, fin, ev, res.msPerStep(),
                     res.tokensPerSecond(), saved, res.losses(), adapterDir);

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sbora4j.io.LoadOptions;
 import io.sbora4j.autograd.NoGrad;
 import io.sbora4j.io.AdapterFiles;
 import io.sbora4j.io.ModelFiles;
@@ -71,7 +72,7 @@ class CliEndToEndTest {
 
     private static float[] logits(Path modelDir, int... ids) throws IOException {
         try (Arena arena = Arena.ofConfined(); NoGrad ignored = NoGrad.enter()) {
-            LlamaModel m = ModelFiles.load(modelDir, Device.CPU, arena, false);
+            LlamaModel m = ModelFiles.load(modelDir, LoadOptions.on(Device.CPU), arena);
             return m.logits(Tensor.ofInts(Device.CPU, ids, 1, ids.length)).toFloatArray();
         }
     }
@@ -116,8 +117,8 @@ class CliEndToEndTest {
         assertEquals(0, r.code(), r.err());
         assertArrayEquals(before, Files.readAllBytes(baseWeights), "the base model's file is untouched");
         try (Arena arena = Arena.ofConfined()) {
-            LlamaModel b = ModelFiles.load(base, Device.CPU, arena, false);
-            LlamaModel m = ModelFiles.load(merged, Device.CPU, arena, false);
+            LlamaModel b = ModelFiles.load(base, LoadOptions.on(Device.CPU), arena);
+            LlamaModel m = ModelFiles.load(merged, LoadOptions.on(Device.CPU), arena);
             SafetensorsFile adapterFile = SafetensorsFile.open(adapter.resolve(AdapterFiles.WEIGHTS), arena);
             assertEquals(b.namedTensors().keySet(), m.namedTensors().keySet());
             long changedLayers = 0;

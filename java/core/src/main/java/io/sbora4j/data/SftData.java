@@ -93,12 +93,25 @@ public final class SftData {
 
     /** The {@code micro}-th micro-batch of {@code batchSize} sequences of step {@code step}, padded right. */
     public Batch batch(long step, int micro, int accumulation, int batchSize, Device device) {
+        return pad(picked(step, micro, accumulation, batchSize), tokenizer.padId(), device);
+    }
+
+    /** The tokens (padding excluded) of that micro-batch, without building it. */
+    public long tokens(long step, int micro, int accumulation, int batchSize) {
+        long n = 0;
+        for (Sequence s : picked(step, micro, accumulation, batchSize)) {
+            n += s.length();
+        }
+        return n;
+    }
+
+    private List<Sequence> picked(long step, int micro, int accumulation, int batchSize) {
         List<Sequence> picked = new ArrayList<>(batchSize);
         long first = (step * accumulation + micro) * (long) batchSize;
         for (int i = 0; i < batchSize; i++) {
             picked.add(sequences.get(position(first + i)));
         }
-        return pad(picked, tokenizer.padId(), device);
+        return picked;
     }
 
     /** Pads {@code seqs} to the longest one; padding is ignored by the loss. */

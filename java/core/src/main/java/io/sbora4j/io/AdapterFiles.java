@@ -4,12 +4,11 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sbora4j.nn.LinearLayer;
-import io.sbora4j.nn.LlamaModel;
+import io.sbora4j.nn.Module;
 import io.sbora4j.peft.AdaptedLinear;
 import io.sbora4j.peft.AdapterConfig;
-import io.sbora4j.peft.AdapterMethod;
 import io.sbora4j.peft.PeftModel;
-import io.sbora4j.tensor.DType;
+import io.sbora4j.peft.TensorSpec;
 import io.sbora4j.tensor.Device;
 import io.sbora4j.tensor.Tensor;
 import java.io.IOException;
@@ -18,17 +17,18 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
  * Adapter directories: {@code adapter_config.json} + {@code adapter_model.safetensors}.
  *
- * <p>The native form keeps what each method trains and SBoRA's index lists as i32 tensors, under the layer's path:
- * {@code <path>.lora_A}, {@code <path>.lora_B}, {@code <path>.idx}, {@code <path>.magnitude}. The PEFT form
- * ({@link #exportPeft}) is a standard LoRA adapter any LoRA runtime loads: SBoRA-FA's A becomes one-hot rows and
- * SBoRA-FB's B one-hot columns.
+ * <p>The native form keeps what each method stores ({@code AdapterMethod.storedTensors}: trained factors, SBoRA's
+ * index lists as i32) under the layer's path, {@code <path>.lora_B}, {@code <path>.idx}, ..., and the layer shapes in
+ * the metadata. The PEFT form ({@link #exportPeft}) is a standard LoRA adapter any LoRA runtime loads, each layer
+ * written by its method ({@code AdapterMethod.toPeft}). Every file is checked against the method and the model
+ * before anything is loaded or written: a missing tensor, a shape or type that disagrees, an index list that is not
+ * r distinct values in range, is a one-line error naming the layer.
  */
 public final class AdapterFiles {
 
@@ -38,8 +38,8 @@ public final class AdapterFiles {
 
     private AdapterFiles() {}
 
-    /** Writes the adapters of {@code model} into {@code dir} (created if needed), each file atomically. */
-    public static void save(PeftModel model, Path dir) throws IOException {
+    /** Writes the active adapter of {@code model} into {@code dir} (created if needed), each file atomically. */
+    public static void save(PeftModel<?> model, Path dir) throws IOException {
         Files.createDirectories(dir);
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         ObjectNode shapes = StrictJson.PRETTY.createObjectNode();
@@ -56,71 +56,93 @@ public final class AdapterFiles {
     }
 
     /**
-     * Loads the adapter in {@code dir} onto {@code model} (which is frozen and injected): every adapted layer must
-     * exist in the model with the shapes the file records, and every tensor the method needs must be present.
+     * Loads the adapter in {@code dir} onto {@code model} (frozen) as adapter {@value AdaptedLinear#DEFAULT}: every
+     * adapted layer must exist in the model with the shapes the file records, the config must target exactly those
+     * layers, and every tensor the method stores must be present with its shape and type. Nothing is injected
+     * until all of that is checked.
      */
-    public static PeftModel load(Path dir, LlamaModel model, Arena arena) throws IOException {
-        AdapterConfig cfg = readConfig(dir);
-        try (Arena fileArena = Arena.ofConfined()) {
-            SafetensorsFile file = SafetensorsFile.open(dir.resolve(WEIGHTS), fileArena);
-            Map<String, int[]> shapes = layerShapes(file);
-            Map<String, LinearLayer> projections = model.projections();
-            AdapterConfig withIdx = cfg;
-            for (var e : shapes.entrySet()) {
-                LinearLayer layer = projections.get(e.getKey());
-                if (layer == null) {
-                    throw new IllegalArgumentException(dir.resolve(WEIGHTS) + ": adapted layer " + e.getKey()
-                            + " does not exist in the model");
-                }
-                if (layer.outFeatures() != e.getValue()[0] || layer.inFeatures() != e.getValue()[1]) {
-                    throw new IllegalArgumentException(dir.resolve(WEIGHTS) + ": layer " + e.getKey() + " is "
-                            + layer.outFeatures() + "x" + layer.inFeatures() + " in the model but "
-                            + e.getValue()[0] + "x" + e.getValue()[1] + " in the adapter");
-                }
-                for (String t : requiredTensors(cfg.method())) {
-                    if (!file.contains(e.getKey() + "." + t)) {
-                        throw new IllegalArgumentException(dir.resolve(WEIGHTS) + " lacks tensor " + e.getKey() + "." + t);
-                    }
-                }
-                if (file.contains(e.getKey() + ".idx")) {
-                    withIdx = withIdx.withIndices(e.getKey(),
-                            file.tensor(e.getKey() + ".idx", fileArena, Device.CPU).toIntArray());
-                }
-            }
-            PeftModel peft = PeftModel.inject(model, withIdx, arena);
-            if (!peft.adapted().keySet().equals(shapes.keySet())) {
-                throw new IllegalArgumentException(dir + ": the config targets " + peft.adapted().keySet().size()
-                        + " layers of this model but the weights hold " + shapes.size());
-            }
-            for (var e : peft.adapted().entrySet()) {
-                for (var t : e.getValue().adapter().tensors().entrySet()) {
-                    String name = e.getKey() + "." + t.getKey();
-                    if (!file.contains(name)) {
-                        throw new IllegalArgumentException(dir.resolve(WEIGHTS) + " lacks tensor " + name);
-                    }
-                    Tensor stored = file.tensor(name, fileArena, Device.CPU);
-                    if (!Arrays.equals(stored.shape().dims(), t.getValue().shape().dims())
-                            || stored.dtype() != t.getValue().dtype()) {
-                        throw new IllegalArgumentException(dir.resolve(WEIGHTS) + ": tensor " + name + " is "
-                                + stored.describe() + ", the model needs " + t.getValue().describe());
-                    }
-                    if (t.getValue().dtype() == DType.F32) {
-                        t.getValue().copyFrom(stored);
-                    }
-                }
-            }
+    public static <M extends Module> PeftModel<M> load(Path dir, M model, Arena arena) throws IOException {
+        try (Arena files = Arena.ofConfined()) {
+            Stored s = read(dir, model, files);
+            PeftModel<M> peft = PeftModel.inject(model, s.config, arena);
+            fill(s, peft, AdaptedLinear.DEFAULT);
             return peft;
         }
     }
 
-    /** The tensors each adapted layer of {@code method} stores. */
-    static java.util.List<String> requiredTensors(AdapterMethod method) {
-        return switch (method) {
-            case SBORA_FA -> java.util.List.of("lora_B", "idx");
-            case SBORA_FB -> java.util.List.of("lora_A", "idx");
-            case LORA, LORA_FA -> java.util.List.of("lora_A", "lora_B");
-            case DORA -> java.util.List.of("lora_A", "lora_B", "magnitude");
-        };
+    /** Loads the adapter in {@code dir} into {@code peft} as one more adapter named {@code name}, in {@code arena}. */
+    public static void load(Path dir, PeftModel<?> peft, String name, Arena arena) throws IOException {
+        try (Arena files = Arena.ofConfined()) {
+            Stored s = read(dir, peft.model(), files);
+            String before = peft.activeAdapter();
+            peft.addAdapter(name, s.config, arena);
+            fill(s, peft, name);
+            peft.setActiveAdapter(before);
+        }
+    }
+
+    /** An adapter file read and checked against its method and a model, before any adapter is created. */
+    private record Stored(AdapterConfig config, Map<String, Map<String, Tensor>> layers) {}
+
+    private static Stored read(Path dir, Module model, Arena arena) throws IOException {
+        AdapterConfig cfg = readConfig(dir);
+        Path weights = dir.resolve(WEIGHTS);
+        SafetensorsFile file = SafetensorsFile.open(weights, arena);
+        Map<String, int[]> shapes = layerShapes(file);
+        Map<String, LinearLayer> layers = model.linearLayers();
+        Map<String, Map<String, Tensor>> stored = new LinkedHashMap<>();
+        for (var e : shapes.entrySet()) {
+            LinearLayer layer = layers.get(e.getKey());
+            if (layer == null) {
+                throw new IllegalArgumentException(weights + ": adapted layer " + e.getKey()
+                        + " does not exist in the model");
+            }
+            int out = e.getValue()[0], in = e.getValue()[1];
+            if (layer.outFeatures() != out || layer.inFeatures() != in) {
+                throw new IllegalArgumentException(weights + ": layer " + e.getKey() + " is " + layer.outFeatures()
+                        + "x" + layer.inFeatures() + " in the model but " + out + "x" + in + " in the adapter");
+            }
+            stored.put(e.getKey(), layerTensors(file, weights, e.getKey(), out, in, cfg, arena));
+        }
+        for (String path : layers.keySet()) {
+            if (cfg.targets(path) != stored.containsKey(path)) {
+                throw new IllegalArgumentException(dir + ": " + (stored.containsKey(path)
+                        ? "the weights hold an adapter for layer " + path + ", which the config does not target"
+                        : "the config targets layer " + path + " but the weights hold no adapter for it"));
+            }
+        }
+        return new Stored(cfg, stored);
+    }
+
+    /** The stored tensors of one layer, each checked against the method's spec. */
+    private static Map<String, Tensor> layerTensors(SafetensorsFile file, Path weights, String path, int out, int in,
+                                                    AdapterConfig cfg, Arena arena) throws IOException {
+        Map<String, Tensor> m = new LinkedHashMap<>();
+        for (var spec : cfg.method().storedTensors(out, in, cfg.r()).entrySet()) {
+            String key = path + "." + spec.getKey();
+            if (!file.contains(key)) {
+                throw new IllegalArgumentException(weights + " lacks tensor " + key + " (" + cfg.method().id()
+                        + " stores " + spec.getValue() + ")");
+            }
+            Tensor t = file.tensor(key, arena, Device.CPU);
+            TensorSpec want = spec.getValue();
+            if (!t.shape().equals(want.shape()) || t.dtype() != want.dtype()) {
+                throw new IllegalArgumentException(weights + ": tensor " + key + " is " + t.describe() + ", but "
+                        + cfg.method().id() + " at r=" + cfg.r() + " on a " + out + "x" + in + " layer stores "
+                        + want);
+            }
+            m.put(spec.getKey(), t);
+        }
+        cfg.method().checkStored(path, m, out, in, cfg.r());
+        return m;
+    }
+
+    /** Copies the stored tensors into the adapter {@code name} of every layer (to its device, checked by its method). */
+    private static void fill(Stored s, PeftModel<?> peft, String name) {
+        Map<String, LinearLayer> layers = peft.model().linearLayers();
+        for (var e : s.layers.entrySet()) {
+            ((AdaptedLinear) layers.get(e.getKey())).adapter(name).load(e.getValue());
+        }
     }
 
     /** The config of the adapter in {@code dir}. */
@@ -138,49 +160,23 @@ public final class AdapterFiles {
 
     /**
      * Writes the native adapter in {@code from} as a standard PEFT LoRA adapter in {@code to}: keys
-     * {@code base_model.model.<path>.lora_A.weight} (r x in) and {@code .lora_B.weight} (out x r), DoRA's magnitude
-     * as {@code .lora_magnitude_vector}, and a LoraConfig with {@code peft_type: LORA}.
+     * {@code base_model.model.<path>.lora_A.weight} (r x in) and {@code .lora_B.weight} (out x r), the method's other
+     * keys, and a LoraConfig with {@code peft_type: LORA}. The adapter is checked as {@link #load} checks it.
      */
     public static void exportPeft(Path from, Path to) throws IOException {
         AdapterConfig cfg = readConfig(from);
-        Files.createDirectories(to);
+        Map<String, Tensor> out = new LinkedHashMap<>();
         try (Arena arena = Arena.ofConfined()) {
-            SafetensorsFile file = SafetensorsFile.open(from.resolve(WEIGHTS), arena);
-            Map<String, Tensor> out = new LinkedHashMap<>();
+            Path weights = from.resolve(WEIGHTS);
+            SafetensorsFile file = SafetensorsFile.open(weights, arena);
             for (var e : layerShapes(file).entrySet()) {
-                String path = e.getKey(), key = "base_model.model." + path;
-                int rows = e.getValue()[0], cols = e.getValue()[1], r = cfg.r();
-                Tensor a, b;
-                switch (cfg.method()) {
-                    case SBORA_FA -> {
-                        int[] idx = file.tensor(path + ".idx", arena, Device.CPU).toIntArray();
-                        float[] oneHot = new float[r * cols];
-                        for (int j = 0; j < r; j++) {
-                            oneHot[j * cols + idx[j]] = 1f;   // row j of A is e_idx[j]
-                        }
-                        a = Tensor.of(arena, Device.CPU, oneHot, r, cols);
-                        b = file.tensor(path + ".lora_B", arena, Device.CPU);
-                    }
-                    case SBORA_FB -> {
-                        int[] idx = file.tensor(path + ".idx", arena, Device.CPU).toIntArray();
-                        float[] oneHot = new float[rows * r];
-                        for (int j = 0; j < r; j++) {
-                            oneHot[idx[j] * r + j] = 1f;      // column j of B is e_idx[j]
-                        }
-                        a = file.tensor(path + ".lora_A", arena, Device.CPU);
-                        b = Tensor.of(arena, Device.CPU, oneHot, rows, r);
-                    }
-                    default -> {
-                        a = file.tensor(path + ".lora_A", arena, Device.CPU);
-                        b = file.tensor(path + ".lora_B", arena, Device.CPU);
-                    }
-                }
-                out.put(key + ".lora_A.weight", a);
-                out.put(key + ".lora_B.weight", b);
-                if (cfg.method() == AdapterMethod.DORA) {
-                    out.put(key + ".lora_magnitude_vector", file.tensor(path + ".magnitude", arena, Device.CPU));
-                }
+                String path = e.getKey();
+                int rows = e.getValue()[0], cols = e.getValue()[1];
+                Map<String, Tensor> stored = layerTensors(file, weights, path, rows, cols, cfg, arena);
+                cfg.method().toPeft(path, stored, rows, cols, cfg, arena)
+                        .forEach((k, t) -> out.put("base_model.model." + path + "." + k, t));
             }
+            Files.createDirectories(to);
             SafetensorsWriter.write(to.resolve(WEIGHTS), out, Map.of("format", "pt"));
         }
         writeText(to.resolve(CONFIG), peftConfig(cfg));
@@ -198,7 +194,7 @@ public final class AdapterFiles {
         cfg.targetModules().forEach(targets::add);
         o.put("bias", "none");
         o.put("fan_in_fan_out", false);
-        o.put("use_dora", cfg.method() == AdapterMethod.DORA);
+        o.put("use_dora", false);
         o.put("use_rslora", false);
         o.put("init_lora_weights", true);
         o.put("inference_mode", true);
@@ -206,6 +202,7 @@ public final class AdapterFiles {
         o.putNull("modules_to_save");
         o.putObject("rank_pattern");
         o.putObject("alpha_pattern");
+        cfg.method().peftConfig().forEach((k, v) -> o.set(k, StrictJson.PRETTY.valueToTree(v)));
         try {
             return StrictJson.PRETTY.writeValueAsString(o) + "\n";
         } catch (JsonProcessingException e) {
@@ -221,10 +218,17 @@ public final class AdapterFiles {
         Map<String, int[]> shapes = new LinkedHashMap<>();
         try {
             JsonNode root = StrictJson.parse(json);
-            root.properties().forEach(e -> shapes.put(e.getKey(),
-                    new int[] {e.getValue().get(0).intValue(), e.getValue().get(1).intValue()}));
+            root.properties().forEach(e -> {
+                JsonNode v = e.getValue();
+                if (!v.isArray() || v.size() != 2 || !v.get(0).canConvertToExactIntegral() || !v.get(1)
+                        .canConvertToExactIntegral() || v.get(0).intValue() < 1 || v.get(1).intValue() < 1) {
+                    throw new IllegalArgumentException("layer " + e.getKey() + ": " + v + " is not [out, in]");
+                }
+                shapes.put(e.getKey(), new int[] {v.get(0).intValue(), v.get(1).intValue()});
+            });
         } catch (JsonProcessingException | RuntimeException e) {
-            throw new SafetensorsFormatException(file.path(), "unreadable " + SHAPES_KEY + " metadata: " + e);
+            throw new SafetensorsFormatException(file.path(), "unreadable " + SHAPES_KEY + " metadata: "
+                    + e.getMessage());
         }
         return shapes;
     }

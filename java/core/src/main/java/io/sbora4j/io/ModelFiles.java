@@ -2,6 +2,7 @@ package io.sbora4j.io;
 
 import io.sbora4j.nn.LlamaConfig;
 import io.sbora4j.nn.LlamaModel;
+import io.sbora4j.quant.Quantization;
 import io.sbora4j.tensor.Device;
 import io.sbora4j.tensor.Tensor;
 import java.io.IOException;
@@ -22,11 +23,14 @@ public final class ModelFiles {
     private ModelFiles() {}
 
     /**
-     * Loads the model in {@code dir}. F32 weights are views of the memory-mapped files (no copy) and live as long as
-     * {@code arena}; with {@code writable} the mapping is copy-on-write (or, for read-only files, the weights are
-     * copied), so merges may change the weights in memory without ever touching the files.
+     * Loads the model in {@code dir} as {@code options} say. F32 weights are views of the memory-mapped files (no
+     * copy) and live as long as {@code arena}; writable weights are mapped copy-on-write (or, for read-only files,
+     * copied), so merges may change the weights in memory without ever touching the files. bf16 or NF4 projections
+     * are converted after loading.
      */
-    public static LlamaModel load(Path dir, Device device, Arena arena, boolean writable) throws IOException {
+    public static LlamaModel load(Path dir, LoadOptions options, Arena arena) throws IOException {
+        Device device = options.device();
+        boolean writable = options.writable();
         Path cfgFile = dir.resolve(CONFIG);
         if (!Files.isRegularFile(cfgFile)) {
             throw new IOException(dir + " is not a model directory: " + CONFIG + " is missing");
@@ -44,7 +48,13 @@ public final class ModelFiles {
         if (cfg.tieWordEmbeddings()) {
             tensors.remove("lm_head.weight"); // some exports store the tied head twice
         }
-        return LlamaModel.of(cfg, tensors, device, arena);
+        LlamaModel model = LlamaModel.of(cfg, tensors, device, arena);
+        switch (options.projections()) {
+            case F32 -> { }
+            case BF16 -> model.useBf16Projections(arena);
+            case NF4 -> Quantization.quantize(model, options.mergeMode(), arena);
+        }
+        return model;
     }
 
     private static boolean filesWritable(Path dir) throws IOException {

@@ -1,12 +1,15 @@
 package io.sbora4j.nn;
 
+import io.sbora4j.tensor.DType;
+import io.sbora4j.tensor.Device;
 import io.sbora4j.tensor.Tensor;
 import java.util.function.Consumer;
 
 /**
  * A linear layer whose weight does not train, as adapters need it: its two GEMMs without autograd, a dense view of
- * the weight, and merging of an update into the weight. {@link Linear} stores W in f32; a quantised layer stores
- * it compressed and dequantises on the fly.
+ * the weight, and merging of an update into the weight. {@link Linear} stores W (f32 or bf16); a quantised layer
+ * stores it compressed and dequantises on the fly. Any implementation works under an adapter (a benchmark's stand-in
+ * that skips the GEMMs included).
  */
 public interface FrozenLinear extends LinearLayer {
 
@@ -15,8 +18,14 @@ public interface FrozenLinear extends LinearLayer {
         return this;
     }
 
-    /** W (out x in) in f32: the stored tensor, or a dequantised copy for a compressed weight. */
+    /** W (out x in): the stored tensor, or a dequantised f32 copy for a compressed weight (costly: a full copy). */
     Tensor denseWeight();
+
+    /** The device the weight lives on and the layer computes on. */
+    Device device();
+
+    /** The type the layer's GEMMs take and give: the weight's (f32 or bf16), f32 for a dequantised weight. */
+    DType computeType();
 
     /** y = x·Wᵀ for a (tokens x in) matrix, not recorded by autograd: a fresh tensor the caller may add into. */
     Tensor forwardRaw(Tensor x2);

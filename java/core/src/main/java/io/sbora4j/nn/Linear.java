@@ -3,8 +3,10 @@ package io.sbora4j.nn;
 import io.sbora4j.backend.Backends;
 import io.sbora4j.ops.MatMul;
 import io.sbora4j.tensor.DType;
+import io.sbora4j.tensor.Device;
 import io.sbora4j.tensor.Tensor;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * {@code y = x · Wᵀ} with W of shape (out, in), as {@code torch.nn.Linear(in, out, bias=False)}: the layers of a
@@ -62,6 +64,16 @@ public final class Linear implements FrozenLinear {
     }
 
     @Override
+    public Device device() {
+        return weight.device();
+    }
+
+    @Override
+    public DType computeType() {
+        return weight.dtype();
+    }
+
+    @Override
     public Tensor forwardRaw(Tensor x2) {
         Tensor y = Tensor.empty(x2.device(), x2.dtype(), x2.dim(0), outFeatures());
         Backends.of(x2.device()).gemm(false, true, 1f, x2, weight, 0f, y);
@@ -77,13 +89,13 @@ public final class Linear implements FrozenLinear {
 
     /** Adds ΔW into the weight itself, in place. */
     @Override
-    public void mergeDelta(java.util.function.Consumer<Tensor> addDelta) {
+    public void mergeDelta(Consumer<Tensor> addDelta) {
         weight.requireWritable("merging into layer '" + name + "'");
         addDelta.accept(weight);
     }
 
     @Override
-    public void unmergeDelta(java.util.function.Consumer<Tensor> subtractDelta) {
+    public void unmergeDelta(Consumer<Tensor> subtractDelta) {
         subtractDelta.accept(weight);
     }
 

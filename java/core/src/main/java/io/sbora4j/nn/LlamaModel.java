@@ -18,6 +18,7 @@ import io.sbora4j.tensor.Tensor;
 import java.lang.foreign.Arena;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -217,20 +218,21 @@ public final class LlamaModel implements Module {
         return projectionType;
     }
 
-    /** Every projection by path ({@code model.layers.N.self_attn.q_proj}, ...), in model order. */
-    public Map<String, LinearLayer> projections() {
-        return java.util.Collections.unmodifiableMap(projections);
+    /** The seven projections of every block by path ({@code model.layers.N.self_attn.q_proj}, ...), in model order. */
+    @Override
+    public Map<String, LinearLayer> linearLayers() {
+        return Collections.unmodifiableMap(projections);
     }
 
-    /** Replaces each projection by {@code f}'s result (adapter injection); f returns its argument to keep one. */
-    public void replaceProjections(UnaryOperator<LinearLayer> f) {
-        projections.replaceAll((path, layer) -> {
-            LinearLayer next = f.apply(layer);
-            if (next.inFeatures() != layer.inFeatures() || next.outFeatures() != layer.outFeatures()) {
-                throw new IllegalArgumentException("replacement for " + path + " changes its shape");
-            }
-            return next;
-        });
+    @Override
+    public void replaceLinearLayers(UnaryOperator<LinearLayer> replace) {
+        projections.replaceAll((path, layer) -> Module.checkReplacement(layer, replace.apply(layer)));
+    }
+
+    /** {@code setTrainable(false)}: no base weight is dequantised to find it. */
+    @Override
+    public void freeze() {
+        setTrainable(false);
     }
 
     /**
@@ -278,6 +280,7 @@ public final class LlamaModel implements Module {
     }
 
     /** Number of base parameters. */
+    @Override
     public long parameterCount() {
         long n = 0;
         for (int[] dims : expectedShapes(config).values()) {

@@ -1,5 +1,6 @@
 package io.sbora4j.peft;
 
+import io.sbora4j.autograd.Autograd;
 import io.sbora4j.autograd.NoGrad;
 import io.sbora4j.backend.Backend;
 import io.sbora4j.backend.Backends;
@@ -8,53 +9,131 @@ import io.sbora4j.nn.Linear;
 import io.sbora4j.nn.LinearLayer;
 import io.sbora4j.tensor.Tensor;
 import java.lang.foreign.Arena;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 
 /**
- * A frozen {@link Linear} with an adapter beside it: the unit every adapter method plugs into, in PEFT's shape
- * (wrap the base layer; forward, merge, unmerge; the base weight never trains).
+ * A frozen linear layer with named adapters beside it, in PEFT's shape: wrap the base layer; add adapters by name;
+ * forward through the active one (or one chosen per call); merge and unmerge; the base weight never trains.
  *
  * <pre>{@code
- * AdaptedLinear layer = AdaptedLinear.attach(base, AdapterConfig.of(AdapterMethod.SBORA_FA, 16, 32), arena);
- * Tensor y = layer.forward(x);     // x·Wᵀ + s·x[:, idx]·Bᵀ
- * layer.merge();                   // W[:, idx] += s·B, the adapter is now folded in
+ * AdaptedLinear layer = AdaptedLinear.attach(base, AdapterConfig.of(AdapterMethods.SBORA_FA, 16, 32), arena);
+ * Tensor y = layer.forward(x);     // x·Wᵀ + s·x[:, idx]·Bᵀ, through the adapter "default"
+ * layer.addAdapter("math", otherConfig, arena);
+ * Tensor z = layer.forward(x, "math");
+ * layer.merge();                   // W[:, idx] += s·B for the active adapter: forward is one GEMM again
  * }</pre>
+ *
+ * <p>Not thread-safe: a layer is used by one thread at a time.
  */
 public final class AdaptedLinear implements LinearLayer {
 
+    /** The name of the adapter {@link #attach} adds, as PEFT calls it. */
+    public static final String DEFAULT = "default";
+
     private final FrozenLinear base;
-    private final Adapter adapter;
-    private final FrozenBase frozen;
-    private boolean merged;
+    private final Map<String, Adapter> adapters = new LinkedHashMap<>();
+    private String active;
+    /** The adapter folded into the base weight, or null. */
+    private String merged;
     private boolean training = true;
 
-    private AdaptedLinear(FrozenLinear base, Adapter adapter) {
-        this.base = base;
-        this.adapter = adapter;
-        this.frozen = FrozenBase.of(base);
-    }
-
-    /**
-     * Attaches the adapter {@code cfg} describes to {@code base}, allocating its tensors in {@code arena}. The
-     * layer's name (its path) seeds index selection and initialisation.
-     */
-    public static AdaptedLinear attach(FrozenLinear base, AdapterConfig cfg, Arena arena) {
+    private AdaptedLinear(FrozenLinear base) {
         if (base instanceof Linear l && l.weight().requiresGrad()) {
             throw new IllegalArgumentException("layer '" + base.name() + "': the base weight must be frozen");
         }
-        Tensor w = base.denseWeight();
-        if (w.dtype() != io.sbora4j.tensor.DType.F32 && cfg.method() == AdapterMethod.DORA) {
-            throw new IllegalArgumentException("layer '" + base.name() + "': DoRA needs an f32 base weight (its "
-                    + "weight norm runs in f32 only); a " + w.dtype().name().toLowerCase(java.util.Locale.ROOT)
-                    + " layer takes lora, lora-fa, sbora-fa or sbora-fb");
+        this.base = Objects.requireNonNull(base, "base");
+    }
+
+    /** {@code base} with no adapter yet: forward is the base layer's until one is added. */
+    public static AdaptedLinear wrap(FrozenLinear base) {
+        return new AdaptedLinear(base);
+    }
+
+    /**
+     * {@code base} with the adapter {@code config} describes, named {@value #DEFAULT} and active, its tensors
+     * allocated in {@code arena}. The layer's name (its path) seeds index selection and initialisation.
+     */
+    public static AdaptedLinear attach(FrozenLinear base, AdapterConfig config, Arena arena) {
+        AdaptedLinear layer = new AdaptedLinear(base);
+        layer.addAdapter(DEFAULT, config, arena);
+        return layer;
+    }
+
+    /**
+     * Adds the adapter {@code config} describes under {@code name}, its tensors in {@code arena} (whose closing ends
+     * it; remove it first). The first adapter added becomes the active one.
+     *
+     * @throws IllegalArgumentException for a name in use, a rank the layer cannot take, or a base the method refuses
+     */
+    public Adapter addAdapter(String name, AdapterConfig config, Arena arena) {
+        requireName(name);
+        if (adapters.containsKey(name)) {
+            throw new IllegalArgumentException("layer '" + name() + "' already has an adapter named '" + name + "'");
         }
-        Adapter adapter = Adapters.create(cfg, base.name(), base.outFeatures(), base.inFeatures(), w.device(), arena);
-        if (adapter instanceof DoraAdapter) {
-            Backends.of(w.device()).rowNorm(w, adapter.tensors().get("magnitude"));
+        AdapterMethod m = config.method();
+        int max = m.maxRank(base.outFeatures(), base.inFeatures());
+        if (config.r() > max) {
+            throw new IllegalArgumentException("layer '" + name() + "': r=" + config.r() + " exceeds " + max
+                    + ", the largest rank " + m.id() + " allows for a " + base.outFeatures() + "x"
+                    + base.inFeatures() + " weight");
         }
-        return new AdaptedLinear(base, adapter);
+        m.checkBase(base);
+        Adapter a = m.create(config, base, arena);
+        adapters.put(name, a);
+        if (active == null) {
+            active = name;
+        }
+        return a;
+    }
+
+    /** Removes the adapter {@code name} (its memory is freed with the arena it was created in). */
+    public void removeAdapter(String name) {
+        requireAdapter(name);
+        if (name.equals(merged)) {
+            throw new IllegalStateException("layer '" + name() + "': adapter '" + name + "' is merged; unmerge it first");
+        }
+        adapters.remove(name);
+        if (name.equals(active)) {
+            active = adapters.isEmpty() ? null : adapters.keySet().iterator().next();
+        }
+    }
+
+    /** Makes {@code name} the adapter {@link #forward(Tensor)} goes through. */
+    public void setActive(String name) {
+        requireAdapter(name);
+        if (merged != null && !merged.equals(name)) {
+            throw new IllegalStateException("layer '" + name() + "': adapter '" + merged + "' is merged; unmerge it"
+                    + " before activating '" + name + "'");
+        }
+        active = name;
+    }
+
+    /** The active adapter's name, or null when the layer has none. */
+    public String activeName() {
+        return active;
+    }
+
+    /** The active adapter. */
+    public Adapter adapter() {
+        if (active == null) {
+            throw new IllegalStateException("layer '" + name() + "' has no adapter");
+        }
+        return adapters.get(active);
+    }
+
+    /** The adapter named {@code name}. */
+    public Adapter adapter(String name) {
+        requireAdapter(name);
+        return adapters.get(name);
+    }
+
+    /** Every adapter by name, in the order they were added. */
+    public Map<String, Adapter> adapters() {
+        return Collections.unmodifiableMap(adapters);
     }
 
     public FrozenLinear base() {
@@ -64,10 +143,6 @@ public final class AdaptedLinear implements LinearLayer {
     @Override
     public FrozenLinear frozen() {
         return base;
-    }
-
-    public Adapter adapter() {
-        return adapter;
     }
 
     @Override
@@ -85,64 +160,74 @@ public final class AdaptedLinear implements LinearLayer {
         return base.outFeatures();
     }
 
+    /** Whether an adapter is folded into the base weight. */
     public boolean isMerged() {
-        return merged;
+        return merged != null;
     }
 
-    /** x of shape (..., in) to y of shape (..., out); the input is checked as {@link Linear#flatten} says. */
+    /** x of shape (..., in) to y of shape (..., out) through the active adapter (the base alone without one). */
     @Override
     public Tensor forward(Tensor x) {
-        Tensor x2 = base.flatten(x);
-        Tensor y = merged ? frozenForward(x2) : adapter.forward(x2, frozen, training);
-        return base.unflatten(y, x);
+        return forward(x, active);
     }
 
     /**
-     * For benchmarks: the adapted forward (and, through autograd, backward) of a (tokens x in) input with the two
-     * frozen GEMMs replaced by the buffers {@code y} (tokens x out) and {@code dx} (tokens x in), so that only the
-     * adapter path is timed. The scan for non-finite input, which the frozen layer does too, is left out with
-     * them. See {@link FrozenBase#withoutGemms}.
+     * x through the adapter {@code name} (null: the base alone). A merged layer answers only for the adapter it
+     * holds, or for none.
      */
-    public Tensor forwardAdapterPathOnly(Tensor x, Tensor y, Tensor dx) {
-        return adapter.forward(base.flattenUnchecked(x), FrozenBase.withoutGemms(base.denseWeight(), y, dx), training);
+    public Tensor forward(Tensor x, String name) {
+        Tensor x2 = base.flatten(x);
+        Tensor y;
+        if (merged != null) {
+            if (name != null && !name.equals(merged)) {
+                throw new IllegalStateException("layer '" + name() + "' holds adapter '" + merged + "' merged; unmerge"
+                        + " it to run '" + name + "'");
+            }
+            y = frozenForward(x2);
+        } else if (name == null) {
+            y = frozenForward(x2);
+        } else {
+            y = adapter(name).forward(x2, base, training);
+        }
+        return base.unflatten(y, x);
     }
 
-    /** The merged layer's forward: the frozen GEMM, with dx through it when x needs a gradient. */
+    /** The base layer's forward: the frozen GEMM, with dx through it when x needs a gradient. */
     private Tensor frozenForward(Tensor x2) {
         if (base instanceof Linear l) {
             return l.forwardRows(x2);
         }
         Tensor y = base.forwardRaw(x2);
-        return io.sbora4j.autograd.Autograd.record(y, "frozen_linear", java.util.List.of(x2), java.util.List.of(),
-                dy -> new Tensor[] {base.backwardRaw(dy)});
+        return Autograd.record(y, "frozen_linear", List.of(x2), List.of(), dy -> new Tensor[] {base.backwardRaw(dy)});
     }
 
-    /** Folds the adapter into the base weight; forward then costs one GEMM. */
+    /** Folds the active adapter into the base weight; forward then costs one GEMM. */
     public void merge() {
-        if (merged) {
+        if (merged != null) {
             throw new IllegalStateException("layer '" + name() + "' is already merged");
         }
-        checkFinite();
+        Adapter a = adapter();
+        checkFinite(a);
         try (NoGrad ignored = NoGrad.enter()) {
-            base.mergeDelta(adapter::merge);
+            base.mergeDelta(a::merge);
         }
-        merged = true;
+        merged = active;
     }
 
     /** Restores the base weight (within float rounding: W + s·ΔW - s·ΔW). */
     public void unmerge() {
-        if (!merged) {
+        if (merged == null) {
             throw new IllegalStateException("layer '" + name() + "' is not merged");
         }
         try (NoGrad ignored = NoGrad.enter()) {
-            base.unmergeDelta(adapter::unmerge);
+            base.unmergeDelta(adapters.get(merged)::unmerge);
         }
-        merged = false;
+        merged = null;
     }
 
-    private void checkFinite() {
-        Backend be = Backends.of(base.denseWeight().device());
-        for (Tensor t : adapter.trainable()) {
+    private void checkFinite(Adapter a) {
+        Backend be = Backends.of(base.device());
+        for (Tensor t : a.trainable()) {
             long bad = be.countNonFinite(t);
             if (bad > 0) {
                 throw new IllegalStateException("layer '" + name() + "': adapter tensor " + t.name() + " has " + bad
@@ -151,20 +236,37 @@ public final class AdaptedLinear implements LinearLayer {
         }
     }
 
+    /** The tensors the active adapter trains. */
     public List<Tensor> trainable() {
-        return adapter.trainable();
+        return active == null ? List.of() : adapter().trainable();
     }
 
+    /** The base weight and the active adapter's tensors. */
     @Override
     public Map<String, Tensor> namedTensors() {
         Map<String, Tensor> m = new LinkedHashMap<>();
         m.put("weight", base.denseWeight());
-        adapter.tensors().forEach(m::put);
+        if (active != null) {
+            adapter().tensors().forEach(m::put);
+        }
         return m;
     }
 
     @Override
     public void train(boolean on) {
         this.training = on;
+    }
+
+    private void requireAdapter(String name) {
+        if (name == null || !adapters.containsKey(name)) {
+            throw new IllegalArgumentException("layer '" + name() + "' has no adapter named '" + name + "' (it has "
+                    + adapters.keySet() + ")");
+        }
+    }
+
+    private static void requireName(String name) {
+        if (name == null || name.isBlank() || name.contains(".")) {
+            throw new IllegalArgumentException("an adapter name must be non-empty and free of '.', got '" + name + "'");
+        }
     }
 }

@@ -1,15 +1,18 @@
 package io.sbora4j.peft;
 
+import io.sbora4j.nn.FrozenLinear;
 import io.sbora4j.tensor.Tensor;
 import java.util.List;
 import java.util.Map;
 
 /**
- * The trainable part beside one frozen linear layer. Each kind computes the whole adapted layer in one recorded op
- * (base GEMM and adapter path together), so that it controls exactly what is saved for the backward pass.
+ * The trainable part beside one frozen linear layer, created by its {@link AdapterMethod}. Each computes the whole
+ * adapted layer in one recorded op (the base GEMM and the adapter path together), so that it controls exactly what
+ * is saved for the backward pass.
  */
-public sealed interface Adapter permits LoraAdapter, DoraAdapter, SboraFaAdapter, SboraFbAdapter {
+public interface Adapter {
 
+    /** The method that made this adapter. */
     AdapterMethod method();
 
     /** The rank r. */
@@ -18,10 +21,13 @@ public sealed interface Adapter permits LoraAdapter, DoraAdapter, SboraFaAdapter
     /** s = alpha / r. */
     float scaling();
 
-    /** The adapted layer on x (tokens x in) beside the frozen layer {@code base}: y (tokens x out). */
-    Tensor forward(Tensor x, FrozenBase base, boolean training);
+    /**
+     * The adapted layer on x (tokens x in) beside the frozen layer {@code base}: y (tokens x out), recorded by
+     * autograd with the adapter's own backward.
+     */
+    Tensor forward(Tensor x, FrozenLinear base, boolean training);
 
-    /** Folds ΔW into {@code weight} in place. */
+    /** Folds ΔW into {@code weight} (the base's dense weight) in place. */
     void merge(Tensor weight);
 
     /** Takes ΔW back out of a weight {@link #merge} changed. */
@@ -33,8 +39,19 @@ public sealed interface Adapter permits LoraAdapter, DoraAdapter, SboraFaAdapter
     /** The tensors an optimizer updates. */
     List<Tensor> trainable();
 
-    /** Every tensor of the adapter by its file name ({@code lora_A}, {@code lora_B}, {@code idx}, {@code magnitude}). */
+    /** Every tensor the adapter stores, by the names of {@link AdapterMethod#tensorNames()}. */
     Map<String, Tensor> tensors();
+
+    /**
+     * Overwrites this adapter's tensors with {@code stored} ones of the same names, shapes and types (the caller has
+     * checked those). A method with invariants checks them here and throws {@link IllegalArgumentException} naming
+     * the layer and the bad value (SBoRA: distinct indices in range).
+     */
+    default void load(Map<String, Tensor> stored) {
+        for (var e : tensors().entrySet()) {
+            e.getValue().copyFrom(stored.get(e.getKey()));
+        }
+    }
 
     /** Number of trainable parameters (as the paper counts them). */
     default long trainableCount() {

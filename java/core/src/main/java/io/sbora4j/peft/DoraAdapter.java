@@ -1,5 +1,6 @@
 package io.sbora4j.peft;
 
+import io.sbora4j.nn.FrozenLinear;
 import io.sbora4j.autograd.Autograd;
 import io.sbora4j.backend.Backend;
 import io.sbora4j.backend.Backends;
@@ -24,6 +25,7 @@ import java.util.Map;
  */
 public final class DoraAdapter implements Adapter {
 
+    private final AdapterMethod method;
     private final String path;
     private final Tensor a;
     private final Tensor b;
@@ -34,7 +36,9 @@ public final class DoraAdapter implements Adapter {
     private final Tensor mergedNorms;
     private boolean merged;
 
-    DoraAdapter(String path, Tensor a, Tensor b, Tensor magnitude, float s, DropoutStream dropout) {
+    DoraAdapter(AdapterMethod method, String path, Tensor a, Tensor b, Tensor magnitude, float s,
+                DropoutStream dropout) {
+        this.method = method;
         this.path = path;
         this.a = a;
         this.b = b;
@@ -46,7 +50,7 @@ public final class DoraAdapter implements Adapter {
 
     @Override
     public AdapterMethod method() {
-        return AdapterMethod.DORA;
+        return method;
     }
 
     @Override
@@ -68,13 +72,13 @@ public final class DoraAdapter implements Adapter {
     }
 
     @Override
-    public Tensor forward(Tensor x, FrozenBase base, boolean training) {
-        Tensor w = base.weight();
+    public Tensor forward(Tensor x, FrozenLinear base, boolean training) {
+        Tensor w = base.denseWeight();
         Backend be = Backends.of(x.device());
         int r = rank(), tokens = x.dim(0), out = w.dim(0);
         Tensor mask = dropout.mask(x, training);
         Tensor xd = DropoutStream.apply(be, x, mask);
-        Tensor z = base.forward(x);
+        Tensor z = base.forwardRaw(x);
         Tensor xa = AdapterKernels.gemm(be, false, true, 1f, xd, a, tokens, r);
         be.gemm(false, true, s, xa, b, 1f, z);
         Tensor norms = Tensor.empty(x.device(), DType.F32, out);
@@ -120,7 +124,7 @@ public final class DoraAdapter implements Adapter {
                 }
             }
             if (x.requiresGrad()) {                      // dx = dz·W + s·(t·A ⊙ mask)
-                dx = base.backward(dz);
+                dx = base.backwardRaw(dz);
                 if (mask == null) {
                     be.gemm(false, false, s, t, a, 1f, dx);
                 } else {

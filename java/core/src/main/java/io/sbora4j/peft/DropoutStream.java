@@ -9,25 +9,26 @@ import java.util.SplittableRandom;
  * config's seed, the layer's path and a counter the trainer sets for each micro-batch: a run resumed from a
  * checkpoint draws exactly the masks the uninterrupted run would have drawn.
  */
-final class DropoutStream {
+public final class DropoutStream {
 
     private final double p;
     private final long layerSeed;
     private SplittableRandom rng;
 
-    DropoutStream(double p, long seed, String path) {
+    /** Dropout with probability {@code p} for the layer at {@code path}, seeded by {@code seed}. */
+    public DropoutStream(double p, long seed, String path) {
         this.p = p;
         this.layerSeed = Seeds.forLayer(seed, path, "dropout").nextLong();
         this.rng = new SplittableRandom(layerSeed);
     }
 
     /** Restarts the stream for micro-batch {@code counter}. */
-    void reseed(long counter) {
+    public void reseed(long counter) {
         rng = new SplittableRandom(Seeds.mix(layerSeed ^ Seeds.mix(counter + 0x632BE59BD9B4E019L)));
     }
 
     /** Whether a mask is drawn in this mode ({@link #mask} returns null otherwise). */
-    boolean active(boolean training) {
+    public boolean active(boolean training) {
         return training && p != 0;
     }
 
@@ -35,7 +36,7 @@ final class DropoutStream {
      * A mask shaped like {@code like}, of its type (so that applying it is one same-type multiply), or null when
      * no dropout applies (p = 0 or not training).
      */
-    Tensor mask(Tensor like, boolean training) {
+    public Tensor mask(Tensor like, boolean training) {
         if (!training || p == 0) {
             return null;
         }
@@ -46,11 +47,10 @@ final class DropoutStream {
         }
         // drawn on the host, so every device draws the same
         return Tensor.of(like.device(), like.dtype(), m, like.shape().dims());
-
     }
 
     /** x ⊙ mask, or x itself when there is no mask. */
-    static Tensor apply(Backend be, Tensor x, Tensor mask) {
+    public static Tensor apply(Backend be, Tensor x, Tensor mask) {
         if (mask == null) {
             return x;
         }

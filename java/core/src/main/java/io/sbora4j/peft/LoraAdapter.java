@@ -1,5 +1,6 @@
 package io.sbora4j.peft;
 
+import io.sbora4j.nn.FrozenLinear;
 import io.sbora4j.autograd.Autograd;
 import io.sbora4j.backend.Backend;
 import io.sbora4j.backend.Backends;
@@ -21,6 +22,7 @@ import java.util.Map;
  */
 public final class LoraAdapter implements Adapter {
 
+    private final AdapterMethod method;
     private final String path;
     private final Tensor a;
     private final Tensor b;
@@ -28,7 +30,9 @@ public final class LoraAdapter implements Adapter {
     private final boolean frozenA;
     private final DropoutStream dropout;
 
-    LoraAdapter(String path, Tensor a, Tensor b, float s, boolean frozenA, DropoutStream dropout) {
+    LoraAdapter(AdapterMethod method, String path, Tensor a, Tensor b, float s, boolean frozenA,
+                DropoutStream dropout) {
+        this.method = method;
         this.path = path;
         this.a = a;
         this.b = b;
@@ -39,7 +43,7 @@ public final class LoraAdapter implements Adapter {
 
     @Override
     public AdapterMethod method() {
-        return frozenA ? AdapterMethod.LORA_FA : AdapterMethod.LORA;
+        return method;
     }
 
     @Override
@@ -53,10 +57,10 @@ public final class LoraAdapter implements Adapter {
     }
 
     @Override
-    public Tensor forward(Tensor x, FrozenBase base, boolean training) {
+    public Tensor forward(Tensor x, FrozenLinear base, boolean training) {
         Backend be = Backends.of(x.device());
         int r = rank(), tokens = x.dim(0);
-        Tensor y = base.forward(x);
+        Tensor y = base.forwardRaw(x);
         Tensor mask = dropout.mask(x, training);
         Tensor xd = DropoutStream.apply(be, x, mask);
         Tensor xa = AdapterKernels.gemm(be, false, true, 1f, xd, a, tokens, r, x.dtype());
@@ -79,7 +83,7 @@ public final class LoraAdapter implements Adapter {
                     da = AdapterKernels.gemm(be, true, false, s, t, xd, r, a.dim(1));
                 }
                 if (x.requiresGrad()) {
-                    dx = base.backward(dy);
+                    dx = base.backwardRaw(dy);
                     if (mask == null) {
                         be.gemm(false, false, s, t, a, 1f, dx);
                     } else {

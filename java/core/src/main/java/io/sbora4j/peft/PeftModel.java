@@ -2,8 +2,7 @@ package io.sbora4j.peft;
 
 import io.sbora4j.nn.FrozenLinear;
 import io.sbora4j.nn.LinearLayer;
-import io.sbora4j.nn.LinearLayer;
-import io.sbora4j.nn.LlamaModel;
+import io.sbora4j.nn.Module;
 import io.sbora4j.tensor.Tensor;
 import java.lang.foreign.Arena;
 import java.util.ArrayList;
@@ -13,63 +12,164 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A frozen {@link LlamaModel} with adapters injected into the projections a config targets, as PEFT's
- * {@code get_peft_model} does: every targeted {@code Linear} is wrapped in an {@link AdaptedLinear}, everything
- * else stays frozen.
+ * A frozen module tree with named adapters injected into the linear layers their configs target, as PEFT's
+ * {@code get_peft_model} and {@code add_adapter} do: every targeted layer is wrapped in an {@link AdaptedLinear},
+ * everything else stays frozen. One adapter is active at a time ({@link #setActiveAdapter}); training, merging and
+ * saving act on it.
+ *
+ * @param <M> the module the adapters are injected into ({@code LlamaModel}, or any {@link Module} that reports its
+ *            linear layers)
  */
-public final class PeftModel {
+public final class PeftModel<M extends Module> {
 
-    private final LlamaModel model;
-    private final AdapterConfig config;
-    private final Map<String, AdaptedLinear> adapted;
+    private final M model;
+    private final Map<String, AdapterConfig> configs = new LinkedHashMap<>();
+    /** Every wrapped layer by path; a layer may hold some adapters and not others. */
+    private final Map<String, AdaptedLinear> layers = new LinkedHashMap<>();
+    private String active;
 
-    private PeftModel(LlamaModel model, AdapterConfig config, Map<String, AdaptedLinear> adapted) {
+    private PeftModel(M model) {
         this.model = model;
-        this.config = config;
-        this.adapted = adapted;
     }
 
     /**
-     * Freezes {@code model} and attaches the adapter of {@code config} to every projection whose name it targets
-     * (e.g. {@code q_proj}), allocating adapter tensors in {@code arena}. No targeted projection is an error.
+     * Freezes {@code model} ({@link Module#freeze()}), wraps every linear layer that {@code config} targets and adds
+     * the adapter {@value AdaptedLinear#DEFAULT} to it, allocating its tensors in {@code arena}. A config that
+     * targets no layer is an error.
      */
-    public static PeftModel inject(LlamaModel model, AdapterConfig config, Arena arena) {
-        model.setTrainable(false);
-        Map<String, AdaptedLinear> adapted = new LinkedHashMap<>();
-        model.replaceProjections(layer -> {
-            if (layer instanceof FrozenLinear frozen && config.targets(frozen.name())) {
-                AdaptedLinear a = AdaptedLinear.attach(frozen, config, arena);
-                adapted.put(frozen.name(), a);
-                return a;
-            }
-            return layer;
-        });
-        if (adapted.isEmpty()) {
-            throw new IllegalArgumentException("target modules " + config.targetModules()
-                    + " match no projection of the model (names look like " + model.projections().keySet().iterator()
-                    .next() + ")");
-        }
-        return new PeftModel(model, config, adapted);
+    public static <M extends Module> PeftModel<M> inject(M model, AdapterConfig config, Arena arena) {
+        model.freeze();
+        PeftModel<M> peft = new PeftModel<>(model);
+        peft.addAdapter(AdaptedLinear.DEFAULT, config, arena);
+        return peft;
     }
 
-    public LlamaModel model() {
+    /**
+     * Adds the adapter {@code config} describes under {@code name} to every layer it targets (wrapping the layers
+     * not wrapped yet), its tensors in {@code arena}; the first adapter becomes the active one. Layers keep their
+     * other adapters.
+     */
+    public void addAdapter(String name, AdapterConfig config, Arena arena) {
+        if (configs.containsKey(name)) {
+            throw new IllegalArgumentException("the model already has an adapter named '" + name + "'");
+        }
+        List<String> added = new ArrayList<>();
+        model.replaceLinearLayers(layer -> {
+            if (!config.targets(layer.name())) {
+                return layer;
+            }
+            AdaptedLinear a = layer instanceof AdaptedLinear al ? al : AdaptedLinear.wrap(frozenOf(layer));
+            a.addAdapter(name, config, arena);
+            layers.put(layer.name(), a);
+            added.add(layer.name());
+            return a;
+        });
+        if (added.isEmpty()) {
+            var names = model.linearLayers().keySet();
+            throw new IllegalArgumentException("target modules " + config.targetModules() + " match no linear layer of"
+                    + " the model" + (names.isEmpty() ? " (it reports none)"
+                    : " (names look like " + names.iterator().next() + ")"));
+        }
+        configs.put(name, config);
+        if (active == null) {
+            active = name;
+        }
+        setActiveAdapter(active);
+    }
+
+    private static FrozenLinear frozenOf(LinearLayer layer) {
+        if (layer instanceof FrozenLinear f) {
+            return f;
+        }
+        throw new IllegalArgumentException("layer '" + layer.name() + "' is a " + layer.getClass().getSimpleName()
+                + ", not a frozen linear layer adapters can wrap");
+    }
+
+    /** Removes the adapter {@code name} from every layer (its memory goes with the arena it was added in). */
+    public void removeAdapter(String name) {
+        requireAdapter(name);
+        for (AdaptedLinear a : layers.values()) {
+            if (a.adapters().containsKey(name)) {
+                a.removeAdapter(name);
+            }
+        }
+        configs.remove(name);
+        if (name.equals(active)) {
+            active = configs.isEmpty() ? null : configs.keySet().iterator().next();
+            if (active != null) {
+                setActiveAdapter(active);
+            }
+        }
+    }
+
+    /**
+     * Makes {@code name} the adapter every layer's forward goes through; layers without it run their base alone.
+     */
+    public void setActiveAdapter(String name) {
+        requireAdapter(name);
+        for (AdaptedLinear a : layers.values()) {
+            if (a.adapters().containsKey(name)) {
+                a.setActive(name);
+            }
+        }
+        active = name;
+    }
+
+    /** The active adapter's name. */
+    public String activeAdapter() {
+        return active;
+    }
+
+    /** The adapters' names, in the order they were added. */
+    public List<String> adapterNames() {
+        return new ArrayList<>(configs.keySet());
+    }
+
+    public M model() {
         return model;
     }
 
+    /** The active adapter's config. */
     public AdapterConfig config() {
-        return config;
+        return configs.get(active);
     }
 
-    /** The adapted layers by path. */
+    /** The config of adapter {@code name}. */
+    public AdapterConfig config(String name) {
+        requireAdapter(name);
+        return configs.get(name);
+    }
+
+    /** The layers holding the active adapter, by path. */
     public Map<String, AdaptedLinear> adapted() {
-        return Collections.unmodifiableMap(adapted);
+        Map<String, AdaptedLinear> m = new LinkedHashMap<>();
+        layers.forEach((path, a) -> {
+            if (a.adapters().containsKey(active)) {
+                m.put(path, a);
+            }
+        });
+        return Collections.unmodifiableMap(m);
     }
 
-    /** Every trainable tensor of every adapter, in model order. */
+    /** Every trainable tensor of the active adapter, in model order. */
     public List<Tensor> trainable() {
-        List<Tensor> out = new ArrayList<>();
-        adapted.values().forEach(a -> out.addAll(a.trainable()));
-        return out;
+        return new ArrayList<>(trainableByName().values());
+    }
+
+    /** The active adapter's trainable tensors by {@code <layer path>.<tensor name>}, in model order. */
+    public Map<String, Tensor> trainableByName() {
+        Map<String, Tensor> m = new LinkedHashMap<>();
+        adapted().forEach((path, a) -> a.adapter().tensors().forEach((n, t) -> {
+            if (t.requiresGrad()) {
+                m.put(path + "." + n, t);
+            }
+        }));
+        return m;
+    }
+
+    /** Restarts the active adapter's dropout masks for micro-batch {@code counter}. */
+    public void reseedDropout(long counter) {
+        adapted().values().forEach(a -> a.adapter().reseedDropout(counter));
     }
 
     /** Trainable adapter parameters against all parameters (base + adapters), as PEFT prints them. */
@@ -81,9 +181,9 @@ public final class PeftModel {
         return new ParameterReport(trainable, model.parameterCount() + trainable);
     }
 
-    /** Folds every adapter into its weight. */
+    /** Folds the active adapter into every weight it adapts. */
     public void mergeAll() {
-        adapted.values().forEach(AdaptedLinear::merge);
+        adapted().values().forEach(AdaptedLinear::merge);
     }
 
     /** How many elements of the adapted weights a merge changed, bit for bit, of how many. */
@@ -96,10 +196,10 @@ public final class PeftModel {
     /** {@link #mergeAll()}, comparing every adapted weight before and after bit for bit. */
     public MergeCount mergeAllAndCount() {
         Map<String, float[]> before = new LinkedHashMap<>();
-        adapted.forEach((k, a) -> before.put(k, a.base().denseWeight().toFloatArray()));
+        adapted().forEach((k, a) -> before.put(k, a.base().denseWeight().toFloatArray()));
         mergeAll();
         long changed = 0, total = 0;
-        for (var e : adapted.entrySet()) {
+        for (var e : adapted().entrySet()) {
             float[] b = before.get(e.getKey()), now = e.getValue().base().denseWeight().toFloatArray();
             total += b.length;
             for (int i = 0; i < b.length; i++) {
@@ -109,21 +209,32 @@ public final class PeftModel {
         return new MergeCount(changed, total);
     }
 
-    /** Takes every adapter back out. */
+    /** Takes the merged adapter back out of every weight. */
     public void unmergeAll() {
-        adapted.values().forEach(AdaptedLinear::unmerge);
+        layers.values().stream().filter(AdaptedLinear::isMerged).forEach(AdaptedLinear::unmerge);
     }
 
     public void train(boolean training) {
         model.train(training);
+        layers.values().forEach(a -> a.train(training));
     }
 
     /**
-     * Puts back the plain projections (after a merge, the weights keep the adapters' update): the model is a plain
-     * LlamaModel again.
+     * Puts back the plain layers (after a merge, the weights keep the adapter's update): the model is as it was
+     * before {@link #inject}, and this object must not be used again.
      */
-    public LlamaModel unload() {
-        model.replaceProjections(LinearLayer::frozen);
+    public M unload() {
+        model.replaceLinearLayers(LinearLayer::frozen);
+        layers.clear();
+        configs.clear();
+        active = null;
         return model;
+    }
+
+    private void requireAdapter(String name) {
+        if (name == null || !configs.containsKey(name)) {
+            throw new IllegalArgumentException("the model has no adapter named '" + name + "' (it has "
+                    + configs.keySet() + ")");
+        }
     }
 }

@@ -1,5 +1,6 @@
 package io.sbora4j.peft;
 
+import io.sbora4j.nn.FrozenLinear;
 import io.sbora4j.autograd.Autograd;
 import io.sbora4j.backend.Backend;
 import io.sbora4j.backend.Backends;
@@ -21,14 +22,19 @@ import java.util.Map;
  */
 public final class SboraFaAdapter implements Adapter {
 
+    private final AdapterMethod method;
     private final String path;
+    private final int inFeatures;
     private final Tensor idx;
     private final Tensor b;
     private final float s;
     private final DropoutStream dropout;
 
-    SboraFaAdapter(String path, Tensor idx, Tensor b, float s, DropoutStream dropout) {
+    SboraFaAdapter(AdapterMethod method, String path, int inFeatures, Tensor idx, Tensor b, float s,
+                   DropoutStream dropout) {
+        this.method = method;
         this.path = path;
+        this.inFeatures = inFeatures;
         this.idx = idx;
         this.b = b;
         this.s = s;
@@ -37,7 +43,7 @@ public final class SboraFaAdapter implements Adapter {
 
     @Override
     public AdapterMethod method() {
-        return AdapterMethod.SBORA_FA;
+        return method;
     }
 
     @Override
@@ -56,7 +62,7 @@ public final class SboraFaAdapter implements Adapter {
     }
 
     @Override
-    public Tensor forward(Tensor x, FrozenBase base, boolean training) {
+    public Tensor forward(Tensor x, FrozenLinear base, boolean training) {
         Backend be = Backends.of(x.device());
         if (!dropout.active(training)) {
             return forwardNoDropout(be, x, base);
@@ -65,7 +71,7 @@ public final class SboraFaAdapter implements Adapter {
         int r = rank();
         Tensor xg = Tensor.empty(x.device(), x.dtype(), x.dim(0), r);
         be.gatherCols(x, idx, xg);
-        Tensor y = base.forward(x);
+        Tensor y = base.forwardRaw(x);
         Tensor mask = dropout.mask(xg, training);
         Tensor xs = DropoutStream.apply(be, xg, mask); // dropout(x)[:, idx] == dropout(x[:, idx])
         be.gemm(false, true, s, xs, b, 1f, y);
@@ -78,7 +84,7 @@ public final class SboraFaAdapter implements Adapter {
             if (x.requiresGrad()) {
                 Tensor t = DropoutStream.apply(be,
                         AdapterKernels.gemm(be, false, false, 1f, dy, b, dy.dim(0), r, dy.dtype()), mask);
-                dx = base.backward(dy);
+                dx = base.backwardRaw(dy);
                 be.indexAddCols(dx, idx, t, s);
             }
             if (b.requiresGrad()) {
@@ -94,16 +100,16 @@ public final class SboraFaAdapter implements Adapter {
      * {@code s·dy·B} into the columns idx of dx. Each backend picks its order inside them (one fused kernel, or a
      * gather then a GEMM).
      */
-    private Tensor forwardNoDropout(Backend be, Tensor x, FrozenBase base) {
+    private Tensor forwardNoDropout(Backend be, Tensor x, FrozenLinear base) {
         int r = rank();
-        Tensor y = base.forward(x);
+        Tensor y = base.forwardRaw(x);
         boolean keep = Autograd.needsGraph(b); // xs serves dB only
         Tensor xs = keep ? Tensor.empty(x.device(), x.dtype(), x.dim(0), r) : null;
         be.gatherGemm(x, idx, b, true, s, y, xs);
         return Autograd.record(y, "sbora_fa_linear", List.of(x, b), keep ? List.of(xs) : List.of(), dy -> {
             Tensor dx = null, db = null;
             if (x.requiresGrad()) {
-                dx = base.backward(dy);
+                dx = base.backwardRaw(dy);
                 be.gemmScatter(dy, b, false, idx, s, dx);
             }
             if (b.requiresGrad()) {
@@ -121,6 +127,13 @@ public final class SboraFaAdapter implements Adapter {
     @Override
     public void unmerge(Tensor w) {
         Backends.of(w.device()).indexAddCols(w, idx, b, -s);
+    }
+
+    /** Refuses an index list that is not r distinct columns in range, naming the layer and the value. */
+    @Override
+    public void load(Map<String, Tensor> stored) {
+        IndexSelection.explicit(path, stored.get("idx").toIntArray(), inFeatures, rank());
+        Adapter.super.load(stored);
     }
 
     @Override

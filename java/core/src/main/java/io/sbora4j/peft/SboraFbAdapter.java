@@ -1,5 +1,6 @@
 package io.sbora4j.peft;
 
+import io.sbora4j.nn.FrozenLinear;
 import io.sbora4j.autograd.Autograd;
 import io.sbora4j.backend.Backend;
 import io.sbora4j.backend.Backends;
@@ -22,14 +23,19 @@ import java.util.Map;
  */
 public final class SboraFbAdapter implements Adapter {
 
+    private final AdapterMethod method;
     private final String path;
+    private final int outFeatures;
     private final Tensor idx;
     private final Tensor a;
     private final float s;
     private final DropoutStream dropout;
 
-    SboraFbAdapter(String path, Tensor idx, Tensor a, float s, DropoutStream dropout) {
+    SboraFbAdapter(AdapterMethod method, String path, int outFeatures, Tensor idx, Tensor a, float s,
+                   DropoutStream dropout) {
+        this.method = method;
         this.path = path;
+        this.outFeatures = outFeatures;
         this.idx = idx;
         this.a = a;
         this.s = s;
@@ -38,7 +44,7 @@ public final class SboraFbAdapter implements Adapter {
 
     @Override
     public AdapterMethod method() {
-        return AdapterMethod.SBORA_FB;
+        return method;
     }
 
     @Override
@@ -57,14 +63,14 @@ public final class SboraFbAdapter implements Adapter {
     }
 
     @Override
-    public Tensor forward(Tensor x, FrozenBase base, boolean training) {
+    public Tensor forward(Tensor x, FrozenLinear base, boolean training) {
         Backend be = Backends.of(x.device());
         if (!dropout.active(training)) {
             return forwardNoDropout(be, x, base);
         }
         // Dropout sits between the gather and the multiply, so this pass runs the steps one by one.
         int r = rank(), tokens = x.dim(0);
-        Tensor y = base.forward(x);
+        Tensor y = base.forwardRaw(x);
         Tensor mask = dropout.mask(x, training);
         Tensor xd = DropoutStream.apply(be, x, mask);
         Tensor xa = AdapterKernels.gemm(be, false, true, 1f, xd, a, tokens, r, x.dtype());
@@ -81,7 +87,7 @@ public final class SboraFbAdapter implements Adapter {
                 da = AdapterKernels.gemm(be, true, false, s, dyg, xd, r, a.dim(1));
             }
             if (x.requiresGrad()) {
-                dx = base.backward(dy);
+                dx = base.backwardRaw(dy);
                 if (mask == null) {
                     be.gemm(false, false, s, dyg, a, 1f, dx);
                 } else {
@@ -99,15 +105,15 @@ public final class SboraFbAdapter implements Adapter {
      * columns idx of y, and the backward's gather GEMM reads {@code dy[:, idx]} while it multiplies (writing it out
      * once, for dA). Each backend picks its order inside them.
      */
-    private Tensor forwardNoDropout(Backend be, Tensor x, FrozenBase base) {
+    private Tensor forwardNoDropout(Backend be, Tensor x, FrozenLinear base) {
         int r = rank(), tokens = x.dim(0);
-        Tensor y = base.forward(x);
+        Tensor y = base.forwardRaw(x);
         be.gemmScatter(x, a, true, idx, s, y);
         return Autograd.record(y, "sbora_fb_linear", List.of(x, a), List.of(x), dy -> {
             Tensor dx = null, da = null;
             Tensor dyg = a.requiresGrad() ? Tensor.empty(dy.device(), dy.dtype(), tokens, r) : null;
             if (x.requiresGrad()) {
-                dx = base.backward(dy);
+                dx = base.backwardRaw(dy);
                 be.gatherGemm(dy, idx, a, false, s, dx, dyg);
             } else if (dyg != null) {
                 be.gatherCols(dy, idx, dyg);
@@ -127,6 +133,13 @@ public final class SboraFbAdapter implements Adapter {
     @Override
     public void unmerge(Tensor w) {
         Backends.of(w.device()).indexAddRows(w, idx, a, -s);
+    }
+
+    /** Refuses an index list that is not r distinct rows in range, naming the layer and the value. */
+    @Override
+    public void load(Map<String, Tensor> stored) {
+        IndexSelection.explicit(path, stored.get("idx").toIntArray(), outFeatures, rank());
+        Adapter.super.load(stored);
     }
 
     @Override

@@ -5,6 +5,7 @@ import io.sbora4j.backend.Backends;
 import io.sbora4j.backend.Nf4Code;
 import io.sbora4j.tensor.DType;
 import io.sbora4j.tensor.Device;
+import io.sbora4j.tensor.MemoryScope;
 import io.sbora4j.tensor.Tensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -29,7 +30,8 @@ public final class Nf4Weight {
     private final byte[] absmaxCodes;   // one 8-bit code per block
     private final float[] scaleOfCodes; // one f32 per SCALE_BLOCK blocks
     private final float offset;
-    private Tensor decodedAbsmax;       // f32 per block, rebuilt when codes change
+    private Tensor decodedAbsmax;       // f32 per block, in the weight's arena, refilled when codes change
+    private boolean absmaxStale = true;
 
     private Nf4Weight(int rows, int cols, Device device, Tensor packed, byte[] absmaxCodes, float[] scaleOfCodes,
                       float offset) {
@@ -55,9 +57,12 @@ public final class Nf4Weight {
         long n = w.numel();
         int blocks = Math.toIntExact((n + BLOCK - 1) / BLOCK);
         Tensor packed = Tensor.empty(arena, w.device(), DType.U8, Math.toIntExact((n + 1) / 2));
-        Tensor absmax = Tensor.empty(w.device(), DType.F32, blocks);
-        be.nf4Quantize(w, BLOCK, packed, absmax);
-        float[] a = absmax.toFloatArray();
+        float[] a;
+        try (MemoryScope tmp = MemoryScope.open()) {
+            Tensor absmax = Tensor.empty(w.device(), DType.F32, blocks);
+            be.nf4Quantize(w, BLOCK, packed, absmax);
+            a = absmax.toFloatArray();
+        }
         double sum = 0;
         for (float v : a) {
             sum += v;
@@ -107,12 +112,17 @@ public final class Nf4Weight {
 
     /** All decoded absmaxes (f32, one per block), cached until a block changes. */
     public Tensor decodedAbsmax() {
-        if (decodedAbsmax == null) {
+        if (absmaxStale) {
             float[] a = new float[blocks()];
             for (int b = 0; b < a.length; b++) {
                 a[b] = absmax(b);
             }
-            decodedAbsmax = Tensor.of(Arena.ofAuto(), device, a, a.length);
+            if (decodedAbsmax == null) {
+                decodedAbsmax = Tensor.of(packed.arena(), device, a, a.length);
+            } else {
+                decodedAbsmax.copyFrom(a);
+            }
+            absmaxStale = false;
         }
         return decodedAbsmax;
     }
@@ -171,7 +181,7 @@ public final class Nf4Weight {
             absmaxCodes[b] = s.codes()[k];
         }
         storeHostPacked(host);
-        decodedAbsmax = null;
+        absmaxStale = true;
     }
 
     /**
@@ -214,7 +224,7 @@ public final class Nf4Weight {
             }
         }
         storeHostPacked(host);
-        decodedAbsmax = null;
+        absmaxStale = true;
         return maxErr;
     }
 

@@ -1,8 +1,9 @@
 package io.sbora4j.quant;
 
 import io.sbora4j.nn.FrozenLinear;
-import io.sbora4j.nn.LlamaModel;
+import io.sbora4j.nn.Module;
 import java.lang.foreign.Arena;
+import java.util.Locale;
 
 /** Quantises a model's projections to NF4 ({@code --quantize nf4}), and reports what that saves. */
 public final class Quantization {
@@ -17,19 +18,34 @@ public final class Quantization {
 
         @Override
         public String toString() {
-            return String.format(java.util.Locale.ROOT, "NF4: %d projections, %,d parameters in %,d bytes = %.3f bits"
+            return String.format(Locale.ROOT, "NF4: %d projections, %,d parameters in %,d bytes = %.3f bits"
                     + " per parameter (f32: 32)", layers, parameters, bytes, bitsPerParameter());
         }
     }
 
+    /** What the NF4 layers of {@code model} hold (all zeros when it has none). */
+    public static Report report(Module model) {
+        int layers = 0;
+        long params = 0, bytes = 0;
+        for (var layer : model.linearLayers().values()) {
+            if (layer.frozen() instanceof QuantizedLinear q) {
+                layers++;
+                params += q.nf4().numel();
+                bytes += q.nf4().storageBytes();
+            }
+        }
+        return new Report(layers, params, bytes);
+    }
+
     /**
-     * Replaces every f32 projection of {@code model} by its NF4 form (QLoRA's base: the projections of every
-     * block; embedding, norms and head stay f32), allocated in {@code arena}. Do this before injecting adapters.
+     * Replaces every linear layer of {@code model} by its NF4 form (QLoRA's base: for a LLaMA, the projections of
+     * every block; embedding, norms and head stay f32), allocated in {@code arena}. Do this before injecting
+     * adapters.
      */
-    public static Report quantize(LlamaModel model, MergeMode mode, Arena arena) {
+    public static Report quantize(Module model, MergeMode mode, Arena arena) {
         int[] layers = {0};
         long[] params = {0}, bytes = {0};
-        model.replaceProjections(layer -> {
+        model.replaceLinearLayers(layer -> {
             if (layer instanceof FrozenLinear f && !(layer instanceof QuantizedLinear)) {
                 QuantizedLinear q = QuantizedLinear.quantize(f, mode, arena);
                 layers[0]++;

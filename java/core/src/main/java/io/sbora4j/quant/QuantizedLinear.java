@@ -164,6 +164,16 @@ public final class QuantizedLinear implements FrozenLinear {
     }
 
     @Override
+    public Device device() {
+        return device;
+    }
+
+    @Override
+    public DType computeType() {
+        return DType.F32;
+    }
+
+    @Override
     public Tensor forwardRaw(Tensor x2) {
         Backend be = Backends.of(device);
         int out = weight.rows(), step = tileRows();

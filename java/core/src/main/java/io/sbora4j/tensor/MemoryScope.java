@@ -7,8 +7,12 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * An owner of tensor memory: tensors created on this thread while a scope is open are allocated in its arena and
- * freed, all together, when it closes. Scopes nest; outside any scope, tensors are allocated in an automatic arena
- * and freed by the garbage collector.
+ * freed, all together, when it closes. Scopes nest.
+ *
+ * <p>The whole memory model in three sentences: long-lived tensors (weights, adapters, optimizer state) live in an
+ * {@link Arena} their owner creates and closes; every other tensor lives in the innermost open scope of its thread
+ * and is freed with it, so a training step (one scope) releases its activations all at once; outside any scope,
+ * host tensors fall back to an automatic arena the garbage collector frees, and device tensors are refused.
  *
  * <pre>{@code
  * try (MemoryScope step = MemoryScope.open()) {
@@ -42,10 +46,21 @@ public final class MemoryScope implements AutoCloseable {
         return s;
     }
 
-    /** The arena new tensors of this thread go to: the innermost open scope, else an automatic arena. */
-    static Arena currentArena() {
+    /**
+     * The arena a new tensor on {@code device} of this thread goes to: the innermost open scope; outside any scope,
+     * an automatic arena for host memory (freed by the garbage collector), and none for device memory, whose
+     * release must not wait for a collection that GPU memory pressure does not trigger.
+     */
+    static Arena arenaFor(Device device) {
         MemoryScope top = STACK.get().peek();
-        return top != null ? top.arena : Arena.ofAuto();
+        if (top != null) {
+            return top.arena;
+        }
+        if (!device.isHost()) {
+            throw new IllegalStateException("a tensor on " + device + " outside any MemoryScope: open one (try"
+                    + " (MemoryScope s = MemoryScope.open()) { ... }) or give the tensor an arena");
+        }
+        return Arena.ofAuto();
     }
 
     /** Records an allocation made in the innermost scope (for {@link #bytesAllocated()} and leak checks). */

@@ -44,7 +44,7 @@ public final class Tensor {
 
     /** A tensor with unspecified contents in the current {@link MemoryScope} (zeros, on host devices). */
     public static Tensor empty(Device device, DType dtype, int... dims) {
-        return empty(MemoryScope.currentArena(), device, dtype, dims);
+        return empty(MemoryScope.arenaFor(device), device, dtype, dims);
     }
 
     /** A tensor with unspecified contents owned by {@code arena} (zeros, on host devices). */
@@ -108,7 +108,7 @@ public final class Tensor {
 
     /** An f32 tensor holding {@code values} (row-major) in the current scope. */
     public static Tensor of(Device device, float[] values, int... dims) {
-        return of(MemoryScope.currentArena(), device, values, dims);
+        return of(MemoryScope.arenaFor(device), device, values, dims);
     }
 
     /** An f32 tensor holding {@code values} (row-major) owned by {@code arena}. */
@@ -127,7 +127,7 @@ public final class Tensor {
      * current scope.
      */
     public static Tensor of(Device device, DType dtype, float[] values, int... dims) {
-        return of(MemoryScope.currentArena(), device, dtype, values, dims);
+        return of(MemoryScope.arenaFor(device), device, dtype, values, dims);
     }
 
     /** As {@link #of(Device, DType, float[], int...)}, owned by {@code arena}. */
@@ -153,7 +153,7 @@ public final class Tensor {
 
     /** An i32 tensor holding {@code values} in the current scope. */
     public static Tensor ofInts(Device device, int[] values, int... dims) {
-        return ofInts(MemoryScope.currentArena(), device, values, dims);
+        return ofInts(MemoryScope.arenaFor(device), device, values, dims);
     }
 
     /** An i32 tensor holding {@code values} owned by {@code arena}. */
@@ -184,9 +184,9 @@ public final class Tensor {
         return empty(device, dtype, shape.dims());
     }
 
-    /** A copy in the current scope, on {@code target} (host devices only for now). */
+    /** A copy in the current scope (see {@link MemoryScope}), on {@code target}. */
     public Tensor to(Device target) {
-        return copyInto(MemoryScope.currentArena(), target);
+        return copyInto(MemoryScope.arenaFor(target), target);
     }
 
     /** A copy owned by {@code arena}, on {@code target}: host and device memory in any direction. */

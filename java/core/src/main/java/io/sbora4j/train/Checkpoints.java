@@ -1,11 +1,10 @@
 package io.sbora4j.train;
 
-import io.sbora4j.io.AdapterFiles;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sbora4j.io.SafetensorsFile;
 import io.sbora4j.io.SafetensorsWriter;
 import io.sbora4j.optim.AdamW;
-import io.sbora4j.peft.PeftModel;
-import io.sbora4j.tensor.Device;
 import io.sbora4j.tensor.Tensor;
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -13,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -21,14 +21,16 @@ import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
- * Training checkpoints in a directory: {@code checkpoint-<step>/} folders (the adapter, the optimizer's moments and
- * step count, the trainer's state), and a {@code latest} file naming the newest complete one. A folder is written
+ * Training checkpoints in a directory: {@code checkpoint-<step>/} folders ({@code model/} as the {@link Trainable}
+ * saves it, an adapter folder for an adapter; the optimizer's moments keyed by parameter name, with the shapes they
+ * must fit; the step count and the trainer's state), and a {@code latest} file naming the newest complete one. A folder is written
  * under a temporary name and renamed when complete, and {@code latest} is replaced atomically after that, so a
  * crash at any point leaves the previous checkpoint intact and named. The two newest are kept.
  */
 public final class Checkpoints {
 
     private static final String LATEST = "latest";
+    private static final String MODEL = "model";
     private static final String OPTIMIZER = "optimizer.safetensors";
     private static final String STATE = "trainer_state.json";
     private static final int KEEP = 2;
@@ -43,16 +45,16 @@ public final class Checkpoints {
     public record State(long step, long seed, List<Double> losses) {}
 
     /** Saves the state after {@code state.step()} completed steps; returns the checkpoint's folder. */
-    public Path save(PeftModel model, AdamW opt, State state) throws IOException {
+    public Path save(Trainable model, AdamW opt, State state) throws IOException {
         Files.createDirectories(dir);
         String name = "checkpoint-" + state.step();
         Path tmp = Files.createTempDirectory(dir, name + ".tmp");
-        AdapterFiles.save(model, tmp.resolve("adapter"));
+        model.save(tmp.resolve(MODEL));
         Map<String, Tensor> moments = new LinkedHashMap<>();
-        List<Tensor> params = opt.parameters();
-        for (int i = 0; i < params.size(); i++) {
-            moments.put(i + ".exp_avg", opt.firstMoment(i));
-            moments.put(i + ".exp_avg_sq", opt.secondMoment(i));
+        List<String> names = List.copyOf(model.parameters().keySet());
+        for (int i = 0; i < names.size(); i++) {
+            moments.put(names.get(i) + ".exp_avg", opt.firstMoment(i));
+            moments.put(names.get(i) + ".exp_avg_sq", opt.secondMoment(i));
         }
         SafetensorsWriter.write(tmp.resolve(OPTIMIZER), moments, Map.of("step", Long.toString(opt.stepCount())));
         Files.writeString(tmp.resolve(STATE), stateJson(state), StandardCharsets.UTF_8);
@@ -81,31 +83,26 @@ public final class Checkpoints {
         return Optional.of(cp);
     }
 
-    /** Restores adapter tensors, optimizer moments and step count from {@code checkpoint}; returns the state. */
-    public static State restore(Path checkpoint, PeftModel model, AdamW opt) throws IOException {
+    /**
+     * Restores parameters, optimizer moments (by parameter name; each must be there with its parameter's shape) and
+     * step count from {@code checkpoint}; returns the state.
+     */
+    public static State restore(Path checkpoint, Trainable model, AdamW opt) throws IOException {
+        model.restore(checkpoint.resolve(MODEL));
+        List<String> names = List.copyOf(model.parameters().keySet());
+        Map<String, Tensor> moments = new LinkedHashMap<>();
+        for (int i = 0; i < names.size(); i++) {
+            moments.put(names.get(i) + ".exp_avg", opt.firstMoment(i));
+            moments.put(names.get(i) + ".exp_avg_sq", opt.secondMoment(i));
+        }
+        Trainable.restoreTensors(checkpoint.resolve(OPTIMIZER), moments);
         try (Arena arena = Arena.ofConfined()) {
-            SafetensorsFile adapter = SafetensorsFile.open(checkpoint.resolve("adapter").resolve(AdapterFiles.WEIGHTS),
-                    arena);
-            for (var e : model.adapted().entrySet()) {
-                for (var t : e.getValue().adapter().tensors().entrySet()) {
-                    String name = e.getKey() + "." + t.getKey();
-                    Tensor stored = adapter.tensor(name, arena, Device.CPU);
-                    if (t.getValue().dtype() == stored.dtype() && stored.dtype() == io.sbora4j.tensor.DType.I32) {
-                        if (!java.util.Arrays.equals(stored.toIntArray(), t.getValue().toIntArray())) {
-                            throw new IllegalArgumentException(checkpoint + ": indices of " + e.getKey()
-                                    + " differ from the model's (another seed or config?)");
-                        }
-                    } else {
-                        t.getValue().copyFrom(stored);
-                    }
-                }
+            String step = SafetensorsFile.open(checkpoint.resolve(OPTIMIZER), arena).metadata().get("step");
+            try {
+                opt.restoreStepCount(Long.parseLong(step));
+            } catch (RuntimeException e) {
+                throw new IOException(checkpoint.resolve(OPTIMIZER) + ": no valid step count (" + step + ")", e);
             }
-            SafetensorsFile moments = SafetensorsFile.open(checkpoint.resolve(OPTIMIZER), arena);
-            for (int i = 0; i < opt.parameters().size(); i++) {
-                opt.firstMoment(i).copyFrom(moments.tensor(i + ".exp_avg", arena, Device.CPU));
-                opt.secondMoment(i).copyFrom(moments.tensor(i + ".exp_avg_sq", arena, Device.CPU));
-            }
-            opt.restoreStepCount(Long.parseLong(moments.metadata().get("step")));
         }
         return parseState(Files.readString(checkpoint.resolve(STATE), StandardCharsets.UTF_8));
     }
@@ -121,8 +118,8 @@ public final class Checkpoints {
 
     private static State parseState(String json) throws IOException {
         try {
-            var node = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json);
-            List<Double> losses = new java.util.ArrayList<>();
+            JsonNode node = new ObjectMapper().readTree(json);
+            List<Double> losses = new ArrayList<>();
             node.get("losses").forEach(n -> losses.add(n.doubleValue()));
             return new State(node.get("step").longValue(), node.get("seed").longValue(), losses);
         } catch (RuntimeException e) {

@@ -31,6 +31,6 @@ public final class LmTask implements Trainer.Task {
 
     @Override
     public long tokens(long step, int micro) {
-        return data.batch(step, micro, accumulation, batchSize, model.device()).tokens();
+        return data.tokens(step, micro, accumulation, batchSize);
     }
 }

@@ -4,8 +4,7 @@ import io.sbora4j.autograd.Autograd;
 import io.sbora4j.optim.AdamW;
 import io.sbora4j.optim.GradientClipping;
 import io.sbora4j.optim.LrSchedule;
-import io.sbora4j.peft.AdaptedLinear;
-import io.sbora4j.peft.PeftModel;
+import io.sbora4j.ops.Elementwise;
 import io.sbora4j.tensor.MemoryScope;
 import io.sbora4j.tensor.Tensor;
 import java.io.IOException;
@@ -17,7 +16,7 @@ import java.util.Optional;
 import java.util.function.Consumer;
 
 /**
- * The fine-tuning loop: AdamW with a learning-rate schedule, gradient accumulation, clipping of the global norm,
+ * The training loop, over any {@link Trainable} and {@link Task}: AdamW with a learning-rate schedule, gradient accumulation, clipping of the global norm,
  * dropout masks reseeded per micro-batch, and checkpoints every {@code checkpointEvery} steps. Everything random
  * is a function of the seed and the step, so a run resumed from a checkpoint takes exactly the steps the
  * uninterrupted run would have taken. A non-finite loss or gradient stops the run before the step is applied,
@@ -59,11 +58,15 @@ public final class Trainer {
     /** What a run did. */
     public record Result(List<Double> losses, double tokensPerSecond, double msPerStep, Optional<Path> checkpoint) {}
 
-    private final PeftModel model;
+    private final Trainable model;
     private final Config config;
     private final Task task;
 
-    public Trainer(PeftModel model, Config config, Task task) {
+    /** Trains {@code model}'s parameters on {@code task} ({@link Trainable#of} adapts an adapter or any tensors). */
+    public Trainer(Trainable model, Config config, Task task) {
+        if (model.parameters().isEmpty()) {
+            throw new IllegalArgumentException("nothing to train: the model has no trainable parameters");
+        }
         this.model = model;
         this.config = config;
         this.task = task;
@@ -71,8 +74,8 @@ public final class Trainer {
 
     /** Trains until {@code config.steps()} steps are done, starting from the latest checkpoint if there is one. */
     public Result run(Consumer<Progress> progress) {
-        try (AdamW opt = new AdamW(model.trainable(), new AdamW.Config(config.schedule().peak(), 0.9, 0.999, 1e-8,
-                config.weightDecay()))) {
+        try (AdamW opt = new AdamW(List.copyOf(model.parameters().values()), new AdamW.Config(
+                config.schedule().peak(), 0.9, 0.999, 1e-8, config.weightDecay()))) {
             Checkpoints checkpoints = config.checkpointDir() == null ? null : new Checkpoints(config.checkpointDir());
             List<Double> losses = new ArrayList<>();
             long start = 0;
@@ -100,9 +103,7 @@ public final class Trainer {
                 double loss = 0;
                 for (int micro = 0; micro < config.gradAccumulation(); micro++) {
                     long counter = step * config.gradAccumulation() + micro;
-                    for (AdaptedLinear a : model.adapted().values()) {
-                        a.adapter().reseedDropout(counter ^ config.seed());
-                    }
+                    model.startMicroBatch(counter ^ config.seed());
                     try (MemoryScope ignored = MemoryScope.open()) {
                         Tensor l = task.loss(step, micro);
                         float v = l.item();
@@ -111,7 +112,7 @@ public final class Trainer {
                         }
                         loss += v / config.gradAccumulation();
                         Tensor scaled = config.gradAccumulation() == 1 ? l
-                                : io.sbora4j.ops.Elementwise.scale(l, 1f / config.gradAccumulation());
+                                : Elementwise.scale(l, 1f / config.gradAccumulation());
                         Autograd.backward(scaled);
                     }
                     tokens += task.tokens(step, micro);

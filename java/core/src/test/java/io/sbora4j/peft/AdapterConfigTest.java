@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sbora4j.peft.AdapterMethods;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -11,7 +12,7 @@ class AdapterConfigTest {
 
     @Test
     void roundTripsThroughJson() {
-        AdapterConfig cfg = AdapterConfig.of(AdapterMethod.SBORA_FB, 16, 32)
+        AdapterConfig cfg = AdapterConfig.of(AdapterMethods.SBORA_FB, 16, 32)
                 .withDropout(0.05).withSeed(1234).withTargets(List.of("q_proj", "v_proj"))
                 .withInit(AdapterConfig.Init.GAUSSIAN).withIndices("model.layers.0.self_attn.q_proj", 5, 1, 9);
         String json = cfg.toJson();

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.sbora4j.peft.AdapterMethods;
 import io.sbora4j.autograd.Autograd;
 import io.sbora4j.backend.AdamWStep;
 import io.sbora4j.backend.AttentionShape;
@@ -28,10 +29,12 @@ import java.lang.foreign.Arena;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.AfterEach;
+import io.sbora4j.tensor.MemoryScope;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Every kernel of the cuda backend against the reference backend, on random and awkward shapes (one row, r = 1,
@@ -52,11 +55,22 @@ class CudaBackendTest {
     private static final int[][] SHAPES = {{1, 1, 1}, {1, 37, 37}, {7, 33, 1}, {33, 65, 17}, {257, 129, 64},
         {1024, 513, 100}, {3, 4096, 64}};
 
+    private MemoryScope scope;
+
     @BeforeEach
     void gpu() {
         var reason = Backends.unavailableReason("cuda");
         assumeTrue(reason.isEmpty(), () -> "no usable CUDA here: " + reason.orElse(""));
         cuda = Backends.of(CUDA);
+        scope = MemoryScope.open(); // device tensors live in a scope (or an arena of their own)
+    }
+
+    @AfterEach
+    void closeScope() {
+        if (scope != null) {
+            scope.close();
+            scope = null;
+        }
     }
 
     private static Tensor onCuda(Tensor host) {
@@ -289,7 +303,7 @@ class CudaBackendTest {
     }
 
     @ParameterizedTest
-    @EnumSource(AdapterMethod.class)
+    @MethodSource("io.sbora4j.testing.Methods#all")
     void adaptedLayerForwardAndBackwardEqualTheReferences(AdapterMethod method) {
         SplittableRandom rng = new SplittableRandom(6);
         float[] w = Rand.floats(rng, 48 * 40, 0.5), x = Rand.floats(rng, 5 * 40, 1), dy = Rand.floats(rng, 5 * 48, 1);
@@ -332,7 +346,7 @@ class CudaBackendTest {
         for (int k = 0; k < 2; k++) {
             Device d = devices[k];
             LlamaModel model = LlamaModel.random(cfg, 3, d, Arena.ofAuto());
-            PeftModel peft = PeftModel.inject(model, AdapterConfig.of(AdapterMethod.SBORA_FA, 4, 8), Arena.ofAuto());
+            var peft = PeftModel.inject(model, AdapterConfig.of(AdapterMethods.SBORA_FA, 4, 8), Arena.ofAuto());
             try (AdamW opt = new AdamW(peft.trainable(), AdamW.Config.lr(1e-2))) {
                 for (int step = 0; step < 2; step++) {
                     Tensor loss = Losses.crossEntropy(model.logits(Tensor.ofInts(d, ids, 1, 8)),

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.sbora4j.peft.AdapterMethods;
 import io.sbora4j.autograd.Autograd;
 import io.sbora4j.backend.Backend;
 import io.sbora4j.backend.BackendOptions;
@@ -22,10 +23,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.AfterEach;
+import io.sbora4j.tensor.MemoryScope;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The bf16 launchers, the fused SBoRA GEMMs, cublasGemmEx and the memory pool of the cuda backend against the
@@ -45,11 +49,22 @@ class CudaMixedPrecisionTest {
     private static final int[][] SHAPES = {{1, 1, 1}, {1, 37, 37}, {7, 33, 1}, {33, 65, 17}, {65, 129, 64},
         {130, 200, 100}, {3, 1000, 64}};
 
+    private MemoryScope scope;
+
     @BeforeEach
     void gpu() {
         var reason = Backends.unavailableReason("cuda");
         assumeTrue(reason.isEmpty(), () -> "no usable CUDA here: " + reason.orElse(""));
         cuda = Backends.of(CUDA);
+        scope = MemoryScope.open(); // device tensors live in a scope (or an arena of their own)
+    }
+
+    @AfterEach
+    void closeScope() {
+        if (scope != null) {
+            scope.close();
+            scope = null;
+        }
     }
 
     private static Tensor ref(SplittableRandom rng, DType t, int... dims) {
@@ -207,14 +222,14 @@ class CudaMixedPrecisionTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = AdapterMethod.class, names = {"LORA", "LORA_FA", "SBORA_FA", "SBORA_FB"})
+    @MethodSource("io.sbora4j.testing.Methods#bf16Capable")
     void bf16AdaptedLayerEqualsTheReference(AdapterMethod method) {
         adaptedLayerEqualsTheReference(method, DType.BF16);
     }
 
     /** The other cuda route of SBoRA (a gather, then cuBLAS), in both types. */
     @ParameterizedTest
-    @EnumSource(value = AdapterMethod.class, names = {"SBORA_FA", "SBORA_FB"})
+    @MethodSource("io.sbora4j.testing.Methods#sbora")
     void unfusedSboraRouteEqualsTheReference(AdapterMethod method) {
         Device unfused = Backends.open("cuda", BackendOptions.DEFAULTS.withSboraGemms(BackendOptions.SboraGemms.UNFUSED))
                 .device();
@@ -278,7 +293,7 @@ class CudaMixedPrecisionTest {
         for (Device d : new Device[] {Device.REFERENCE, CUDA}) {
             var q = io.sbora4j.quant.QuantizedLinear.quantize(new Linear("l", Tensor.of(Arena.ofAuto(), d, w, 40, 96)),
                     mode, Arena.ofAuto());
-            AdaptedLinear layer = AdaptedLinear.attach(q, AdapterConfig.of(AdapterMethod.SBORA_FA, 8, 16),
+            AdaptedLinear layer = AdaptedLinear.attach(q, AdapterConfig.of(AdapterMethods.SBORA_FA, 8, 16),
                     Arena.ofAuto());
             layer.trainable().get(0).copyFrom(Rand.floats(new SplittableRandom(28), 40 * 8, 0.3));
             float[] before = q.denseWeight().toFloatArray();

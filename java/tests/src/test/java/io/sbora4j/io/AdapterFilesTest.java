@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sbora4j.peft.AdapterMethods;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sbora4j.autograd.NoGrad;
@@ -17,6 +18,7 @@ import io.sbora4j.peft.AdapterMethod;
 import io.sbora4j.peft.PeftModel;
 import io.sbora4j.tensor.Device;
 import io.sbora4j.tensor.Tensor;
+import io.sbora4j.testing.Methods;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.nio.file.Files;
@@ -30,7 +32,7 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /** Native adapter directories (save, load) and the PEFT LoRA export. */
 class AdapterFilesTest {
@@ -51,9 +53,9 @@ class AdapterFilesTest {
     }
 
     /** An injected model whose adapters hold random values (fresh adapters are a no-op: B = 0). */
-    private static PeftModel trained(AdapterMethod m, Arena arena) {
-        PeftModel peft = PeftModel.inject(base(CFG, arena), config(m), arena);
-        SplittableRandom rng = new SplittableRandom(m.ordinal() + 100);
+    private static PeftModel<LlamaModel> trained(AdapterMethod m, Arena arena) {
+        var peft = PeftModel.inject(base(CFG, arena), config(m), arena);
+        SplittableRandom rng = new SplittableRandom(Methods.all().toList().indexOf(m) + 100);
         for (AdaptedLinear a : peft.adapted().values()) {
             for (Tensor t : a.trainable()) {
                 float[] v = t.toFloatArray();
@@ -84,10 +86,10 @@ class AdapterFilesTest {
     }
 
     @ParameterizedTest
-    @EnumSource(AdapterMethod.class)
+    @MethodSource("io.sbora4j.testing.Methods#all")
     void saveThenLoadIntoAFreshBaseGivesIdenticalLogits(AdapterMethod m) throws IOException {
         try (Arena arena = Arena.ofConfined()) {
-            PeftModel peft = trained(m, arena);
+            var peft = trained(m, arena);
             float[] expected = logits(peft.model());
             AdapterFiles.save(peft, dir);
             assertTrue(Files.isRegularFile(dir.resolve(AdapterFiles.CONFIG)));
@@ -96,7 +98,7 @@ class AdapterFilesTest {
 
             LlamaModel fresh = base(CFG, arena);
             assertFalse(java.util.Arrays.equals(expected, logits(fresh)), "the adapter changes the output");
-            PeftModel loaded = AdapterFiles.load(dir, fresh, arena);
+            var loaded = AdapterFiles.load(dir, fresh, arena);
             loaded.train(false);
             assertEquals(peft.adapted().keySet(), loaded.adapted().keySet());
             assertBitEqual(expected, logits(fresh), m + " logits");
@@ -117,10 +119,10 @@ class AdapterFilesTest {
     void sboraIndicesComeFromTheFileNotFromTheSeed() throws IOException {
         try (Arena arena = Arena.ofConfined()) {
             String path = "model.layers.0.self_attn.q_proj";
-            PeftModel peft = PeftModel.inject(base(CFG, arena), config(AdapterMethod.SBORA_FA)
+            var peft = PeftModel.inject(base(CFG, arena), config(AdapterMethods.SBORA_FA)
                     .withIndices(path, 31, 0), arena);
             AdapterFiles.save(peft, dir);
-            PeftModel loaded = AdapterFiles.load(dir, base(CFG, arena), arena);
+            var loaded = AdapterFiles.load(dir, base(CFG, arena), arena);
             assertArrayEquals(new int[] {31, 0}, loaded.adapted().get(path).adapter().tensors().get("idx").toIntArray());
         }
     }
@@ -128,7 +130,7 @@ class AdapterFilesTest {
     @Test
     void loadingOntoAModelOfAnotherShapeNamesTheLayer() throws IOException {
         try (Arena arena = Arena.ofConfined()) {
-            AdapterFiles.save(trained(AdapterMethod.LORA, arena), dir);
+            AdapterFiles.save(trained(AdapterMethods.LORA, arena), dir);
             LlamaModel wider = base(new LlamaConfig(259, 48, 64, 2, 4, 2, 1e-6, 10000, 64, false), arena);
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> AdapterFiles.load(dir, wider, arena));
@@ -140,7 +142,7 @@ class AdapterFilesTest {
     @Test
     void loadingOntoAModelWithoutTheLayerNamesIt() throws IOException {
         try (Arena arena = Arena.ofConfined()) {
-            AdapterFiles.save(trained(AdapterMethod.SBORA_FB, arena), dir);
+            AdapterFiles.save(trained(AdapterMethods.SBORA_FB, arena), dir);
             LlamaModel oneLayer = base(new LlamaConfig(259, 32, 64, 1, 4, 2, 1e-6, 10000, 64, false), arena);
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> AdapterFiles.load(dir, oneLayer, arena));
@@ -152,7 +154,7 @@ class AdapterFilesTest {
     @Test
     void aMissingTensorIsNamed() throws IOException {
         try (Arena arena = Arena.ofConfined()) {
-            AdapterFiles.save(trained(AdapterMethod.LORA, arena), dir);
+            AdapterFiles.save(trained(AdapterMethods.LORA, arena), dir);
             Map<String, Tensor> kept = new LinkedHashMap<>();
             Map<String, String> meta;
             String dropped = "model.layers.1.mlp.up_proj.lora_B";
@@ -182,7 +184,7 @@ class AdapterFilesTest {
 
     private record Exported(Map<String, float[]> tensors, Map<String, int[]> shapes, JsonNode config) {}
 
-    private Exported export(PeftModel peft) throws IOException {
+    private Exported export(PeftModel<LlamaModel> peft) throws IOException {
         Path native_ = dir.resolve("native"), peftDir = dir.resolve("peft");
         AdapterFiles.save(peft, native_);
         AdapterFiles.exportPeft(native_, peftDir);
@@ -201,10 +203,10 @@ class AdapterFilesTest {
     }
 
     @ParameterizedTest
-    @EnumSource(AdapterMethod.class)
+    @MethodSource("io.sbora4j.testing.Methods#all")
     void exportPeftWritesLoraKeysAndShapes(AdapterMethod m) throws IOException {
         try (Arena arena = Arena.ofConfined()) {
-            PeftModel peft = trained(m, arena);
+            var peft = trained(m, arena);
             Exported ex = export(peft);
             Set<String> expectedKeys = new HashSet<>();
             for (AdaptedLinear a : peft.adapted().values()) {
@@ -213,7 +215,7 @@ class AdapterFilesTest {
                 expectedKeys.add(key + ".lora_B.weight");
                 assertArrayEquals(new int[] {R, a.inFeatures()}, ex.shapes().get(key + ".lora_A.weight"), key);
                 assertArrayEquals(new int[] {a.outFeatures(), R}, ex.shapes().get(key + ".lora_B.weight"), key);
-                if (m == AdapterMethod.DORA) {
+                if (m == AdapterMethods.DORA) {
                     expectedKeys.add(key + ".lora_magnitude_vector");
                     assertArrayEquals(new int[] {a.outFeatures()}, ex.shapes().get(key + ".lora_magnitude_vector"));
                     assertBitEqual(a.adapter().tensors().get("magnitude").toFloatArray(),
@@ -225,7 +227,7 @@ class AdapterFilesTest {
             assertEquals("LORA", c.get("peft_type").asText());
             assertEquals(R, c.get("r").asInt());
             assertEquals(ALPHA, c.get("lora_alpha").asDouble());
-            assertEquals(m == AdapterMethod.DORA, c.get("use_dora").asBoolean());
+            assertEquals(m == AdapterMethods.DORA, c.get("use_dora").asBoolean());
             assertEquals(AdapterConfig.LLAMA_TARGETS.size(), c.get("target_modules").size());
         }
     }
@@ -233,7 +235,7 @@ class AdapterFilesTest {
     @Test
     void sboraFaExportsOneHotRowsOfAAtItsIndices() throws IOException {
         try (Arena arena = Arena.ofConfined()) {
-            PeftModel peft = trained(AdapterMethod.SBORA_FA, arena);
+            var peft = trained(AdapterMethods.SBORA_FA, arena);
             Exported ex = export(peft);
             for (AdaptedLinear a : peft.adapted().values()) {
                 int[] idx = a.adapter().tensors().get("idx").toIntArray();
@@ -253,7 +255,7 @@ class AdapterFilesTest {
     @Test
     void sboraFbExportsOneHotColumnsOfBAtItsIndices() throws IOException {
         try (Arena arena = Arena.ofConfined()) {
-            PeftModel peft = trained(AdapterMethod.SBORA_FB, arena);
+            var peft = trained(AdapterMethods.SBORA_FB, arena);
             Exported ex = export(peft);
             for (AdaptedLinear a : peft.adapted().values()) {
                 int[] idx = a.adapter().tensors().get("idx").toIntArray();
@@ -274,10 +276,10 @@ class AdapterFilesTest {
      * DoRA y = m / ‖W + (alpha/r)·B·A‖_row ⊙ that), reproduces the native adapter's forward on every layer.
      */
     @ParameterizedTest
-    @EnumSource(AdapterMethod.class)
+    @MethodSource("io.sbora4j.testing.Methods#all")
     void theExportedLoraMathReproducesTheNativeForward(AdapterMethod m) throws IOException {
         try (Arena arena = Arena.ofConfined()) {
-            PeftModel peft = trained(m, arena);
+            var peft = trained(m, arena);
             Exported ex = export(peft);
             double s = ex.config().get("lora_alpha").asDouble() / ex.config().get("r").asInt();
             SplittableRandom rng = new SplittableRandom(8);
@@ -308,7 +310,7 @@ class AdapterFilesTest {
                 }
                 double[] rowScale = new double[out];
                 java.util.Arrays.fill(rowScale, 1);
-                if (m == AdapterMethod.DORA) {
+                if (m == AdapterMethods.DORA) {
                     float[] mag = ex.tensors().get(key + ".lora_magnitude_vector");
                     for (int o = 0; o < out; o++) {
                         double sq = 0;
@@ -349,8 +351,8 @@ class AdapterFilesTest {
     @Test
     void exportedConfigTargetsTheConfiguredModules() throws IOException {
         try (Arena arena = Arena.ofConfined()) {
-            PeftModel peft = PeftModel.inject(base(CFG, arena),
-                    config(AdapterMethod.SBORA_FA).withTargets(List.of("q_proj", "v_proj")), arena);
+            var peft = PeftModel.inject(base(CFG, arena),
+                    config(AdapterMethods.SBORA_FA).withTargets(List.of("q_proj", "v_proj")), arena);
             Exported ex = export(peft);
             assertEquals("[\"q_proj\",\"v_proj\"]", ex.config().get("target_modules").toString());
             assertEquals(2 * 2 * CFG.layers(), ex.tensors().size());

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sbora4j.io.LoadOptions;
+import io.sbora4j.peft.AdapterMethods;
 import io.sbora4j.autograd.NoGrad;
 import io.sbora4j.nn.LlamaConfig;
 import io.sbora4j.nn.LlamaModel;
@@ -54,8 +56,8 @@ class ModelFilesTest {
         return dir;
     }
 
-    private static PeftModel adapted(LlamaModel m, Arena arena) {
-        PeftModel peft = PeftModel.inject(m, AdapterConfig.of(AdapterMethod.SBORA_FA, 2, 4), arena);
+    private static PeftModel<LlamaModel> adapted(LlamaModel m, Arena arena) {
+        var peft = PeftModel.inject(m, AdapterConfig.of(AdapterMethods.SBORA_FA, 2, 4), arena);
         SplittableRandom rng = new SplittableRandom(1);
         for (AdaptedLinear a : peft.adapted().values()) {
             for (Tensor t : a.trainable()) {
@@ -79,7 +81,8 @@ class ModelFilesTest {
             ModelFiles.save(original, dir);
             assertTrue(Files.isRegularFile(dir.resolve(ModelFiles.CONFIG)));
             for (boolean writable : new boolean[] {false, true}) {
-                LlamaModel loaded = ModelFiles.load(dir, Device.CPU, arena, writable);
+                LlamaModel loaded = ModelFiles.load(dir, writable ? LoadOptions.on(Device.CPU).asWritable()
+                        : LoadOptions.on(Device.CPU), arena);
                 assertEquals(cfg, loaded.config());
                 assertEquals(original.namedTensors().keySet(), loaded.namedTensors().keySet());
                 for (var e : original.namedTensors().entrySet()) {
@@ -94,7 +97,7 @@ class ModelFilesTest {
     void aReadOnlyLoadIsAZeroCopyReadOnlyView() throws IOException {
         saved(CFG);
         try (Arena arena = Arena.ofConfined()) {
-            LlamaModel m = ModelFiles.load(dir, Device.CPU, arena, false);
+            LlamaModel m = ModelFiles.load(dir, LoadOptions.on(Device.CPU), arena);
             for (var e : m.namedTensors().entrySet()) {
                 assertTrue(e.getValue().isReadOnly(), e.getKey());
                 assertTrue(e.getValue().data().isMapped(), e.getKey() + " is a view of the mapped file, not a copy");
@@ -106,7 +109,7 @@ class ModelFilesTest {
     void aWritableLoadIsAZeroCopyWritableView() throws IOException {
         saved(CFG);
         try (Arena arena = Arena.ofConfined()) {
-            LlamaModel m = ModelFiles.load(dir, Device.CPU, arena, true);
+            LlamaModel m = ModelFiles.load(dir, LoadOptions.on(Device.CPU).asWritable(), arena);
             for (var e : m.namedTensors().entrySet()) {
                 assertFalse(e.getValue().isReadOnly(), e.getKey());
                 assertTrue(e.getValue().data().isMapped(), e.getKey());
@@ -118,8 +121,8 @@ class ModelFilesTest {
     void mergingIntoAReadOnlyLoadIsAnIllegalStateNotACrash() throws IOException {
         saved(CFG);
         try (Arena arena = Arena.ofConfined()) {
-            LlamaModel m = ModelFiles.load(dir, Device.CPU, arena, false);
-            PeftModel peft = adapted(m, arena);
+            LlamaModel m = ModelFiles.load(dir, LoadOptions.on(Device.CPU), arena);
+            var peft = adapted(m, arena);
             float[] before = logits(m);
             IllegalStateException e = assertThrows(IllegalStateException.class, peft::mergeAll);
             assertTrue(e.getMessage().contains("read-only"), e.getMessage());
@@ -133,7 +136,7 @@ class ModelFilesTest {
     void pretrainingAReadOnlyLoadIsRefused() throws IOException {
         saved(CFG);
         try (Arena arena = Arena.ofConfined()) {
-            LlamaModel m = ModelFiles.load(dir, Device.CPU, arena, false);
+            LlamaModel m = ModelFiles.load(dir, LoadOptions.on(Device.CPU), arena);
             m.setTrainable(true);
             assertThrows(IllegalStateException.class,
                     () -> new io.sbora4j.optim.AdamW(m.trainableWeights(), io.sbora4j.optim.AdamW.Config.lr(1e-3)));
@@ -147,28 +150,28 @@ class ModelFilesTest {
         byte[] fileBefore = Files.readAllBytes(weights);
         float[] baseLogits;
         try (Arena arena = Arena.ofConfined()) {
-            LlamaModel m = ModelFiles.load(dir, Device.CPU, arena, true);
+            LlamaModel m = ModelFiles.load(dir, LoadOptions.on(Device.CPU).asWritable(), arena);
             baseLogits = logits(m);
-            PeftModel peft = adapted(m, arena);
+            var peft = adapted(m, arena);
             float[] adaptedLogits = logits(m);
             peft.mergeAll();
             assertArrayEquals(adaptedLogits, logits(m), 1e-4f);
             String q = "model.layers.0.self_attn.q_proj.weight";
             try (Arena other = Arena.ofConfined()) {
-                float[] onDisk = ModelFiles.load(dir, Device.CPU, other, false).namedTensors().get(q).toFloatArray();
+                float[] onDisk = ModelFiles.load(dir, LoadOptions.on(Device.CPU), other).namedTensors().get(q).toFloatArray();
                 assertFalse(Arrays.equals(onDisk, m.namedTensors().get(q).toFloatArray()), "merged in memory");
             }
         }
         assertArrayEquals(fileBefore, Files.readAllBytes(weights), "the file on disk is unchanged");
         try (Arena arena = Arena.ofConfined()) {
-            assertBitEqual(baseLogits, logits(ModelFiles.load(dir, Device.CPU, arena, false)));
+            assertBitEqual(baseLogits, logits(ModelFiles.load(dir, LoadOptions.on(Device.CPU), arena)));
         }
     }
 
     @Test
     void aDirectoryWithoutConfigIsAnIoErrorNamingIt() {
         try (Arena arena = Arena.ofConfined()) {
-            IOException e = assertThrows(IOException.class, () -> ModelFiles.load(dir, Device.CPU, arena, false));
+            IOException e = assertThrows(IOException.class, () -> ModelFiles.load(dir, LoadOptions.on(Device.CPU), arena));
             assertTrue(e.getMessage().contains(ModelFiles.CONFIG), e.getMessage());
             assertTrue(e.getMessage().contains(dir.toString()), e.getMessage());
         }
@@ -181,7 +184,7 @@ class ModelFilesTest {
         byte[] before = Files.readAllBytes(file);
         assertTrue(file.toFile().setWritable(false, false));
         try (Arena arena = Arena.ofConfined()) {
-            LlamaModel m = ModelFiles.load(d, Device.CPU, arena, true);
+            LlamaModel m = ModelFiles.load(d, LoadOptions.on(Device.CPU).asWritable(), arena);
             adapted(m, arena).mergeAll();
         } finally {
             file.toFile().setWritable(true, false);

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sbora4j.peft.AdapterMethods;
 import io.sbora4j.autograd.Autograd;
 import io.sbora4j.ops.Losses;
 import io.sbora4j.peft.AdapterConfig;
@@ -31,7 +32,7 @@ class Bf16LlamaModelTest {
         LlamaModel bf16 = LlamaModel.random(CFG, 3, Device.CPU, arena);
         bf16.useBf16Projections(arena);
         assertEquals(DType.BF16, bf16.projectionType());
-        assertEquals(DType.BF16, ((Linear) bf16.projections().values().iterator().next()).weight().dtype());
+        assertEquals(DType.BF16, ((Linear) bf16.linearLayers().values().iterator().next()).weight().dtype());
         float[] a = f32.logits(ids()).toFloatArray(), b = bf16.logits(ids()).toFloatArray();
         double max = 0, diff = 0;
         for (int i = 0; i < a.length; i++) {
@@ -46,7 +47,7 @@ class Bf16LlamaModelTest {
         Arena arena = Arena.ofAuto();
         LlamaModel m = LlamaModel.random(CFG, 4, Device.CPU, arena);
         m.useBf16Projections(arena);
-        PeftModel peft = PeftModel.inject(m, AdapterConfig.of(AdapterMethod.SBORA_FA, 4, 8), arena);
+        var peft = PeftModel.inject(m, AdapterConfig.of(AdapterMethods.SBORA_FA, 4, 8), arena);
         Tensor logits = m.logits(ids());
         int[] targets = {5, 9, 60, 2, 3, 44, 7, 1};
         Tensor loss = Losses.crossEntropy(logits, Tensor.ofInts(Device.CPU, targets, 8), -100);
@@ -65,12 +66,12 @@ class Bf16LlamaModelTest {
     void bf16IsSetBeforeAdaptersAndDoraIsRefused() {
         Arena arena = Arena.ofAuto();
         LlamaModel m = LlamaModel.random(CFG, 5, Device.CPU, arena);
-        PeftModel.inject(m, AdapterConfig.of(AdapterMethod.LORA, 4, 8), arena);
+        PeftModel.inject(m, AdapterConfig.of(AdapterMethods.LORA, 4, 8), arena);
         assertThrows(IllegalStateException.class, () -> m.useBf16Projections(arena));
         LlamaModel d = LlamaModel.random(CFG, 5, Device.CPU, arena);
         d.useBf16Projections(arena);
         var e = assertThrows(IllegalArgumentException.class,
-                () -> PeftModel.inject(d, AdapterConfig.of(AdapterMethod.DORA, 4, 8), arena));
+                () -> PeftModel.inject(d, AdapterConfig.of(AdapterMethods.DORA, 4, 8), arena));
         assertTrue(e.getMessage().contains("DoRA needs an f32 base weight"), e.getMessage());
     }
 }

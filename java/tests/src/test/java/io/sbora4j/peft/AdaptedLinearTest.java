@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sbora4j.peft.AdapterMethods;
 import io.sbora4j.autograd.Autograd;
 import io.sbora4j.autograd.Node;
 import io.sbora4j.nn.Linear;
@@ -17,7 +18,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 class AdaptedLinearTest {
 
@@ -34,7 +35,7 @@ class AdaptedLinearTest {
 
     @Test
     void sboraFaSavesOnlyTheGatheredColumnsForBackward() {
-        AdaptedLinear layer = layer(AdapterMethod.SBORA_FA);
+        AdaptedLinear layer = layer(AdapterMethods.SBORA_FA);
         for (boolean xNeedsGrad : new boolean[] {false, true}) {
             Tensor x = Rand.tensor(new SplittableRandom(2), Device.CPU, TOKENS, IN).requiresGrad(xNeedsGrad);
             Node node = (Node) layer.forward(x).gradFn();
@@ -46,13 +47,13 @@ class AdaptedLinearTest {
     void loraSavesTheInputAndItsProjection_LoraFaOnlyTheProjection() {
         Tensor x = Rand.tensor(new SplittableRandom(2), Device.CPU, TOKENS, IN);
         assertEquals((long) TOKENS * (IN + R) * Float.BYTES,
-                ((Node) layer(AdapterMethod.LORA).forward(x).gradFn()).savedBytes());
+                ((Node) layer(AdapterMethods.LORA).forward(x).gradFn()).savedBytes());
         assertEquals((long) TOKENS * R * Float.BYTES,
-                ((Node) layer(AdapterMethod.LORA_FA).forward(x).gradFn()).savedBytes());
+                ((Node) layer(AdapterMethods.LORA_FA).forward(x).gradFn()).savedBytes());
     }
 
     @ParameterizedTest
-    @EnumSource(AdapterMethod.class)
+    @MethodSource("io.sbora4j.testing.Methods#all")
     void startsEqualToTheBaseLayer(AdapterMethod m) {
         AdaptedLinear layer = layer(m);
         Tensor x = Rand.tensor(new SplittableRandom(3), Device.CPU, TOKENS, IN);
@@ -62,7 +63,7 @@ class AdaptedLinearTest {
     }
 
     @ParameterizedTest
-    @EnumSource(AdapterMethod.class)
+    @MethodSource("io.sbora4j.testing.Methods#all")
     void cpuForwardAndBackwardEqualReference(AdapterMethod m) {
         AdaptedLinear cpu = AdapterGradientTest.layer(m, Device.CPU, 13, 17, 5, 4);
         AdaptedLinear ref = AdapterGradientTest.layer(m, Device.REFERENCE, 13, 17, 5, 4);
@@ -83,7 +84,7 @@ class AdaptedLinearTest {
     }
 
     @ParameterizedTest
-    @EnumSource(AdapterMethod.class)
+    @MethodSource("io.sbora4j.testing.Methods#all")
     void acceptsBatchedInputAndOneToken(AdapterMethod m) {
         AdaptedLinear layer = layer(m);
         assertArrayEquals(new int[] {2, 3, OUT},
@@ -94,25 +95,25 @@ class AdaptedLinearTest {
 
     @Test
     void trainableParametersAreCountedAsThePaperCountsThem() {
-        assertEquals((long) R * (IN + OUT), layer(AdapterMethod.LORA).adapter().trainableCount());
-        assertEquals((long) OUT * R, layer(AdapterMethod.LORA_FA).adapter().trainableCount());
-        assertEquals((long) OUT * R, layer(AdapterMethod.SBORA_FA).adapter().trainableCount());
-        assertEquals((long) R * IN, layer(AdapterMethod.SBORA_FB).adapter().trainableCount());
-        assertEquals((long) R * (IN + OUT) + OUT, layer(AdapterMethod.DORA).adapter().trainableCount());
-        for (AdapterMethod m : AdapterMethod.values()) {
+        assertEquals((long) R * (IN + OUT), layer(AdapterMethods.LORA).adapter().trainableCount());
+        assertEquals((long) OUT * R, layer(AdapterMethods.LORA_FA).adapter().trainableCount());
+        assertEquals((long) OUT * R, layer(AdapterMethods.SBORA_FA).adapter().trainableCount());
+        assertEquals((long) R * IN, layer(AdapterMethods.SBORA_FB).adapter().trainableCount());
+        assertEquals((long) R * (IN + OUT) + OUT, layer(AdapterMethods.DORA).adapter().trainableCount());
+        for (AdapterMethod m : AdapterMethods.all()) {
             assertEquals(m.trainableParameters(OUT, IN, R), layer(m).adapter().trainableCount(), m.id());
         }
         // on a square weight SBoRA has half of LoRA's parameters at equal rank
-        assertEquals(AdapterMethod.LORA.trainableParameters(64, 64, 8),
-                2 * AdapterMethod.SBORA_FA.trainableParameters(64, 64, 8));
+        assertEquals(AdapterMethods.LORA.trainableParameters(64, 64, 8),
+                2 * AdapterMethods.SBORA_FA.trainableParameters(64, 64, 8));
         assertEquals("trainable params: 160 || all params: 1,120 || trainable%: 14.2857",
                 new ParameterReport(160, 1120).toString());
     }
 
     @Test
     void indicesAreReproducibleFromSeedAndLayerName() {
-        int[] a = ((SboraFaAdapter) layer(AdapterMethod.SBORA_FA).adapter()).indices();
-        int[] b = ((SboraFaAdapter) layer(AdapterMethod.SBORA_FA).adapter()).indices();
+        int[] a = ((SboraFaAdapter) layer(AdapterMethods.SBORA_FA).adapter()).indices();
+        int[] b = ((SboraFaAdapter) layer(AdapterMethods.SBORA_FA).adapter()).indices();
         assertArrayEquals(a, b);
         assertArrayEquals(IndexSelection.draw(0, "model.layers.0.self_attn.q_proj", IN, R), a);
         assertNotEquals(List.of(IndexSelection.draw(0, "model.layers.1.self_attn.q_proj", 4096, 64)),
@@ -125,37 +126,37 @@ class AdaptedLinearTest {
 
     @Test
     void explicitIndicesAreUsedAsGiven() {
-        AdapterConfig cfg = AdapterConfig.of(AdapterMethod.SBORA_FA, 3, 6)
+        AdapterConfig cfg = AdapterConfig.of(AdapterMethods.SBORA_FA, 3, 6)
                 .withIndices("model.layers.0.self_attn.q_proj", 39, 0, 7);
-        AdaptedLinear layer = layer(AdapterMethod.SBORA_FA, Device.CPU, cfg);
+        AdaptedLinear layer = layer(AdapterMethods.SBORA_FA, Device.CPU, cfg);
         assertArrayEquals(new int[] {39, 0, 7}, ((SboraFaAdapter) layer.adapter()).indices());
     }
 
     @Test
     void badInputIsAnIllegalArgumentNamingTheLayerAndTheValue() {
         String name = "model.layers.0.self_attn.q_proj";
-        assertMessage(() -> AdapterConfig.of(AdapterMethod.SBORA_FA, 0, 1), "r must be >= 1, got 0");
-        assertMessage(() -> layer(AdapterMethod.SBORA_FA, Device.CPU, AdapterConfig.of(AdapterMethod.SBORA_FA, 41, 1)),
+        assertMessage(() -> AdapterConfig.of(AdapterMethods.SBORA_FA, 0, 1), "r must be >= 1, got 0");
+        assertMessage(() -> layer(AdapterMethods.SBORA_FA, Device.CPU, AdapterConfig.of(AdapterMethods.SBORA_FA, 41, 1)),
                 name, "r=41");
-        assertMessage(() -> layer(AdapterMethod.SBORA_FB, Device.CPU, AdapterConfig.of(AdapterMethod.SBORA_FB, 25, 1)),
+        assertMessage(() -> layer(AdapterMethods.SBORA_FB, Device.CPU, AdapterConfig.of(AdapterMethods.SBORA_FB, 25, 1)),
                 name, "r=25");
-        assertMessage(() -> layer(AdapterMethod.SBORA_FA, Device.CPU,
-                AdapterConfig.of(AdapterMethod.SBORA_FA, 3, 1).withIndices(name, 1, 5, 1)), name, "duplicate index 1");
-        assertMessage(() -> layer(AdapterMethod.SBORA_FA, Device.CPU,
-                AdapterConfig.of(AdapterMethod.SBORA_FA, 2, 1).withIndices(name, 3, 40)), name, "index 40");
-        assertMessage(() -> layer(AdapterMethod.SBORA_FA, Device.CPU,
-                AdapterConfig.of(AdapterMethod.SBORA_FA, 2, 1).withIndices(name, -1, 3)), name, "index -1");
-        assertMessage(() -> layer(AdapterMethod.SBORA_FA, Device.CPU,
-                AdapterConfig.of(AdapterMethod.SBORA_FA, 2, 1).withIndices(name, 1, 2, 3)), name, "3 indices");
-        AdaptedLinear layer = layer(AdapterMethod.SBORA_FA);
+        assertMessage(() -> layer(AdapterMethods.SBORA_FA, Device.CPU,
+                AdapterConfig.of(AdapterMethods.SBORA_FA, 3, 1).withIndices(name, 1, 5, 1)), name, "duplicate index 1");
+        assertMessage(() -> layer(AdapterMethods.SBORA_FA, Device.CPU,
+                AdapterConfig.of(AdapterMethods.SBORA_FA, 2, 1).withIndices(name, 3, 40)), name, "index 40");
+        assertMessage(() -> layer(AdapterMethods.SBORA_FA, Device.CPU,
+                AdapterConfig.of(AdapterMethods.SBORA_FA, 2, 1).withIndices(name, -1, 3)), name, "index -1");
+        assertMessage(() -> layer(AdapterMethods.SBORA_FA, Device.CPU,
+                AdapterConfig.of(AdapterMethods.SBORA_FA, 2, 1).withIndices(name, 1, 2, 3)), name, "3 indices");
+        AdaptedLinear layer = layer(AdapterMethods.SBORA_FA);
         assertMessage(() -> layer.forward(Rand.tensor(new SplittableRandom(1), Device.CPU, 2, IN + 1)), name,
                 "[2, 41]");
         float[] v = new float[2 * IN];
         v[37] = Float.NaN;
         assertMessage(() -> layer.forward(Tensor.of(Device.CPU, v, 2, IN)), name, "1 non-finite");
-        assertMessage(() -> AdapterConfig.of(AdapterMethod.LORA, 4, Double.NaN), "alpha", "NaN");
-        assertMessage(() -> AdapterConfig.of(AdapterMethod.LORA, 4, 8).withDropout(1.0), "dropout", "1.0");
-        assertMessage(() -> AdapterMethod.parse("sbora-fc"), "sbora-fc");
+        assertMessage(() -> AdapterConfig.of(AdapterMethods.LORA, 4, Double.NaN), "alpha", "NaN");
+        assertMessage(() -> AdapterConfig.of(AdapterMethods.LORA, 4, 8).withDropout(1.0), "dropout", "1.0");
+        assertMessage(() -> AdapterMethods.of("sbora-fc"), "sbora-fc");
     }
 
     private static void assertMessage(Runnable r, String... parts) {
@@ -167,7 +168,7 @@ class AdaptedLinearTest {
 
     @Test
     void mergeTwiceOrUnmergeFirstIsAnError() {
-        AdaptedLinear layer = layer(AdapterMethod.SBORA_FB);
+        AdaptedLinear layer = layer(AdapterMethods.SBORA_FB);
         assertThrows(IllegalStateException.class, layer::unmerge);
         layer.merge();
         assertThrows(IllegalStateException.class, layer::merge);
@@ -176,8 +177,8 @@ class AdaptedLinearTest {
 
     @Test
     void dropoutActsOnlyWhileTrainingAndKeepsTheExpectation() {
-        AdapterConfig cfg = AdapterConfig.of(AdapterMethod.SBORA_FA, 8, 16).withDropout(0.5);
-        AdaptedLinear layer = layer(AdapterMethod.SBORA_FA, Device.CPU, cfg);
+        AdapterConfig cfg = AdapterConfig.of(AdapterMethods.SBORA_FA, 8, 16).withDropout(0.5);
+        AdaptedLinear layer = layer(AdapterMethods.SBORA_FA, Device.CPU, cfg);
         layer.trainable().getFirst().copyFrom(Rand.floats(new SplittableRandom(8), OUT * 8, 1));
         Tensor x = Rand.tensor(new SplittableRandom(9), Device.CPU, 200, IN);
         layer.train(false);

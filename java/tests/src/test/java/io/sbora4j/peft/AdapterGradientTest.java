@@ -10,7 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /** The fused forward/backward of every adapter method agrees with finite differences, for x and every parameter. */
 class AdapterGradientTest {
@@ -30,13 +30,13 @@ class AdapterGradientTest {
     }
 
     @ParameterizedTest
-    @EnumSource(AdapterMethod.class)
+    @MethodSource("io.sbora4j.testing.Methods#all")
     void adaptedLayerGradientsMatchFiniteDifferencesOnReference(AdapterMethod m) {
         check(m, Device.REFERENCE);
     }
 
     @ParameterizedTest
-    @EnumSource(AdapterMethod.class)
+    @MethodSource("io.sbora4j.testing.Methods#all")
     void adaptedLayerGradientsMatchFiniteDifferencesOnCpu(AdapterMethod m) {
         check(m, Device.CPU);
     }

@@ -3,6 +3,7 @@ package io.sbora4j.peft;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sbora4j.peft.AdapterMethods;
 import io.sbora4j.nn.Linear;
 import io.sbora4j.tensor.Device;
 import io.sbora4j.tensor.Tensor;
@@ -10,7 +11,11 @@ import io.sbora4j.testing.Rand;
 import java.lang.foreign.Arena;
 import java.util.Arrays;
 import java.util.SplittableRandom;
+import io.sbora4j.testing.Methods;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
+import net.jqwik.api.Provide;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
 
@@ -40,7 +45,7 @@ class RegionalMergeProperties {
             @ForAll @IntRange(min = 1, max = 90) int in, @ForAll @IntRange(min = 1, max = 90) int rWanted,
             @ForAll boolean onReference, @ForAll long seed) {
         int r = Math.min(rWanted, in);
-        AdaptedLinear layer = trained(AdapterMethod.SBORA_FA, onReference ? Device.REFERENCE : Device.CPU, out, in, r,
+        AdaptedLinear layer = trained(AdapterMethods.SBORA_FA, onReference ? Device.REFERENCE : Device.CPU, out, in, r,
                 seed);
         float[] before = layer.base().denseWeight().toFloatArray();
         layer.merge();
@@ -68,7 +73,7 @@ class RegionalMergeProperties {
             @ForAll @IntRange(min = 1, max = 90) int in, @ForAll @IntRange(min = 1, max = 90) int rWanted,
             @ForAll boolean onReference, @ForAll long seed) {
         int r = Math.min(rWanted, out);
-        AdaptedLinear layer = trained(AdapterMethod.SBORA_FB, onReference ? Device.REFERENCE : Device.CPU, out, in, r,
+        AdaptedLinear layer = trained(AdapterMethods.SBORA_FB, onReference ? Device.REFERENCE : Device.CPU, out, in, r,
                 seed);
         float[] before = layer.base().denseWeight().toFloatArray();
         layer.merge();
@@ -98,7 +103,7 @@ class RegionalMergeProperties {
     }
 
     @Property(tries = 30)
-    void everyMethodsMergedForwardEqualsAdapterForward(@ForAll AdapterMethod m,
+    void everyMethodsMergedForwardEqualsAdapterForward(@ForAll("methods") AdapterMethod m,
             @ForAll @IntRange(min = 1, max = 40) int out, @ForAll @IntRange(min = 1, max = 40) int in,
             @ForAll @IntRange(min = 1, max = 40) int rWanted, @ForAll @IntRange(min = 1, max = 9) int tokens,
             @ForAll long seed) {
@@ -121,7 +126,7 @@ class RegionalMergeProperties {
 
     @Property(tries = 10)
     void loraMergeTouchesTheWholeWeight(@ForAll long seed) {
-        AdaptedLinear layer = trained(AdapterMethod.LORA, Device.CPU, 16, 12, 2, seed);
+        AdaptedLinear layer = trained(AdapterMethods.LORA, Device.CPU, 16, 12, 2, seed);
         float[] before = layer.base().denseWeight().toFloatArray();
         layer.merge();
         float[] after = layer.base().denseWeight().toFloatArray();
@@ -130,5 +135,10 @@ class RegionalMergeProperties {
             changed += before[k] != after[k] ? 1 : 0;
         }
         assertTrue(changed > before.length * 0.9, Arrays.toString(after));
+    }
+
+    @Provide
+    Arbitrary<AdapterMethod> methods() {
+        return Arbitraries.of(Methods.all().toList());
     }
 }

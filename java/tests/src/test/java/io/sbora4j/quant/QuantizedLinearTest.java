@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sbora4j.peft.AdapterMethods;
 import io.sbora4j.autograd.Autograd;
 import io.sbora4j.nn.Linear;
 import io.sbora4j.peft.AdaptedLinear;
@@ -21,7 +22,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /** The NF4 base layer: tiled dequantising GEMMs, adapters on top, and both merge modes. */
 class QuantizedLinearTest {
@@ -62,7 +63,7 @@ class QuantizedLinearTest {
     }
 
     @ParameterizedTest
-    @EnumSource(AdapterMethod.class)
+    @MethodSource("io.sbora4j.testing.Methods#all")
     void adaptersOnTheQuantisedBaseMatchFiniteDifferences(AdapterMethod m) {
         QuantizedLinear base = layer(MergeMode.OVERLAY, 4L * IN * 10);
         AdaptedLinear a = AdaptedLinear.attach(base, AdapterConfig.of(m, 3, 6), Arena.ofAuto());
@@ -81,7 +82,7 @@ class QuantizedLinearTest {
     @Test
     void requantizingMergeLeavesUntouchedBlocksByteIdenticalAndUnmergeRestoresEveryByte() {
         QuantizedLinear base = layer(MergeMode.REQUANTIZE, QuantizedLinear.TILE_BYTES);
-        AdaptedLinear a = AdaptedLinear.attach(base, AdapterConfig.of(AdapterMethod.SBORA_FA, 4, 8), Arena.ofAuto());
+        AdaptedLinear a = AdaptedLinear.attach(base, AdapterConfig.of(AdapterMethods.SBORA_FA, 4, 8), Arena.ofAuto());
         a.trainable().getFirst().copyFrom(Rand.floats(new SplittableRandom(5), OUT * 4, 0.05));
         byte[] before = base.nf4().packed().data().toArray(ValueLayout.JAVA_BYTE);
         byte[] codesBefore = base.nf4().absmaxCodes();
@@ -112,7 +113,7 @@ class QuantizedLinearTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = AdapterMethod.class, names = {"SBORA_FA", "SBORA_FB", "LORA"})
+    @MethodSource("io.sbora4j.testing.Methods#sboraAndLora")
     void overlayMergeComputesWhatTheAdapterDid(AdapterMethod m) {
         QuantizedLinear base = layer(MergeMode.OVERLAY, 4L * IN * 10);
         AdaptedLinear a = AdaptedLinear.attach(base, AdapterConfig.of(m, 4, 8), Arena.ofAuto());
@@ -127,9 +128,9 @@ class QuantizedLinearTest {
         assertArrayEquals(adapted, a.forward(x).toFloatArray(), 1e-5f, "merged forward == adapted forward");
         assertArrayEquals(bytes, base.nf4().packed().data().toArray(ValueLayout.JAVA_BYTE), "NF4 bytes untouched");
         QuantizedLinear.MergeReport r = base.lastMerge();
-        if (m == AdapterMethod.SBORA_FA) {
+        if (m == AdapterMethods.SBORA_FA) {
             assertEquals(4, r.overlayColumns());
-        } else if (m == AdapterMethod.SBORA_FB) {
+        } else if (m == AdapterMethods.SBORA_FB) {
             assertEquals(4, r.overlayRows());
         } else {
             assertTrue(r.overlayDense());

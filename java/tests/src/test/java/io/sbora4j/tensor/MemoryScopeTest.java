@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sbora4j.peft.AdapterMethods;
 import io.sbora4j.autograd.Autograd;
 import io.sbora4j.nn.Linear;
 import io.sbora4j.ops.Losses;
@@ -26,7 +27,7 @@ class MemoryScopeTest {
             SplittableRandom rng = new SplittableRandom(1);
             Tensor w = Tensor.of(model, Device.CPU, Rand.floats(rng, 64 * 32, 1), 64, 32);
             AdaptedLinear layer = AdaptedLinear.attach(new Linear("l", w),
-                    AdapterConfig.of(AdapterMethod.SBORA_FA, 4, 8), model);
+                    AdapterConfig.of(AdapterMethods.SBORA_FA, 4, 8), model);
             try (AdamW opt = new AdamW(layer.trainable(), AdamW.Config.lr(1e-2))) {
                 long before = MemoryScope.liveScopedBytes();
                 Tensor grad = null;

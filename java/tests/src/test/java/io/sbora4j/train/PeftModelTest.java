@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sbora4j.peft.AdapterMethods;
 import io.sbora4j.autograd.NoGrad;
 import io.sbora4j.nn.Linear;
 import io.sbora4j.nn.LinearLayer;
@@ -25,7 +26,7 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /** Adapter injection into a whole LLaMA: what is targeted, what is counted, merge and unload. */
 class PeftModelTest {
@@ -37,7 +38,7 @@ class PeftModelTest {
     }
 
     /** Gives every trainable adapter tensor random values, so that the adapters change the output. */
-    static void perturb(PeftModel peft, long seed) {
+    static void perturb(PeftModel<LlamaModel> peft, long seed) {
         SplittableRandom rng = new SplittableRandom(seed);
         for (AdaptedLinear a : peft.adapted().values()) {
             for (Tensor t : a.trainable()) {
@@ -62,13 +63,13 @@ class PeftModelTest {
     @Test
     void injectAdaptsOnlyTheNamedModules() {
         try (Arena arena = Arena.ofConfined()) {
-            PeftModel peft = PeftModel.inject(model(arena),
-                    AdapterConfig.of(AdapterMethod.LORA, 2, 4).withTargets(List.of("q_proj", "v_proj")), arena);
+            var peft = PeftModel.inject(model(arena),
+                    AdapterConfig.of(AdapterMethods.LORA, 2, 4).withTargets(List.of("q_proj", "v_proj")), arena);
             assertEquals(List.of("model.layers.0.self_attn.q_proj", "model.layers.0.self_attn.v_proj",
                     "model.layers.1.self_attn.q_proj", "model.layers.1.self_attn.v_proj"),
                     List.copyOf(peft.adapted().keySet()));
             int adapted = 0;
-            for (var e : peft.model().projections().entrySet()) {
+            for (var e : peft.model().linearLayers().entrySet()) {
                 boolean target = e.getKey().endsWith("q_proj") || e.getKey().endsWith("v_proj");
                 assertEquals(target, e.getValue() instanceof AdaptedLinear, e.getKey());
                 adapted += target ? 1 : 0;
@@ -80,7 +81,7 @@ class PeftModelTest {
     @Test
     void injectByDefaultAdaptsAllSevenProjections() {
         try (Arena arena = Arena.ofConfined()) {
-            PeftModel peft = PeftModel.inject(model(arena), AdapterConfig.of(AdapterMethod.SBORA_FA, 2, 4), arena);
+            var peft = PeftModel.inject(model(arena), AdapterConfig.of(AdapterMethods.SBORA_FA, 2, 4), arena);
             assertEquals(7 * CFG.layers(), peft.adapted().size());
         }
     }
@@ -90,13 +91,13 @@ class PeftModelTest {
         try (Arena arena = Arena.ofConfined()) {
             LlamaModel m = model(arena);
             m.setTrainable(true);
-            PeftModel.inject(m, AdapterConfig.of(AdapterMethod.LORA, 2, 4), arena);
+            PeftModel.inject(m, AdapterConfig.of(AdapterMethods.LORA, 2, 4), arena);
             assertTrue(m.trainableWeights().isEmpty());
         }
     }
 
     @ParameterizedTest
-    @EnumSource(AdapterMethod.class)
+    @MethodSource("io.sbora4j.testing.Methods#all")
     void reportCountsAdapterParametersAsTrainableAndBasePlusAdapterAsTotal(AdapterMethod method) {
         try (Arena arena = Arena.ofConfined()) {
             LlamaModel m = model(arena);
@@ -104,7 +105,7 @@ class PeftModelTest {
             for (Tensor t : m.namedTensors().values()) {
                 base += t.numel();
             }
-            PeftModel peft = PeftModel.inject(m, AdapterConfig.of(method, 2, 4)
+            var peft = PeftModel.inject(m, AdapterConfig.of(method, 2, 4)
                     .withTargets(List.of("q_proj", "v_proj", "down_proj")), arena);
             long trainable = 0;
             for (AdaptedLinear a : peft.adapted().values()) {
@@ -123,8 +124,8 @@ class PeftModelTest {
     @Test
     void reportOfLoraMatchesAHandCount() {
         try (Arena arena = Arena.ofConfined()) {
-            PeftModel peft = PeftModel.inject(model(arena),
-                    AdapterConfig.of(AdapterMethod.LORA, 2, 4).withTargets(List.of("q_proj", "v_proj")), arena);
+            var peft = PeftModel.inject(model(arena),
+                    AdapterConfig.of(AdapterMethods.LORA, 2, 4).withTargets(List.of("q_proj", "v_proj")), arena);
             // q_proj 32x32: 2·(32+32) = 128; v_proj 16x32 (2 kv heads of 8): 2·(32+16) = 96; two layers
             assertEquals(2 * (128 + 96), peft.report().trainable());
         }
@@ -135,9 +136,9 @@ class PeftModelTest {
         try (Arena arena = Arena.ofConfined()) {
             LlamaModel m = model(arena);
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> PeftModel.inject(m,
-                    AdapterConfig.of(AdapterMethod.LORA, 2, 4).withTargets(List.of("query", "value")), arena));
+                    AdapterConfig.of(AdapterMethods.LORA, 2, 4).withTargets(List.of("query", "value")), arena));
             assertTrue(e.getMessage().contains("query"), e.getMessage());
-            for (LinearLayer l : m.projections().values()) {
+            for (LinearLayer l : m.linearLayers().values()) {
                 assertInstanceOf(Linear.class, l, "nothing was replaced");
             }
         }
@@ -147,10 +148,10 @@ class PeftModelTest {
     void unloadPutsThePlainLinearsBack() {
         try (Arena arena = Arena.ofConfined()) {
             LlamaModel m = model(arena);
-            Map<String, LinearLayer> before = Map.copyOf(m.projections());
-            PeftModel peft = PeftModel.inject(m, AdapterConfig.of(AdapterMethod.DORA, 2, 4), arena);
+            Map<String, LinearLayer> before = Map.copyOf(m.linearLayers());
+            var peft = PeftModel.inject(m, AdapterConfig.of(AdapterMethods.DORA, 2, 4), arena);
             assertSame(m, peft.unload());
-            for (var e : m.projections().entrySet()) {
+            for (var e : m.linearLayers().entrySet()) {
                 assertInstanceOf(Linear.class, e.getValue(), e.getKey());
                 assertSame(before.get(e.getKey()), e.getValue(), e.getKey());
             }
@@ -158,12 +159,12 @@ class PeftModelTest {
     }
 
     @ParameterizedTest
-    @EnumSource(AdapterMethod.class)
+    @MethodSource("io.sbora4j.testing.Methods#all")
     void theMergedModelComputesTheAdaptedForward(AdapterMethod method) {
         try (Arena arena = Arena.ofConfined()) {
             LlamaModel m = model(arena);
             float[] base = logits(m);
-            PeftModel peft = PeftModel.inject(m, AdapterConfig.of(method, 2, 4).withSeed(9), arena);
+            var peft = PeftModel.inject(m, AdapterConfig.of(method, 2, 4).withSeed(9), arena);
             perturb(peft, 5);
             peft.train(false);
             float[] adapted = logits(m);
@@ -178,12 +179,12 @@ class PeftModelTest {
     }
 
     @ParameterizedTest
-    @EnumSource(AdapterMethod.class)
+    @MethodSource("io.sbora4j.testing.Methods#all")
     void unmergeRestoresTheBaseWeights(AdapterMethod method) {
         try (Arena arena = Arena.ofConfined()) {
             LlamaModel m = model(arena);
             float[] base = logits(m);
-            PeftModel peft = PeftModel.inject(m, AdapterConfig.of(method, 2, 4).withSeed(9), arena);
+            var peft = PeftModel.inject(m, AdapterConfig.of(method, 2, 4).withSeed(9), arena);
             perturb(peft, 5);
             peft.train(false);
             float[] adapted = logits(m);

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sbora4j.train.Trainable;
+import io.sbora4j.peft.AdapterMethods;
 import io.sbora4j.data.ByteTokenizer;
 import io.sbora4j.data.PromptTemplate;
 import io.sbora4j.data.SftData;
@@ -34,7 +36,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /** The fine-tuning loop: resumption, divergence, checkpoint rotation. */
 class TrainerTest {
@@ -49,7 +51,7 @@ class TrainerTest {
     Path dir;
 
     /** A fresh base model with a fresh adapter: what a new process would build. */
-    private static PeftModel fresh(AdapterMethod m, Arena arena) {
+    private static PeftModel<LlamaModel> fresh(AdapterMethod m, Arena arena) {
         LlamaModel model = LlamaModel.random(CFG, 3, Device.CPU, arena);
         return PeftModel.inject(model, AdapterConfig.of(m, 2, 4).withDropout(0.1).withSeed(SEED), arena);
     }
@@ -60,15 +62,15 @@ class TrainerTest {
                 SEED, checkpoints, every);
     }
 
-    private static Trainer.Result train(PeftModel peft, Trainer.Config c, Trainer.Task task) {
-        return new Trainer(peft, c, task).run(p -> { });
+    private static Trainer.Result train(PeftModel<LlamaModel> peft, Trainer.Config c, Trainer.Task task) {
+        return new Trainer(Trainable.of(peft), c, task).run(p -> { });
     }
 
-    private static Trainer.Task task(PeftModel peft) {
+    private static Trainer.Task task(PeftModel<LlamaModel> peft) {
         return new LmTask(peft.model(), DATA, BATCH, ACCUM);
     }
 
-    private static Map<String, float[]> trainable(PeftModel peft) {
+    private static Map<String, float[]> trainable(PeftModel<LlamaModel> peft) {
         Map<String, float[]> out = new LinkedHashMap<>();
         for (var e : peft.adapted().entrySet()) {
             for (var t : e.getValue().adapter().tensors().entrySet()) {
@@ -92,24 +94,24 @@ class TrainerTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = AdapterMethod.class, names = {"LORA", "SBORA_FA", "DORA"})
+    @MethodSource("io.sbora4j.testing.Methods#loraSboraFaDora")
     void aResumedRunIsBitIdenticalToAnUninterruptedOne(AdapterMethod m) {
         Map<String, float[]> straight, resumed, initial;
         Trainer.Result straightResult, resumedResult;
         try (Arena arena = Arena.ofConfined()) {
-            PeftModel peft = fresh(m, arena);
+            var peft = fresh(m, arena);
             initial = trainable(peft);
             straightResult = train(peft, config(6, dir.resolve("straight"), 3), task(peft));
             straight = trainable(peft);
         }
         Path cp = dir.resolve("interrupted");
         try (Arena arena = Arena.ofConfined()) {
-            PeftModel peft = fresh(m, arena);
+            var peft = fresh(m, arena);
             Trainer.Result first = train(peft, config(3, cp, 3), task(peft)); // the process stops after step 3
             assertEquals(3, first.losses().size());
         }
         try (Arena arena = Arena.ofConfined()) {
-            PeftModel peft = fresh(m, arena); // a new process: new model, new adapter, resumes from checkpoint-3
+            var peft = fresh(m, arena); // a new process: new model, new adapter, resumes from checkpoint-3
             resumedResult = train(peft, config(6, cp, 3), task(peft));
             resumed = trainable(peft);
         }
@@ -126,12 +128,12 @@ class TrainerTest {
     void dropoutMasksDependOnTheSeed() {
         Map<String, float[]> a, b;
         try (Arena arena = Arena.ofConfined()) {
-            PeftModel peft = fresh(AdapterMethod.LORA, arena);
+            var peft = fresh(AdapterMethods.LORA, arena);
             train(peft, config(2, null, 0), task(peft));
             a = trainable(peft);
         }
         try (Arena arena = Arena.ofConfined()) {
-            PeftModel peft = fresh(AdapterMethod.LORA, arena);
+            var peft = fresh(AdapterMethods.LORA, arena);
             train(peft, new Trainer.Config(2, ACCUM, new LrSchedule(1e-2, 1, 6, LrSchedule.Decay.LINEAR), 0.01, 1.0,
                     SEED + 1, null, 0), task(peft));
             b = trainable(peft);
@@ -147,11 +149,11 @@ class TrainerTest {
     void resumingWithAnotherSeedIsRefused() {
         Path cp = dir.resolve("cp");
         try (Arena arena = Arena.ofConfined()) {
-            PeftModel peft = fresh(AdapterMethod.SBORA_FA, arena);
+            var peft = fresh(AdapterMethods.SBORA_FA, arena);
             train(peft, config(2, cp, 2), task(peft));
         }
         try (Arena arena = Arena.ofConfined()) {
-            PeftModel peft = fresh(AdapterMethod.SBORA_FA, arena);
+            var peft = fresh(AdapterMethods.SBORA_FA, arena);
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> train(peft,
                     new Trainer.Config(4, ACCUM, new LrSchedule(1e-2, 1, 6, LrSchedule.Decay.LINEAR), 0.01, 1.0,
                             SEED + 1, cp, 2), task(peft)));
@@ -179,9 +181,9 @@ class TrainerTest {
     void aNanLossStopsTheRunNamingTheStepAndTheLastCheckpoint() throws IOException {
         Path cp = dir.resolve("cp");
         try (Arena arena = Arena.ofConfined()) {
-            PeftModel peft = fresh(AdapterMethod.LORA, arena);
+            var peft = fresh(AdapterMethods.LORA, arena);
             List<Map<String, float[]>> afterStep = new ArrayList<>();
-            Trainer trainer = new Trainer(peft, config(6, cp, 2), nanAt(task(peft), 4));
+            Trainer trainer = new Trainer(Trainable.of(peft), config(6, cp, 2), nanAt(task(peft), 4));
             TrainingDivergedException e = assertThrows(TrainingDivergedException.class,
                     () -> trainer.run(p -> afterStep.add(trainable(peft))));
             assertTrue(e.getMessage().contains("step 5"), e.getMessage());
@@ -195,7 +197,7 @@ class TrainerTest {
             assertTrue(state.contains("\"step\": 4"), state);
             assertFalse(state.contains("NaN"), state);
             try (Arena read = Arena.ofConfined()) {
-                SafetensorsFile f = SafetensorsFile.open(good.resolve("adapter").resolve(AdapterFiles.WEIGHTS), read);
+                SafetensorsFile f = SafetensorsFile.open(good.resolve("model").resolve(AdapterFiles.WEIGHTS), read);
                 Map<String, float[]> onDisk = new LinkedHashMap<>();
                 for (String name : afterStep.get(3).keySet()) {
                     onDisk.put(name, f.tensor(name, read, Device.CPU).toFloatArray());
@@ -208,7 +210,7 @@ class TrainerTest {
     @Test
     void aNanLossBeforeAnyCheckpointSaysSo() {
         try (Arena arena = Arena.ofConfined()) {
-            PeftModel peft = fresh(AdapterMethod.SBORA_FB, arena);
+            var peft = fresh(AdapterMethods.SBORA_FB, arena);
             TrainingDivergedException e = assertThrows(TrainingDivergedException.class,
                     () -> train(peft, config(6, dir.resolve("cp"), 3), nanAt(task(peft), 0)));
             assertTrue(e.getMessage().contains("step 1"), e.getMessage());
@@ -220,8 +222,8 @@ class TrainerTest {
     void checkpointsKeepTheTwoNewestAndLatestNamesTheNewest() throws IOException {
         Path cp = dir.resolve("cp");
         try (Arena arena = Arena.ofConfined()) {
-            PeftModel peft = fresh(AdapterMethod.SBORA_FA, arena);
-            Trainer.Result r = new Trainer(peft, new Trainer.Config(7, 1,
+            var peft = fresh(AdapterMethods.SBORA_FA, arena);
+            Trainer.Result r = new Trainer(Trainable.of(peft), new Trainer.Config(7, 1,
                     new LrSchedule(1e-2, 0, 7, LrSchedule.Decay.CONSTANT), 0, 1.0, SEED, cp, 2),
                     new LmTask(peft.model(), DATA, BATCH, 1)).run(p -> { });
             assertEquals(cp.resolve("checkpoint-7"), r.checkpoint().orElseThrow());
@@ -234,7 +236,7 @@ class TrainerTest {
         assertEquals(List.of("checkpoint-6", "checkpoint-7", "latest"), names, "2, 4 pruned; no temporary left");
         assertEquals("checkpoint-7", Files.readString(cp.resolve("latest")).strip());
         assertTrue(Files.isRegularFile(cp.resolve("checkpoint-7").resolve("optimizer.safetensors")));
-        assertTrue(Files.isRegularFile(cp.resolve("checkpoint-7").resolve("adapter").resolve(AdapterFiles.CONFIG)));
+        assertTrue(Files.isRegularFile(cp.resolve("checkpoint-7").resolve("model").resolve(AdapterFiles.CONFIG)));
     }
 
     @Test
@@ -243,14 +245,14 @@ class TrainerTest {
         Map<String, float[]> done;
         List<Double> losses;
         try (Arena arena = Arena.ofConfined()) {
-            PeftModel peft = fresh(AdapterMethod.LORA, arena);
+            var peft = fresh(AdapterMethods.LORA, arena);
             losses = train(peft, config(3, cp, 0), task(peft)).losses();
             done = trainable(peft);
         }
         try (Arena arena = Arena.ofConfined()) {
-            PeftModel peft = fresh(AdapterMethod.LORA, arena);
+            var peft = fresh(AdapterMethods.LORA, arena);
             List<Trainer.Progress> calls = new ArrayList<>();
-            Trainer.Result r = new Trainer(peft, config(3, cp, 0), task(peft)).run(calls::add);
+            Trainer.Result r = new Trainer(Trainable.of(peft), config(3, cp, 0), task(peft)).run(calls::add);
             assertTrue(calls.isEmpty(), "no step was taken");
             assertEquals(losses, r.losses());
             assertBitEqual(done, trainable(peft));
@@ -260,9 +262,9 @@ class TrainerTest {
     @Test
     void progressReportsEveryStep() {
         try (Arena arena = Arena.ofConfined()) {
-            PeftModel peft = fresh(AdapterMethod.SBORA_FA, arena);
+            var peft = fresh(AdapterMethods.SBORA_FA, arena);
             List<Trainer.Progress> calls = new ArrayList<>();
-            Trainer.Result r = new Trainer(peft, config(3, null, 0), task(peft)).run(calls::add);
+            Trainer.Result r = new Trainer(Trainable.of(peft), config(3, null, 0), task(peft)).run(calls::add);
             assertEquals(3, calls.size());
             for (int i = 0; i < 3; i++) {
                 Trainer.Progress p = calls.get(i);
@@ -280,9 +282,9 @@ class TrainerTest {
     @Test
     void resumingPastTheRequestedStepsIsAnError(@TempDir Path dir) {
         try (Arena arena = Arena.ofConfined()) {
-            PeftModel first = fresh(AdapterMethod.SBORA_FA, arena);
+            var first = fresh(AdapterMethods.SBORA_FA, arena);
             train(first, config(4, dir, 2), task(first));
-            PeftModel second = fresh(AdapterMethod.SBORA_FA, arena);
+            var second = fresh(AdapterMethods.SBORA_FA, arena);
             var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
                     () -> train(second, config(2, dir, 2), task(second)));
             org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("past the 2 steps"), e.getMessage());
