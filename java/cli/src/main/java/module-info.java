@@ -9,5 +9,6 @@ module io.sbora4j.cli {
     requires java.desktop;
     requires org.jfree.jfreechart;
 
-    opens io.sbora4j.cli to info.picocli;
+    opens io.sbora4j.cli to
+            info.picocli;
 }

@@ -26,5 +26,6 @@ module io.sbora4j {
 
     uses io.sbora4j.backend.BackendProvider;
 
-    opens io.sbora4j.peft to com.fasterxml.jackson.databind;
+    opens io.sbora4j.peft to
+            com.fasterxml.jackson.databind;
 }

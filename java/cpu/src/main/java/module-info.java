@@ -8,5 +8,6 @@ module io.sbora4j.cpu {
 
     exports io.sbora4j.cpu;
 
-    provides io.sbora4j.backend.BackendProvider with io.sbora4j.cpu.CpuBackendProvider;
+    provides io.sbora4j.backend.BackendProvider with
+            io.sbora4j.cpu.CpuBackendProvider;
 }

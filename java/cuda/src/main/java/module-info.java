@@ -8,5 +8,6 @@ module io.sbora4j.cuda {
 
     exports io.sbora4j.cuda;
 
-    provides io.sbora4j.backend.BackendProvider with io.sbora4j.cuda.CudaBackendProvider;
+    provides io.sbora4j.backend.BackendProvider with
+            io.sbora4j.cuda.CudaBackendProvider;
 }

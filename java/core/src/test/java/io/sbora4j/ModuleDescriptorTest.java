@@ -16,7 +16,8 @@ import org.junit.jupiter.api.Test;
 class ModuleDescriptorTest {
 
     private static ModuleDescriptor descriptor() throws Exception {
-        Path classes = Path.of(Tensor.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        Path classes = Path.of(
+                Tensor.class.getProtectionDomain().getCodeSource().getLocation().toURI());
         try (InputStream in = Files.newInputStream(classes.resolve("module-info.class"))) {
             return ModuleDescriptor.read(in);
         }
@@ -26,17 +27,31 @@ class ModuleDescriptorTest {
     void exportsThePublicPackages() throws Exception {
         ModuleDescriptor d = descriptor();
         assertEquals("io.sbora4j", d.name());
-        Set<String> exported = d.exports().stream().map(ModuleDescriptor.Exports::source)
+        Set<String> exported = d.exports().stream()
+                .map(ModuleDescriptor.Exports::source)
                 .collect(Collectors.toCollection(TreeSet::new));
-        assertEquals(new TreeSet<>(Set.of("io.sbora4j.tensor", "io.sbora4j.autograd", "io.sbora4j.ops",
-                "io.sbora4j.backend", "io.sbora4j.backend.reference", "io.sbora4j.backend.natives", "io.sbora4j.nn",
-                "io.sbora4j.peft", "io.sbora4j.optim", "io.sbora4j.train", "io.sbora4j.io", "io.sbora4j.data",
-                "io.sbora4j.quant")), exported);
+        assertEquals(
+                new TreeSet<>(Set.of(
+                        "io.sbora4j.tensor",
+                        "io.sbora4j.autograd",
+                        "io.sbora4j.ops",
+                        "io.sbora4j.backend",
+                        "io.sbora4j.backend.reference",
+                        "io.sbora4j.backend.natives",
+                        "io.sbora4j.nn",
+                        "io.sbora4j.peft",
+                        "io.sbora4j.optim",
+                        "io.sbora4j.train",
+                        "io.sbora4j.io",
+                        "io.sbora4j.data",
+                        "io.sbora4j.quant")),
+                exported);
     }
 
     @Test
     void requiresOnlyTheJdkAndJackson() throws Exception {
-        Set<String> required = descriptor().requires().stream().map(ModuleDescriptor.Requires::name)
+        Set<String> required = descriptor().requires().stream()
+                .map(ModuleDescriptor.Requires::name)
                 .filter(n -> !n.startsWith("java.") || n.equals("java.desktop"))
                 .collect(Collectors.toCollection(TreeSet::new));
         assertEquals(Set.of("com.fasterxml.jackson.databind"), required);

@@ -1,13 +1,12 @@
 package io.sbora4j.bench;
 
-import io.sbora4j.peft.AdapterMethods;
 import io.sbora4j.autograd.Autograd;
 import io.sbora4j.backend.Backend;
 import io.sbora4j.backend.Backends;
 import io.sbora4j.nn.Linear;
 import io.sbora4j.peft.AdaptedLinear;
 import io.sbora4j.peft.AdapterConfig;
-import io.sbora4j.peft.AdapterMethod;
+import io.sbora4j.peft.AdapterMethods;
 import io.sbora4j.tensor.DType;
 import io.sbora4j.tensor.Device;
 import io.sbora4j.tensor.MemoryScope;
@@ -94,14 +93,17 @@ public class AdapterLayerBench {
     private AdaptedLinear layer;
     /** The same adapter over {@link FixedOutputBase}: the adapter path alone. Null for {@link #BASE}. */
     private AdaptedLinear pathOnly;
+
     private List<Tensor> trainable;
     /** The input's memory; each invocation wraps it in a fresh graph node. */
     private Tensor x;
+
     private Tensor dy;
     /** The leaf the input's node hangs from: it requires a gradient and never receives one. */
     private Tensor upstream;
     /** Stand-ins for y = x·Wᵀ and dx = dy·W in {@link #adapterPathOnly}. */
     private Tensor yBuffer;
+
     private Tensor dxBuffer;
     /** dx[0, 0] of the last backward pass: proof that dx was computed, and something to hand to the Blackhole. */
     float lastDx;
@@ -115,7 +117,8 @@ public class AdapterLayerBench {
         // Shared, not confined: JMH does not promise that setup and measurement run on the same thread.
         arena = Arena.ofShared();
         SplittableRandom rng = new SplittableRandom(BenchTensors.SEED);
-        Tensor w = BenchTensors.gaussian(arena, dev, type, rng, 1 / Math.sqrt(d), out, d).named("layer.weight");
+        Tensor w = BenchTensors.gaussian(arena, dev, type, rng, 1 / Math.sqrt(d), out, d)
+                .named("layer.weight");
         base = new Linear("layer", w);
         x = BenchTensors.gaussian(arena, dev, type, rng, 1, tokens, d);
         dy = BenchTensors.gaussian(arena, dev, type, rng, 1, tokens, out);

@@ -45,8 +45,8 @@ public final class BenchReport {
         try {
             Written w = write(json, out);
             // UTF-8 whatever the locale: the tables use ± and the axis labels µs.
-            PrintStream stdout = new PrintStream(new FileOutputStream(FileDescriptor.out), true,
-                    StandardCharsets.UTF_8);
+            PrintStream stdout =
+                    new PrintStream(new FileOutputStream(FileDescriptor.out), true, StandardCharsets.UTF_8);
             stdout.print(w.text());
             stdout.println("written: " + w.markdown()
                     + (w.layerChart() != null ? ", " + w.layerChart() : "")
@@ -75,8 +75,7 @@ public final class BenchReport {
         if (!mergeWritten) {
             Files.deleteIfExists(merge);
         }
-        String text = MarkdownReport.render(figures, layerWritten ? LAYER_PNG : null,
-                mergeWritten ? MERGE_PNG : null);
+        String text = MarkdownReport.render(figures, layerWritten ? LAYER_PNG : null, mergeWritten ? MERGE_PNG : null);
         Path md = outDir.resolve(MARKDOWN);
         Files.writeString(md, text, StandardCharsets.UTF_8);
         return new Written(md, layerWritten ? layer : null, mergeWritten ? merge : null, text);

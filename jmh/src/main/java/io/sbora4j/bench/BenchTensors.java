@@ -35,8 +35,8 @@ public final class BenchTensors {
     }
 
     /** A (dims) tensor of N(0, std²) values of {@code type} (f32 or bf16, rounded) on {@code device}. */
-    public static Tensor gaussian(Arena arena, Device device, DType type, SplittableRandom rng, double std,
-                                  int... dims) {
+    public static Tensor gaussian(
+            Arena arena, Device device, DType type, SplittableRandom rng, double std, int... dims) {
         long n = 1;
         for (int dim : dims) {
             n *= dim;
@@ -71,12 +71,14 @@ public final class BenchTensors {
         if (threads != null) {
             o = o.withThreads(threads);
         }
-        o = o.withSboraGemms(switch (route) {
-            case "auto" -> BackendOptions.SboraGemms.AUTO;
-            case "fused" -> BackendOptions.SboraGemms.FUSED;
-            case "unfused" -> BackendOptions.SboraGemms.UNFUSED;
-            default -> throw new IllegalArgumentException("route must be auto, fused or unfused, not '" + route + "'");
-        });
+        o = o.withSboraGemms(
+                switch (route) {
+                    case "auto" -> BackendOptions.SboraGemms.AUTO;
+                    case "fused" -> BackendOptions.SboraGemms.FUSED;
+                    case "unfused" -> BackendOptions.SboraGemms.UNFUSED;
+                    default ->
+                        throw new IllegalArgumentException("route must be auto, fused or unfused, not '" + route + "'");
+                });
         return Backends.open(name, o).device();
     }
 

@@ -78,6 +78,7 @@ public class GatherScatterBench {
 
     /** The kernels, as the {@code kernel} parameter names them. */
     public static final String GATHER = "gather";
+
     public static final String SCATTER = "scatter";
     public static final String GATHER_GEMM = "gather-gemm";
     public static final String GEMM_SCATTER = "gemm-scatter";
@@ -111,7 +112,12 @@ public class GatherScatterBench {
     private Tensor b;
     private Tensor c;
 
-    private enum Kernel { GATHER, SCATTER, GATHER_GEMM, GEMM_SCATTER }
+    private enum Kernel {
+        GATHER,
+        SCATTER,
+        GATHER_GEMM,
+        GEMM_SCATTER
+    }
 
     @Setup(Level.Trial)
     public void setup() {
@@ -242,8 +248,9 @@ public class GatherScatterBench {
             case SCATTER -> Kernel.SCATTER;
             case GATHER_GEMM -> Kernel.GATHER_GEMM;
             case GEMM_SCATTER -> Kernel.GEMM_SCATTER;
-            default -> throw new IllegalArgumentException("kernel must be " + GATHER + ", " + SCATTER + ", "
-                    + GATHER_GEMM + " or " + GEMM_SCATTER + ", not '" + name + "'");
+            default ->
+                throw new IllegalArgumentException("kernel must be " + GATHER + ", " + SCATTER + ", " + GATHER_GEMM
+                        + " or " + GEMM_SCATTER + ", not '" + name + "'");
         };
     }
 

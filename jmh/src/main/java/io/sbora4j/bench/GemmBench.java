@@ -73,10 +73,36 @@ public class GemmBench {
 
     @Benchmark
     public float forwardBackwardGemms() {
-        cblas_h.cblas_sgemm(cblas_h.CblasRowMajor, cblas_h.CblasNoTrans, cblas_h.CblasTrans, tokens, d, d,
-                1f, x, d, w, d, 0f, y, d);
-        cblas_h.cblas_sgemm(cblas_h.CblasRowMajor, cblas_h.CblasNoTrans, cblas_h.CblasNoTrans, tokens, d, d,
-                1f, dy, d, w, d, 0f, dx, d);
+        cblas_h.cblas_sgemm(
+                cblas_h.CblasRowMajor,
+                cblas_h.CblasNoTrans,
+                cblas_h.CblasTrans,
+                tokens,
+                d,
+                d,
+                1f,
+                x,
+                d,
+                w,
+                d,
+                0f,
+                y,
+                d);
+        cblas_h.cblas_sgemm(
+                cblas_h.CblasRowMajor,
+                cblas_h.CblasNoTrans,
+                cblas_h.CblasNoTrans,
+                tokens,
+                d,
+                d,
+                1f,
+                dy,
+                d,
+                w,
+                d,
+                0f,
+                dx,
+                d);
         return y.getAtIndex(ValueLayout.JAVA_FLOAT, 0) + dx.getAtIndex(ValueLayout.JAVA_FLOAT, 0);
     }
 

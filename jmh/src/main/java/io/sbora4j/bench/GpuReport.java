@@ -58,8 +58,8 @@ public final class GpuReport {
         try {
             String text = write(o);
             // UTF-8 whatever the locale: the tables use ± and µ.
-            PrintStream stdout = new PrintStream(new FileOutputStream(FileDescriptor.out), true,
-                    StandardCharsets.UTF_8);
+            PrintStream stdout =
+                    new PrintStream(new FileOutputStream(FileDescriptor.out), true, StandardCharsets.UTF_8);
             stdout.print(text);
             stdout.println("written: " + o.out() + (o.mergedJmh() != null ? ", " + o.mergedJmh() : ""));
             stdout.flush();
@@ -90,8 +90,8 @@ public final class GpuReport {
             }
         }
         if (positional.size() != 2) {
-            throw new IllegalArgumentException("expected the JMH result file(s) and the output file, got "
-                    + positional);
+            throw new IllegalArgumentException(
+                    "expected the JMH result file(s) and the output file, got " + positional);
         }
         return new Options(paths(positional.get(0)), peers, machine, date, merged, Path.of(positional.get(1)));
     }
@@ -105,8 +105,12 @@ public final class GpuReport {
         List<String> notes = new ArrayList<>(jmh.notes());
         List<String> inputs = new ArrayList<>();
         if (!jmh.read().isEmpty()) {
-            inputs.add("JMH: " + String.join(", ", jmh.read().stream().map(p -> p.getFileName().toString())
-                    .toList()) + " (" + jmh.results().size() + " results)");
+            inputs.add("JMH: "
+                    + String.join(
+                            ", ",
+                            jmh.read().stream()
+                                    .map(p -> p.getFileName().toString())
+                                    .toList()) + " (" + jmh.results().size() + " results)");
         }
         List<PeerRun> peers = new ArrayList<>();
         for (Path p : o.peers()) {
@@ -117,16 +121,23 @@ public final class GpuReport {
             try {
                 PeerRun run = PeerResults.read(p);
                 peers.add(run);
-                inputs.add("PyTorch + PEFT peer: " + run.source() + " (" + run.results().size() + " results)");
+                inputs.add("PyTorch + PEFT peer: " + run.source() + " ("
+                        + run.results().size() + " results)");
             } catch (IOException | IllegalArgumentException e) {
                 notes.add("Peer results " + p + ": unreadable (" + e.getMessage() + ").");
             }
         }
-        String machine = o.machine() != null ? o.machine()
-                : peers.stream().map(PeerRun::device).filter(d -> !d.equals("?")).findFirst().orElse("not given");
-        String date = o.date() != null ? o.date() : LocalDate.now(ZoneOffset.UTC).toString();
-        String text = GpuMarkdown.render(GpuFigures.from(jmh.results()), peers,
-                new GpuMarkdown.Context(machine, date, inputs, notes));
+        String machine = o.machine() != null
+                ? o.machine()
+                : peers.stream()
+                        .map(PeerRun::device)
+                        .filter(d -> !d.equals("?"))
+                        .findFirst()
+                        .orElse("not given");
+        String date =
+                o.date() != null ? o.date() : LocalDate.now(ZoneOffset.UTC).toString();
+        String text = GpuMarkdown.render(
+                GpuFigures.from(jmh.results()), peers, new GpuMarkdown.Context(machine, date, inputs, notes));
         AtomicFiles.writeString(o.out(), text);
         if (o.mergedJmh() != null && !jmh.read().isEmpty()) {
             JmhFiles.write(jmh.json(), o.mergedJmh());
@@ -142,7 +153,10 @@ public final class GpuReport {
     }
 
     private static List<Path> paths(String commaSeparated) {
-        return Arrays.stream(commaSeparated.split(",")).map(String::trim).filter(s -> !s.isEmpty()).map(Path::of)
+        return Arrays.stream(commaSeparated.split(","))
+                .map(String::trim)
+                .filter(s -> !s.isEmpty())
+                .map(Path::of)
                 .toList();
     }
 }

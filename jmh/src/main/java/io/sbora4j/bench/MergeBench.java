@@ -1,6 +1,5 @@
 package io.sbora4j.bench;
 
-import io.sbora4j.peft.AdapterMethods;
 import io.sbora4j.autograd.NoGrad;
 import io.sbora4j.backend.Backend;
 import io.sbora4j.backend.Backends;
@@ -9,6 +8,7 @@ import io.sbora4j.peft.AdaptedLinear;
 import io.sbora4j.peft.Adapter;
 import io.sbora4j.peft.AdapterConfig;
 import io.sbora4j.peft.AdapterMethod;
+import io.sbora4j.peft.AdapterMethods;
 import io.sbora4j.tensor.DType;
 import io.sbora4j.tensor.Device;
 import io.sbora4j.tensor.MemoryScope;
@@ -96,7 +96,7 @@ public class MergeBench {
         adapter = layer.adapter();
         for (Tensor t : adapter.trainable()) {
             if (t != adapter.tensors().get("magnitude")) { // DoRA's m is ‖W‖, set by attach
-                BenchTensors.fillGaussian(t, rng, 0.01);   // a trained adapter: a merge of zeros proves nothing
+                BenchTensors.fillGaussian(t, rng, 0.01); // a trained adapter: a merge of zeros proves nothing
             }
         }
         backend.synchronize();
@@ -106,7 +106,8 @@ public class MergeBench {
     @SuppressWarnings("try") // the resources are held for their extent, never referenced
     public float mergeUnmerge() {
         // The scope frees DoRA's temporaries; NoGrad is what AdaptedLinear.merge() runs it under.
-        try (MemoryScope scope = MemoryScope.open(); NoGrad noGrad = NoGrad.enter()) {
+        try (MemoryScope scope = MemoryScope.open();
+                NoGrad noGrad = NoGrad.enter()) {
             adapter.merge(w);
             adapter.unmerge(w);
             backend.synchronize(); // a GPU has only queued the work so far

@@ -1,6 +1,5 @@
 package io.sbora4j.bench;
 
-import io.sbora4j.peft.AdapterMethods;
 import io.sbora4j.autograd.Autograd;
 import io.sbora4j.backend.Backend;
 import io.sbora4j.backend.Backends;
@@ -8,7 +7,7 @@ import io.sbora4j.nn.FrozenLinear;
 import io.sbora4j.nn.Linear;
 import io.sbora4j.peft.AdaptedLinear;
 import io.sbora4j.peft.AdapterConfig;
-import io.sbora4j.peft.AdapterMethod;
+import io.sbora4j.peft.AdapterMethods;
 import io.sbora4j.quant.MergeMode;
 import io.sbora4j.quant.Nf4Weight;
 import io.sbora4j.quant.QuantizedLinear;
@@ -98,8 +97,8 @@ public class QuantBench {
     @SuppressWarnings("try")
     public Tensor layerStep() {
         try (MemoryScope step = MemoryScope.open()) {
-            Tensor in = Autograd.record(x.detach(), "upstream", List.of(upstream), List.of(),
-                    dx -> new Tensor[] {null});
+            Tensor in =
+                    Autograd.record(x.detach(), "upstream", List.of(upstream), List.of(), dx -> new Tensor[] {null});
             Autograd.backward(layer.forward(in), dy);
             for (Tensor t : layer.trainable()) {
                 backend.fill(t.grad(), 0f);

@@ -40,8 +40,9 @@ class BenchReportTest {
             byte[] bytes = Files.readAllBytes(png);
             assertArrayEquals(PNG_SIGNATURE, Arrays.copyOf(bytes, 8), png + " is not a PNG");
             BufferedImage img = ImageIO.read(png.toFile());
-            assertTrue(img.getWidth() >= 600 && img.getHeight() >= 400, png + " is " + img.getWidth() + "x"
-                    + img.getHeight());
+            assertTrue(
+                    img.getWidth() >= 600 && img.getHeight() >= 400,
+                    png + " is " + img.getWidth() + "x" + img.getHeight());
         }
         String md = Files.readString(w.markdown());
         assertEquals(md, w.text());

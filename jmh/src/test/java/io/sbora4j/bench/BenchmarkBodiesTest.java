@@ -105,7 +105,8 @@ class BenchmarkBodiesTest {
         b.dtype = dtype;
         b.setup();
         try {
-            assertEquals(dtype.equals("bf16") ? io.sbora4j.tensor.DType.BF16 : io.sbora4j.tensor.DType.F32,
+            assertEquals(
+                    dtype.equals("bf16") ? io.sbora4j.tensor.DType.BF16 : io.sbora4j.tensor.DType.F32,
                     b.weight().dtype());
             float[] before = b.weight().toFloatArray();
             assertTrue(Float.isFinite(b.mergeUnmerge()));
@@ -125,8 +126,8 @@ class BenchmarkBodiesTest {
         b.d = D;
         b.r = R;
         b.dtype = "bf16";
-        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
-                b::setup);
+        IllegalArgumentException e =
+                org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, b::setup);
         assertTrue(e.getMessage().contains("f32"), e.getMessage());
         b.tearDown(); // as JMH may call it after a failed setup
     }
@@ -260,8 +261,8 @@ class BenchmarkBodiesTest {
                 for (int j = 0; j < D; j++) {
                     double yy = 0, dd = 0;
                     for (int k = 0; k < D; k++) {
-                        yy += x[t * D + k] * w[j * D + k];   // y = x · Wᵀ
-                        dd += dy[t * D + k] * w[k * D + j];  // dx = dy · W
+                        yy += x[t * D + k] * w[j * D + k]; // y = x · Wᵀ
+                        dd += dy[t * D + k] * w[k * D + j]; // dx = dy · W
                     }
                     assertEquals(yy, y[t * D + j], 1e-4, "y[" + t + "," + j + "]");
                     assertEquals(dd, dx[t * D + j], 1e-4, "dx[" + t + "," + j + "]");
@@ -289,8 +290,8 @@ class BenchmarkBodiesTest {
         try {
             b.layerStep();
             float[] deq = b.dequantize().toFloatArray();
-            org.junit.jupiter.api.Assertions.assertTrue(java.util.Arrays.stream(toDoubles(deq)).anyMatch(v -> v != 0),
-                    "dequantised values");
+            org.junit.jupiter.api.Assertions.assertTrue(
+                    java.util.Arrays.stream(toDoubles(deq)).anyMatch(v -> v != 0), "dequantised values");
             b.copyF32();
         } finally {
             b.tearDown();

@@ -4,11 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.sbora4j.backend.Backends;
-import io.sbora4j.tensor.Device;
-import io.sbora4j.tensor.Tensor;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.AfterEach;
 import io.sbora4j.tensor.MemoryScope;
+import io.sbora4j.tensor.Tensor;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -39,8 +38,17 @@ class CudaBenchmarkBodiesTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"base,bf16,fused", "lora,bf16,fused", "lora-fa,bf16,fused", "sbora-fa,bf16,fused",
-        "sbora-fb,bf16,fused", "sbora-fa,bf16,unfused", "sbora-fb,bf16,unfused", "dora,f32,fused", "sbora-fa,f32,fused"})
+    @CsvSource({
+        "base,bf16,fused",
+        "lora,bf16,fused",
+        "lora-fa,bf16,fused",
+        "sbora-fa,bf16,fused",
+        "sbora-fb,bf16,fused",
+        "sbora-fa,bf16,unfused",
+        "sbora-fb,bf16,unfused",
+        "dora,f32,fused",
+        "sbora-fa,f32,fused"
+    })
     void adapterLayerOnCuda(String method, String dtype, String route) {
         AdapterLayerBench b = new AdapterLayerBench();
         b.method = method;
@@ -64,8 +72,14 @@ class CudaBenchmarkBodiesTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"gather,bf16", "scatter,bf16", "gather-gemm,bf16", "gemm-scatter,bf16", "gather-gemm,f32",
-        "gemm-scatter,f32"})
+    @CsvSource({
+        "gather,bf16",
+        "scatter,bf16",
+        "gather-gemm,bf16",
+        "gemm-scatter,bf16",
+        "gather-gemm,f32",
+        "gemm-scatter,f32"
+    })
     void gatherScatterOnCuda(String kernel, String dtype) {
         GatherScatterBench b = new GatherScatterBench();
         b.kernel = kernel;

@@ -42,7 +42,7 @@ class GpuReportTest {
         // adapterPathOnly: base's is nothing and must be ignored
         e.add(layer("adapterPathOnly", "base", 32, "bf16", "fused", 0.0001));
         e.add(layer("adapterPathOnly", "lora", 32, "bf16", "fused", 1.0));
-        e.add(layer("adapterPathOnly", "sbora-fa", 32, "bf16", "fused", 0.5));  // 0.50
+        e.add(layer("adapterPathOnly", "sbora-fa", 32, "bf16", "fused", 0.5)); // 0.50
         e.add(layer("adapterPathOnly", "sbora-fb", 32, "bf16", "fused", 0.45)); // 0.45
         e.add(layer("adapterPathOnly", "lora", 64, "bf16", "fused", 1.1));
         e.add(layer("adapterPathOnly", "sbora-fa", 64, "bf16", "fused", 0.66)); // 0.60
@@ -53,17 +53,35 @@ class GpuReportTest {
         e.add(layer("forwardBackward", "dora", 32, "f32", "fused", 9.0));
         e.add(layer("forwardBackward", "sbora-fa", 32, "f32", "fused", 5.5)); // 0.5 / 1.0
         // another device: left out with a note
-        e.add(entry(LAYER + ".forwardBackward", "ms/op", 400.0, "d", "4096", "device", "cpu", "dout", "0",
-                "dtype", "f32", "method", "lora", "r", "32", "route", "fused", "tokens", "4096"));
+        e.add(entry(
+                LAYER + ".forwardBackward",
+                "ms/op",
+                400.0,
+                "d",
+                "4096",
+                "device",
+                "cpu",
+                "dout",
+                "0",
+                "dtype",
+                "f32",
+                "method",
+                "lora",
+                "r",
+                "32",
+                "route",
+                "fused",
+                "tokens",
+                "4096"));
         return "[\n" + String.join(",\n", e) + "\n]\n";
     }
 
     /** The column kernels (µs/op) and the merges (µs/op). */
     private static String kernelAndMergeJson() {
         List<String> e = new ArrayList<>();
-        e.add(kernel("gather", "bf16", 131072, 32, 50.0));        // 142.6 MB of sectors: 2852 GB/s, 0.66
-        e.add(kernel("scatter", "bf16", 131072, 32, 120.0));      // 276.8 MB: 2307 GB/s, 0.54
-        e.add(kernel("gather", "bf16", 4096, 32, 4.0));           // 4.5 MB: in the L2
+        e.add(kernel("gather", "bf16", 131072, 32, 50.0)); // 142.6 MB of sectors: 2852 GB/s, 0.66
+        e.add(kernel("scatter", "bf16", 131072, 32, 120.0)); // 276.8 MB: 2307 GB/s, 0.54
+        e.add(kernel("gather", "bf16", 4096, 32, 4.0)); // 4.5 MB: in the L2
         e.add(kernel("gather-gemm", "bf16", 131072, 32, 1000.0)); // 2282 MB: 0.53
         e.add(merge("lora", 32, 40.0));
         e.add(merge("sbora-fa", 32, 10.0));
@@ -100,34 +118,55 @@ class GpuReportTest {
         Path out = dir.resolve("out").resolve("gpu-report.md");
         Path merged = dir.resolve("out").resolve("jmh-gpu.json");
 
-        String md = GpuReport.write(GpuReport.parse(new String[] {layers + "," + kernels, "--peers",
-                peers + "," + dir.resolve("peers-f32.json"), "--machine", "NVIDIA H200 test", "--date", "2026-12-01",
-                "--merged-jmh", merged.toString(), out.toString()}));
+        String md = GpuReport.write(GpuReport.parse(new String[] {
+            layers + "," + kernels,
+            "--peers",
+            peers + "," + dir.resolve("peers-f32.json"),
+            "--machine",
+            "NVIDIA H200 test",
+            "--date",
+            "2026-12-01",
+            "--merged-jmh",
+            merged.toString(),
+            out.toString()
+        }));
 
         assertEquals(md, Files.readString(out));
         assertTrue(md.contains("Machine: NVIDIA H200 test. Date: 2026-12-01. Device: cuda."), md);
 
         // The summary: one line per target, fused rows only.
-        assertTrue(md.contains("- [MISSED] SBoRA-FA adapter overhead <= 0.55 x LoRA's, adapter path measured "
-                + "directly (route fused): 1 of 2 meet it (worst 0.60 at bf16 fused 4096x4096 T=4096 r=64)"), md);
-        assertTrue(md.contains("- [met] SBoRA-FB adapter overhead <= 0.55 x LoRA's, adapter path measured "
-                + "directly (route fused): 2 of 2 meet it (worst 0.50 at bf16 fused 4096x4096 T=4096 r=64)"), md);
-        assertTrue(md.contains("- [MISSED] SBoRA-FA adapter overhead <= 0.55 x LoRA's, as fwd+bwd - base (route "
-                + "fused): 2 of 3 meet it (worst 0.58 at bf16 fused 4096x4096 T=4096 r=64)"), md);
-        assertTrue(md.contains("- [met] SBoRA-FB adapter overhead <= 0.55 x LoRA's, as fwd+bwd - base (route "
-                + "fused): 2 of 2 meet it"), md);
-        assertTrue(md.contains("- [MISSED] SBoRA-FA fwd+bwd no slower than PyTorch + PEFT LoRA's (ratio <= 1.00): "
-                + "1 of 2 meet it (worst 1.08 at bf16 fused 4096x4096 T=4096 r=64)"), md);
-        assertTrue(md.contains("- [MISSED] gather and scatter DRAM traffic >= 60% of 4300 GB/s (sector bytes, "
-                + "launches past the L2): 1 of 2 meet it (worst 0.54 at bf16 scatter T=131072 d=4096 r=32)"), md);
-        assertTrue(md.contains("- [MISSED] fused gather-gemm and gemm-scatter DRAM traffic >= 60% of 4300 GB/s "
-                + "(sector bytes, launches past the L2): 0 of 1 meet it"), md);
+        assertTrue(
+                md.contains("- [MISSED] SBoRA-FA adapter overhead <= 0.55 x LoRA's, adapter path measured "
+                        + "directly (route fused): 1 of 2 meet it (worst 0.60 at bf16 fused 4096x4096 T=4096 r=64)"),
+                md);
+        assertTrue(
+                md.contains("- [met] SBoRA-FB adapter overhead <= 0.55 x LoRA's, adapter path measured "
+                        + "directly (route fused): 2 of 2 meet it (worst 0.50 at bf16 fused 4096x4096 T=4096 r=64)"),
+                md);
+        assertTrue(
+                md.contains("- [MISSED] SBoRA-FA adapter overhead <= 0.55 x LoRA's, as fwd+bwd - base (route "
+                        + "fused): 2 of 3 meet it (worst 0.58 at bf16 fused 4096x4096 T=4096 r=64)"),
+                md);
+        assertTrue(
+                md.contains("- [met] SBoRA-FB adapter overhead <= 0.55 x LoRA's, as fwd+bwd - base (route "
+                        + "fused): 2 of 2 meet it"),
+                md);
+        assertTrue(
+                md.contains("- [MISSED] SBoRA-FA fwd+bwd no slower than PyTorch + PEFT LoRA's (ratio <= 1.00): "
+                        + "1 of 2 meet it (worst 1.08 at bf16 fused 4096x4096 T=4096 r=64)"),
+                md);
+        assertTrue(
+                md.contains("- [MISSED] gather and scatter DRAM traffic >= 60% of 4300 GB/s (sector bytes, "
+                        + "launches past the L2): 1 of 2 meet it (worst 0.54 at bf16 scatter T=131072 d=4096 r=32)"),
+                md);
+        assertTrue(
+                md.contains("- [MISSED] fused gather-gemm and gemm-scatter DRAM traffic >= 60% of 4300 GB/s "
+                        + "(sector bytes, launches past the L2): 0 of 1 meet it"),
+                md);
 
         // (a): times with errors, base shared by every row of its shape, lora filled into the unfused row.
-        assertTrue(md.contains("| bf16  |   fused | 4096 x 4096 |   4096 |  32 | 2.000 ± 0.020 | 3.000 ± 0.030 |"),
-                md);
-        assertTrue(md.contains("| bf16  | unfused | 4096 x 4096 |   4096 |  32 | 2.000 ± 0.020 | 3.000 ± 0.030 |"),
-                md);
+        assertTrue(md.contains("| bf16  |   fused | 4096 x 4096 |   4096 |  32 | 2.000 ± 0.020 | 3.000 ± 0.030 |"), md);
+        assertTrue(md.contains("| bf16  | unfused | 4096 x 4096 |   4096 |  32 | 2.000 ± 0.020 | 3.000 ± 0.030 |"), md);
         assertTrue(md.contains("9.000 ± 0.090"), "f32 DoRA: " + md);
         // (b): the direct measure and the difference, with verdicts; the unfused row's verdict shown but not tallied.
         assertTrue(md.contains("0.50 ok") && md.contains("0.45 ok") && md.contains("0.60 MISSED"), md);
@@ -150,12 +189,21 @@ class GpuReportTest {
         // The merged JMH file holds every entry of both inputs and makes the same tables again.
         assertEquals(20 + 7, JmhResults.read(merged).size());
         Path again = dir.resolve("again.md");
-        String md2 = GpuReport.write(GpuReport.parse(new String[] {merged.toString(), "--peers", peers.toString(),
-                "--machine", "NVIDIA H200 test", "--date", "2026-12-01", again.toString()}));
+        String md2 = GpuReport.write(GpuReport.parse(new String[] {
+            merged.toString(),
+            "--peers",
+            peers.toString(),
+            "--machine",
+            "NVIDIA H200 test",
+            "--date",
+            "2026-12-01",
+            again.toString()
+        }));
         assertEquals(section(md, "## Targets"), section(md2, "## Targets"));
         // Written atomically: nothing but the outputs is left in the folder.
         try (Stream<Path> files = Files.list(out.getParent())) {
-            assertEquals(List.of("gpu-report.md", "jmh-gpu.json"),
+            assertEquals(
+                    List.of("gpu-report.md", "jmh-gpu.json"),
                     files.map(p -> p.getFileName().toString()).sorted().toList());
         }
     }
@@ -165,9 +213,14 @@ class GpuReportTest {
         Path empty = Files.writeString(dir.resolve("empty.json"), "");
         Path out = dir.resolve("gpu-report.md");
         Path merged = dir.resolve("jmh-gpu.json");
-        String md = GpuReport.write(GpuReport.parse(new String[] {dir.resolve("none.json") + "," + empty,
-                "--peers", dir.resolve("peers-bf16.json").toString(), "--merged-jmh", merged.toString(),
-                out.toString()}));
+        String md = GpuReport.write(GpuReport.parse(new String[] {
+            dir.resolve("none.json") + "," + empty,
+            "--peers",
+            dir.resolve("peers-bf16.json").toString(),
+            "--merged-jmh",
+            merged.toString(),
+            out.toString()
+        }));
         assertTrue(Files.exists(out));
         assertFalse(Files.exists(merged), "no JMH file was read, so none is written");
         assertTrue(md.contains("- [not measured] SBoRA-FA fwd+bwd no slower than PyTorch + PEFT LoRA's"), md);
@@ -181,12 +234,17 @@ class GpuReportTest {
 
     @Test
     void aNegativeOverheadIsNoiseNotATargetMet(@TempDir Path dir) throws IOException {
-        Path json = Files.writeString(dir.resolve("jmh.json"), "[\n" + String.join(",\n",
-                layer("forwardBackward", "base", 32, "bf16", "fused", 2.0),
-                layer("forwardBackward", "lora", 32, "bf16", "fused", 2.5),
-                layer("forwardBackward", "sbora-fa", 32, "bf16", "fused", 1.9)) + "\n]\n");
-        String md = GpuReport.write(GpuReport.parse(new String[] {json.toString(),
-                dir.resolve("r.md").toString()}));
+        Path json = Files.writeString(
+                dir.resolve("jmh.json"),
+                "[\n"
+                        + String.join(
+                                ",\n",
+                                layer("forwardBackward", "base", 32, "bf16", "fused", 2.0),
+                                layer("forwardBackward", "lora", 32, "bf16", "fused", 2.5),
+                                layer("forwardBackward", "sbora-fa", 32, "bf16", "fused", 1.9))
+                        + "\n]\n");
+        String md = GpuReport.write(GpuReport.parse(
+                new String[] {json.toString(), dir.resolve("r.md").toString()}));
         assertTrue(md.contains("-0.20 noise"), md);
         assertTrue(md.contains("- [not measured] SBoRA-FA adapter overhead <= 0.55 x LoRA's, as fwd+bwd - base"), md);
     }
@@ -207,13 +265,16 @@ class GpuReportTest {
         int t = 4096, d = 4096, r = 32;
         assertEquals(2L * t * r * 2, GatherScatterBench.usefulBytes("gather", t, d, r, 2));
         assertEquals(3L * t * r * 4, GatherScatterBench.usefulBytes("scatter", t, d, r, 4));
-        assertEquals((long) t * r * 2 + 4L * d * r + 2L * t * d * 2,
+        assertEquals(
+                (long) t * r * 2 + 4L * d * r + 2L * t * d * 2,
                 GatherScatterBench.usefulBytes("gather-gemm", t, d, r, 2));
-        assertEquals((long) t * d * 4 + 4L * d * r + 2L * t * r * 4,
+        assertEquals(
+                (long) t * d * 4 + 4L * d * r + 2L * t * r * 4,
                 GatherScatterBench.usefulBytes("gemm-scatter", t, d, r, 4));
         assertEquals(32L * t * r + (long) t * r * 2, GatherScatterBench.sectorBytes("gather", t, d, r, 2));
         assertEquals(64L * t * r + (long) t * r * 4, GatherScatterBench.sectorBytes("scatter", t, d, r, 4));
-        assertEquals((long) t * d * 2 + 4L * d * r + 64L * t * r,
+        assertEquals(
+                (long) t * d * 2 + 4L * d * r + 64L * t * r,
                 GatherScatterBench.sectorBytes("gemm-scatter", t, d, r, 2));
         assertThrows(IllegalArgumentException.class, () -> GatherScatterBench.usefulBytes("copy", t, d, r, 4));
     }
@@ -224,29 +285,79 @@ class GpuReportTest {
     }
 
     private static String layer(String bench, String method, int r, String dtype, String route, double ms) {
-        return entry(LAYER + "." + bench, "ms/op", ms, "d", "4096", "device", "cuda", "dout", "0", "dtype", dtype,
-                "method", method, "r", Integer.toString(r), "route", route, "tokens", "4096");
+        return entry(
+                LAYER + "." + bench,
+                "ms/op",
+                ms,
+                "d",
+                "4096",
+                "device",
+                "cuda",
+                "dout",
+                "0",
+                "dtype",
+                dtype,
+                "method",
+                method,
+                "r",
+                Integer.toString(r),
+                "route",
+                route,
+                "tokens",
+                "4096");
     }
 
     private static String kernel(String kernel, String dtype, int tokens, int r, double us) {
-        return entry(KERNELS + ".launch", "us/op", us, "d", "4096", "device", "cuda", "dtype", dtype, "kernel", kernel,
-                "r", Integer.toString(r), "tokens", Integer.toString(tokens));
+        return entry(
+                KERNELS + ".launch",
+                "us/op",
+                us,
+                "d",
+                "4096",
+                "device",
+                "cuda",
+                "dtype",
+                dtype,
+                "kernel",
+                kernel,
+                "r",
+                Integer.toString(r),
+                "tokens",
+                Integer.toString(tokens));
     }
 
     private static String merge(String method, int r, double us) {
-        return entry(MERGE + ".mergeUnmerge", "us/op", us, "d", "4096", "device", "cuda", "dtype", "bf16", "method",
-                method, "r", Integer.toString(r));
+        return entry(
+                MERGE + ".mergeUnmerge",
+                "us/op",
+                us,
+                "d",
+                "4096",
+                "device",
+                "cuda",
+                "dtype",
+                "bf16",
+                "method",
+                method,
+                "r",
+                Integer.toString(r));
     }
 
     /** One result as JMH 1.37 writes it (docs/bench/results-2026-11-28-cpu.json), error 1% of the score. */
     private static String entry(String benchmark, String unit, double score, String... params) {
         StringBuilder p = new StringBuilder();
         for (int i = 0; i < params.length; i += 2) {
-            p.append(i == 0 ? "" : ",\n").append("   \"").append(params[i]).append("\": \"").append(params[i + 1])
+            p.append(i == 0 ? "" : ",\n")
+                    .append("   \"")
+                    .append(params[i])
+                    .append("\": \"")
+                    .append(params[i + 1])
                     .append('"');
         }
         double err = score * 0.01;
-        return String.format(Locale.ROOT, """
+        return String.format(
+                Locale.ROOT,
+                """
                 {
                  "jmhVersion": "1.37",
                  "benchmark": "%s",
@@ -276,7 +387,19 @@ class GpuReportTest {
                   "rawData": [[%s, %s, %s]]
                  },
                  "secondaryMetrics": {}
-                }""", benchmark, p, score, err, score - err, score + err, score, score, score, unit, score, score,
+                }""",
+                benchmark,
+                p,
+                score,
+                err,
+                score - err,
+                score + err,
+                score,
+                score,
+                score,
+                unit,
+                score,
+                score,
                 score);
     }
 }

@@ -44,10 +44,13 @@ import picocli.CommandLine.Spec;
  * {@code loss_curves.png} of {@code sbora demo} needs them); {@code --small} leaves out the class-data-sharing
  * archives that make start-up faster (about 28 MiB).
  */
-@Command(name = "bundle", description = {
-    "Write a folder that runs sbora on a Linux x86-64 machine with no JDK: its own Java runtime, the jars,"
-        + " bin/sbora.",
-    "Needs a full JDK (jlink). Copy DIR there and run DIR/bin/sbora info."})
+@Command(
+        name = "bundle",
+        description = {
+            "Write a folder that runs sbora on a Linux x86-64 machine with no JDK: its own Java runtime, the jars,"
+                    + " bin/sbora.",
+            "Needs a full JDK (jlink). Copy DIR there and run DIR/bin/sbora info."
+        })
 final class BundleCommand implements Callable<Integer> {
 
     /** The modules the command line needs on the class path, without the charting library's {@code java.desktop}. */
@@ -59,19 +62,26 @@ final class BundleCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--output", required = true, paramLabel = "DIR",
+    @Option(
+            names = "--output",
+            required = true,
+            paramLabel = "DIR",
             description = "the folder to write; refused when it exists and is not empty, unless --force")
     Path output;
 
     @Option(names = "--force", description = "replace DIR when it holds an earlier bundle")
     boolean force;
 
-    @Option(names = "--no-charts", description = "leave java.desktop and the charting library out (about 15 MiB"
-            + " less; sbora demo then skips its loss chart)")
+    @Option(
+            names = "--no-charts",
+            description = "leave java.desktop and the charting library out (about 15 MiB"
+                    + " less; sbora demo then skips its loss chart)")
     boolean noCharts;
 
-    @Option(names = "--small", description = "leave out the class-data-sharing archives (runtime/lib/server/*.jsa:"
-            + " about 28 MiB less, slower start-up)")
+    @Option(
+            names = "--small",
+            description = "leave out the class-data-sharing archives (runtime/lib/server/*.jsa:"
+                    + " about 28 MiB less, slower start-up)")
     boolean small;
 
     @Override
@@ -82,9 +92,10 @@ final class BundleCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--output " + output + " is not a folder one can write a bundle to");
         }
         boolean replace = checkTarget(target);
-        ToolProvider jlink = ToolProvider.findFirst("jlink").orElseThrow(() -> new IllegalStateException(
-                "jlink is not available in this Java runtime (" + System.getProperty("java.home")
-                        + "): run sbora bundle on a full JDK, one with the jdk.jlink module"));
+        ToolProvider jlink = ToolProvider.findFirst("jlink")
+                .orElseThrow(() -> new IllegalStateException(
+                        "jlink is not available in this Java runtime (" + System.getProperty("java.home")
+                                + "): run sbora bundle on a full JDK, one with the jdk.jlink module"));
         List<String> modules = new ArrayList<>(MODULES);
         if (!noCharts) {
             modules.add("java.desktop");
@@ -93,18 +104,19 @@ final class BundleCommand implements Callable<Integer> {
 
         Path tmp;
         try {
-            tmp = Files.createTempDirectory(Files.createDirectories(target.getParent()),
-                    "." + target.getFileName() + ".partial-");
+            tmp = Files.createTempDirectory(
+                    Files.createDirectories(target.getParent()), "." + target.getFileName() + ".partial-");
         } catch (IOException e) {
             throw new IllegalStateException("cannot write a folder in " + target.getParent() + ": " + e, e);
         }
-        Thread cleanup = new Thread(() -> { // Ctrl-C: leave no partial folder behind either
-            try {
-                deleteTree(tmp);
-            } catch (IOException | RuntimeException ignored) {
-                // the process is ending; nothing more to do
-            }
-        });
+        Thread cleanup = new Thread(
+                () -> { // Ctrl-C: leave no partial folder behind either
+                    try {
+                        deleteTree(tmp);
+                    } catch (IOException | RuntimeException ignored) {
+                        // the process is ending; nothing more to do
+                    }
+                });
         Runtime.getRuntime().addShutdownHook(cleanup);
         try {
             out.println("[1/4] linking a Java runtime with jlink: " + String.join(",", modules)
@@ -139,8 +151,13 @@ final class BundleCommand implements Callable<Integer> {
                 // the hook runs (or ran) anyway
             }
         }
-        out.printf(Locale.ROOT, "bundle %s: %.1f MiB (runtime %.1f, lib %.1f); run %s%n", target,
-                size(target) / MIB, size(target.resolve("runtime")) / MIB, size(target.resolve("lib")) / MIB,
+        out.printf(
+                Locale.ROOT,
+                "bundle %s: %.1f MiB (runtime %.1f, lib %.1f); run %s%n",
+                target,
+                size(target) / MIB,
+                size(target.resolve("runtime")) / MIB,
+                size(target.resolve("lib")) / MIB,
                 target.resolve("bin").resolve("sbora") + " info");
         out.flush();
         return 0;
@@ -162,8 +179,8 @@ final class BundleCommand implements Callable<Integer> {
             return true;
         }
         if (!force) {
-            throw new IllegalArgumentException("--output " + target + " exists and is not empty"
-                    + " (--force replaces an earlier bundle)");
+            throw new IllegalArgumentException(
+                    "--output " + target + " exists and is not empty" + " (--force replaces an earlier bundle)");
         }
         if (!Files.isRegularFile(target.resolve("bin").resolve("sbora"))
                 || !Files.isRegularFile(target.resolve("runtime").resolve("release"))) {
@@ -222,7 +239,8 @@ final class BundleCommand implements Callable<Integer> {
             }
             return;
         }
-        Path old = target.resolveSibling("." + target.getFileName() + ".old-" + ProcessHandle.current().pid());
+        Path old = target.resolveSibling(
+                "." + target.getFileName() + ".old-" + ProcessHandle.current().pid());
         deleteTree(old);
         Files.move(target, old, StandardCopyOption.ATOMIC_MOVE);
         try {
@@ -236,13 +254,15 @@ final class BundleCommand implements Callable<Integer> {
 
     private static long size(Path dir) throws IOException {
         try (Stream<Path> s = Files.walk(dir)) {
-            return s.filter(p -> Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)).mapToLong(p -> {
-                try {
-                    return Files.size(p);
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            }).sum();
+            return s.filter(p -> Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS))
+                    .mapToLong(p -> {
+                        try {
+                            return Files.size(p);
+                        } catch (IOException e) {
+                            throw new UncheckedIOException(e);
+                        }
+                    })
+                    .sum();
         }
     }
 

@@ -31,8 +31,13 @@ final class BundleJars {
     private BundleJars() {}
 
     /** Class-file packages of test tooling: a class-path jar holding only these is left out. */
-    private static final List<String> TEST_TOOLING = List.of("org/junit/", "org/opentest4j/", "org/apiguardian/",
-            "net/jqwik/", "org/apache/maven/surefire/", "org/apache/maven/plugin/surefire/");
+    private static final List<String> TEST_TOOLING = List.of(
+            "org/junit/",
+            "org/opentest4j/",
+            "org/apiguardian/",
+            "net/jqwik/",
+            "org/apache/maven/surefire/",
+            "org/apache/maven/plugin/surefire/");
 
     private static final String CHARTS = "org/jfree/";
     private static final String NATIVE_DIR = "native/linux-x86_64/";
@@ -103,8 +108,8 @@ final class BundleJars {
         try {
             return Path.of(cs.getLocation().toURI()).toAbsolutePath().normalize();
         } catch (URISyntaxException e) {
-            throw new IllegalStateException("cannot tell where the sbora classes were loaded from: "
-                    + cs.getLocation());
+            throw new IllegalStateException(
+                    "cannot tell where the sbora classes were loaded from: " + cs.getLocation());
         }
     }
 
@@ -193,8 +198,8 @@ final class BundleJars {
 
     private static void copyWithout(Path jar, Path dest, String prefix) throws IOException {
         try (JarFile jf = new JarFile(jar.toFile(), false);
-             OutputStream os = Files.newOutputStream(dest);
-             JarOutputStream jo = new JarOutputStream(os)) {
+                OutputStream os = Files.newOutputStream(dest);
+                JarOutputStream jo = new JarOutputStream(os)) {
             for (Enumeration<JarEntry> en = jf.entries(); en.hasMoreElements(); ) {
                 JarEntry e = en.nextElement();
                 if (e.getName().startsWith(prefix)) {
@@ -217,7 +222,8 @@ final class BundleJars {
         try (Stream<Path> s = Files.list(lib)) {
             for (Path jar : s.toList()) {
                 try (JarFile jf = new JarFile(jar.toFile(), false)) {
-                    jf.stream().map(JarEntry::getName)
+                    jf.stream()
+                            .map(JarEntry::getName)
                             .filter(n -> n.startsWith(NATIVE_DIR) && !n.endsWith("/"))
                             .forEach(n -> found.add(n.substring(NATIVE_DIR.length())));
                 }

@@ -23,15 +23,29 @@ final class BundleRuntime {
         StringWriter log = new StringWriter();
         int rc;
         try (PrintWriter pw = new PrintWriter(log)) {
-            rc = jlink.run(pw, pw, "--add-modules", String.join(",", modules), "--strip-debug", "--no-header-files",
-                    "--no-man-pages", "--compress=zip-9", "--output", runtime.toString());
+            rc = jlink.run(
+                    pw,
+                    pw,
+                    "--add-modules",
+                    String.join(",", modules),
+                    "--strip-debug",
+                    "--no-header-files",
+                    "--no-man-pages",
+                    "--compress=zip-9",
+                    "--output",
+                    runtime.toString());
         }
         if (rc != 0) {
             throw new IllegalStateException("jlink failed: "
-                    + log.toString().lines().filter(l -> !l.isBlank()).findFirst().orElse("exit code " + rc));
+                    + log.toString()
+                            .lines()
+                            .filter(l -> !l.isBlank())
+                            .findFirst()
+                            .orElse("exit code " + rc));
         }
         if (!Files.isExecutable(runtime.resolve("bin").resolve("java"))) {
-            throw new IllegalStateException("jlink wrote no " + runtime.resolve("bin").resolve("java"));
+            throw new IllegalStateException(
+                    "jlink wrote no " + runtime.resolve("bin").resolve("java"));
         }
         if (!small) {
             // what jlink --generate-cds-archive does, without its messages on our standard output

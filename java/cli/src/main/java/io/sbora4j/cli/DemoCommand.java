@@ -15,8 +15,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code sbora demo}: the main job (see {@link LlamaDemo}). */
-@Command(name = "demo", description = "Build and pre-train a tiny LLaMA, fine-tune it to add numbers with every"
-        + " adapter method, and compare them in one table (the main job).")
+@Command(
+        name = "demo",
+        description = "Build and pre-train a tiny LLaMA, fine-tune it to add numbers with every"
+                + " adapter method, and compare them in one table (the main job).")
 final class DemoCommand implements Callable<Integer> {
 
     @Spec
@@ -28,7 +30,10 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--out", defaultValue = "sbora-demo", description = "output folder (${DEFAULT-VALUE})")
     Path out;
 
-    @Option(names = {"-r", "--rank"}, defaultValue = "8", description = "adapter rank r (${DEFAULT-VALUE})")
+    @Option(
+            names = {"-r", "--rank"},
+            defaultValue = "8",
+            description = "adapter rank r (${DEFAULT-VALUE})")
     int rank;
 
     @Option(names = "--pretrain-steps", defaultValue = "400", description = "pre-training steps (${DEFAULT-VALUE})")
@@ -55,10 +60,30 @@ final class DemoCommand implements Callable<Integer> {
         Options d = Options.defaults(out, deviceOptions.resolve());
         var m = d.model();
         int h = hidden == null ? m.hiddenSize() : hidden;
-        var model = new io.sbora4j.nn.LlamaConfig(m.vocabSize(), h, 2 * h, layers == null ? m.layers() : layers,
-                m.heads(), m.kvHeads(), m.rmsNormEps(), m.ropeTheta(), m.maxPositions(), m.tieWordEmbeddings());
-        Options o = new Options(out, d.device(), model, rank, pretrainSteps, steps, d.batch(), d.pretrainLr(),
-                lr == null ? d.finetuneLr() : lr, d.maxOperand(), d.evalCount(), seed);
+        var model = new io.sbora4j.nn.LlamaConfig(
+                m.vocabSize(),
+                h,
+                2 * h,
+                layers == null ? m.layers() : layers,
+                m.heads(),
+                m.kvHeads(),
+                m.rmsNormEps(),
+                m.ropeTheta(),
+                m.maxPositions(),
+                m.tieWordEmbeddings());
+        Options o = new Options(
+                out,
+                d.device(),
+                model,
+                rank,
+                pretrainSteps,
+                steps,
+                d.batch(),
+                d.pretrainLr(),
+                lr == null ? d.finetuneLr() : lr,
+                d.maxOperand(),
+                d.evalCount(),
+                seed);
         long t0 = System.nanoTime();
         Result res = LlamaDemo.run(o, line -> {
             pw.println(line);
@@ -67,10 +92,15 @@ final class DemoCommand implements Callable<Integer> {
         pw.println();
         pw.print(table(res));
         pw.println();
-        pw.println("trainable: adapter parameters (the paper's count); W changed: share of the adapted weights' elements");
+        pw.println(
+                "trainable: adapter parameters (the paper's count); W changed: share of the adapted weights' elements");
         pw.println("that differ bit for bit after merging; loss: mean of the last 10 steps; accuracy: exact match of");
-        pw.println("greedy answers on held-out sums; saved: activation bytes the adapter ops keep for backward (1 batch).");
-        pw.printf(Locale.ROOT, "base model before fine-tuning: %s correct. Total time %.0f s.%n", res.baseEval(),
+        pw.println(
+                "greedy answers on held-out sums; saved: activation bytes the adapter ops keep for backward (1 batch).");
+        pw.printf(
+                Locale.ROOT,
+                "base model before fine-tuning: %s correct. Total time %.0f s.%n",
+                res.baseEval(),
                 (System.nanoTime() - t0) / 1e9);
         pw.println("files: base model " + res.baseModel() + ", adapters " + out.resolve("adapters")
                 + (res.chart() != null ? ", loss curves " + res.chart() : ""));
@@ -80,13 +110,28 @@ final class DemoCommand implements Callable<Integer> {
     static String table(Result res) {
         StringBuilder sb = new StringBuilder();
         String fmt = "%-14s %5s %10s %10s %9s %16s %9s %9s %12s%n";
-        sb.append(String.format(Locale.ROOT, fmt, "method", "rank", "trainable", "W changed", "loss", "accuracy",
-                "ms/step", "tok/s", "saved"));
+        sb.append(String.format(
+                Locale.ROOT,
+                fmt,
+                "method",
+                "rank",
+                "trainable",
+                "W changed",
+                "loss",
+                "accuracy",
+                "ms/step",
+                "tok/s",
+                "saved"));
         for (Row r : res.rows()) {
-            sb.append(String.format(Locale.ROOT, fmt, r.label().substring(0, r.label().indexOf(' ')), r.rank(),
+            sb.append(String.format(
+                    Locale.ROOT,
+                    fmt,
+                    r.label().substring(0, r.label().indexOf(' ')),
+                    r.rank(),
                     String.format(Locale.ROOT, "%,d", r.trainableParams()),
                     String.format(Locale.ROOT, "%.2f%%", r.percentChanged()),
-                    String.format(Locale.ROOT, "%.4f", r.finalLoss()), r.eval().toString(),
+                    String.format(Locale.ROOT, "%.4f", r.finalLoss()),
+                    r.eval().toString(),
                     String.format(Locale.ROOT, "%.1f", r.msPerStep()),
                     String.format(Locale.ROOT, "%.0f", r.tokensPerSecond()),
                     String.format(Locale.ROOT, "%,d B", r.savedActivationBytes())));

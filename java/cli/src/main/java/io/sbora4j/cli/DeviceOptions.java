@@ -8,7 +8,9 @@ import picocli.CommandLine.Option;
 /** {@code --device} and {@code --threads}, shared by the commands that compute. */
 final class DeviceOptions {
 
-    @Option(names = "--device", paramLabel = "NAME",
+    @Option(
+            names = "--device",
+            paramLabel = "NAME",
             description = "cpu, reference, cuda or another installed backend (default: $SBORA_DEVICE, else cpu)")
     String device;
 
@@ -25,6 +27,7 @@ final class DeviceOptions {
             Backends.of(d); // fails here, with the reason, when the backend cannot run
             return d;
         }
-        return Backends.open(d.name(), BackendOptions.DEFAULTS.withThreads(threads)).device();
+        return Backends.open(d.name(), BackendOptions.DEFAULTS.withThreads(threads))
+                .device();
     }
 }

@@ -17,8 +17,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code sbora eval}: exact-match accuracy of greedy answers. */
-@Command(name = "eval", description = "Exact-match accuracy of a model (with an adapter) on Alpaca-style data:"
-        + " the last number for numeric answers, the option word for multiple choice.")
+@Command(
+        name = "eval",
+        description = "Exact-match accuracy of a model (with an adapter) on Alpaca-style data:"
+                + " the last number for numeric answers, the option word for multiple choice.")
 final class EvalCommand implements Callable<Integer> {
 
     @Spec
@@ -55,10 +57,13 @@ final class EvalCommand implements Callable<Integer> {
         }
         try (Arena arena = Arena.ofConfined()) {
             LlamaModel m = modelOptions.load(device, arena, pw);
-            Evaluation.Result res = Evaluation.run(m, tokenizerOptions.resolve(modelOptions.model,
-                    m.config().vocabSize()),
-                    PromptTemplate.parse(template), examples,
-                    maxNewTokens, line -> {
+            Evaluation.Result res = Evaluation.run(
+                    m,
+                    tokenizerOptions.resolve(modelOptions.model, m.config().vocabSize()),
+                    PromptTemplate.parse(template),
+                    examples,
+                    maxNewTokens,
+                    line -> {
                         pw.println(line);
                         pw.flush();
                     });

@@ -10,8 +10,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code sbora export}: an adapter in another library's format. */
-@Command(name = "export", description = "Write an adapter as a standard PEFT LoRA adapter (SBoRA's fixed factor"
-        + " becomes one-hot rows or columns).")
+@Command(
+        name = "export",
+        description = "Write an adapter as a standard PEFT LoRA adapter (SBoRA's fixed factor"
+                + " becomes one-hot rows or columns).")
 final class ExportCommand implements Callable<Integer> {
 
     @Spec

@@ -1,21 +1,20 @@
 package io.sbora4j.cli;
 
-import io.sbora4j.train.Trainable;
-import io.sbora4j.io.LoadOptions;
-import io.sbora4j.peft.AdapterMethods;
 import io.sbora4j.data.AlpacaDataset;
 import io.sbora4j.data.Example;
 import io.sbora4j.data.PromptTemplate;
 import io.sbora4j.data.SftData;
 import io.sbora4j.data.Tokenizer;
 import io.sbora4j.io.AdapterFiles;
+import io.sbora4j.io.LoadOptions;
 import io.sbora4j.io.ModelFiles;
 import io.sbora4j.nn.LlamaModel;
 import io.sbora4j.optim.LrSchedule;
 import io.sbora4j.peft.AdapterConfig;
-import io.sbora4j.peft.AdapterMethod;
+import io.sbora4j.peft.AdapterMethods;
 import io.sbora4j.peft.PeftModel;
 import io.sbora4j.train.LmTask;
+import io.sbora4j.train.Trainable;
 import io.sbora4j.train.Trainer;
 import java.io.PrintWriter;
 import java.lang.foreign.Arena;
@@ -31,8 +30,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code sbora finetune}: trains an adapter on a base model and Alpaca-style data, with resumable checkpoints. */
-@Command(name = "finetune", description = "Fine-tune an adapter (any method) on a model directory and a JSON/JSONL"
-        + " dataset; resumes from the latest checkpoint in --out.")
+@Command(
+        name = "finetune",
+        description = "Fine-tune an adapter (any method) on a model directory and a JSON/JSONL"
+                + " dataset; resumes from the latest checkpoint in --out.")
 final class FinetuneCommand implements Callable<Integer> {
 
     @Spec
@@ -50,7 +51,10 @@ final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--method", required = true, description = "lora, lora-fa, dora, sbora-fa or sbora-fb")
     String method;
 
-    @Option(names = {"-r", "--r"}, required = true, description = "rank")
+    @Option(
+            names = {"-r", "--r"},
+            required = true,
+            description = "rank")
     int r;
 
     @Option(names = "--alpha", required = true, description = "scaling numerator: s = alpha / r")
@@ -60,8 +64,11 @@ final class FinetuneCommand implements Callable<Integer> {
     List<String> targets;
 
     static final class Length {
-        @Option(names = "--steps", description = "optimizer steps") Integer steps;
-        @Option(names = "--epochs", description = "passes over the data") Double epochs;
+        @Option(names = "--steps", description = "optimizer steps")
+        Integer steps;
+
+        @Option(names = "--epochs", description = "passes over the data")
+        Double epochs;
     }
 
     @ArgGroup(exclusive = true)
@@ -88,7 +95,10 @@ final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--warmup", defaultValue = "0", description = "warmup steps (${DEFAULT-VALUE})")
     int warmup;
 
-    @Option(names = "--schedule", defaultValue = "linear", description = "constant, linear or cosine (${DEFAULT-VALUE})")
+    @Option(
+            names = "--schedule",
+            defaultValue = "linear",
+            description = "constant, linear or cosine (${DEFAULT-VALUE})")
     String schedule;
 
     @Option(names = "--weight-decay", defaultValue = "0", description = "AdamW weight decay (${DEFAULT-VALUE})")
@@ -97,10 +107,16 @@ final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--max-grad-norm", defaultValue = "1.0", description = "clip the gradient norm (${DEFAULT-VALUE})")
     double maxGradNorm;
 
-    @Option(names = "--checkpoint-every", defaultValue = "100", description = "steps between checkpoints (${DEFAULT-VALUE})")
+    @Option(
+            names = "--checkpoint-every",
+            defaultValue = "100",
+            description = "steps between checkpoints (${DEFAULT-VALUE})")
     int checkpointEvery;
 
-    @Option(names = "--template", defaultValue = "alpaca", description = "alpaca (LLM-Adapters) or plain (${DEFAULT-VALUE})")
+    @Option(
+            names = "--template",
+            defaultValue = "alpaca",
+            description = "alpaca (LLM-Adapters) or plain (${DEFAULT-VALUE})")
     String template;
 
     @Option(names = "--out", required = true, description = "output adapter directory")
@@ -116,33 +132,52 @@ final class FinetuneCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter pw = spec.commandLine().getOut();
         var device = deviceOptions.resolve();
-        AdapterConfig cfg = new AdapterConfig(AdapterMethods.of(method), r, alpha, dropout,
-                AdapterConfig.Init.KAIMING_UNIFORM, seed, targets, null);
+        AdapterConfig cfg = new AdapterConfig(
+                AdapterMethods.of(method), r, alpha, dropout, AdapterConfig.Init.KAIMING_UNIFORM, seed, targets, null);
         List<Example> examples = AlpacaDataset.read(data);
         try (Arena arena = Arena.ofConfined()) {
             LlamaModel m = ModelFiles.load(model, LoadOptions.on(device), arena);
             quantizeOptions.apply(m, io.sbora4j.quant.MergeMode.OVERLAY, arena, pw);
             Tokenizer tok = tokenizerOptions.resolve(model, m.config().vocabSize());
             SftData sft = new SftData(examples, tok, PromptTemplate.parse(template), seqLen, seed);
-            int steps = length == null ? sft.size() / (batch * gradAccum) + 1
-                    : length.steps != null ? length.steps
-                    : (int) Math.ceil(length.epochs * sft.size() / (batch * gradAccum));
+            int steps = length == null
+                    ? sft.size() / (batch * gradAccum) + 1
+                    : length.steps != null
+                            ? length.steps
+                            : (int) Math.ceil(length.epochs * sft.size() / (batch * gradAccum));
             if (steps < 1) {
                 throw new IllegalArgumentException("--steps/--epochs gives no step to take");
             }
             var peft = PeftModel.inject(m, cfg, arena);
             pw.println(peft.report());
-            pw.printf(Locale.ROOT, "%d examples, %d steps of %d x %d sequences, %s%n", sft.size(), steps, gradAccum,
-                    batch, cfg.method());
-            Trainer.Config tc = new Trainer.Config(steps, gradAccum,
-                    new LrSchedule(lr, Math.min(warmup, steps), steps, LrSchedule.Decay.parse(schedule)), weightDecay,
-                    maxGradNorm, seed, out.resolve("checkpoints"), checkpointEvery);
+            pw.printf(
+                    Locale.ROOT,
+                    "%d examples, %d steps of %d x %d sequences, %s%n",
+                    sft.size(),
+                    steps,
+                    gradAccum,
+                    batch,
+                    cfg.method());
+            Trainer.Config tc = new Trainer.Config(
+                    steps,
+                    gradAccum,
+                    new LrSchedule(lr, Math.min(warmup, steps), steps, LrSchedule.Decay.parse(schedule)),
+                    weightDecay,
+                    maxGradNorm,
+                    seed,
+                    out.resolve("checkpoints"),
+                    checkpointEvery);
             Progress progress = new Progress(pw);
-            Trainer.Result res = new Trainer(Trainable.of(peft), tc, new LmTask(m, sft, batch, gradAccum)).run(progress::show);
+            Trainer.Result res =
+                    new Trainer(Trainable.of(peft), tc, new LmTask(m, sft, batch, gradAccum)).run(progress::show);
             progress.finish();
             AdapterFiles.save(peft, out);
-            pw.printf(Locale.ROOT, "final loss %.4f, %.0f tokens/s; adapter written to %s%n",
-                    res.losses().getLast(), res.tokensPerSecond(), out);
+            pw.printf(
+                    Locale.ROOT,
+                    "final loss %.4f, %.0f tokens/s; adapter written to %s%n",
+                    res.losses().getLast(),
+                    res.tokensPerSecond(),
+                    out);
         }
         return 0;
     }

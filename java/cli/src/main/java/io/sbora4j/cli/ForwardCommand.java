@@ -17,8 +17,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code sbora forward}: logits for a token list, for parity checks against other implementations. */
-@Command(name = "forward", description = "Write the logits of a token sequence as safetensors (one f32 tensor"
-        + " 'logits' of shape [T, vocab]).")
+@Command(
+        name = "forward",
+        description = "Write the logits of a token sequence as safetensors (one f32 tensor"
+                + " 'logits' of shape [T, vocab]).")
 final class ForwardCommand implements Callable<Integer> {
 
     @Spec

@@ -1,7 +1,7 @@
 package io.sbora4j.cli;
 
-import io.sbora4j.io.LoadOptions;
 import io.sbora4j.io.AdapterFiles;
+import io.sbora4j.io.LoadOptions;
 import io.sbora4j.io.ModelFiles;
 import io.sbora4j.nn.LlamaModel;
 import io.sbora4j.quant.MergeMode;

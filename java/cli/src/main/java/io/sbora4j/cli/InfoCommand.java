@@ -22,8 +22,10 @@ final class InfoCommand implements Callable<Integer> {
         out.println("default device: " + Backends.defaultDevice());
         for (String name : Backends.names()) {
             var reason = Backends.unavailableReason(name);
-            out.println("  " + name + ": " + reason.map(r -> "unavailable: " + r)
-                    .orElseGet(() -> "available (" + Backends.of(Backends.device(name)).describe() + ")"));
+            out.println("  " + name + ": "
+                    + reason.map(r -> "unavailable: " + r)
+                            .orElseGet(() -> "available ("
+                                    + Backends.of(Backends.device(name)).describe() + ")"));
         }
         out.println("libraries:");
         for (String name : Backends.names()) {

@@ -14,8 +14,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code sbora layer-demo}: every adapter method trained on one layer, compared in one table. */
-@Command(name = "layer-demo", description = "Train one adapted linear layer with every method on a synthetic"
-        + " regression task and compare them.")
+@Command(
+        name = "layer-demo",
+        description = "Train one adapted linear layer with every method on a synthetic"
+                + " regression task and compare them.")
 final class LayerDemoCommand implements Callable<Integer> {
 
     @Spec
@@ -30,7 +32,10 @@ final class LayerDemoCommand implements Callable<Integer> {
     @Option(names = "--tokens", defaultValue = "256", description = "tokens per batch (${DEFAULT-VALUE})")
     int tokens;
 
-    @Option(names = {"-r", "--rank"}, defaultValue = "8", description = "adapter rank r (${DEFAULT-VALUE})")
+    @Option(
+            names = {"-r", "--rank"},
+            defaultValue = "8",
+            description = "adapter rank r (${DEFAULT-VALUE})")
     int rank;
 
     @Option(names = "--alpha", defaultValue = "16", description = "scaling numerator alpha (${DEFAULT-VALUE})")
@@ -49,8 +54,17 @@ final class LayerDemoCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         Options o = new Options(deviceOptions.resolve(), dim, tokens, rank, alpha, steps, lr, 4, seed);
-        out.printf(Locale.ROOT, "sbora layer-demo: one %dx%d layer, teacher W + rank-%d update, %d tokens/step, %d steps,"
-                + " AdamW lr %.0e, device %s%n", dim, dim, o.teacherRank(), tokens, steps, lr, o.device());
+        out.printf(
+                Locale.ROOT,
+                "sbora layer-demo: one %dx%d layer, teacher W + rank-%d update, %d tokens/step, %d steps,"
+                        + " AdamW lr %.0e, device %s%n",
+                dim,
+                dim,
+                o.teacherRank(),
+                tokens,
+                steps,
+                lr,
+                o.device());
         List<Row> rows = LinearDemo.run(o, msg -> {
             out.println("  " + msg);
             out.flush();
@@ -67,10 +81,14 @@ final class LayerDemoCommand implements Callable<Integer> {
     static String table(List<Row> rows, int dim) {
         StringBuilder sb = new StringBuilder();
         String fmt = "%-14s %10s %21s %9s %17s %10s %12s%n";
-        sb.append(String.format(Locale.ROOT, fmt, "method", "trainable", "loss", "ms/step", "W changed",
-                "merge err", "saved"));
+        sb.append(String.format(
+                Locale.ROOT, fmt, "method", "trainable", "loss", "ms/step", "W changed", "merge err", "saved"));
         for (Row r : rows) {
-            sb.append(String.format(Locale.ROOT, fmt, r.label(), String.format(Locale.ROOT, "%,d", r.trainableParams()),
+            sb.append(String.format(
+                    Locale.ROOT,
+                    fmt,
+                    r.label(),
+                    String.format(Locale.ROOT, "%,d", r.trainableParams()),
                     String.format(Locale.ROOT, "%.4f -> %.5f", r.initialLoss(), r.finalLoss()),
                     String.format(Locale.ROOT, "%.2f", r.msPerStep()),
                     String.format(Locale.ROOT, "%d rows x %d cols", r.rowsChanged(), r.columnsChanged()),

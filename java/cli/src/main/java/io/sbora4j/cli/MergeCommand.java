@@ -1,7 +1,7 @@
 package io.sbora4j.cli;
 
-import io.sbora4j.io.LoadOptions;
 import io.sbora4j.io.AdapterFiles;
+import io.sbora4j.io.LoadOptions;
 import io.sbora4j.io.ModelFiles;
 import io.sbora4j.nn.LlamaModel;
 import io.sbora4j.peft.AdaptedLinear;
@@ -22,8 +22,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code sbora merge}: folds an adapter into the base weights and writes a plain model. */
-@Command(name = "merge", description = "Merge an adapter into its base model and write the merged model"
-        + " (safetensors + config.json).")
+@Command(
+        name = "merge",
+        description =
+                "Merge an adapter into its base model and write the merged model" + " (safetensors + config.json).")
 final class MergeCommand implements Callable<Integer> {
 
     @Spec
@@ -41,8 +43,10 @@ final class MergeCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, description = "output model directory")
     Path out;
 
-    @Option(names = "--quantized", description = "merge into an NF4 base: requantize (re-encode only the touched"
-            + " blocks) or overlay (keep merged columns/rows in f32)")
+    @Option(
+            names = "--quantized",
+            description = "merge into an NF4 base: requantize (re-encode only the touched"
+                    + " blocks) or overlay (keep merged columns/rows in f32)")
     String quantized;
 
     @Override
@@ -53,7 +57,8 @@ final class MergeCommand implements Callable<Integer> {
         }
         try (Arena arena = Arena.ofConfined()) {
             // copy-on-write mapping: the merge changes weights in memory, never the base model's files
-            LlamaModel m = ModelFiles.load(model, LoadOptions.on(deviceOptions.resolve()).asWritable(), arena);
+            LlamaModel m = ModelFiles.load(
+                    model, LoadOptions.on(deviceOptions.resolve()).asWritable(), arena);
             if (quantized != null) {
                 pw.println(Quantization.quantize(m, MergeMode.parse(quantized), arena));
             }
@@ -68,16 +73,28 @@ final class MergeCommand implements Callable<Integer> {
                     touched += r.blocksTouched();
                     blocks += r.blocks();
                 }
-                pw.printf(Locale.ROOT, "NF4 %s merge: %,d of %,d blocks re-encoded, max |error| %.3g%n",
-                        quantized, touched, blocks, err);
+                pw.printf(
+                        Locale.ROOT,
+                        "NF4 %s merge: %,d of %,d blocks re-encoded, max |error| %.3g%n",
+                        quantized,
+                        touched,
+                        blocks,
+                        err);
             }
             AdapterMethod method = peft.config().method();
             int layers = peft.adapted().size();
             // Written in f32 (HF-loadable): the values the merged NF4 layers compute. The NF4 layout itself is not
             // written yet.
             ModelFiles.save(peft.unload(), out);
-            pw.printf(Locale.ROOT, "merged %s into %d layers: %,d of %,d adapted weights changed (%.3f%%); wrote %s%n",
-                    method, layers, count.changed(), count.total(), count.percent(), out);
+            pw.printf(
+                    Locale.ROOT,
+                    "merged %s into %d layers: %,d of %,d adapted weights changed (%.3f%%); wrote %s%n",
+                    method,
+                    layers,
+                    count.changed(),
+                    count.total(),
+                    count.percent(),
+                    out);
         }
         return 0;
     }

@@ -18,8 +18,16 @@ final class Progress {
     }
 
     void show(Trainer.Progress p) {
-        String line = String.format(Locale.ROOT, "step %d/%d  loss %.4f  lr %.2e  |g| %.3f  %.0f tok/s  ETA %s",
-                p.step(), p.totalSteps(), p.loss(), p.lr(), p.gradNorm(), p.tokensPerSecond(), eta(p.etaSeconds()));
+        String line = String.format(
+                Locale.ROOT,
+                "step %d/%d  loss %.4f  lr %.2e  |g| %.3f  %.0f tok/s  ETA %s",
+                p.step(),
+                p.totalSteps(),
+                p.loss(),
+                p.lr(),
+                p.gradNorm(),
+                p.tokensPerSecond(),
+                eta(p.etaSeconds()));
         if (terminal) {
             out.print("\r" + line + "   ");
         } else if (p.step() % Math.max(1, p.totalSteps() / 10) == 0 || p.step() == p.totalSteps()) {

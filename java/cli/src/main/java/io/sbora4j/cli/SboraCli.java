@@ -4,12 +4,24 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** The {@code sbora} command line. Errors are one line on stderr and a non-zero exit code. */
-@Command(name = "sbora", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT, // every command: --help
+@Command(
+        name = "sbora",
+        mixinStandardHelpOptions = true,
+        scope = CommandLine.ScopeType.INHERIT, // every command: --help
         versionProvider = VersionProvider.class,
         description = "SBoRA and baseline adapters on native kernels.",
-        subcommands = {DemoCommand.class, FinetuneCommand.class, EvalCommand.class, MergeCommand.class,
-            ExportCommand.class, ForwardCommand.class, LayerDemoCommand.class, InfoCommand.class,
-            BundleCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {
+            DemoCommand.class,
+            FinetuneCommand.class,
+            EvalCommand.class,
+            MergeCommand.class,
+            ExportCommand.class,
+            ForwardCommand.class,
+            LayerDemoCommand.class,
+            InfoCommand.class,
+            BundleCommand.class,
+            CommandLine.HelpCommand.class
+        })
 public final class SboraCli {
 
     public static void main(String[] args) {

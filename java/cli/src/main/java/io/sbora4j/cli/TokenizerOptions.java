@@ -1,8 +1,8 @@
 package io.sbora4j.cli;
 
 import io.sbora4j.data.ByteTokenizer;
-import io.sbora4j.hf.HfTokenizer;
 import io.sbora4j.data.Tokenizer;
+import io.sbora4j.hf.HfTokenizer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,8 +11,11 @@ import picocli.CommandLine.Option;
 /** {@code --tokenizer}: byte, a tokenizer.json path, or auto (the model's tokenizer.json if it has one). */
 final class TokenizerOptions {
 
-    @Option(names = "--tokenizer", defaultValue = "auto",
-            description = "auto (the model's tokenizer.json, else byte), byte, or a tokenizer.json path (${DEFAULT-VALUE})")
+    @Option(
+            names = "--tokenizer",
+            defaultValue = "auto",
+            description =
+                    "auto (the model's tokenizer.json, else byte), byte, or a tokenizer.json path (${DEFAULT-VALUE})")
     String tokenizer;
 
     Tokenizer resolve(Path modelDir, int modelVocab) throws IOException {

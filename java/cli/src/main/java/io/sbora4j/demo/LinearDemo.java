@@ -1,9 +1,8 @@
 package io.sbora4j.demo;
 
-import io.sbora4j.peft.AdapterMethods;
 import io.sbora4j.autograd.Autograd;
-import io.sbora4j.autograd.Node;
 import io.sbora4j.autograd.NoGrad;
+import io.sbora4j.autograd.Node;
 import io.sbora4j.backend.Backend;
 import io.sbora4j.backend.Backends;
 import io.sbora4j.nn.Linear;
@@ -12,6 +11,7 @@ import io.sbora4j.optim.AdamW;
 import io.sbora4j.peft.AdaptedLinear;
 import io.sbora4j.peft.AdapterConfig;
 import io.sbora4j.peft.AdapterMethod;
+import io.sbora4j.peft.AdapterMethods;
 import io.sbora4j.tensor.Device;
 import io.sbora4j.tensor.MemoryScope;
 import io.sbora4j.tensor.Tensor;
@@ -32,8 +32,16 @@ public final class LinearDemo {
     private LinearDemo() {}
 
     /** The knobs of the demo; {@link #defaults()} runs in seconds on two cores. */
-    public record Options(Device device, int dim, int tokens, int rank, double alpha, int steps, double lr,
-                          int teacherRank, long seed) {
+    public record Options(
+            Device device,
+            int dim,
+            int tokens,
+            int rank,
+            double alpha,
+            int steps,
+            double lr,
+            int teacherRank,
+            long seed) {
 
         public Options {
             if (dim < 2 || tokens < 1 || rank < 1 || rank > dim || steps < 1 || teacherRank < 1) {
@@ -48,9 +56,19 @@ public final class LinearDemo {
     }
 
     /** One line of the result table. */
-    public record Row(String label, AdapterMethod method, int rank, long trainableParams, double initialLoss,
-                      double finalLoss, double msPerStep, int columnsChanged, int rowsChanged, long elementsChanged,
-                      double mergeMaxAbsDiff, long savedActivationBytes) {}
+    public record Row(
+            String label,
+            AdapterMethod method,
+            int rank,
+            long trainableParams,
+            double initialLoss,
+            double finalLoss,
+            double msPerStep,
+            int columnsChanged,
+            int rowsChanged,
+            long elementsChanged,
+            double mergeMaxAbsDiff,
+            long savedActivationBytes) {}
 
     /** The methods and ranks the demo compares: each method at r, and SBoRA-FA at 2r (LoRA's parameter budget). */
     public static List<Object[]> plan(int r) {
@@ -67,8 +85,13 @@ public final class LinearDemo {
         List<Row> rows = new ArrayList<>();
         try (Arena arena = Arena.ofConfined()) {
             SplittableRandom rng = new SplittableRandom(o.seed());
-            Tensor w = Tensor.of(arena, o.device(), gaussian(rng, o.dim() * o.dim(), 1 / Math.sqrt(o.dim())), o.dim(),
-                    o.dim()).named("layer.weight");
+            Tensor w = Tensor.of(
+                            arena,
+                            o.device(),
+                            gaussian(rng, o.dim() * o.dim(), 1 / Math.sqrt(o.dim())),
+                            o.dim(),
+                            o.dim())
+                    .named("layer.weight");
             Tensor teacher = teacher(arena, o, w, rng);
             for (Object[] p : plan(o.rank())) {
                 AdapterMethod m = (AdapterMethod) p[0];
@@ -100,7 +123,8 @@ public final class LinearDemo {
             long savedBytes = 0;
             long start = 0;
             int timed = 0;
-            try (AdamW opt = new AdamW(layer.trainable(), AdamW.Config.lr(o.lr()).withWeightDecay(0))) {
+            try (AdamW opt =
+                    new AdamW(layer.trainable(), AdamW.Config.lr(o.lr()).withWeightDecay(0))) {
                 for (int step = 0; step < o.steps(); step++) {
                     if (step == Math.min(5, o.steps() - 1)) {
                         start = System.nanoTime(); // the first steps warm up the JIT and the caches
@@ -126,11 +150,20 @@ public final class LinearDemo {
         }
     }
 
-    private static Row merged(Options o, AdaptedLinear layer, Tensor w0, AdapterMethod method, int r,
-                              double initial, double fin, double ms, long savedBytes) {
-        try (MemoryScope ignored = MemoryScope.open(); NoGrad ng = NoGrad.enter()) {
-            Tensor x = Tensor.of(o.device(), gaussian(new SplittableRandom(o.seed() + 3), 16 * o.dim(), 1), 16,
-                    o.dim());
+    private static Row merged(
+            Options o,
+            AdaptedLinear layer,
+            Tensor w0,
+            AdapterMethod method,
+            int r,
+            double initial,
+            double fin,
+            double ms,
+            long savedBytes) {
+        try (MemoryScope ignored = MemoryScope.open();
+                NoGrad ng = NoGrad.enter()) {
+            Tensor x =
+                    Tensor.of(o.device(), gaussian(new SplittableRandom(o.seed() + 3), 16 * o.dim(), 1), 16, o.dim());
             layer.train(false);
             float[] before = layer.forward(x).toFloatArray();
             layer.merge();
@@ -154,8 +187,19 @@ public final class LinearDemo {
                 }
             }
             String label = method + " r=" + r;
-            return new Row(label, method, r, layer.adapter().trainableCount(), initial, fin, ms, count(col),
-                    count(row), changed, maxDiff, savedBytes);
+            return new Row(
+                    label,
+                    method,
+                    r,
+                    layer.adapter().trainableCount(),
+                    initial,
+                    fin,
+                    ms,
+                    count(col),
+                    count(row),
+                    changed,
+                    maxDiff,
+                    savedBytes);
         }
     }
 
@@ -168,7 +212,8 @@ public final class LinearDemo {
     }
 
     private static double evalLoss(Options o, AdaptedLinear layer, Tensor teacher, SplittableRandom rng) {
-        try (MemoryScope ignored = MemoryScope.open(); NoGrad ng = NoGrad.enter()) {
+        try (MemoryScope ignored = MemoryScope.open();
+                NoGrad ng = NoGrad.enter()) {
             layer.train(false);
             Tensor x = Tensor.of(o.device(), gaussian(rng, 4 * o.tokens() * o.dim(), 1), 4 * o.tokens(), o.dim());
             Tensor target = Tensor.empty(o.device(), x.dtype(), 4 * o.tokens(), o.dim());

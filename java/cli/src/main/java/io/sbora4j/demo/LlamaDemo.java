@@ -1,11 +1,5 @@
 package io.sbora4j.demo;
 
-import io.sbora4j.train.Trainable;
-import io.sbora4j.io.LoadOptions;
-import io.sbora4j.peft.AdapterMethods;
-import io.sbora4j.train.Trainer;
-import io.sbora4j.train.LmTask;
-import io.sbora4j.data.SyntheticTasks;
 import io.sbora4j.autograd.Autograd;
 import io.sbora4j.autograd.Node;
 import io.sbora4j.data.ByteTokenizer;
@@ -13,22 +7,26 @@ import io.sbora4j.data.Evaluation;
 import io.sbora4j.data.Example;
 import io.sbora4j.data.PromptTemplate;
 import io.sbora4j.data.SftData;
+import io.sbora4j.data.SyntheticTasks;
 import io.sbora4j.io.AdapterFiles;
+import io.sbora4j.io.LoadOptions;
 import io.sbora4j.io.ModelFiles;
 import io.sbora4j.nn.LlamaConfig;
 import io.sbora4j.nn.LlamaModel;
 import io.sbora4j.ops.Losses;
-import io.sbora4j.optim.AdamW;
-import io.sbora4j.optim.GradientClipping;
 import io.sbora4j.optim.LrSchedule;
 import io.sbora4j.peft.AdapterConfig;
 import io.sbora4j.peft.AdapterMethod;
+import io.sbora4j.peft.AdapterMethods;
 import io.sbora4j.peft.PeftModel;
 import io.sbora4j.quant.MergeMode;
 import io.sbora4j.quant.Quantization;
 import io.sbora4j.tensor.Device;
 import io.sbora4j.tensor.MemoryScope;
 import io.sbora4j.tensor.Tensor;
+import io.sbora4j.train.LmTask;
+import io.sbora4j.train.Trainable;
+import io.sbora4j.train.Trainer;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.nio.file.Files;
@@ -50,12 +48,34 @@ public final class LlamaDemo {
     private LlamaDemo() {}
 
     /** The knobs; {@link #defaults(Path)} runs in a few minutes on two cores. */
-    public record Options(Path out, Device device, LlamaConfig model, int rank, int pretrainSteps, int finetuneSteps,
-                          int batch, double pretrainLr, double finetuneLr, int maxOperand, int evalCount, long seed) {
+    public record Options(
+            Path out,
+            Device device,
+            LlamaConfig model,
+            int rank,
+            int pretrainSteps,
+            int finetuneSteps,
+            int batch,
+            double pretrainLr,
+            double finetuneLr,
+            int maxOperand,
+            int evalCount,
+            long seed) {
 
         public static Options defaults(Path out, Device device) {
-            return new Options(out, device, new LlamaConfig(259, 128, 256, 4, 4, 2, 1e-6, 10000, 64, false), 8, 400,
-                    400, 16, 3e-3, 4e-3, 19, 60, 42);
+            return new Options(
+                    out,
+                    device,
+                    new LlamaConfig(259, 128, 256, 4, 4, 2, 1e-6, 10000, 64, false),
+                    8,
+                    400,
+                    400,
+                    16,
+                    3e-3,
+                    4e-3,
+                    19,
+                    60,
+                    42);
         }
     }
 
@@ -78,13 +98,23 @@ public final class LlamaDemo {
     }
 
     /** One line of the table. */
-    public record Row(String label, AdapterMethod method, int rank, long trainableParams, double percentChanged,
-                      double finalLoss, Evaluation.Result eval, double msPerStep, double tokensPerSecond,
-                      long savedActivationBytes, List<Double> losses, Path adapterDir) {}
+    public record Row(
+            String label,
+            AdapterMethod method,
+            int rank,
+            long trainableParams,
+            double percentChanged,
+            double finalLoss,
+            Evaluation.Result eval,
+            double msPerStep,
+            double tokensPerSecond,
+            long savedActivationBytes,
+            List<Double> losses,
+            Path adapterDir) {}
 
     /** Everything the demo produced; {@code chart} is null where the runtime cannot draw one. */
-    public record Result(Path baseModel, double basePretrainLoss, Evaluation.Result baseEval, List<Row> rows,
-                         Path chart) {}
+    public record Result(
+            Path baseModel, double basePretrainLoss, Evaluation.Result baseEval, List<Row> rows, Path chart) {}
 
     public static Result run(Options o, Consumer<String> log) throws IOException {
         Files.createDirectories(o.out());
@@ -101,8 +131,13 @@ public final class LlamaDemo {
 
         Evaluation.Result baseEval;
         try (Arena arena = Arena.ofConfined()) {
-            baseEval = Evaluation.run(ModelFiles.load(baseDir, LoadOptions.on(o.device()), arena), tok, PromptTemplate.PLAIN,
-                    eval, 4, null);
+            baseEval = Evaluation.run(
+                    ModelFiles.load(baseDir, LoadOptions.on(o.device()), arena),
+                    tok,
+                    PromptTemplate.PLAIN,
+                    eval,
+                    4,
+                    null);
         }
         log.accept("base model before fine-tuning: accuracy " + baseEval);
 
@@ -143,9 +178,16 @@ public final class LlamaDemo {
         try (Arena arena = Arena.ofConfined()) {
             LlamaModel model = LlamaModel.random(o.model(), o.seed(), o.device(), arena);
             model.setTrainable(true);
-            log.accept(String.format(Locale.ROOT, "pre-training a %,d-parameter LLaMA (%d layers, hidden %d,"
-                    + " %d heads / %d kv heads) on %d lines of built-in text, %d steps", model.parameterCount(),
-                    o.model().layers(), o.model().hiddenSize(), o.model().heads(), o.model().kvHeads(), corpus.size(),
+            log.accept(String.format(
+                    Locale.ROOT,
+                    "pre-training a %,d-parameter LLaMA (%d layers, hidden %d,"
+                            + " %d heads / %d kv heads) on %d lines of built-in text, %d steps",
+                    model.parameterCount(),
+                    o.model().layers(),
+                    o.model().hiddenSize(),
+                    o.model().heads(),
+                    o.model().kvHeads(),
+                    corpus.size(),
                     o.pretrainSteps()));
             Map<String, Tensor> weights = new LinkedHashMap<>();
             model.namedTensors().forEach((name, t) -> {
@@ -153,34 +195,47 @@ public final class LlamaDemo {
                     weights.put(name, t);
                 }
             });
-            Trainer.Config tc = new Trainer.Config(o.pretrainSteps(), 1, new LrSchedule(o.pretrainLr(),
-                    o.pretrainSteps() / 10, o.pretrainSteps(), LrSchedule.Decay.COSINE), 0.01, 1.0, o.seed(), null, 0);
+            Trainer.Config tc = new Trainer.Config(
+                    o.pretrainSteps(),
+                    1,
+                    new LrSchedule(o.pretrainLr(), o.pretrainSteps() / 10, o.pretrainSteps(), LrSchedule.Decay.COSINE),
+                    0.01,
+                    1.0,
+                    o.seed(),
+                    null,
+                    0);
             long t0 = System.nanoTime();
             Trainer.Result res = new Trainer(Trainable.of(weights), tc, new Trainer.Task() {
-                @Override
-                public Tensor loss(long step, int micro) {
-                    SftData.Batch bt = batch(step);
-                    return Losses.crossEntropy(model.logits(bt.ids()), bt.targets(), SftData.IGNORE);
-                }
+                        @Override
+                        public Tensor loss(long step, int micro) {
+                            SftData.Batch bt = batch(step);
+                            return Losses.crossEntropy(model.logits(bt.ids()), bt.targets(), SftData.IGNORE);
+                        }
 
-                @Override
-                public long tokens(long step, int micro) {
-                    return batch(step).tokens();
-                }
+                        @Override
+                        public long tokens(long step, int micro) {
+                            return batch(step).tokens();
+                        }
 
-                private SftData.Batch batch(long step) {
-                    List<SftData.Sequence> batch = new ArrayList<>();
-                    for (int b = 0; b < o.batch(); b++) {
-                        batch.add(seqs.get((int) ((step * o.batch() + b) % seqs.size())));
-                    }
-                    return SftData.pad(batch, tok.padId(), o.device());
-                }
-            }).run(p -> {
-                if (p.step() % 50 == 0 || p.step() == p.totalSteps()) {
-                    log.accept(String.format(Locale.ROOT, "  pre-train step %d/%d  loss %.4f  (%.1f s)", p.step(),
-                            p.totalSteps(), p.loss(), (System.nanoTime() - t0) / 1e9));
-                }
-            });
+                        private SftData.Batch batch(long step) {
+                            List<SftData.Sequence> batch = new ArrayList<>();
+                            for (int b = 0; b < o.batch(); b++) {
+                                batch.add(seqs.get((int) ((step * o.batch() + b) % seqs.size())));
+                            }
+                            return SftData.pad(batch, tok.padId(), o.device());
+                        }
+                    })
+                    .run(p -> {
+                        if (p.step() % 50 == 0 || p.step() == p.totalSteps()) {
+                            log.accept(String.format(
+                                    Locale.ROOT,
+                                    "  pre-train step %d/%d  loss %.4f  (%.1f s)",
+                                    p.step(),
+                                    p.totalSteps(),
+                                    p.loss(),
+                                    (System.nanoTime() - t0) / 1e9));
+                        }
+                    });
             double last = res.losses().getLast();
             model.setTrainable(false);
             ModelFiles.save(model, dir);
@@ -189,25 +244,38 @@ public final class LlamaDemo {
         }
     }
 
-    private static Row finetune(Options o, ByteTokenizer tok, Path baseDir, SftData data, List<Example> eval,
-                                Run run, Consumer<String> log) throws IOException {
+    private static Row finetune(
+            Options o, ByteTokenizer tok, Path baseDir, SftData data, List<Example> eval, Run run, Consumer<String> log)
+            throws IOException {
         String label = run.label();
         AdapterMethod m = run.method();
         int r = run.rank();
         try (Arena arena = Arena.ofConfined()) {
-            LlamaModel model = ModelFiles.load(baseDir, LoadOptions.on(o.device()).asWritable(), arena);
+            LlamaModel model =
+                    ModelFiles.load(baseDir, LoadOptions.on(o.device()).asWritable(), arena);
             if (run.nf4()) {
                 log.accept("  " + label + ": " + Quantization.quantize(model, MergeMode.OVERLAY, arena));
             }
             AdapterConfig cfg = AdapterConfig.of(m, r, 2.0 * r).withSeed(o.seed());
             var peft = PeftModel.inject(model, cfg, arena);
-            Trainer.Config tc = new Trainer.Config(o.finetuneSteps(), 1,
+            Trainer.Config tc = new Trainer.Config(
+                    o.finetuneSteps(),
+                    1,
                     new LrSchedule(o.finetuneLr(), o.finetuneSteps() / 10, o.finetuneSteps(), LrSchedule.Decay.LINEAR),
-                    0.0, 1.0, o.seed(), null, 0);
+                    0.0,
+                    1.0,
+                    o.seed(),
+                    null,
+                    0);
             Trainer.Result res = new Trainer(Trainable.of(peft), tc, new LmTask(model, data, o.batch(), 1)).run(pr -> {
                 if (pr.step() % 50 == 0 || pr.step() == pr.totalSteps()) {
-                    log.accept(String.format(Locale.ROOT, "  %-14s step %d/%d  loss %.4f", label, pr.step(),
-                            pr.totalSteps(), pr.loss()));
+                    log.accept(String.format(
+                            Locale.ROOT,
+                            "  %-14s step %d/%d  loss %.4f",
+                            label,
+                            pr.step(),
+                            pr.totalSteps(),
+                            pr.loss()));
                 }
             });
             long saved = savedActivationBytes(model, data, o);
@@ -217,10 +285,26 @@ public final class LlamaDemo {
             AdapterFiles.save(peft, adapterDir);
             double changed = peft.mergeAllAndCount().percent();
             double fin = average(res.losses(), 10);
-            log.accept(String.format(Locale.ROOT, "  %-14s done: loss %.4f, accuracy %s, %.1f ms/step",
-                    label, fin, ev, res.msPerStep()));
-            return new Row(label, m, r, peft.report().trainable(), changed, fin, ev, res.msPerStep(),
-                    res.tokensPerSecond(), saved, res.losses(), adapterDir);
+            log.accept(String.format(
+                    Locale.ROOT,
+                    "  %-14s done: loss %.4f, accuracy %s, %.1f ms/step",
+                    label,
+                    fin,
+                    ev,
+                    res.msPerStep()));
+            return new Row(
+                    label,
+                    m,
+                    r,
+                    peft.report().trainable(),
+                    changed,
+                    fin,
+                    ev,
+                    res.msPerStep(),
+                    res.tokensPerSecond(),
+                    saved,
+                    res.losses(),
+                    adapterDir);
         }
     }
 

@@ -1,10 +1,10 @@
 package io.sbora4j.hf;
 
 import ai.djl.huggingface.tokenizers.Encoding;
-import io.sbora4j.data.Tokenizer;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sbora4j.data.Tokenizer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -64,11 +64,17 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
         }
         Map<String, String> names = specialNames(file.resolveSibling("tokenizer_config.json"));
         int bos = find(special, names.get("bos_token"), List.of("<s>", "<|begin_of_text|>", "<bos>"), file, "BOS");
-        int eos = find(special, names.get("eos_token"), List.of("</s>", "<|end_of_text|>", "<|eot_id|>", "<eos>"),
-                file, "EOS");
+        int eos = find(
+                special,
+                names.get("eos_token"),
+                List.of("</s>", "<|end_of_text|>", "<|eot_id|>", "<eos>"),
+                file,
+                "EOS");
         Integer pad = names.get("pad_token") != null ? special.get(names.get("pad_token")) : null;
-        HuggingFaceTokenizer tok = HuggingFaceTokenizer.builder().optTokenizerPath(file)
-                .optAddSpecialTokens(false).build();
+        HuggingFaceTokenizer tok = HuggingFaceTokenizer.builder()
+                .optTokenizerPath(file)
+                .optAddSpecialTokens(false)
+                .build();
         return new HfTokenizer(tok, maxId + 1, bos, eos, pad != null ? pad : eos);
     }
 

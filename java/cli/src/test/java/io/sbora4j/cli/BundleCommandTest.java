@@ -53,7 +53,8 @@ class BundleCommandTest {
     /** Runs {@code bin/sbora info} through a symbolic link in another folder (as from a bin/ on the PATH). */
     private static String info(Path bundle, Path cache) throws IOException, InterruptedException {
         Path links = Files.createDirectories(tmp.resolve("links-" + bundle.getFileName()));
-        Path link = Files.createSymbolicLink(links.resolve("sbora"), bundle.resolve("bin").resolve("sbora"));
+        Path link = Files.createSymbolicLink(
+                links.resolve("sbora"), bundle.resolve("bin").resolve("sbora"));
         Process p = start(link, cache, "info");
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(60, TimeUnit.SECONDS), out);
@@ -75,8 +76,8 @@ class BundleCommandTest {
     @Test
     void theBundleCannotBundleForWantOfJlink() throws Exception {
         Path again = tmp.resolve("again");
-        Process p = start(bundle.resolve("bin").resolve("sbora"), tmp.resolve("cache"), "bundle", "--output",
-                again.toString());
+        Process p = start(
+                bundle.resolve("bin").resolve("sbora"), tmp.resolve("cache"), "bundle", "--output", again.toString());
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(60, TimeUnit.SECONDS), out);
         assertNotEquals(0, p.exitValue(), out);
@@ -105,7 +106,9 @@ class BundleCommandTest {
 
     private static String modules(Path bundle) throws IOException {
         return Files.readAllLines(bundle.resolve("runtime").resolve("release")).stream()
-                .filter(l -> l.startsWith("MODULES=")).findFirst().orElseThrow();
+                .filter(l -> l.startsWith("MODULES="))
+                .findFirst()
+                .orElseThrow();
     }
 
     @Test
@@ -114,13 +117,16 @@ class BundleCommandTest {
         try (Stream<Path> s = Files.list(bundle.resolve("lib"))) {
             for (Path jar : s.toList()) {
                 String name = jar.getFileName().toString();
-                assertFalse(name.startsWith("junit-") || name.startsWith("jqwik-") || name.startsWith("surefire"),
-                        name);
+                assertFalse(
+                        name.startsWith("junit-") || name.startsWith("jqwik-") || name.startsWith("surefire"), name);
                 try (JarFile jf = new JarFile(jar.toFile())) {
                     nativeKernels |= jf.getEntry("native/linux-x86_64/libsbora_native.so") != null;
-                    assertTrue(jf.stream().noneMatch(e -> e.getName().startsWith("org/junit/")
-                            || e.getName().startsWith("net/jqwik/")
-                            || e.getName().equals("io/sbora4j/cli/BundleCommandTest.class")), name);
+                    assertTrue(
+                            jf.stream()
+                                    .noneMatch(e -> e.getName().startsWith("org/junit/")
+                                            || e.getName().startsWith("net/jqwik/")
+                                            || e.getName().equals("io/sbora4j/cli/BundleCommandTest.class")),
+                            name);
                 }
             }
         }
@@ -134,8 +140,8 @@ class BundleCommandTest {
     @Test
     void withoutChartsTheBundleHasNoDesktopModuleAndStillRuns() throws Exception {
         Path plain = tmp.resolve("no-charts");
-        CliEndToEndTest.Result r = CliEndToEndTest.run("bundle", "--output", plain.toString(), "--small",
-                "--no-charts");
+        CliEndToEndTest.Result r =
+                CliEndToEndTest.run("bundle", "--output", plain.toString(), "--small", "--no-charts");
         assertEquals(0, r.code(), r.err() + r.out());
         assertFalse(modules(plain).contains("java.desktop"), modules(plain));
         try (Stream<Path> s = Files.list(plain.resolve("lib"))) {
@@ -148,7 +154,8 @@ class BundleCommandTest {
     void aFolderThatIsNotEmptyIsRefusedAndLeftAlone() throws IOException {
         Path taken = Files.createDirectories(tmp.resolve("taken"));
         Files.writeString(taken.resolve("keep.txt"), "mine");
-        for (String[] args : List.of(new String[] {"bundle", "--output", taken.toString()},
+        for (String[] args : List.of(
+                new String[] {"bundle", "--output", taken.toString()},
                 new String[] {"bundle", "--output", taken.toString(), "--force"})) {
             CliEndToEndTest.Result r = CliEndToEndTest.run(args);
             assertNotEquals(0, r.code(), r.out());

@@ -6,16 +6,16 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.sbora4j.io.LoadOptions;
 import io.sbora4j.autograd.NoGrad;
+import io.sbora4j.demo.LlamaDemo;
 import io.sbora4j.io.AdapterFiles;
+import io.sbora4j.io.LoadOptions;
 import io.sbora4j.io.ModelFiles;
 import io.sbora4j.io.SafetensorsFile;
 import io.sbora4j.nn.LlamaConfig;
 import io.sbora4j.nn.LlamaModel;
 import io.sbora4j.tensor.Device;
 import io.sbora4j.tensor.Tensor;
-import io.sbora4j.demo.LlamaDemo;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.nio.file.Files;
@@ -60,18 +60,47 @@ class CliEndToEndTest {
         StringBuilder jsonl = new StringBuilder();
         for (int i = 0; i < 12; i++) {
             int a = i % 4, b = i / 4;
-            jsonl.append("{\"instruction\": \"What is ").append(a).append(" + ").append(b)
-                    .append("?\", \"output\": \"").append(a + b).append("\"}\n");
+            jsonl.append("{\"instruction\": \"What is ")
+                    .append(a)
+                    .append(" + ")
+                    .append(b)
+                    .append("?\", \"output\": \"")
+                    .append(a + b)
+                    .append("\"}\n");
         }
         data = Files.writeString(tmp.resolve("sums.jsonl"), jsonl);
         adapter = tmp.resolve("adapter");
-        finetune = run("finetune", "--model", base.toString(), "--data", data.toString(), "--method", "sbora-fa",
-                "--r", Integer.toString(R), "--alpha", "4", "--steps", "3", "--batch", "2", "--seq-len", "64",
-                "--template", "plain", "--lr", "1e-2", "--tokenizer", "byte", "--out", adapter.toString());
+        finetune = run(
+                "finetune",
+                "--model",
+                base.toString(),
+                "--data",
+                data.toString(),
+                "--method",
+                "sbora-fa",
+                "--r",
+                Integer.toString(R),
+                "--alpha",
+                "4",
+                "--steps",
+                "3",
+                "--batch",
+                "2",
+                "--seq-len",
+                "64",
+                "--template",
+                "plain",
+                "--lr",
+                "1e-2",
+                "--tokenizer",
+                "byte",
+                "--out",
+                adapter.toString());
     }
 
     private static float[] logits(Path modelDir, int... ids) throws IOException {
-        try (Arena arena = Arena.ofConfined(); NoGrad ignored = NoGrad.enter()) {
+        try (Arena arena = Arena.ofConfined();
+                NoGrad ignored = NoGrad.enter()) {
             LlamaModel m = ModelFiles.load(modelDir, LoadOptions.on(Device.CPU), arena);
             return m.logits(Tensor.ofInts(Device.CPU, ids, 1, ids.length)).toFloatArray();
         }
@@ -99,8 +128,22 @@ class CliEndToEndTest {
 
     @Test
     void evalWithTheAdapterPrintsAccuracy() {
-        Result r = run("eval", "--model", base.toString(), "--adapter", adapter.toString(), "--data", data.toString(),
-                "--template", "plain", "--max-new-tokens", "3", "--limit", "3", "--tokenizer", "byte");
+        Result r = run(
+                "eval",
+                "--model",
+                base.toString(),
+                "--adapter",
+                adapter.toString(),
+                "--data",
+                data.toString(),
+                "--template",
+                "plain",
+                "--max-new-tokens",
+                "3",
+                "--limit",
+                "3",
+                "--tokenizer",
+                "byte");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("accuracy "), r.out());
         assertTrue(r.out().contains("/3 = "), r.out());
@@ -112,8 +155,8 @@ class CliEndToEndTest {
         Path merged = tmp.resolve("merged");
         Path baseWeights = base.resolve("model.safetensors");
         byte[] before = Files.readAllBytes(baseWeights);
-        Result r = run("merge", "--model", base.toString(), "--adapter", adapter.toString(), "--out",
-                merged.toString());
+        Result r =
+                run("merge", "--model", base.toString(), "--adapter", adapter.toString(), "--out", merged.toString());
         assertEquals(0, r.code(), r.err());
         assertArrayEquals(before, Files.readAllBytes(baseWeights), "the base model's file is untouched");
         try (Arena arena = Arena.ofConfined()) {
@@ -123,7 +166,8 @@ class CliEndToEndTest {
             assertEquals(b.namedTensors().keySet(), m.namedTensors().keySet());
             long changedLayers = 0;
             for (var e : b.namedTensors().entrySet()) {
-                float[] x = e.getValue().toFloatArray(), y = m.namedTensors().get(e.getKey()).toFloatArray();
+                float[] x = e.getValue().toFloatArray(),
+                        y = m.namedTensors().get(e.getKey()).toFloatArray();
                 String layer = e.getKey().substring(0, e.getKey().length() - ".weight".length());
                 if (!adapterFile.contains(layer + ".idx")) {
                     for (int i = 0; i < x.length; i++) {
@@ -132,7 +176,8 @@ class CliEndToEndTest {
                     continue;
                 }
                 Set<Integer> idx = new HashSet<>();
-                for (int c : adapterFile.tensor(layer + ".idx", arena, Device.CPU).toIntArray()) {
+                for (int c :
+                        adapterFile.tensor(layer + ".idx", arena, Device.CPU).toIntArray()) {
                     idx.add(c);
                 }
                 assertEquals(R, idx.size());
@@ -153,8 +198,9 @@ class CliEndToEndTest {
 
     @Test
     void mergeRefusesToOverwriteTheBase() {
-        assertOneLineError(run("merge", "--model", base.toString(), "--adapter", adapter.toString(), "--out",
-                base.toString()), "--out must differ");
+        assertOneLineError(
+                run("merge", "--model", base.toString(), "--adapter", adapter.toString(), "--out", base.toString()),
+                "--out must differ");
     }
 
     @Test
@@ -164,8 +210,9 @@ class CliEndToEndTest {
         assertEquals(0, r.code(), r.err());
         assertTrue(Files.isRegularFile(out.resolve(AdapterFiles.WEIGHTS)));
         assertTrue(Files.readString(out.resolve(AdapterFiles.CONFIG)).contains("\"peft_type\" : \"LORA\""));
-        assertOneLineError(run("export", "--adapter", adapter.toString(), "--format", "gguf", "--out",
-                out.toString()), "unknown format 'gguf'");
+        assertOneLineError(
+                run("export", "--adapter", adapter.toString(), "--format", "gguf", "--out", out.toString()),
+                "unknown format 'gguf'");
     }
 
     @Test
@@ -181,10 +228,22 @@ class CliEndToEndTest {
             assertArrayEquals(logits(base, 1, 2, 3), t.toFloatArray());
         }
         Path withAdapter = tmp.resolve("logits-adapted.safetensors");
-        assertEquals(0, run("forward", "--model", base.toString(), "--adapter", adapter.toString(), "--tokens",
-                "1,2,3", "--out", withAdapter.toString()).code());
+        assertEquals(
+                0,
+                run(
+                                "forward",
+                                "--model",
+                                base.toString(),
+                                "--adapter",
+                                adapter.toString(),
+                                "--tokens",
+                                "1,2,3",
+                                "--out",
+                                withAdapter.toString())
+                        .code());
         try (Arena arena = Arena.ofConfined()) {
-            float[] adapted = SafetensorsFile.open(withAdapter, arena).tensor("logits", arena, Device.CPU)
+            float[] adapted = SafetensorsFile.open(withAdapter, arena)
+                    .tensor("logits", arena, Device.CPU)
                     .toFloatArray();
             assertFalse(java.util.Arrays.equals(logits(base, 1, 2, 3), adapted), "the adapter changes the logits");
         }
@@ -193,37 +252,91 @@ class CliEndToEndTest {
     @Test
     void aMissingModelDirectoryIsOneLine() {
         Path missing = tmp.resolve("no-such-model");
-        assertOneLineError(run("finetune", "--model", missing.toString(), "--data", data.toString(), "--method",
-                "lora", "--r", "2", "--alpha", "4", "--steps", "1", "--out", tmp.resolve("x").toString()),
+        assertOneLineError(
+                run(
+                        "finetune",
+                        "--model",
+                        missing.toString(),
+                        "--data",
+                        data.toString(),
+                        "--method",
+                        "lora",
+                        "--r",
+                        "2",
+                        "--alpha",
+                        "4",
+                        "--steps",
+                        "1",
+                        "--out",
+                        tmp.resolve("x").toString()),
                 missing.toString());
         assertOneLineError(run("eval", "--model", missing.toString(), "--data", data.toString()), missing.toString());
-        assertOneLineError(run("forward", "--model", missing.toString(), "--tokens", "1", "--out",
-                tmp.resolve("y.safetensors").toString()), missing.toString());
+        assertOneLineError(
+                run(
+                        "forward",
+                        "--model",
+                        missing.toString(),
+                        "--tokens",
+                        "1",
+                        "--out",
+                        tmp.resolve("y.safetensors").toString()),
+                missing.toString());
     }
 
     @Test
     void anUnknownMethodIsOneLine() {
-        assertOneLineError(run("finetune", "--model", base.toString(), "--data", data.toString(), "--method",
-                "qlora", "--r", "2", "--alpha", "4", "--steps", "1", "--out", tmp.resolve("x").toString()),
+        assertOneLineError(
+                run(
+                        "finetune",
+                        "--model",
+                        base.toString(),
+                        "--data",
+                        data.toString(),
+                        "--method",
+                        "qlora",
+                        "--r",
+                        "2",
+                        "--alpha",
+                        "4",
+                        "--steps",
+                        "1",
+                        "--out",
+                        tmp.resolve("x").toString()),
                 "unknown adapter method 'qlora'");
     }
 
     @Test
     void aMalformedDataFileIsOneLineNamingFileAndLine() throws IOException {
-        Path bad = Files.writeString(tmp.resolve("bad.jsonl"),
-                "{\"instruction\": \"a\", \"output\": \"b\"}\n{\"instruction\": \"a\"\n");
-        assertOneLineError(run("finetune", "--model", base.toString(), "--data", bad.toString(), "--method",
-                "lora", "--r", "2", "--alpha", "4", "--steps", "1", "--out", tmp.resolve("x").toString()),
-                bad.toString(), "line 2");
+        Path bad = Files.writeString(
+                tmp.resolve("bad.jsonl"), "{\"instruction\": \"a\", \"output\": \"b\"}\n{\"instruction\": \"a\"\n");
+        assertOneLineError(
+                run(
+                        "finetune",
+                        "--model",
+                        base.toString(),
+                        "--data",
+                        bad.toString(),
+                        "--method",
+                        "lora",
+                        "--r",
+                        "2",
+                        "--alpha",
+                        "4",
+                        "--steps",
+                        "1",
+                        "--out",
+                        tmp.resolve("x").toString()),
+                bad.toString(),
+                "line 2");
     }
 
     @Test
     void badTokensAreOneLine() {
         String out = tmp.resolve("z.safetensors").toString();
-        assertOneLineError(run("forward", "--model", base.toString(), "--tokens", "1 x", "--out", out),
-                "'x' is not a token id");
-        assertOneLineError(run("forward", "--model", base.toString(), "--tokens", "1 999", "--out", out),
-                "token id 999");
+        assertOneLineError(
+                run("forward", "--model", base.toString(), "--tokens", "1 x", "--out", out), "'x' is not a token id");
+        assertOneLineError(
+                run("forward", "--model", base.toString(), "--tokens", "1 999", "--out", out), "token id 999");
     }
 
     @Test
@@ -232,17 +345,43 @@ class CliEndToEndTest {
         assertOneLineError(missing, "--data");
         assertTrue(missing.err().startsWith("sbora finetune: "), missing.err());
         assertOneLineError(run("frobnicate"), "frobnicate");
-        assertOneLineError(run("forward", "--model", base.toString(), "--tokens", "1", "--out", "x", "--bogus"),
-                "--bogus");
-        assertOneLineError(run("finetune", "--model", base.toString(), "--data", data.toString(), "--method",
-                "lora", "--r", "two", "--alpha", "4", "--out", "x"), "two");
+        assertOneLineError(
+                run("forward", "--model", base.toString(), "--tokens", "1", "--out", "x", "--bogus"), "--bogus");
+        assertOneLineError(
+                run(
+                        "finetune",
+                        "--model",
+                        base.toString(),
+                        "--data",
+                        data.toString(),
+                        "--method",
+                        "lora",
+                        "--r",
+                        "two",
+                        "--alpha",
+                        "4",
+                        "--out",
+                        "x"),
+                "two");
     }
 
     @Test
     void demoWithTinySettingsWritesTheChartAndTheAdapters() throws IOException {
         Path out = tmp.resolve("demo");
-        Result r = run("demo", "--out", out.toString(), "--pretrain-steps", "3", "--steps", "2", "--hidden", "32",
-                "--layers", "1", "-r", "2");
+        Result r = run(
+                "demo",
+                "--out",
+                out.toString(),
+                "--pretrain-steps",
+                "3",
+                "--steps",
+                "2",
+                "--hidden",
+                "32",
+                "--layers",
+                "1",
+                "-r",
+                "2");
         assertEquals(0, r.code(), r.err());
         assertTrue(Files.size(out.resolve("loss_curves.png")) > 0);
         byte[] png = Files.readAllBytes(out.resolve("loss_curves.png"));
@@ -256,8 +395,10 @@ class CliEndToEndTest {
         for (LlamaDemo.Run run : LlamaDemo.plan(2)) {
             expected.add(run.label().replace(" r=", "-r"));
         }
-        assertTrue(expected.containsAll(Set.of("lora-r2", "lora-fa-r2", "dora-r2", "sbora-fa-r2", "sbora-fb-r2",
-                "sbora-fa-r4")), expected.toString());
+        assertTrue(
+                expected.containsAll(
+                        Set.of("lora-r2", "lora-fa-r2", "dora-r2", "sbora-fa-r2", "sbora-fb-r2", "sbora-fa-r4")),
+                expected.toString());
         assertEquals(expected, Set.copyOf(adapters), "one adapter folder per run of the plan");
         for (String a : adapters) {
             assertTrue(Files.isRegularFile(out.resolve("adapters").resolve(a).resolve(AdapterFiles.WEIGHTS)), a);
@@ -269,40 +410,139 @@ class CliEndToEndTest {
     @Test
     void qsboraFinetunesOverAnNf4BaseAndMergesIntoItBothWays() throws IOException {
         Path qAdapter = tmp.resolve("q-adapter");
-        Result ft = run("finetune", "--model", base.toString(), "--data", data.toString(), "--method", "sbora-fa",
-                "--r", "2", "--alpha", "4", "--steps", "2", "--batch", "2", "--seq-len", "64", "--template", "plain",
-                "--tokenizer", "byte", "--quantize", "nf4", "--out", qAdapter.toString());
+        Result ft = run(
+                "finetune",
+                "--model",
+                base.toString(),
+                "--data",
+                data.toString(),
+                "--method",
+                "sbora-fa",
+                "--r",
+                "2",
+                "--alpha",
+                "4",
+                "--steps",
+                "2",
+                "--batch",
+                "2",
+                "--seq-len",
+                "64",
+                "--template",
+                "plain",
+                "--tokenizer",
+                "byte",
+                "--quantize",
+                "nf4",
+                "--out",
+                qAdapter.toString());
         assertEquals(0, ft.code(), ft.err());
         assertTrue(ft.out().contains("bits per parameter"), ft.out());
         for (String mode : new String[] {"requantize", "overlay"}) {
             Path merged = tmp.resolve("q-merged-" + mode);
-            Result m = run("merge", "--model", base.toString(), "--adapter", qAdapter.toString(), "--quantized", mode,
-                    "--out", merged.toString());
+            Result m = run(
+                    "merge",
+                    "--model",
+                    base.toString(),
+                    "--adapter",
+                    qAdapter.toString(),
+                    "--quantized",
+                    mode,
+                    "--out",
+                    merged.toString());
             assertEquals(0, m.code(), m.err());
             assertTrue(m.out().contains("NF4 " + mode + " merge"), m.out());
             assertTrue(Files.isRegularFile(merged.resolve("model.safetensors")));
         }
-        Result eval = run("eval", "--model", base.toString(), "--adapter", qAdapter.toString(), "--data",
-                data.toString(), "--template", "plain", "--tokenizer", "byte", "--quantize", "nf4",
-                "--max-new-tokens", "2", "--limit", "3");
+        Result eval = run(
+                "eval",
+                "--model",
+                base.toString(),
+                "--adapter",
+                qAdapter.toString(),
+                "--data",
+                data.toString(),
+                "--template",
+                "plain",
+                "--tokenizer",
+                "byte",
+                "--quantize",
+                "nf4",
+                "--max-new-tokens",
+                "2",
+                "--limit",
+                "3");
         assertEquals(0, eval.code(), eval.err());
-        assertOneLineError(run("finetune", "--model", base.toString(), "--data", data.toString(), "--method",
-                "sbora-fa", "--r", "2", "--alpha", "4", "--quantize", "int3", "--out", tmp.resolve("x").toString()),
+        assertOneLineError(
+                run(
+                        "finetune",
+                        "--model",
+                        base.toString(),
+                        "--data",
+                        data.toString(),
+                        "--method",
+                        "sbora-fa",
+                        "--r",
+                        "2",
+                        "--alpha",
+                        "4",
+                        "--quantize",
+                        "int3",
+                        "--out",
+                        tmp.resolve("x").toString()),
                 "int3");
     }
 
     @Test
     void bf16ProjectionsFinetuneAndEvaluate() {
         Path out = tmp.resolve("bf16-adapter");
-        Result ft = run("finetune", "--model", base.toString(), "--data", data.toString(), "--method", "sbora-fb",
-                "--r", "2", "--alpha", "4", "--steps", "2", "--batch", "2", "--seq-len", "64", "--template", "plain",
-                "--tokenizer", "byte", "--bf16", "--out", out.toString());
+        Result ft = run(
+                "finetune",
+                "--model",
+                base.toString(),
+                "--data",
+                data.toString(),
+                "--method",
+                "sbora-fb",
+                "--r",
+                "2",
+                "--alpha",
+                "4",
+                "--steps",
+                "2",
+                "--batch",
+                "2",
+                "--seq-len",
+                "64",
+                "--template",
+                "plain",
+                "--tokenizer",
+                "byte",
+                "--bf16",
+                "--out",
+                out.toString());
         assertEquals(0, ft.code(), ft.err());
         assertTrue(ft.out().contains("base projections in bf16"), ft.out());
-        Result eval = run("eval", "--model", base.toString(), "--adapter", out.toString(), "--data", data.toString(),
-                "--template", "plain", "--tokenizer", "byte", "--bf16", "--max-new-tokens", "2", "--limit", "2");
+        Result eval = run(
+                "eval",
+                "--model",
+                base.toString(),
+                "--adapter",
+                out.toString(),
+                "--data",
+                data.toString(),
+                "--template",
+                "plain",
+                "--tokenizer",
+                "byte",
+                "--bf16",
+                "--max-new-tokens",
+                "2",
+                "--limit",
+                "2");
         assertEquals(0, eval.code(), eval.err());
-        assertOneLineError(run("eval", "--model", base.toString(), "--data", data.toString(), "--bf16", "--quantize",
-                "nf4"), "pick one");
+        assertOneLineError(
+                run("eval", "--model", base.toString(), "--data", data.toString(), "--bf16", "--quantize", "nf4"),
+                "pick one");
     }
 }

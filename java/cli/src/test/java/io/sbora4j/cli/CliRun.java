@@ -1,6 +1,5 @@
 package io.sbora4j.cli;
 
-import io.sbora4j.cli.SboraCli;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;

@@ -5,11 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.sbora4j.backend.Backends;
+import io.sbora4j.cli.CliRun.Result;
 import io.sbora4j.io.ModelFiles;
 import io.sbora4j.nn.LlamaConfig;
 import io.sbora4j.nn.LlamaModel;
 import io.sbora4j.tensor.Device;
-import io.sbora4j.cli.CliRun.Result;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.nio.file.Files;
@@ -49,34 +49,97 @@ class CudaCliTest {
         }
         StringBuilder jsonl = new StringBuilder();
         for (int i = 0; i < 8; i++) {
-            jsonl.append("{\"instruction\": \"What is ").append(i % 4).append(" + ").append(i / 4)
-                    .append("?\", \"output\": \"").append(i % 4 + i / 4).append("\"}\n");
+            jsonl.append("{\"instruction\": \"What is ")
+                    .append(i % 4)
+                    .append(" + ")
+                    .append(i / 4)
+                    .append("?\", \"output\": \"")
+                    .append(i % 4 + i / 4)
+                    .append("\"}\n");
         }
         Path data = Files.writeString(tmp.resolve("sums.jsonl"), jsonl);
-        String[] common = {"--model", base.toString(), "--data", data.toString(), "--r", "2", "--alpha", "4",
-            "--steps", "2", "--batch", "2", "--seq-len", "48", "--template", "plain", "--tokenizer", "byte",
-            "--device", "cuda"};
-        for (String[] variant : new String[][] {{"sbora-fa"}, {"sbora-fb", "--bf16"}, {"sbora-fa", "--quantize", "nf4"},
-                {"lora"}}) {
+        String[] common = {
+            "--model",
+            base.toString(),
+            "--data",
+            data.toString(),
+            "--r",
+            "2",
+            "--alpha",
+            "4",
+            "--steps",
+            "2",
+            "--batch",
+            "2",
+            "--seq-len",
+            "48",
+            "--template",
+            "plain",
+            "--tokenizer",
+            "byte",
+            "--device",
+            "cuda"
+        };
+        for (String[] variant :
+                new String[][] {{"sbora-fa"}, {"sbora-fb", "--bf16"}, {"sbora-fa", "--quantize", "nf4"}, {"lora"}}) {
             Path out = tmp.resolve(String.join("-", variant).replace("--", ""));
-            String[] args = concat(new String[] {"finetune", "--method", variant[0]}, common,
-                    java.util.Arrays.copyOfRange(variant, 1, variant.length), new String[] {"--out", out.toString()});
+            String[] args = concat(
+                    new String[] {"finetune", "--method", variant[0]},
+                    common,
+                    java.util.Arrays.copyOfRange(variant, 1, variant.length),
+                    new String[] {"--out", out.toString()});
             Result r = run(args);
             assertEquals(0, r.code(), String.join(" ", variant) + ": " + r.err() + r.out());
             assertTrue(r.out().contains("final loss"), r.out());
-            Result eval = run(concat(new String[] {"eval", "--model", base.toString(), "--adapter", out.toString(),
-                "--data", data.toString(), "--template", "plain", "--tokenizer", "byte", "--device", "cuda",
-                "--max-new-tokens", "2", "--limit", "2"}, java.util.Arrays.copyOfRange(variant, 1, variant.length)));
+            Result eval = run(concat(
+                    new String[] {
+                        "eval",
+                        "--model",
+                        base.toString(),
+                        "--adapter",
+                        out.toString(),
+                        "--data",
+                        data.toString(),
+                        "--template",
+                        "plain",
+                        "--tokenizer",
+                        "byte",
+                        "--device",
+                        "cuda",
+                        "--max-new-tokens",
+                        "2",
+                        "--limit",
+                        "2"
+                    },
+                    java.util.Arrays.copyOfRange(variant, 1, variant.length)));
             assertEquals(0, eval.code(), String.join(" ", variant) + " eval: " + eval.err());
         }
         Path logits = tmp.resolve("logits.safetensors");
-        Result fwd = run("forward", "--model", base.toString(), "--adapter", tmp.resolve("sbora-fa").toString(),
-                "--tokens", "1 2 3", "--out", logits.toString(), "--device", "cuda");
+        Result fwd = run(
+                "forward",
+                "--model",
+                base.toString(),
+                "--adapter",
+                tmp.resolve("sbora-fa").toString(),
+                "--tokens",
+                "1 2 3",
+                "--out",
+                logits.toString(),
+                "--device",
+                "cuda");
         assertEquals(0, fwd.code(), fwd.err());
         assertTrue(Files.isRegularFile(logits));
         Path merged = tmp.resolve("merged");
-        Result m = run("merge", "--model", base.toString(), "--adapter", tmp.resolve("sbora-fa").toString(), "--out",
-                merged.toString(), "--device", "cuda");
+        Result m = run(
+                "merge",
+                "--model",
+                base.toString(),
+                "--adapter",
+                tmp.resolve("sbora-fa").toString(),
+                "--out",
+                merged.toString(),
+                "--device",
+                "cuda");
         assertEquals(0, m.code(), m.err());
         assertTrue(Files.isRegularFile(merged.resolve("model.safetensors")));
     }

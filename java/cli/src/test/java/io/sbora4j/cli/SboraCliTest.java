@@ -4,9 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
 class SboraCliTest {
@@ -19,8 +16,8 @@ class SboraCliTest {
     void layerDemoPrintsOneRowPerMethod() {
         CliEndToEndTest.Result r = run("layer-demo", "--dim", "32", "--tokens", "16", "--steps", "8", "-r", "4");
         assertEquals(0, r.code(), r.err());
-        for (String row : new String[] {"lora r=4", "lora-fa r=4", "dora r=4", "sbora-fa r=4", "sbora-fb r=4",
-                "sbora-fa r=8"}) {
+        for (String row :
+                new String[] {"lora r=4", "lora-fa r=4", "dora r=4", "sbora-fa r=4", "sbora-fb r=4", "sbora-fa r=8"}) {
             assertTrue(r.out().contains(row), r.out());
         }
         assertTrue(r.out().contains("32 rows x 4 cols"), "SBoRA-FA r=4 changes 4 columns:\n" + r.out());
@@ -48,8 +45,9 @@ class SboraCliTest {
 
     @Test
     void everyCommandTakesHelp() {
-        for (String cmd : new String[] {"demo", "finetune", "eval", "merge", "export", "forward", "layer-demo", "info",
-                "bundle"}) {
+        for (String cmd :
+                new String[] {"demo", "finetune", "eval", "merge", "export", "forward", "layer-demo", "info", "bundle"
+                }) {
             CliEndToEndTest.Result r = run(cmd, "--help");
             assertEquals(0, r.code(), cmd + ": " + r.err());
             assertTrue(r.out().contains("Usage: sbora " + cmd), cmd + ":\n" + r.out());

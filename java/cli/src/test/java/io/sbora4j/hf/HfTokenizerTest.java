@@ -45,7 +45,8 @@ class HfTokenizerTest {
     @Test
     void tokenizerConfigNamesTheSpecialTokens() throws Exception {
         Files.writeString(dir.resolve("tokenizer.json"), WORD_LEVEL);
-        Files.writeString(dir.resolve("tokenizer_config.json"),
+        Files.writeString(
+                dir.resolve("tokenizer_config.json"),
                 "{\"bos_token\": {\"content\": \"</s>\"}, \"eos_token\": \"<s>\", \"pad_token\": \"<unk>\"}");
         try (HfTokenizer t = HfTokenizer.load(dir.resolve("tokenizer.json"))) {
             assertEquals(2, t.bosId());

@@ -39,8 +39,8 @@ public final class Autograd {
      *
      * @param saved the tensors {@code backward} keeps alive, declared for accounting ({@link Node#savedBytes()})
      */
-    public static Tensor record(Tensor output, String name, List<Tensor> inputs, List<Tensor> saved,
-                                BackwardFn backward) {
+    public static Tensor record(
+            Tensor output, String name, List<Tensor> inputs, List<Tensor> saved, BackwardFn backward) {
         if (needsGraph(inputs.toArray(Tensor[]::new))) {
             output.attachGradFn(new Node(name, inputs, saved, backward));
         }
@@ -50,8 +50,8 @@ public final class Autograd {
     /** Back-propagates from a one-element {@code loss}, seeding its gradient with 1. */
     public static void backward(Tensor loss) {
         if (loss.numel() != 1) {
-            throw new IllegalArgumentException("backward() needs a scalar loss, got shape " + loss.shape()
-                    + "; use backward(output, gradOutput)");
+            throw new IllegalArgumentException(
+                    "backward() needs a scalar loss, got shape " + loss.shape() + "; use backward(output, gradOutput)");
         }
         Tensor seed = loss.emptyLike();
         Backends.of(loss.device()).fill(seed, 1f);
@@ -61,8 +61,8 @@ public final class Autograd {
     /** Back-propagates {@code gradOutput} (the gradient of some scalar with respect to {@code output}). */
     public static void backward(Tensor output, Tensor gradOutput) {
         if (!output.shape().equals(gradOutput.shape())) {
-            throw new IllegalArgumentException("gradient of shape " + gradOutput.shape() + " for output of shape "
-                    + output.shape());
+            throw new IllegalArgumentException(
+                    "gradient of shape " + gradOutput.shape() + " for output of shape " + output.shape());
         }
         if (!output.requiresGrad()) {
             throw new IllegalStateException("backward() on a tensor that does not require a gradient");
@@ -120,7 +120,8 @@ public final class Autograd {
         Backend be = Backends.of(leaf.device());
         Tensor acc = leaf.grad();
         if (acc == null) {
-            acc = Tensor.empty(leaf.arena(), leaf.device(), leaf.dtype(), leaf.shape().dims());
+            acc = Tensor.empty(
+                    leaf.arena(), leaf.device(), leaf.dtype(), leaf.shape().dims());
             be.copy(g, acc);
             leaf.setGrad(acc);
         } else {

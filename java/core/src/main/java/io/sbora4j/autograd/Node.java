@@ -59,8 +59,8 @@ public final class Node implements GradFn {
         }
         Tensor[] grads = backward.apply(gradOutput);
         if (grads.length != inputs.size()) {
-            throw new IllegalStateException(name + " backward returned " + grads.length + " gradients for "
-                    + inputs.size() + " inputs");
+            throw new IllegalStateException(
+                    name + " backward returned " + grads.length + " gradients for " + inputs.size() + " inputs");
         }
         return grads;
     }

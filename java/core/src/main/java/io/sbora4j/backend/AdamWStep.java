@@ -17,7 +17,8 @@ public record AdamWStep(float beta1, float beta2, float eps, float decay, float 
         }
         double bc1 = 1 - Math.pow(beta1, t);
         double bc2 = 1 - Math.pow(beta2, t);
-        return new AdamWStep((float) beta1, (float) beta2, (float) eps, (float) (1 - lr * weightDecay),
-                (float) (lr / bc1), (float) Math.sqrt(bc2));
+        return new AdamWStep(
+                (float) beta1, (float) beta2, (float) eps, (float) (1 - lr * weightDecay), (float) (lr / bc1), (float)
+                        Math.sqrt(bc2));
     }
 }

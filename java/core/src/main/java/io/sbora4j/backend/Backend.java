@@ -140,15 +140,23 @@ public interface Backend {
     void attentionForward(Tensor q, Tensor k, Tensor v, AttentionShape shape, Tensor out, Tensor lse);
 
     /** Gradients of {@link #attentionForward}; dq, dk and dv are overwritten. */
-    void attentionBackward(Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse, Tensor dout, AttentionShape shape,
-                           Tensor dq, Tensor dk, Tensor dv);
+    void attentionBackward(
+            Tensor q,
+            Tensor k,
+            Tensor v,
+            Tensor out,
+            Tensor lse,
+            Tensor dout,
+            AttentionShape shape,
+            Tensor dq,
+            Tensor dk,
+            Tensor dv);
 
     /** Per-row softmax cross-entropy against i32 targets; 0 where the target is {@code ignoreIndex}. */
     void crossEntropyForward(Tensor logits, Tensor targets, int ignoreIndex, Tensor loss, Tensor lse);
 
     /** {@code dlogits = scale·(softmax - onehot)}, zero rows where the target is {@code ignoreIndex}. */
-    void crossEntropyBackward(Tensor logits, Tensor targets, Tensor lse, int ignoreIndex, float scale,
-                              Tensor dlogits);
+    void crossEntropyBackward(Tensor logits, Tensor targets, Tensor lse, int ignoreIndex, float scale, Tensor dlogits);
 
     // ---------------------------------------------------------------- NF4
 

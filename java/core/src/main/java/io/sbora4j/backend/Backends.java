@@ -133,6 +133,7 @@ public final class Backends {
     private static String hint(String name) {
         String n = name.trim().toLowerCase(Locale.ROOT);
         return n.equals("cpu") || n.equals("cuda")
-                ? "; put sbora4j-" + n + " on the class or module path for '" + n + "'" : "";
+                ? "; put sbora4j-" + n + " on the class or module path for '" + n + "'"
+                : "";
     }
 }

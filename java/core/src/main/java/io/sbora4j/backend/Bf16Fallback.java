@@ -186,8 +186,17 @@ public final class Bf16Fallback implements Backend {
     }
 
     @Override
-    public void attentionBackward(Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse, Tensor dout,
-                                  AttentionShape shape, Tensor dq, Tensor dk, Tensor dv) {
+    public void attentionBackward(
+            Tensor q,
+            Tensor k,
+            Tensor v,
+            Tensor out,
+            Tensor lse,
+            Tensor dout,
+            AttentionShape shape,
+            Tensor dq,
+            Tensor dk,
+            Tensor dv) {
         f32.attentionBackward(q, k, v, out, lse, dout, shape, dq, dk, dv);
     }
 
@@ -197,8 +206,8 @@ public final class Bf16Fallback implements Backend {
     }
 
     @Override
-    public void crossEntropyBackward(Tensor logits, Tensor targets, Tensor lse, int ignoreIndex, float scale,
-                                     Tensor dlogits) {
+    public void crossEntropyBackward(
+            Tensor logits, Tensor targets, Tensor lse, int ignoreIndex, float scale, Tensor dlogits) {
         f32.crossEntropyBackward(logits, targets, lse, ignoreIndex, scale, dlogits);
     }
 

@@ -14,19 +14,18 @@ public final class UnfusedSboraGemms {
     private UnfusedSboraGemms() {}
 
     /** {@link Backend#gatherGemm} as a gather into {@code xs} (or a temporary) and one GEMM. */
-    public static void gatherGemm(Backend be, Tensor x, Tensor idx, Tensor f, boolean transF, float alpha, Tensor c,
-                                  Tensor xs) {
-        Tensor g = xs != null ? xs
+    public static void gatherGemm(
+            Backend be, Tensor x, Tensor idx, Tensor f, boolean transF, float alpha, Tensor c, Tensor xs) {
+        Tensor g = xs != null
+                ? xs
                 : Tensor.empty(x.device(), x.dtype(), Math.toIntExact(x.shape().rows()), Math.toIntExact(idx.numel()));
         be.gatherCols(x, idx, g);
         be.gemm(false, transF, alpha, g, f, 1f, c);
     }
 
     /** {@link Backend#gemmScatter} as a GEMM into an f32 temporary and an index-add. */
-    public static void gemmScatter(Backend be, Tensor a, Tensor f, boolean transF, Tensor idx, float alpha,
-                                   Tensor c) {
-        Tensor t = Tensor.empty(a.device(), DType.F32, Math.toIntExact(a.shape().rows()),
-                Math.toIntExact(idx.numel()));
+    public static void gemmScatter(Backend be, Tensor a, Tensor f, boolean transF, Tensor idx, float alpha, Tensor c) {
+        Tensor t = Tensor.empty(a.device(), DType.F32, Math.toIntExact(a.shape().rows()), Math.toIntExact(idx.numel()));
         be.gemm(false, transF, 1f, a, f, 0f, t);
         be.indexAddCols(c, idx, t, alpha);
     }

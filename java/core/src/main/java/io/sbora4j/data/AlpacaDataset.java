@@ -52,7 +52,8 @@ public final class AlpacaDataset {
         try {
             return JSON.readTree(json);
         } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException(file + ": " + where + " is not valid JSON: " + e.getOriginalMessage(), e);
+            throw new IllegalArgumentException(
+                    file + ": " + where + " is not valid JSON: " + e.getOriginalMessage(), e);
         }
     }
 
@@ -60,8 +61,11 @@ public final class AlpacaDataset {
         if (n == null || !n.isObject()) {
             throw new IllegalArgumentException(file + ": " + where + " is not a JSON object");
         }
-        return new Example(text(file, n, "instruction", where, true), text(file, n, "input", where, false),
-                text(file, n, "output", where, true), text(file, n, "answer", where, false));
+        return new Example(
+                text(file, n, "instruction", where, true),
+                text(file, n, "input", where, false),
+                text(file, n, "output", where, true),
+                text(file, n, "answer", where, false));
     }
 
     private static String text(Path file, JsonNode n, String key, String where, boolean required) {

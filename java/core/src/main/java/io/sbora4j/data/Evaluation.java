@@ -30,8 +30,13 @@ public final class Evaluation {
     }
 
     /** Generates up to {@code maxNewTokens} for each example's prompt and scores it against its answer. */
-    public static Result run(LlamaModel model, Tokenizer tok, PromptTemplate template, List<Example> examples,
-                             int maxNewTokens, Consumer<String> progress) {
+    public static Result run(
+            LlamaModel model,
+            Tokenizer tok,
+            PromptTemplate template,
+            List<Example> examples,
+            int maxNewTokens,
+            Consumer<String> progress) {
         List<Answer> answers = new ArrayList<>();
         for (int i = 0; i < examples.size(); i++) {
             Example e = examples.get(i);

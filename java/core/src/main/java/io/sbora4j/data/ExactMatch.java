@@ -16,10 +16,14 @@ public final class ExactMatch {
     private static final Pattern NUMBER = Pattern.compile("-?\\d+(?:\\.\\d+)?");
     private static final Pattern OPTION =
             Pattern.compile("\\b(true|false|answer[1-5]|option[1-5]|solution[12]|ending[1-4]|[A-E])\\b");
-    private static final Pattern[] KINDS = {Pattern.compile("\\b(true|false)\\b"),
-        Pattern.compile("\\b(answer[1-5])\\b"), Pattern.compile("\\b(option[1-5])\\b"),
-        Pattern.compile("\\b(solution[12])\\b"), Pattern.compile("\\b(ending[1-4])\\b"),
-        Pattern.compile("\\b([A-E])\\b")};
+    private static final Pattern[] KINDS = {
+        Pattern.compile("\\b(true|false)\\b"),
+        Pattern.compile("\\b(answer[1-5])\\b"),
+        Pattern.compile("\\b(option[1-5])\\b"),
+        Pattern.compile("\\b(solution[12])\\b"),
+        Pattern.compile("\\b(ending[1-4])\\b"),
+        Pattern.compile("\\b([A-E])\\b")
+    };
 
     private ExactMatch() {}
 
@@ -27,7 +31,8 @@ public final class ExactMatch {
         String gold = answer.strip();
         if (NUMBER.matcher(gold.replace(",", "")).matches()) {
             String last = lastNumber(generated);
-            return last != null && Math.abs(Double.parseDouble(last) - Double.parseDouble(gold.replace(",", ""))) < 1e-3;
+            return last != null
+                    && Math.abs(Double.parseDouble(last) - Double.parseDouble(gold.replace(",", ""))) < 1e-3;
         }
         if (OPTION.matcher(gold).matches()) {
             for (Pattern kind : KINDS) {

@@ -58,8 +58,8 @@ public final class SftData {
             }
         }
         if (sequences.isEmpty()) {
-            throw new IllegalArgumentException("no example keeps a response token within " + maxLen
-                    + " tokens: raise the sequence length");
+            throw new IllegalArgumentException(
+                    "no example keeps a response token within " + maxLen + " tokens: raise the sequence length");
         }
     }
 
@@ -130,8 +130,8 @@ public final class SftData {
             System.arraycopy(s.targets(), 0, targets, b * len, s.length());
             tokens += s.length();
         }
-        return new Batch(Tensor.ofInts(device, ids, seqs.size(), len), Tensor.ofInts(device, targets, ids.length),
-                tokens);
+        return new Batch(
+                Tensor.ofInts(device, ids, seqs.size(), len), Tensor.ofInts(device, targets, ids.length), tokens);
     }
 
     /** Which sequence sits at global sample position k: a fresh permutation per epoch. */

@@ -14,7 +14,8 @@ import java.util.SplittableRandom;
 public final class SyntheticTasks {
 
     private static final String[] NOUNS = {"cat", "dog", "fox", "bird", "fish", "tree", "sun", "moon", "car", "ship"};
-    private static final String[] ADJ = {"red", "big", "small", "quick", "lazy", "green", "old", "new", "dark", "bright"};
+    private static final String[] ADJ = {"red", "big", "small", "quick", "lazy", "green", "old", "new", "dark", "bright"
+    };
     private static final String[] VERBS = {"sees", "likes", "follows", "jumps over", "finds", "watches"};
 
     private SyntheticTasks() {}
@@ -24,30 +25,32 @@ public final class SyntheticTasks {
         SplittableRandom rng = new SplittableRandom(seed);
         List<String> out = new ArrayList<>(lines);
         for (int i = 0; i < lines; i++) {
-            out.add(switch (rng.nextInt(5)) {
-                case 0 -> {
-                    int start = rng.nextInt(90), n = 3 + rng.nextInt(5);
-                    StringBuilder sb = new StringBuilder("count:");
-                    for (int k = 0; k < n; k++) {
-                        sb.append(' ').append(start + k);
-                    }
-                    yield sb.toString();
-                }
-                case 1 -> "the " + pick(rng, ADJ) + " " + pick(rng, NOUNS) + " " + pick(rng, VERBS) + " the "
-                        + pick(rng, ADJ) + " " + pick(rng, NOUNS) + ".";
-                case 2 -> {
-                    String w = pick(rng, NOUNS);
-                    yield "Q: Spell " + w + ".\nA: " + String.join(" ", w.split(""));
-                }
-                case 3 -> {
-                    String w = pick(rng, NOUNS) + rng.nextInt(100);
-                    yield "Q: Repeat " + w + ".\nA: " + w;
-                }
-                default -> {
-                    int a = rng.nextInt(100);
-                    yield "Q: Write the number " + a + ".\nA: " + a;
-                }
-            });
+            out.add(
+                    switch (rng.nextInt(5)) {
+                        case 0 -> {
+                            int start = rng.nextInt(90), n = 3 + rng.nextInt(5);
+                            StringBuilder sb = new StringBuilder("count:");
+                            for (int k = 0; k < n; k++) {
+                                sb.append(' ').append(start + k);
+                            }
+                            yield sb.toString();
+                        }
+                        case 1 ->
+                            "the " + pick(rng, ADJ) + " " + pick(rng, NOUNS) + " " + pick(rng, VERBS) + " the "
+                                    + pick(rng, ADJ) + " " + pick(rng, NOUNS) + ".";
+                        case 2 -> {
+                            String w = pick(rng, NOUNS);
+                            yield "Q: Spell " + w + ".\nA: " + String.join(" ", w.split(""));
+                        }
+                        case 3 -> {
+                            String w = pick(rng, NOUNS) + rng.nextInt(100);
+                            yield "Q: Repeat " + w + ".\nA: " + w;
+                        }
+                        default -> {
+                            int a = rng.nextInt(100);
+                            yield "Q: Write the number " + a + ".\nA: " + a;
+                        }
+                    });
         }
         return out;
     }

@@ -45,7 +45,9 @@ public final class AdapterFiles {
         ObjectNode shapes = StrictJson.PRETTY.createObjectNode();
         for (var e : model.adapted().entrySet()) {
             e.getValue().adapter().tensors().forEach((k, t) -> tensors.put(e.getKey() + "." + k, t));
-            shapes.putArray(e.getKey()).add(e.getValue().outFeatures()).add(e.getValue().inFeatures());
+            shapes.putArray(e.getKey())
+                    .add(e.getValue().outFeatures())
+                    .add(e.getValue().inFeatures());
         }
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("format", "pt");
@@ -94,8 +96,8 @@ public final class AdapterFiles {
         for (var e : shapes.entrySet()) {
             LinearLayer layer = layers.get(e.getKey());
             if (layer == null) {
-                throw new IllegalArgumentException(weights + ": adapted layer " + e.getKey()
-                        + " does not exist in the model");
+                throw new IllegalArgumentException(
+                        weights + ": adapted layer " + e.getKey() + " does not exist in the model");
             }
             int out = e.getValue()[0], in = e.getValue()[1];
             if (layer.outFeatures() != out || layer.inFeatures() != in) {
@@ -106,23 +108,25 @@ public final class AdapterFiles {
         }
         for (String path : layers.keySet()) {
             if (cfg.targets(path) != stored.containsKey(path)) {
-                throw new IllegalArgumentException(dir + ": " + (stored.containsKey(path)
-                        ? "the weights hold an adapter for layer " + path + ", which the config does not target"
-                        : "the config targets layer " + path + " but the weights hold no adapter for it"));
+                throw new IllegalArgumentException(dir + ": "
+                        + (stored.containsKey(path)
+                                ? "the weights hold an adapter for layer " + path + ", which the config does not target"
+                                : "the config targets layer " + path + " but the weights hold no adapter for it"));
             }
         }
         return new Stored(cfg, stored);
     }
 
     /** The stored tensors of one layer, each checked against the method's spec. */
-    private static Map<String, Tensor> layerTensors(SafetensorsFile file, Path weights, String path, int out, int in,
-                                                    AdapterConfig cfg, Arena arena) throws IOException {
+    private static Map<String, Tensor> layerTensors(
+            SafetensorsFile file, Path weights, String path, int out, int in, AdapterConfig cfg, Arena arena)
+            throws IOException {
         Map<String, Tensor> m = new LinkedHashMap<>();
         for (var spec : cfg.method().storedTensors(out, in, cfg.r()).entrySet()) {
             String key = path + "." + spec.getKey();
             if (!file.contains(key)) {
-                throw new IllegalArgumentException(weights + " lacks tensor " + key + " (" + cfg.method().id()
-                        + " stores " + spec.getValue() + ")");
+                throw new IllegalArgumentException(weights + " lacks tensor " + key + " ("
+                        + cfg.method().id() + " stores " + spec.getValue() + ")");
             }
             Tensor t = file.tensor(key, arena, Device.CPU);
             TensorSpec want = spec.getValue();
@@ -173,7 +177,8 @@ public final class AdapterFiles {
                 String path = e.getKey();
                 int rows = e.getValue()[0], cols = e.getValue()[1];
                 Map<String, Tensor> stored = layerTensors(file, weights, path, rows, cols, cfg, arena);
-                cfg.method().toPeft(path, stored, rows, cols, cfg, arena)
+                cfg.method()
+                        .toPeft(path, stored, rows, cols, cfg, arena)
                         .forEach((k, t) -> out.put("base_model.model." + path + "." + k, t));
             }
             Files.createDirectories(to);
@@ -220,15 +225,19 @@ public final class AdapterFiles {
             JsonNode root = StrictJson.parse(json);
             root.properties().forEach(e -> {
                 JsonNode v = e.getValue();
-                if (!v.isArray() || v.size() != 2 || !v.get(0).canConvertToExactIntegral() || !v.get(1)
-                        .canConvertToExactIntegral() || v.get(0).intValue() < 1 || v.get(1).intValue() < 1) {
+                if (!v.isArray()
+                        || v.size() != 2
+                        || !v.get(0).canConvertToExactIntegral()
+                        || !v.get(1).canConvertToExactIntegral()
+                        || v.get(0).intValue() < 1
+                        || v.get(1).intValue() < 1) {
                     throw new IllegalArgumentException("layer " + e.getKey() + ": " + v + " is not [out, in]");
                 }
                 shapes.put(e.getKey(), new int[] {v.get(0).intValue(), v.get(1).intValue()});
             });
         } catch (JsonProcessingException | RuntimeException e) {
-            throw new SafetensorsFormatException(file.path(), "unreadable " + SHAPES_KEY + " metadata: "
-                    + e.getMessage());
+            throw new SafetensorsFormatException(
+                    file.path(), "unreadable " + SHAPES_KEY + " metadata: " + e.getMessage());
         }
         return shapes;
     }

@@ -22,8 +22,7 @@ public final class AtomicFiles {
         void writeTo(FileChannel ch) throws IOException;
     }
 
-    private AtomicFiles() {
-    }
+    private AtomicFiles() {}
 
     /**
      * Writes {@code content} to a temporary file next to {@code target} (same directory, so same file system, so the
@@ -73,9 +72,11 @@ public final class AtomicFiles {
     /** Hidden, unique, created with default permissions (Files.createTempFile would make it owner-only). */
     private static Path createTemp(Path dir, String name) throws IOException {
         for (int attempt = 0; ; attempt++) {
-            Path tmp = dir.resolve("." + name + "." + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".tmp");
+            Path tmp = dir.resolve("." + name + "."
+                    + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".tmp");
             try {
-                Files.newByteChannel(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE).close();
+                Files.newByteChannel(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)
+                        .close();
                 return tmp;
             } catch (FileAlreadyExistsException e) {
                 if (attempt == 10) {

@@ -15,8 +15,7 @@ final class ElementCodecs {
     static final ValueLayout.OfLong LE_LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ValueLayout.OfFloat LE_FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
-    private ElementCodecs() {
-    }
+    private ElementCodecs() {}
 
     /** bf16 is the upper half of an f32: widening is a shift, exact for every value including NaN payloads. */
     static float bf16ToFloat(short bits) {

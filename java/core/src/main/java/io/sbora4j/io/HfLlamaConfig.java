@@ -28,8 +28,16 @@ import java.nio.file.Path;
  * @param tieWordEmbeddings     whether the output head reuses the embedding matrix
  * @param maxPositionEmbeddings longest sequence the model was trained for
  */
-public record HfLlamaConfig(int hiddenSize, int intermediateSize, int numAttentionHeads, int numKeyValueHeads,
-        int numHiddenLayers, double rmsNormEps, double ropeTheta, int vocabSize, boolean tieWordEmbeddings,
+public record HfLlamaConfig(
+        int hiddenSize,
+        int intermediateSize,
+        int numAttentionHeads,
+        int numKeyValueHeads,
+        int numHiddenLayers,
+        double rmsNormEps,
+        double ropeTheta,
+        int vocabSize,
+        boolean tieWordEmbeddings,
         int maxPositionEmbeddings) {
 
     /** Hugging Face's default {@code rms_norm_eps}. */
@@ -41,27 +49,63 @@ public record HfLlamaConfig(int hiddenSize, int intermediateSize, int numAttenti
 
     /** Checks every size (through {@link LlamaConfig}); the messages name the offending key. */
     public HfLlamaConfig {
-        new LlamaConfig(vocabSize, hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads,
-                numKeyValueHeads, rmsNormEps, ropeTheta, maxPositionEmbeddings, tieWordEmbeddings);
+        new LlamaConfig(
+                vocabSize,
+                hiddenSize,
+                intermediateSize,
+                numHiddenLayers,
+                numAttentionHeads,
+                numKeyValueHeads,
+                rmsNormEps,
+                ropeTheta,
+                maxPositionEmbeddings,
+                tieWordEmbeddings);
     }
 
     /** The model's shape as {@code nn} uses it. */
     public LlamaConfig toModelConfig() {
-        return new LlamaConfig(vocabSize, hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads,
-                numKeyValueHeads, rmsNormEps, ropeTheta, maxPositionEmbeddings, tieWordEmbeddings);
+        return new LlamaConfig(
+                vocabSize,
+                hiddenSize,
+                intermediateSize,
+                numHiddenLayers,
+                numAttentionHeads,
+                numKeyValueHeads,
+                rmsNormEps,
+                ropeTheta,
+                maxPositionEmbeddings,
+                tieWordEmbeddings);
     }
 
     /** The config.json view of a model's shape. */
     public static HfLlamaConfig from(LlamaConfig c) {
-        return new HfLlamaConfig(c.hiddenSize(), c.intermediateSize(), c.heads(), c.kvHeads(), c.layers(),
-                c.rmsNormEps(), c.ropeTheta(), c.vocabSize(), c.tieWordEmbeddings(), c.maxPositions());
+        return new HfLlamaConfig(
+                c.hiddenSize(),
+                c.intermediateSize(),
+                c.heads(),
+                c.kvHeads(),
+                c.layers(),
+                c.rmsNormEps(),
+                c.ropeTheta(),
+                c.vocabSize(),
+                c.tieWordEmbeddings(),
+                c.maxPositions());
     }
 
     /** A config with the optional keys at Hugging Face's defaults and one key/value head per query head. */
-    public static HfLlamaConfig of(int hiddenSize, int intermediateSize, int numAttentionHeads, int numHiddenLayers,
-            int vocabSize) {
-        return new HfLlamaConfig(hiddenSize, intermediateSize, numAttentionHeads, numAttentionHeads, numHiddenLayers,
-                DEFAULT_RMS_NORM_EPS, DEFAULT_ROPE_THETA, vocabSize, false, DEFAULT_MAX_POSITION_EMBEDDINGS);
+    public static HfLlamaConfig of(
+            int hiddenSize, int intermediateSize, int numAttentionHeads, int numHiddenLayers, int vocabSize) {
+        return new HfLlamaConfig(
+                hiddenSize,
+                intermediateSize,
+                numAttentionHeads,
+                numAttentionHeads,
+                numHiddenLayers,
+                DEFAULT_RMS_NORM_EPS,
+                DEFAULT_ROPE_THETA,
+                vocabSize,
+                false,
+                DEFAULT_MAX_POSITION_EMBEDDINGS);
     }
 
     /** Width of one attention head: hidden_size / num_attention_heads. */
@@ -93,10 +137,15 @@ public record HfLlamaConfig(int hiddenSize, int intermediateSize, int numAttenti
         }
         int heads = requiredInt(root, "num_attention_heads");
         int hidden = requiredInt(root, "hidden_size");
-        HfLlamaConfig c = new HfLlamaConfig(hidden, requiredInt(root, "intermediate_size"), heads,
-                optionalInt(root, "num_key_value_heads", heads), requiredInt(root, "num_hidden_layers"),
+        HfLlamaConfig c = new HfLlamaConfig(
+                hidden,
+                requiredInt(root, "intermediate_size"),
+                heads,
+                optionalInt(root, "num_key_value_heads", heads),
+                requiredInt(root, "num_hidden_layers"),
                 optionalDouble(root, "rms_norm_eps", DEFAULT_RMS_NORM_EPS),
-                optionalDouble(root, "rope_theta", DEFAULT_ROPE_THETA), requiredInt(root, "vocab_size"),
+                optionalDouble(root, "rope_theta", DEFAULT_ROPE_THETA),
+                requiredInt(root, "vocab_size"),
                 optionalBoolean(root, "tie_word_embeddings", false),
                 optionalInt(root, "max_position_embeddings", DEFAULT_MAX_POSITION_EMBEDDINGS));
         if (present(root, "head_dim") && optionalInt(root, "head_dim", 0) != c.headDim()) {
@@ -203,8 +252,8 @@ public record HfLlamaConfig(int hiddenSize, int intermediateSize, int numAttenti
 
     private static void requireValue(JsonNode root, String key, String expected) {
         if (present(root, key) && !expected.equals(root.get(key).asText(null))) {
-            throw new IllegalArgumentException(key + " " + root.get(key) + " is not supported (expected \"" + expected
-                    + "\")");
+            throw new IllegalArgumentException(
+                    key + " " + root.get(key) + " is not supported (expected \"" + expected + "\")");
         }
     }
 

@@ -38,8 +38,8 @@ public final class ModelFiles {
         LlamaConfig cfg = HfLlamaConfig.read(cfgFile).toModelConfig();
         // Copy-on-write mapping needs a writable file; where the files are read-only, copy the weights instead.
         boolean cow = writable && filesWritable(dir);
-        ShardedSafetensors weights = ShardedSafetensors.open(dir, arena,
-                cow ? SafetensorsFile.Access.COPY_ON_WRITE : SafetensorsFile.Access.READ_ONLY);
+        ShardedSafetensors weights = ShardedSafetensors.open(
+                dir, arena, cow ? SafetensorsFile.Access.COPY_ON_WRITE : SafetensorsFile.Access.READ_ONLY);
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         for (String name : weights.names()) {
             Tensor t = weights.tensor(name, arena, device);
@@ -50,7 +50,7 @@ public final class ModelFiles {
         }
         LlamaModel model = LlamaModel.of(cfg, tensors, device, arena);
         switch (options.projections()) {
-            case F32 -> { }
+            case F32 -> {}
             case BF16 -> model.useBf16Projections(arena);
             case NF4 -> Quantization.quantize(model, options.mergeMode(), arena);
         }
@@ -59,15 +59,16 @@ public final class ModelFiles {
 
     private static boolean filesWritable(Path dir) throws IOException {
         try (var files = Files.list(dir)) {
-            return files.filter(p -> p.getFileName().toString().endsWith(".safetensors")).allMatch(Files::isWritable);
+            return files.filter(p -> p.getFileName().toString().endsWith(".safetensors"))
+                    .allMatch(Files::isWritable);
         }
     }
 
     /** Writes {@code model}'s config and weights (f32) into {@code dir}, each file atomically. */
     public static void save(LlamaModel model, Path dir) throws IOException {
         Files.createDirectories(dir);
-        SafetensorsWriter.write(dir.resolve(ShardedSafetensors.SINGLE_FILE), model.namedTensors(),
-                Map.of("format", "pt"));
+        SafetensorsWriter.write(
+                dir.resolve(ShardedSafetensors.SINGLE_FILE), model.namedTensors(), Map.of("format", "pt"));
         HfLlamaConfig.from(model.config()).write(dir.resolve(CONFIG));
     }
 }

@@ -86,8 +86,8 @@ public final class SafetensorsFile {
             long size = ch.size();
             // The header is validated before mapping, so a bad file leaves no mapping behind in the caller's arena.
             SafetensorsHeader header = SafetensorsHeader.read(file, ch, size);
-            MemorySegment whole = ch.map(cow ? FileChannel.MapMode.PRIVATE : FileChannel.MapMode.READ_ONLY, 0, size,
-                    arena);
+            MemorySegment whole =
+                    ch.map(cow ? FileChannel.MapMode.PRIVATE : FileChannel.MapMode.READ_ONLY, 0, size, arena);
             // The mapping outlives the channel, so closing it here is fine.
             MemorySegment data = whole.asSlice(header.dataOffset(), header.dataSize());
             return new SafetensorsFile(file, arena, access, data, header);
@@ -153,8 +153,8 @@ public final class SafetensorsFile {
         int[] dims = info.shape();
         long n = info.numel();
         Tensor t = switch (header.dtypes().get(name)) {
-            case F32 -> viewOrCopy(src, target, device, DType.F32, ElementCodecs.LE_FLOAT, ValueLayout.JAVA_FLOAT,
-                    dims);
+            case F32 ->
+                viewOrCopy(src, target, device, DType.F32, ElementCodecs.LE_FLOAT, ValueLayout.JAVA_FLOAT, dims);
             case I32 -> viewOrCopy(src, target, device, DType.I32, ElementCodecs.LE_INT, ValueLayout.JAVA_INT, dims);
             case BF16 -> {
                 Tensor out = Tensor.empty(target, device, DType.F32, dims);
@@ -170,21 +170,32 @@ public final class SafetensorsFile {
                 Tensor out = Tensor.empty(target, device, DType.I32, dims);
                 long bad = ElementCodecs.i64ToI32(src, out.data(), n);
                 if (bad >= 0) {
-                    throw new SafetensorsFormatException(path, "tensor '" + name + "': I64 value "
-                            + src.getAtIndex(ElementCodecs.LE_LONG, bad) + " at element " + bad
-                            + " does not fit in I32");
+                    throw new SafetensorsFormatException(
+                            path,
+                            "tensor '" + name + "': I64 value "
+                                    + src.getAtIndex(ElementCodecs.LE_LONG, bad) + " at element " + bad
+                                    + " does not fit in I32");
                 }
                 yield out;
             }
-            default -> throw new SafetensorsFormatException(path, "tensor '" + name + "' has dtype " + info.dtype()
-                    + ", which sbora4j cannot load (supported: F32, BF16, F16, I32, I64)");
+            default ->
+                throw new SafetensorsFormatException(
+                        path,
+                        "tensor '" + name + "' has dtype " + info.dtype()
+                                + ", which sbora4j cannot load (supported: F32, BF16, F16, I32, I64)");
         };
         return t.named(name);
     }
 
     /** A view when the bytes can be used in place (native little-endian order, element-aligned), else a copy. */
-    private Tensor viewOrCopy(MemorySegment src, Arena target, Device device, DType dtype, ValueLayout fileLayout,
-            ValueLayout tensorLayout, int[] dims) {
+    private Tensor viewOrCopy(
+            MemorySegment src,
+            Arena target,
+            Device device,
+            DType dtype,
+            ValueLayout fileLayout,
+            ValueLayout tensorLayout,
+            int[] dims) {
         if (ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN && src.address() % dtype.bytes() == 0) {
             return Tensor.wrap(src, arena, device, dtype, dims);
         }

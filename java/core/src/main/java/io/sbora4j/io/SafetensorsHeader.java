@@ -30,8 +30,12 @@ import java.util.Map;
  * @param dataOffset where the data region starts in the file: 8 + the header length
  * @param dataSize   bytes of the data region
  */
-record SafetensorsHeader(Map<String, TensorInfo> tensors, Map<String, FileDType> dtypes,
-        Map<String, String> metadata, long dataOffset, long dataSize) {
+record SafetensorsHeader(
+        Map<String, TensorInfo> tensors,
+        Map<String, FileDType> dtypes,
+        Map<String, String> metadata,
+        long dataOffset,
+        long dataSize) {
 
     /** The reference implementation's limit; a larger header is almost certainly a corrupt length field. */
     static final long MAX_HEADER_BYTES = 100_000_000;
@@ -41,19 +45,21 @@ record SafetensorsHeader(Map<String, TensorInfo> tensors, Map<String, FileDType>
     /** Reads and validates the header of the open file {@code ch}, whose size is {@code fileSize}. */
     static SafetensorsHeader read(Path file, FileChannel ch, long fileSize) throws IOException {
         if (fileSize < 8) {
-            throw new SafetensorsFormatException(file, "file is " + fileSize
-                    + " bytes, too short for the 8-byte header length");
+            throw new SafetensorsFormatException(
+                    file, "file is " + fileSize + " bytes, too short for the 8-byte header length");
         }
         ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
         readFully(file, ch, len, 0);
         long n = len.getLong(0); // unsigned in the format: a negative long is a value >= 2^63
         if (n < 0 || n > MAX_HEADER_BYTES) {
-            throw new SafetensorsFormatException(file, "header length " + Long.toUnsignedString(n)
-                    + " exceeds the limit of " + MAX_HEADER_BYTES + " bytes");
+            throw new SafetensorsFormatException(
+                    file,
+                    "header length " + Long.toUnsignedString(n) + " exceeds the limit of " + MAX_HEADER_BYTES
+                            + " bytes");
         }
         if (n > fileSize - 8) {
-            throw new SafetensorsFormatException(file, "header length " + n + " runs past the end of the file ("
-                    + fileSize + " bytes)");
+            throw new SafetensorsFormatException(
+                    file, "header length " + n + " runs past the end of the file (" + fileSize + " bytes)");
         }
         ByteBuffer bytes = ByteBuffer.allocate((int) n);
         readFully(file, ch, bytes, 8);
@@ -65,8 +71,12 @@ record SafetensorsHeader(Map<String, TensorInfo> tensors, Map<String, FileDType>
             throws SafetensorsFormatException {
         String text;
         try {
-            text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(bytes).toString();
+            text = StandardCharsets.UTF_8
+                    .newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(bytes)
+                    .toString();
         } catch (CharacterCodingException e) {
             throw new SafetensorsFormatException(file, "header is not valid UTF-8", e);
         }
@@ -97,8 +107,12 @@ record SafetensorsHeader(Map<String, TensorInfo> tensors, Map<String, FileDType>
             }
         }
         checkCoverage(file, tensors.values(), dataSize);
-        return new SafetensorsHeader(Collections.unmodifiableMap(tensors), Collections.unmodifiableMap(dtypes),
-                metadata, dataOffset, dataSize);
+        return new SafetensorsHeader(
+                Collections.unmodifiableMap(tensors),
+                Collections.unmodifiableMap(dtypes),
+                metadata,
+                dataOffset,
+                dataSize);
     }
 
     private static Map<String, String> metadata(Path file, JsonNode node) throws SafetensorsFormatException {
@@ -111,8 +125,10 @@ record SafetensorsHeader(Map<String, TensorInfo> tensors, Map<String, FileDType>
         Map<String, String> m = new LinkedHashMap<>();
         for (Map.Entry<String, JsonNode> e : node.properties()) {
             if (!e.getValue().isTextual()) {
-                throw new SafetensorsFormatException(file, METADATA_KEY + " value of '" + e.getKey()
-                        + "' must be a string, not " + e.getValue().getNodeType().name().toLowerCase(Locale.ROOT));
+                throw new SafetensorsFormatException(
+                        file,
+                        METADATA_KEY + " value of '" + e.getKey() + "' must be a string, not "
+                                + e.getValue().getNodeType().name().toLowerCase(Locale.ROOT));
             }
             m.put(e.getKey(), e.getValue().textValue());
         }
@@ -132,8 +148,8 @@ record SafetensorsHeader(Map<String, TensorInfo> tensors, Map<String, FileDType>
             throw new SafetensorsFormatException(file, where + "dtype must be a string");
         }
         String dtype = dtypeNode.textValue();
-        FileDType type = FileDType.parse(dtype).orElseThrow(
-                () -> new SafetensorsFormatException(file, where + "unknown dtype '" + dtype + "'"));
+        FileDType type = FileDType.parse(dtype)
+                .orElseThrow(() -> new SafetensorsFormatException(file, where + "unknown dtype '" + dtype + "'"));
         if (!shapeNode.isArray()) {
             throw new SafetensorsFormatException(file, where + "shape must be an array of integers");
         }
@@ -145,11 +161,12 @@ record SafetensorsHeader(Map<String, TensorInfo> tensors, Map<String, FileDType>
             }
             long v = d.longValue();
             if (v < 0) {
-                throw new SafetensorsFormatException(file, where + "negative dimension " + v + " in shape " + shapeNode);
+                throw new SafetensorsFormatException(
+                        file, where + "negative dimension " + v + " in shape " + shapeNode);
             }
             if (v > Integer.MAX_VALUE) {
-                throw new SafetensorsFormatException(file, where + "dimension " + v + " in shape " + shapeNode
-                        + " exceeds " + Integer.MAX_VALUE);
+                throw new SafetensorsFormatException(
+                        file, where + "dimension " + v + " in shape " + shapeNode + " exceeds " + Integer.MAX_VALUE);
             }
             shape[i] = (int) v;
         }
@@ -162,13 +179,15 @@ record SafetensorsHeader(Map<String, TensorInfo> tensors, Map<String, FileDType>
             throw new SafetensorsFormatException(file, where + "data_offsets begin " + begin + " > end " + end);
         }
         if (end > dataSize) {
-            throw new SafetensorsFormatException(file, where + "data_offsets end " + end
-                    + " lies beyond the data region (" + dataSize + " bytes)");
+            throw new SafetensorsFormatException(
+                    file, where + "data_offsets end " + end + " lies beyond the data region (" + dataSize + " bytes)");
         }
         long expected = byteSize(file, where, shape, type);
         if (expected != end - begin) {
-            throw new SafetensorsFormatException(file, where + "shape " + shapeNode + " of " + dtype + " needs "
-                    + expected + " bytes but data_offsets cover " + (end - begin));
+            throw new SafetensorsFormatException(
+                    file,
+                    where + "shape " + shapeNode + " of " + dtype + " needs " + expected
+                            + " bytes but data_offsets cover " + (end - begin));
         }
         typeOut[0] = type;
         return new TensorInfo(name, dtype, shape, begin, end);
@@ -185,8 +204,8 @@ record SafetensorsHeader(Map<String, TensorInfo> tensors, Map<String, FileDType>
 
     private static long offset(Path file, String where, JsonNode n) throws SafetensorsFormatException {
         if (!n.isIntegralNumber() || !n.canConvertToLong() || n.longValue() < 0) {
-            throw new SafetensorsFormatException(file, where + "data_offsets entry " + n
-                    + " is not a non-negative integer");
+            throw new SafetensorsFormatException(
+                    file, where + "data_offsets entry " + n + " is not a non-negative integer");
         }
         return n.longValue();
     }
@@ -201,8 +220,8 @@ record SafetensorsHeader(Map<String, TensorInfo> tensors, Map<String, FileDType>
             }
             long bits = Math.multiplyExact(n, type.bits());
             if (bits % 8 != 0) {
-                throw new SafetensorsFormatException(file, where + n + " elements of " + type
-                        + " do not end on a byte boundary");
+                throw new SafetensorsFormatException(
+                        file, where + n + " elements of " + type + " do not end on a byte boundary");
             }
             return bits / 8;
         } catch (ArithmeticException e) {
@@ -219,19 +238,25 @@ record SafetensorsHeader(Map<String, TensorInfo> tensors, Map<String, FileDType>
         TensorInfo previous = null;
         for (TensorInfo t : sorted) {
             if (t.begin() < covered) {
-                throw new SafetensorsFormatException(file, "tensors '" + previous.name() + "' " + range(previous)
-                        + " and '" + t.name() + "' " + range(t) + " overlap");
+                throw new SafetensorsFormatException(
+                        file,
+                        "tensors '" + previous.name() + "' " + range(previous) + " and '" + t.name() + "' " + range(t)
+                                + " overlap");
             }
             if (t.begin() > covered) {
-                throw new SafetensorsFormatException(file, "bytes [" + covered + ", " + t.begin()
-                        + ") of the data region belong to no tensor (a hole before '" + t.name() + "')");
+                throw new SafetensorsFormatException(
+                        file,
+                        "bytes [" + covered + ", " + t.begin()
+                                + ") of the data region belong to no tensor (a hole before '" + t.name() + "')");
             }
             covered = t.end();
             previous = t;
         }
         if (covered != dataSize) {
-            throw new SafetensorsFormatException(file, (dataSize - covered) + " bytes at the end of the data region ["
-                    + covered + ", " + dataSize + ") belong to no tensor");
+            throw new SafetensorsFormatException(
+                    file,
+                    (dataSize - covered) + " bytes at the end of the data region [" + covered + ", " + dataSize
+                            + ") belong to no tensor");
         }
     }
 

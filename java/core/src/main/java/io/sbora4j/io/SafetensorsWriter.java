@@ -51,8 +51,7 @@ public final class SafetensorsWriter {
 
     private static final int CHUNK_BYTES = 1 << 20;
 
-    private SafetensorsWriter() {
-    }
+    private SafetensorsWriter() {}
 
     /** Writes {@code tensors} (f32 or i32, host) as stored, with optional {@code metadata} (null for none). */
     public static void write(Path file, Map<String, Tensor> tensors, Map<String, String> metadata) throws IOException {
@@ -65,8 +64,8 @@ public final class SafetensorsWriter {
      * @throws IllegalArgumentException for a reserved or null name or an unsupported type (device tensors are copied
      *                                  to the host first)
      */
-    public static void write(Path file, Map<String, Tensor> tensors, Map<String, String> metadata,
-            FloatFormat floats) throws IOException {
+    public static void write(Path file, Map<String, Tensor> tensors, Map<String, String> metadata, FloatFormat floats)
+            throws IOException {
         Objects.requireNonNull(floats, "floats");
         List<Map.Entry<String, Tensor>> entries = new ArrayList<>();
         for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
@@ -75,8 +74,11 @@ public final class SafetensorsWriter {
                 throw new IllegalArgumentException("tensor '" + e.getKey() + "' is null");
             }
             // tensors on a device are copied to the host first (the arena of a copy is the garbage collector's)
-            entries.add(Map.entry(e.getKey(), !t.device().isHost()
-                    ? t.copyInto(java.lang.foreign.Arena.ofAuto(), io.sbora4j.tensor.Device.CPU) : t));
+            entries.add(Map.entry(
+                    e.getKey(),
+                    !t.device().isHost()
+                            ? t.copyInto(java.lang.foreign.Arena.ofAuto(), io.sbora4j.tensor.Device.CPU)
+                            : t));
         }
         entries.forEach(e -> check(e.getKey(), e.getValue()));
         if (metadata != null) {
@@ -97,7 +99,10 @@ public final class SafetensorsWriter {
         }
         byte[] header = header(entries, offsets, metadata, floats);
         AtomicFiles.write(file, ch -> {
-            ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(header.length).flip();
+            ByteBuffer len = ByteBuffer.allocate(8)
+                    .order(ByteOrder.LITTLE_ENDIAN)
+                    .putLong(header.length)
+                    .flip();
             AtomicFiles.writeFully(ch, len);
             AtomicFiles.writeFully(ch, ByteBuffer.wrap(header));
             try (Arena scratch = Arena.ofConfined()) {
@@ -128,8 +133,12 @@ public final class SafetensorsWriter {
         }
     }
 
-    private static byte[] header(List<Map.Entry<String, Tensor>> entries, Map<String, long[]> offsets,
-            Map<String, String> metadata, FloatFormat floats) throws IOException {
+    private static byte[] header(
+            List<Map.Entry<String, Tensor>> entries,
+            Map<String, long[]> offsets,
+            Map<String, String> metadata,
+            FloatFormat floats)
+            throws IOException {
         ObjectNode root = StrictJson.COMPACT.createObjectNode();
         if (metadata != null && !metadata.isEmpty()) {
             ObjectNode m = root.putObject(SafetensorsHeader.METADATA_KEY);
@@ -138,11 +147,13 @@ public final class SafetensorsWriter {
         for (Map.Entry<String, Tensor> e : entries) {
             Tensor t = e.getValue();
             ObjectNode info = root.putObject(e.getKey());
-            info.put("dtype", switch (t.dtype()) {
-                case F32 -> floats.fileName;
-                case BF16 -> "BF16"; // a bf16 tensor is stored as it is, whatever the file's float format
-                default -> "I32";
-            });
+            info.put(
+                    "dtype",
+                    switch (t.dtype()) {
+                        case F32 -> floats.fileName;
+                        case BF16 -> "BF16"; // a bf16 tensor is stored as it is, whatever the file's float format
+                        default -> "I32";
+                    });
             ArrayNode shape = info.putArray("shape");
             for (int d : t.shape().dims()) {
                 shape.add(d);
@@ -169,7 +180,9 @@ public final class SafetensorsWriter {
             long k = Math.min(perChunk, n - start);
             if (bf16) {
                 for (long i = 0; i < k; i++) {
-                    chunk.setAtIndex(ElementCodecs.LE_SHORT, i,
+                    chunk.setAtIndex(
+                            ElementCodecs.LE_SHORT,
+                            i,
                             ElementCodecs.floatToBf16(src.getAtIndex(ValueLayout.JAVA_FLOAT, start + i)));
                 }
             } else if (t.dtype() == DType.BF16) {

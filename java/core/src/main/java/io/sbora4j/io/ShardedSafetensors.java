@@ -6,6 +6,7 @@ import io.sbora4j.tensor.Device;
 import io.sbora4j.tensor.Tensor;
 import java.io.IOException;
 import java.lang.foreign.Arena;
+import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
@@ -13,7 +14,6 @@ import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.ByteBuffer;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -69,8 +69,8 @@ public final class ShardedSafetensors {
         }
         Path index = dirOrFile.resolve(INDEX_FILE);
         if (!Files.exists(index)) {
-            throw new NoSuchFileException(dirOrFile.toString(), null, "neither " + SINGLE_FILE + " nor " + INDEX_FILE
-                    + " found");
+            throw new NoSuchFileException(
+                    dirOrFile.toString(), null, "neither " + SINGLE_FILE + " nor " + INDEX_FILE + " found");
         }
         Map<String, String> weightMap = readIndex(index);
         Map<String, SafetensorsFile> byShard = new LinkedHashMap<>();
@@ -80,15 +80,19 @@ public final class ShardedSafetensors {
             if (shard == null) {
                 Path p = dirOrFile.resolve(e.getValue());
                 if (!Files.isRegularFile(p)) {
-                    throw new SafetensorsFormatException(index, "tensor '" + e.getKey() + "' is mapped to shard '"
-                            + e.getValue() + "', which does not exist");
+                    throw new SafetensorsFormatException(
+                            index,
+                            "tensor '" + e.getKey() + "' is mapped to shard '" + e.getValue()
+                                    + "', which does not exist");
                 }
                 shard = SafetensorsFile.open(p, arena, access);
                 byShard.put(e.getValue(), shard);
             }
             if (!shard.contains(e.getKey())) {
-                throw new SafetensorsFormatException(index, "tensor '" + e.getKey() + "' is mapped to shard '"
-                        + e.getValue() + "', which does not contain it");
+                throw new SafetensorsFormatException(
+                        index,
+                        "tensor '" + e.getKey() + "' is mapped to shard '" + e.getValue()
+                                + "', which does not contain it");
             }
             route.put(e.getKey(), shard);
         }
@@ -105,9 +109,12 @@ public final class ShardedSafetensors {
     static Map<String, String> readIndex(Path index) throws IOException {
         String text;
         try {
-            text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+            text = StandardCharsets.UTF_8
+                    .newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(Files.readAllBytes(index))).toString();
+                    .decode(ByteBuffer.wrap(Files.readAllBytes(index)))
+                    .toString();
         } catch (CharacterCodingException e) {
             throw new SafetensorsFormatException(index, "index is not valid UTF-8", e);
         }
@@ -127,14 +134,16 @@ public final class ShardedSafetensors {
         Map<String, String> weightMap = new LinkedHashMap<>();
         for (Map.Entry<String, JsonNode> e : map.properties()) {
             if (!e.getValue().isTextual()) {
-                throw new SafetensorsFormatException(index, "weight_map entry '" + e.getKey()
-                        + "' must be a file name string");
+                throw new SafetensorsFormatException(
+                        index, "weight_map entry '" + e.getKey() + "' must be a file name string");
             }
             String shard = e.getValue().textValue();
             if (!isPlainFileName(shard)) {
                 // An index must not reach outside its directory (../, absolute paths): files may come from anywhere.
-                throw new SafetensorsFormatException(index, "weight_map entry '" + e.getKey() + "' names '" + shard
-                        + "', which is not a file name in the index's directory");
+                throw new SafetensorsFormatException(
+                        index,
+                        "weight_map entry '" + e.getKey() + "' names '" + shard
+                                + "', which is not a file name in the index's directory");
             }
             weightMap.put(e.getKey(), shard);
         }
@@ -142,7 +151,11 @@ public final class ShardedSafetensors {
     }
 
     private static boolean isPlainFileName(String s) {
-        if (s.isEmpty() || s.equals(".") || s.equals("..") || s.indexOf('/') >= 0 || s.indexOf('\\') >= 0
+        if (s.isEmpty()
+                || s.equals(".")
+                || s.equals("..")
+                || s.indexOf('/') >= 0
+                || s.indexOf('\\') >= 0
                 || s.indexOf('\0') >= 0) {
             return false;
         }
@@ -187,7 +200,9 @@ public final class ShardedSafetensors {
         SafetensorsFile f = route.get(Objects.requireNonNull(name, "name"));
         if (f == null) {
             throw new IllegalArgumentException("no tensor '" + name + "' in " + shards.size() + " shard(s) of "
-                    + shards.stream().map(s -> s.path().getFileName().toString()).toList());
+                    + shards.stream()
+                            .map(s -> s.path().getFileName().toString())
+                            .toList());
         }
         return f;
     }

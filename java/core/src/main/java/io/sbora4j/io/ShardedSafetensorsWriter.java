@@ -30,12 +30,12 @@ public final class ShardedSafetensorsWriter {
 
     private static final Pattern SHARD_NAME = Pattern.compile("model-\\d{5}-of-\\d{5}\\.safetensors");
 
-    private ShardedSafetensorsWriter() {
-    }
+    private ShardedSafetensorsWriter() {}
 
     /** Writes {@code tensors} into {@code dir} with f32 stored as is; see the other overload. */
-    public static List<Path> write(Path dir, Map<String, Tensor> tensors, Map<String, String> metadata,
-            long maxShardBytes) throws IOException {
+    public static List<Path> write(
+            Path dir, Map<String, Tensor> tensors, Map<String, String> metadata, long maxShardBytes)
+            throws IOException {
         return write(dir, tensors, metadata, maxShardBytes, SafetensorsWriter.FloatFormat.F32);
     }
 
@@ -45,8 +45,13 @@ public final class ShardedSafetensorsWriter {
      *
      * @return the files written, the index last when there is one
      */
-    public static List<Path> write(Path dir, Map<String, Tensor> tensors, Map<String, String> metadata,
-            long maxShardBytes, SafetensorsWriter.FloatFormat floats) throws IOException {
+    public static List<Path> write(
+            Path dir,
+            Map<String, Tensor> tensors,
+            Map<String, String> metadata,
+            long maxShardBytes,
+            SafetensorsWriter.FloatFormat floats)
+            throws IOException {
         if (maxShardBytes <= 0) {
             throw new IllegalArgumentException("maxShardBytes must be positive, got " + maxShardBytes);
         }

@@ -25,8 +25,7 @@ final class StrictJson {
     /** Indented output: config.json and the shard index, which people read. */
     static final ObjectMapper PRETTY = COMPACT.copy().enable(SerializationFeature.INDENT_OUTPUT);
 
-    private StrictJson() {
-    }
+    private StrictJson() {}
 
     /** Parses {@code text}; the caller turns the exception into one that names its file. */
     static JsonNode parse(String text) throws JsonProcessingException {
@@ -36,8 +35,11 @@ final class StrictJson {
     /** A short description of a parse error: Jackson's first line, without the source excerpt. */
     static String describe(JsonProcessingException e) {
         String m = e.getOriginalMessage();
-        String first = m == null ? e.getClass().getSimpleName() : m.lines().findFirst().orElse(m);
-        return e.getLocation() == null ? first
-                : first + " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")";
+        String first =
+                m == null ? e.getClass().getSimpleName() : m.lines().findFirst().orElse(m);
+        return e.getLocation() == null
+                ? first
+                : first + " (line " + e.getLocation().getLineNr() + ", column "
+                        + e.getLocation().getColumnNr() + ")";
     }
 }

@@ -21,8 +21,8 @@ public final class Linear implements FrozenLinear {
     /** A layer over {@code weight} (out x in); {@code name} is its path in the model, used in messages. */
     public Linear(String name, Tensor weight) {
         if (weight.rank() != 2 || !weight.dtype().isFloating()) {
-            throw new IllegalArgumentException("layer '" + name + "': weight must be an f32 or bf16 matrix, got "
-                    + weight.describe());
+            throw new IllegalArgumentException(
+                    "layer '" + name + "': weight must be an f32 or bf16 matrix, got " + weight.describe());
         }
         this.name = name;
         this.weight = weight;

@@ -17,14 +17,14 @@ public final class LinearInputs {
      */
     public static Tensor flatten(String layer, int in, Tensor x, boolean checkFinite) {
         if (x.rank() < 1 || x.shape().cols() != in) {
-            throw new IllegalArgumentException("layer '" + layer + "': input shape " + x.shape()
-                    + " does not end in in_features=" + in);
+            throw new IllegalArgumentException(
+                    "layer '" + layer + "': input shape " + x.shape() + " does not end in in_features=" + in);
         }
         if (checkFinite) {
             long bad = Backends.of(x.device()).countNonFinite(x);
             if (bad > 0) {
-                throw new IllegalArgumentException("layer '" + layer + "': input has " + bad
-                        + " non-finite values (NaN or infinity)");
+                throw new IllegalArgumentException(
+                        "layer '" + layer + "': input has " + bad + " non-finite values (NaN or infinity)");
             }
         }
         return x.rank() == 2 ? x : Shapes.reshape(x, (int) x.shape().rows(), in);

@@ -5,8 +5,17 @@ package io.sbora4j.nn;
  *
  * @param kvHeads grouped-query attention: key/value heads shared by {@code heads / kvHeads} query heads each
  */
-public record LlamaConfig(int vocabSize, int hiddenSize, int intermediateSize, int layers, int heads, int kvHeads,
-                          double rmsNormEps, double ropeTheta, int maxPositions, boolean tieWordEmbeddings) {
+public record LlamaConfig(
+        int vocabSize,
+        int hiddenSize,
+        int intermediateSize,
+        int layers,
+        int heads,
+        int kvHeads,
+        double rmsNormEps,
+        double ropeTheta,
+        int maxPositions,
+        boolean tieWordEmbeddings) {
 
     public LlamaConfig {
         positive("vocab_size", vocabSize);
@@ -17,12 +26,12 @@ public record LlamaConfig(int vocabSize, int hiddenSize, int intermediateSize, i
         positive("num_key_value_heads", kvHeads);
         positive("max_position_embeddings", maxPositions);
         if (hiddenSize % heads != 0) {
-            throw new IllegalArgumentException("hidden_size " + hiddenSize + " is not divisible by num_attention_heads "
-                    + heads);
+            throw new IllegalArgumentException(
+                    "hidden_size " + hiddenSize + " is not divisible by num_attention_heads " + heads);
         }
         if (heads % kvHeads != 0) {
-            throw new IllegalArgumentException("num_attention_heads " + heads
-                    + " is not divisible by num_key_value_heads " + kvHeads);
+            throw new IllegalArgumentException(
+                    "num_attention_heads " + heads + " is not divisible by num_key_value_heads " + kvHeads);
         }
         if ((hiddenSize / heads) % 2 != 0) {
             throw new IllegalArgumentException("head_dim " + hiddenSize / heads

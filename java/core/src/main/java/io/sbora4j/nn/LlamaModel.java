@@ -17,8 +17,8 @@ import io.sbora4j.tensor.Device;
 import io.sbora4j.tensor.Tensor;
 import java.lang.foreign.Arena;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -32,13 +32,18 @@ import java.util.function.UnaryOperator;
 public final class LlamaModel implements Module {
 
     /** The seven projections of a block, in HF's order. */
-    public static final List<String> PROJECTIONS =
-            List.of("self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj", "mlp.gate_proj",
-                    "mlp.up_proj", "mlp.down_proj");
+    public static final List<String> PROJECTIONS = List.of(
+            "self_attn.q_proj",
+            "self_attn.k_proj",
+            "self_attn.v_proj",
+            "self_attn.o_proj",
+            "mlp.gate_proj",
+            "mlp.up_proj",
+            "mlp.down_proj");
 
     private final LlamaConfig config;
     private final Device device;
-    private final Map<String, Tensor> tensors;          // the weights that are not projections, by HF name
+    private final Map<String, Tensor> tensors; // the weights that are not projections, by HF name
     private final Map<String, LinearLayer> projections; // "model.layers.N.self_attn.q_proj" -> layer
     private final RopeTables rope;
     private DType projectionType = DType.F32;
@@ -93,7 +98,8 @@ public final class LlamaModel implements Module {
             if (w == null) {
                 throw new IllegalArgumentException("model weights lack tensor " + e.getKey());
             }
-            if (!java.util.Arrays.equals(w.shape().dims(), e.getValue()) || w.dtype() != DType.F32
+            if (!java.util.Arrays.equals(w.shape().dims(), e.getValue())
+                    || w.dtype() != DType.F32
                     || w.device() != device) {
                 throw new IllegalArgumentException("tensor " + e.getKey() + " is " + w.describe() + ", expected "
                         + java.util.Arrays.toString(e.getValue()) + " f32 " + device);
@@ -145,16 +151,17 @@ public final class LlamaModel implements Module {
         }
         int batch = ids.dim(0), seq = ids.dim(1);
         if (seq > config.maxPositions()) {
-            throw new IllegalArgumentException("sequence length " + seq + " exceeds max_position_embeddings "
-                    + config.maxPositions());
+            throw new IllegalArgumentException(
+                    "sequence length " + seq + " exceeds max_position_embeddings " + config.maxPositions());
         }
         int[] pos = new int[batch * seq];
         for (int i = 0; i < pos.length; i++) {
             pos[i] = i % seq;
         }
         Tensor positions = Tensor.ofInts(device, pos, pos.length);
-        AttentionShape shape = new AttentionShape(batch, seq, config.heads(), config.kvHeads(), config.headDim(),
-                (float) (1 / Math.sqrt(config.headDim())));
+        AttentionShape shape =
+                new AttentionShape(batch, seq, config.heads(), config.kvHeads(), config.headDim(), (float)
+                        (1 / Math.sqrt(config.headDim())));
         float eps = (float) config.rmsNormEps();
         Tensor x = Embeddings.lookup(tensors.get("model.embed_tokens.weight"), ids);
         for (int l = 0; l < config.layers(); l++) {
@@ -170,7 +177,8 @@ public final class LlamaModel implements Module {
             x = Elementwise.add(x, project(p + "mlp.down_proj", toProjectionType(gated)));
         }
         x = Norms.rmsNorm(x, tensors.get("model.norm.weight"), eps);
-        Tensor head = config.tieWordEmbeddings() ? tensors.get("model.embed_tokens.weight") : tensors.get("lm_head.weight");
+        Tensor head =
+                config.tieWordEmbeddings() ? tensors.get("model.embed_tokens.weight") : tensors.get("lm_head.weight");
         return MatMul.matmul(x, false, head, true);
     }
 
@@ -199,8 +207,9 @@ public final class LlamaModel implements Module {
     public void useBf16Projections(Arena arena) {
         for (Map.Entry<String, LinearLayer> e : projections.entrySet()) {
             if (!(e.getValue() instanceof Linear l) || l.weight().dtype() != DType.F32) {
-                throw new IllegalStateException("bf16 projections are set on a plain f32 model, before adapters or "
-                        + "quantisation; " + e.getKey() + " is " + e.getValue().getClass().getSimpleName());
+                throw new IllegalStateException(
+                        "bf16 projections are set on a plain f32 model, before adapters or " + "quantisation; "
+                                + e.getKey() + " is " + e.getValue().getClass().getSimpleName());
             }
         }
         Backend be = Backends.of(device);
@@ -273,7 +282,9 @@ public final class LlamaModel implements Module {
                 out.put(name, tensors.get(name));
             } else {
                 FrozenLinear f = p.frozen();
-                out.put(name, f instanceof Linear l ? l.weight() : f.denseWeight().named(name));
+                out.put(
+                        name,
+                        f instanceof Linear l ? l.weight() : f.denseWeight().named(name));
             }
         }
         return out;

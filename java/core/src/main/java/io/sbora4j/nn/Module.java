@@ -55,8 +55,8 @@ public interface Module {
      */
     default void replaceLinearLayers(UnaryOperator<LinearLayer> replace) {
         if (!linearLayers().isEmpty()) {
-            throw new UnsupportedOperationException(getClass().getName() + " reports linear layers but does not"
-                    + " implement replaceLinearLayers");
+            throw new UnsupportedOperationException(
+                    getClass().getName() + " reports linear layers but does not" + " implement replaceLinearLayers");
         }
     }
 
@@ -65,7 +65,9 @@ public interface Module {
      * Returns it.
      */
     static LinearLayer checkReplacement(LinearLayer layer, LinearLayer next) {
-        if (next == null || !next.name().equals(layer.name()) || next.inFeatures() != layer.inFeatures()
+        if (next == null
+                || !next.name().equals(layer.name())
+                || next.inFeatures() != layer.inFeatures()
                 || next.outFeatures() != layer.outFeatures()) {
             throw new IllegalArgumentException("the replacement for " + layer.name() + " (" + layer.outFeatures() + "x"
                     + layer.inFeatures() + ") must keep its name and shape");

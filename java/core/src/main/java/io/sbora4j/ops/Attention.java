@@ -20,10 +20,15 @@ public final class Attention {
     public static Tensor causal(Tensor q, Tensor k, Tensor v, AttentionShape s) {
         Checks.f32SameDevice("attention", q, k, v);
         int qw = s.heads() * s.headDim(), kw = s.kvHeads() * s.headDim();
-        if (q.rank() != 2 || q.dim(0) != s.tokens() || q.dim(1) != qw || !k.shape().equals(v.shape())
-                || k.rank() != 2 || k.dim(0) != s.tokens() || k.dim(1) != kw) {
-            throw new IllegalArgumentException("attention: q " + q.shape() + ", k " + k.shape() + ", v " + v.shape()
-                    + " do not match " + s);
+        if (q.rank() != 2
+                || q.dim(0) != s.tokens()
+                || q.dim(1) != qw
+                || !k.shape().equals(v.shape())
+                || k.rank() != 2
+                || k.dim(0) != s.tokens()
+                || k.dim(1) != kw) {
+            throw new IllegalArgumentException(
+                    "attention: q " + q.shape() + ", k " + k.shape() + ", v " + v.shape() + " do not match " + s);
         }
         Backend be = Backends.of(q.device());
         Tensor out = q.emptyLike();

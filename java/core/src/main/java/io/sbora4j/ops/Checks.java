@@ -16,8 +16,8 @@ public final class Checks {
                 throw new IllegalArgumentException(op + ": expected f32, got " + t.describe());
             }
             if (t.device() != ts[0].device()) {
-                throw new IllegalArgumentException(op + ": tensors on different devices: " + ts[0].describe() + " and "
-                        + t.describe());
+                throw new IllegalArgumentException(
+                        op + ": tensors on different devices: " + ts[0].describe() + " and " + t.describe());
             }
         }
     }
@@ -29,8 +29,8 @@ public final class Checks {
                 throw new IllegalArgumentException(op + ": expected f32 or bf16, got " + t.describe());
             }
             if (t.device() != ts[0].device()) {
-                throw new IllegalArgumentException(op + ": tensors on different devices: " + ts[0].describe() + " and "
-                        + t.describe());
+                throw new IllegalArgumentException(
+                        op + ": tensors on different devices: " + ts[0].describe() + " and " + t.describe());
             }
         }
     }
@@ -40,8 +40,8 @@ public final class Checks {
         floatingSameDevice(op, ts);
         for (Tensor t : ts) {
             if (t.dtype() != ts[0].dtype()) {
-                throw new IllegalArgumentException(op + ": types differ: " + ts[0].describe() + " and "
-                        + t.describe() + " (convert one with Casts.convert)");
+                throw new IllegalArgumentException(op + ": types differ: " + ts[0].describe() + " and " + t.describe()
+                        + " (convert one with Casts.convert)");
             }
         }
     }

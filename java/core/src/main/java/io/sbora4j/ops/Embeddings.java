@@ -17,14 +17,14 @@ public final class Embeddings {
         Checks.f32SameDevice("embedding", weight);
         Checks.matrix("embedding", weight);
         if (ids.dtype() != DType.I32 || ids.device() != weight.device()) {
-            throw new IllegalArgumentException("embedding: ids must be i32 on " + weight.device() + ", got "
-                    + ids.describe());
+            throw new IllegalArgumentException(
+                    "embedding: ids must be i32 on " + weight.device() + ", got " + ids.describe());
         }
         int vocab = weight.dim(0);
         for (int id : ids.toIntArray()) { // a kernel reading outside the table would fault, on any device
             if (id < 0 || id >= vocab) {
-                throw new IllegalArgumentException("embedding: token id " + id + " outside the vocabulary [0, "
-                        + vocab + ")");
+                throw new IllegalArgumentException(
+                        "embedding: token id " + id + " outside the vocabulary [0, " + vocab + ")");
             }
         }
         Backend be = Backends.of(weight.device());

@@ -48,8 +48,8 @@ public final class Indexing {
         checkDim(op, dim);
         Checks.indices(op, idx, dst.dim(dim), dst);
         int r = (int) idx.numel();
-        boolean fits = dim == 0 ? src.dim(0) == r && src.dim(1) == dst.dim(1)
-                                : src.dim(0) == dst.dim(0) && src.dim(1) == r;
+        boolean fits =
+                dim == 0 ? src.dim(0) == r && src.dim(1) == dst.dim(1) : src.dim(0) == dst.dim(0) && src.dim(1) == r;
         if (!fits) {
             throw new IllegalArgumentException(op + ": source " + src.shape() + " does not match " + r
                     + " indices into " + dst.shape() + " along dim " + dim);

@@ -41,8 +41,8 @@ public final class Losses {
         Checks.f32SameDevice("crossEntropy", logits);
         Checks.matrix("crossEntropy", logits);
         if (targets.dtype() != DType.I32 || targets.numel() != logits.dim(0) || targets.device() != logits.device()) {
-            throw new IllegalArgumentException("crossEntropy: need one i32 target per row of " + logits.shape()
-                    + ", got " + targets.describe());
+            throw new IllegalArgumentException(
+                    "crossEntropy: need one i32 target per row of " + logits.shape() + ", got " + targets.describe());
         }
         int vocab = logits.dim(1);
         int counted = 0;

@@ -48,17 +48,17 @@ public final class MatMul {
             if (a.requiresGrad()) {
                 da = a.emptyLike();
                 if (!transA) {
-                    be.gemm(false, !transB, 1f, dc, b, 0f, da);  // dA = dC · B'ᵀ
+                    be.gemm(false, !transB, 1f, dc, b, 0f, da); // dA = dC · B'ᵀ
                 } else {
-                    be.gemm(transB, true, 1f, b, dc, 0f, da);    // dA = B' · dCᵀ
+                    be.gemm(transB, true, 1f, b, dc, 0f, da); // dA = B' · dCᵀ
                 }
             }
             if (b.requiresGrad()) {
                 db = b.emptyLike();
                 if (!transB) {
-                    be.gemm(!transA, false, 1f, a, dc, 0f, db);  // dB = A'ᵀ · dC
+                    be.gemm(!transA, false, 1f, a, dc, 0f, db); // dB = A'ᵀ · dC
                 } else {
-                    be.gemm(true, transA, 1f, dc, a, 0f, db);    // dB = dCᵀ · A'
+                    be.gemm(true, transA, 1f, dc, a, 0f, db); // dB = dCᵀ · A'
                 }
             }
             return new Tensor[] {da, db};

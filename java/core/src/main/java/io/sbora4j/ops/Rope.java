@@ -16,8 +16,8 @@ public final class Rope {
     public static Tensor apply(Tensor x, int heads, Tensor positions, RopeTables tables) {
         Checks.f32SameDevice("rope", x);
         if (x.rank() != 2 || x.dim(1) != heads * tables.headDim()) {
-            throw new IllegalArgumentException("rope: input " + x.shape() + " is not tokens x " + heads + "·"
-                    + tables.headDim());
+            throw new IllegalArgumentException(
+                    "rope: input " + x.shape() + " is not tokens x " + heads + "·" + tables.headDim());
         }
         if (positions.dtype() != DType.I32 || positions.numel() != x.dim(0)) {
             throw new IllegalArgumentException("rope: need one i32 position per row, got " + positions.describe());

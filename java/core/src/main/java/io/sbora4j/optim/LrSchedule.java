@@ -10,13 +10,16 @@ public record LrSchedule(double peak, int warmupSteps, int totalSteps, Decay dec
 
     /** What happens after warmup. */
     public enum Decay {
-        CONSTANT, LINEAR, COSINE;
+        CONSTANT,
+        LINEAR,
+        COSINE;
 
         public static Decay parse(String s) {
             try {
                 return valueOf(s.trim().toUpperCase(Locale.ROOT));
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("unknown schedule '" + s + "' (expected constant, linear or cosine)");
+                throw new IllegalArgumentException(
+                        "unknown schedule '" + s + "' (expected constant, linear or cosine)");
             }
         }
     }
@@ -26,8 +29,8 @@ public record LrSchedule(double peak, int warmupSteps, int totalSteps, Decay dec
             throw new IllegalArgumentException("learning rate must be finite and >= 0, got " + peak);
         }
         if (warmupSteps < 0 || totalSteps < 1 || warmupSteps > totalSteps) {
-            throw new IllegalArgumentException("warmup " + warmupSteps + " must lie in [0, total steps " + totalSteps
-                    + "]");
+            throw new IllegalArgumentException(
+                    "warmup " + warmupSteps + " must lie in [0, total steps " + totalSteps + "]");
         }
     }
 

@@ -39,6 +39,7 @@ public final class AdaptedLinear implements LinearLayer {
     private String active;
     /** The adapter folded into the base weight, or null. */
     private String merged;
+
     private boolean training = true;
 
     private AdaptedLinear(FrozenLinear base) {
@@ -94,7 +95,8 @@ public final class AdaptedLinear implements LinearLayer {
     public void removeAdapter(String name) {
         requireAdapter(name);
         if (name.equals(merged)) {
-            throw new IllegalStateException("layer '" + name() + "': adapter '" + name + "' is merged; unmerge it first");
+            throw new IllegalStateException(
+                    "layer '" + name() + "': adapter '" + name + "' is merged; unmerge it first");
         }
         adapters.remove(name);
         if (name.equals(active)) {
@@ -259,8 +261,8 @@ public final class AdaptedLinear implements LinearLayer {
 
     private void requireAdapter(String name) {
         if (name == null || !adapters.containsKey(name)) {
-            throw new IllegalArgumentException("layer '" + name() + "' has no adapter named '" + name + "' (it has "
-                    + adapters.keySet() + ")");
+            throw new IllegalArgumentException(
+                    "layer '" + name() + "' has no adapter named '" + name + "' (it has " + adapters.keySet() + ")");
         }
     }
 

@@ -47,9 +47,11 @@ public record AdapterConfig(
     /** Initialisation of LoRA's random factor A (B always starts at zero, so ΔW starts at zero). */
     public enum Init {
         /** U(-1/√in, 1/√in): {@code kaiming_uniform_(A, a=√5)}, PEFT's default. */
-        @JsonProperty("kaiming-uniform") KAIMING_UNIFORM,
+        @JsonProperty("kaiming-uniform")
+        KAIMING_UNIFORM,
         /** N(0, 1/r): PEFT's {@code init_lora_weights="gaussian"}. */
-        @JsonProperty("gaussian") GAUSSIAN
+        @JsonProperty("gaussian")
+        GAUSSIAN
     }
 
     @JsonCreator
@@ -68,7 +70,8 @@ public record AdapterConfig(
         targetModules = targetModules == null || targetModules.isEmpty() ? LLAMA_TARGETS : List.copyOf(targetModules);
         Map<String, int[]> copy = new LinkedHashMap<>();
         if (indices != null) {
-            indices.forEach((k, v) -> copy.put(k, Objects.requireNonNull(v, "indices of " + k).clone()));
+            indices.forEach((k, v) ->
+                    copy.put(k, Objects.requireNonNull(v, "indices of " + k).clone()));
         }
         indices = Map.copyOf(copy);
     }
@@ -141,9 +144,14 @@ public record AdapterConfig(
         if (!(o instanceof AdapterConfig c)) {
             return false;
         }
-        if (!(method == c.method && r == c.r && Double.compare(alpha, c.alpha) == 0
-                && Double.compare(dropout, c.dropout) == 0 && init == c.init && seed == c.seed
-                && targetModules.equals(c.targetModules) && indices.keySet().equals(c.indices.keySet()))) {
+        if (!(method == c.method
+                && r == c.r
+                && Double.compare(alpha, c.alpha) == 0
+                && Double.compare(dropout, c.dropout) == 0
+                && init == c.init
+                && seed == c.seed
+                && targetModules.equals(c.targetModules)
+                && indices.keySet().equals(c.indices.keySet()))) {
             return false;
         }
         for (var e : indices.entrySet()) {

@@ -16,7 +16,9 @@ public final class AdapterInit {
 
     /** A trained tensor of zeros named {@code <layer path>.<name>}, owned by {@code arena}, on the layer's device. */
     public static Tensor zeros(FrozenLinear base, String name, Arena arena, int... dims) {
-        return Tensor.zeros(arena, base.device(), dims).named(base.name() + "." + name).requiresGrad(true);
+        return Tensor.zeros(arena, base.device(), dims)
+                .named(base.name() + "." + name)
+                .requiresGrad(true);
     }
 
     /**
@@ -24,8 +26,8 @@ public final class AdapterInit {
      * config's {@link AdapterConfig.Init}: Kaiming-uniform U(-1/√cols, 1/√cols) ({@code kaiming_uniform_(a=√5)},
      * PEFT's default for LoRA's A) or N(0, 1/r). Not trained until the caller asks for a gradient.
      */
-    public static Tensor random(AdapterConfig config, FrozenLinear base, String name, String stream, int rows,
-                                int cols, Arena arena) {
+    public static Tensor random(
+            AdapterConfig config, FrozenLinear base, String name, String stream, int rows, int cols, Arena arena) {
         SplittableRandom rng = Seeds.forLayer(config.seed(), base.name(), stream);
         float[] v = new float[Math.multiplyExact(rows, cols)];
         double bound = 1.0 / Math.sqrt(cols);
@@ -45,8 +47,9 @@ public final class AdapterInit {
     public static Tensor indices(AdapterConfig config, FrozenLinear base, int dim, Arena arena) {
         String path = base.name();
         int[] explicit = config.indices().get(path);
-        int[] idx = explicit != null ? IndexSelection.explicit(path, explicit, dim, config.r())
-                                     : IndexSelection.draw(config.seed(), path, dim, config.r());
+        int[] idx = explicit != null
+                ? IndexSelection.explicit(path, explicit, dim, config.r())
+                : IndexSelection.draw(config.seed(), path, dim, config.r());
         return Tensor.ofInts(arena, base.device(), idx, idx.length).named(path + ".idx");
     }
 

@@ -18,8 +18,7 @@ final class AdapterKernels {
      * c = alpha · op(a) · op(b), a new (m x n) tensor of {@code type}: activation-shaped intermediates take the
      * activations' type (bf16 in a bf16 layer, as autocast would), parameter gradients f32.
      */
-    static Tensor gemm(Backend be, boolean ta, boolean tb, float alpha, Tensor a, Tensor b, int m, int n,
-                       DType type) {
+    static Tensor gemm(Backend be, boolean ta, boolean tb, float alpha, Tensor a, Tensor b, int m, int n, DType type) {
         Tensor c = Tensor.empty(a.device(), type, m, n);
         be.gemm(ta, tb, alpha, a, b, 0f, c);
         return c;

@@ -80,8 +80,8 @@ public interface AdapterMethod {
      *
      * @throws UnsupportedOperationException when the method has no exact LoRA form
      */
-    Map<String, Tensor> toPeft(String path, Map<String, Tensor> stored, int out, int in, AdapterConfig config,
-                               Arena arena);
+    Map<String, Tensor> toPeft(
+            String path, Map<String, Tensor> stored, int out, int in, AdapterConfig config, Arena arena);
 
     /** Entries this method sets in the exported PEFT {@code LoraConfig} ({@code use_dora} for DoRA). */
     default Map<String, Object> peftConfig() {

@@ -37,8 +37,9 @@ public final class AdapterMethods {
                 String id = normalise(a.id());
                 AdapterMethod clash = m.putIfAbsent(id, a);
                 if (clash != null && clash.getClass() != a.getClass()) {
-                    throw new IllegalStateException("two adapter methods are named '" + id + "': " + clash.getClass()
-                            .getName() + " and " + a.getClass().getName());
+                    throw new IllegalStateException("two adapter methods are named '" + id + "': "
+                            + clash.getClass().getName() + " and "
+                            + a.getClass().getName());
                 }
             }
             return Collections.unmodifiableMap(m);

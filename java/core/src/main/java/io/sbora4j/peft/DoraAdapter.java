@@ -1,9 +1,9 @@
 package io.sbora4j.peft;
 
-import io.sbora4j.nn.FrozenLinear;
 import io.sbora4j.autograd.Autograd;
 import io.sbora4j.backend.Backend;
 import io.sbora4j.backend.Backends;
+import io.sbora4j.nn.FrozenLinear;
 import io.sbora4j.tensor.DType;
 import io.sbora4j.tensor.Tensor;
 import java.util.ArrayList;
@@ -34,10 +34,11 @@ public final class DoraAdapter implements Adapter {
     private final DropoutStream dropout;
     /** Row norms of W + sBA at merge time, needed to undo the merge; allocated once with the parameters. */
     private final Tensor mergedNorms;
+
     private boolean merged;
 
-    DoraAdapter(AdapterMethod method, String path, Tensor a, Tensor b, Tensor magnitude, float s,
-                DropoutStream dropout) {
+    DoraAdapter(
+            AdapterMethod method, String path, Tensor a, Tensor b, Tensor magnitude, float s, DropoutStream dropout) {
         this.method = method;
         this.path = path;
         this.a = a;
@@ -45,7 +46,8 @@ public final class DoraAdapter implements Adapter {
         this.magnitude = magnitude;
         this.s = s;
         this.dropout = dropout;
-        this.mergedNorms = Tensor.zeros(magnitude.arena(), magnitude.device(), magnitude.shape().dims());
+        this.mergedNorms = Tensor.zeros(
+                magnitude.arena(), magnitude.device(), magnitude.shape().dims());
     }
 
     @Override
@@ -99,31 +101,31 @@ public final class DoraAdapter implements Adapter {
             Tensor dm = null, da = null, db = null, dx = null;
             if (magnitude.requiresGrad()) {
                 dm = norms.emptyLike();
-                be.div(dc, norms, dm);                   // dm = dc / n
+                be.div(dc, norms, dm); // dm = dc / n
             }
             Tensor t = AdapterKernels.gemm(be, false, false, 1f, dz, b, tokens, r);
             if (a.requiresGrad() || b.requiresGrad()) {
-                Tensor g = norms.emptyLike();            // g = -dc·c / n²
+                Tensor g = norms.emptyLike(); // g = -dc·c / n²
                 Tensor n2 = norms.emptyLike();
                 be.mul(dc, c, g);
                 be.mul(norms, norms, n2);
                 be.div(g, n2, g);
                 be.scale(g, -1f, g);
                 Tensor wp = directed(be, w);
-                if (b.requiresGrad()) {                  // dB = s·dzᵀ·xa + s·diag(g)·W'·Aᵀ
+                if (b.requiresGrad()) { // dB = s·dzᵀ·xa + s·diag(g)·W'·Aᵀ
                     Tensor p = AdapterKernels.gemm(be, false, true, 1f, wp, a, out, r);
                     be.scaleRows(p, g, p);
                     db = AdapterKernels.gemm(be, true, false, s, dz, xa, out, r);
                     be.axpy(s, p, db);
                 }
-                if (a.requiresGrad()) {                  // dA = s·tᵀ·xd + s·(diag(g)·B)ᵀ·W'
+                if (a.requiresGrad()) { // dA = s·tᵀ·xd + s·(diag(g)·B)ᵀ·W'
                     Tensor gb = b.emptyLike();
                     be.scaleRows(b, g, gb);
                     da = AdapterKernels.gemm(be, true, false, s, t, xd, r, a.dim(1));
                     be.gemm(true, false, s, gb, wp, 1f, da);
                 }
             }
-            if (x.requiresGrad()) {                      // dx = dz·W + s·(t·A ⊙ mask)
+            if (x.requiresGrad()) { // dx = dz·W + s·(t·A ⊙ mask)
                 dx = base.backwardRaw(dz);
                 if (mask == null) {
                     be.gemm(false, false, s, t, a, 1f, dx);

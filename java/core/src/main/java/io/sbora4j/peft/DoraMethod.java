@@ -37,7 +37,8 @@ final class DoraMethod implements AdapterMethod {
     public void checkBase(FrozenLinear base) {
         if (base.computeType() != DType.F32) {
             throw new IllegalArgumentException("layer '" + base.name() + "': DoRA needs an f32 base weight (its "
-                    + "weight norm runs in f32 only); a " + base.computeType().name().toLowerCase(Locale.ROOT)
+                    + "weight norm runs in f32 only); a "
+                    + base.computeType().name().toLowerCase(Locale.ROOT)
                     + " layer takes lora, lora-fa, sbora-fa or sbora-fb");
         }
     }
@@ -46,7 +47,8 @@ final class DoraMethod implements AdapterMethod {
     @Override
     public Adapter create(AdapterConfig config, FrozenLinear base, Arena arena) {
         int r = config.r();
-        Tensor a = AdapterInit.random(config, base, "lora_A", "init", r, base.inFeatures(), arena).requiresGrad(true);
+        Tensor a = AdapterInit.random(config, base, "lora_A", "init", r, base.inFeatures(), arena)
+                .requiresGrad(true);
         Tensor b = AdapterInit.zeros(base, "lora_B", arena, base.outFeatures(), r);
         Tensor m = AdapterInit.zeros(base, "magnitude", arena, base.outFeatures());
         Backends.of(base.device()).rowNorm(base.denseWeight(), m);
@@ -55,15 +57,20 @@ final class DoraMethod implements AdapterMethod {
 
     @Override
     public Map<String, TensorSpec> storedTensors(int out, int in, int r) {
-        return Map.of("lora_A", TensorSpec.f32(r, in), "lora_B", TensorSpec.f32(out, r), "magnitude",
-                TensorSpec.f32(out));
+        return Map.of(
+                "lora_A", TensorSpec.f32(r, in), "lora_B", TensorSpec.f32(out, r), "magnitude", TensorSpec.f32(out));
     }
 
     @Override
-    public Map<String, Tensor> toPeft(String path, Map<String, Tensor> stored, int out, int in, AdapterConfig config,
-                               Arena arena) {
-        return Map.of("lora_A.weight", stored.get("lora_A"), "lora_B.weight", stored.get("lora_B"),
-                "lora_magnitude_vector", stored.get("magnitude"));
+    public Map<String, Tensor> toPeft(
+            String path, Map<String, Tensor> stored, int out, int in, AdapterConfig config, Arena arena) {
+        return Map.of(
+                "lora_A.weight",
+                stored.get("lora_A"),
+                "lora_B.weight",
+                stored.get("lora_B"),
+                "lora_magnitude_vector",
+                stored.get("magnitude"));
     }
 
     @Override

@@ -1,9 +1,9 @@
 package io.sbora4j.peft;
 
-import io.sbora4j.nn.FrozenLinear;
 import io.sbora4j.autograd.Autograd;
 import io.sbora4j.backend.Backend;
 import io.sbora4j.backend.Backends;
+import io.sbora4j.nn.FrozenLinear;
 import io.sbora4j.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -30,8 +30,8 @@ public final class LoraAdapter implements Adapter {
     private final boolean frozenA;
     private final DropoutStream dropout;
 
-    LoraAdapter(AdapterMethod method, String path, Tensor a, Tensor b, float s, boolean frozenA,
-                DropoutStream dropout) {
+    LoraAdapter(
+            AdapterMethod method, String path, Tensor a, Tensor b, float s, boolean frozenA, DropoutStream dropout) {
         this.method = method;
         this.path = path;
         this.a = a;

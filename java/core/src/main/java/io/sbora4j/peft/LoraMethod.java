@@ -21,8 +21,9 @@ final class LoraMethod implements AdapterMethod {
 
     @Override
     public String description() {
-        return frozenA ? "LoRA-FA: A (r x in) random and frozen, B (out x r) trained"
-                       : "LoRA: A (r x in, random) and B (out x r, zeros) trained";
+        return frozenA
+                ? "LoRA-FA: A (r x in) random and frozen, B (out x r) trained"
+                : "LoRA: A (r x in, random) and B (out x r, zeros) trained";
     }
 
     /** LoRA r(in + out), LoRA-FA out·r. */
@@ -51,8 +52,8 @@ final class LoraMethod implements AdapterMethod {
     }
 
     @Override
-    public Map<String, Tensor> toPeft(String path, Map<String, Tensor> stored, int out, int in, AdapterConfig config,
-                               Arena arena) {
+    public Map<String, Tensor> toPeft(
+            String path, Map<String, Tensor> stored, int out, int in, AdapterConfig config, Arena arena) {
         return Map.of("lora_A.weight", stored.get("lora_A"), "lora_B.weight", stored.get("lora_B"));
     }
 

@@ -14,7 +14,11 @@ public record ParameterReport(long trainable, long total) {
 
     @Override
     public String toString() {
-        return String.format(Locale.ROOT, "trainable params: %,d || all params: %,d || trainable%%: %.4f", trainable,
-                total, percent());
+        return String.format(
+                Locale.ROOT,
+                "trainable params: %,d || all params: %,d || trainable%%: %.4f",
+                trainable,
+                total,
+                percent());
     }
 }

@@ -26,6 +26,7 @@ public final class PeftModel<M extends Module> {
     private final Map<String, AdapterConfig> configs = new LinkedHashMap<>();
     /** Every wrapped layer by path; a layer may hold some adapters and not others. */
     private final Map<String, AdaptedLinear> layers = new LinkedHashMap<>();
+
     private String active;
 
     private PeftModel(M model) {
@@ -67,8 +68,10 @@ public final class PeftModel<M extends Module> {
         if (added.isEmpty()) {
             var names = model.linearLayers().keySet();
             throw new IllegalArgumentException("target modules " + config.targetModules() + " match no linear layer of"
-                    + " the model" + (names.isEmpty() ? " (it reports none)"
-                    : " (names look like " + names.iterator().next() + ")"));
+                    + " the model"
+                    + (names.isEmpty()
+                            ? " (it reports none)"
+                            : " (names look like " + names.iterator().next() + ")"));
         }
         configs.put(name, config);
         if (active == null) {
@@ -81,8 +84,8 @@ public final class PeftModel<M extends Module> {
         if (layer instanceof FrozenLinear f) {
             return f;
         }
-        throw new IllegalArgumentException("layer '" + layer.name() + "' is a " + layer.getClass().getSimpleName()
-                + ", not a frozen linear layer adapters can wrap");
+        throw new IllegalArgumentException("layer '" + layer.name() + "' is a "
+                + layer.getClass().getSimpleName() + ", not a frozen linear layer adapters can wrap");
     }
 
     /** Removes the adapter {@code name} from every layer (its memory goes with the arena it was added in). */
@@ -159,11 +162,12 @@ public final class PeftModel<M extends Module> {
     /** The active adapter's trainable tensors by {@code <layer path>.<tensor name>}, in model order. */
     public Map<String, Tensor> trainableByName() {
         Map<String, Tensor> m = new LinkedHashMap<>();
-        adapted().forEach((path, a) -> a.adapter().tensors().forEach((n, t) -> {
-            if (t.requiresGrad()) {
-                m.put(path + "." + n, t);
-            }
-        }));
+        adapted()
+                .forEach((path, a) -> a.adapter().tensors().forEach((n, t) -> {
+                    if (t.requiresGrad()) {
+                        m.put(path + "." + n, t);
+                    }
+                }));
         return m;
     }
 
@@ -200,7 +204,8 @@ public final class PeftModel<M extends Module> {
         mergeAll();
         long changed = 0, total = 0;
         for (var e : adapted().entrySet()) {
-            float[] b = before.get(e.getKey()), now = e.getValue().base().denseWeight().toFloatArray();
+            float[] b = before.get(e.getKey()),
+                    now = e.getValue().base().denseWeight().toFloatArray();
             total += b.length;
             for (int i = 0; i < b.length; i++) {
                 changed += Float.floatToRawIntBits(b[i]) != Float.floatToRawIntBits(now[i]) ? 1 : 0;
@@ -233,8 +238,8 @@ public final class PeftModel<M extends Module> {
 
     private void requireAdapter(String name) {
         if (name == null || !configs.containsKey(name)) {
-            throw new IllegalArgumentException("the model has no adapter named '" + name + "' (it has "
-                    + configs.keySet() + ")");
+            throw new IllegalArgumentException(
+                    "the model has no adapter named '" + name + "' (it has " + configs.keySet() + ")");
         }
     }
 }

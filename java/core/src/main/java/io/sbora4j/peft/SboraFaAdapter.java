@@ -1,9 +1,9 @@
 package io.sbora4j.peft;
 
-import io.sbora4j.nn.FrozenLinear;
 import io.sbora4j.autograd.Autograd;
 import io.sbora4j.backend.Backend;
 import io.sbora4j.backend.Backends;
+import io.sbora4j.nn.FrozenLinear;
 import io.sbora4j.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -30,8 +30,8 @@ public final class SboraFaAdapter implements Adapter {
     private final float s;
     private final DropoutStream dropout;
 
-    SboraFaAdapter(AdapterMethod method, String path, int inFeatures, Tensor idx, Tensor b, float s,
-                   DropoutStream dropout) {
+    SboraFaAdapter(
+            AdapterMethod method, String path, int inFeatures, Tensor idx, Tensor b, float s, DropoutStream dropout) {
         this.method = method;
         this.path = path;
         this.inFeatures = inFeatures;
@@ -82,8 +82,8 @@ public final class SboraFaAdapter implements Adapter {
         return Autograd.record(y, "sbora_fa_linear", List.of(x, b), saved, dy -> {
             Tensor dx = null, db = null;
             if (x.requiresGrad()) {
-                Tensor t = DropoutStream.apply(be,
-                        AdapterKernels.gemm(be, false, false, 1f, dy, b, dy.dim(0), r, dy.dtype()), mask);
+                Tensor t = DropoutStream.apply(
+                        be, AdapterKernels.gemm(be, false, false, 1f, dy, b, dy.dim(0), r, dy.dtype()), mask);
                 dx = base.backwardRaw(dy);
                 be.indexAddCols(dx, idx, t, s);
             }

@@ -36,8 +36,8 @@ final class SboraFaMethod implements AdapterMethod {
     public Adapter create(AdapterConfig config, FrozenLinear base, Arena arena) {
         Tensor idx = AdapterInit.indices(config, base, base.inFeatures(), arena);
         Tensor b = AdapterInit.zeros(base, "lora_B", arena, base.outFeatures(), config.r());
-        return new SboraFaAdapter(this, base.name(), base.inFeatures(), idx, b, config.scaling(),
-                AdapterInit.dropout(config, base));
+        return new SboraFaAdapter(
+                this, base.name(), base.inFeatures(), idx, b, config.scaling(), AdapterInit.dropout(config, base));
     }
 
     @Override
@@ -53,16 +53,16 @@ final class SboraFaMethod implements AdapterMethod {
 
     /** B as stored; A as r one-hot rows, row j = e_idx[j]. */
     @Override
-    public Map<String, Tensor> toPeft(String path, Map<String, Tensor> stored, int out, int in, AdapterConfig config,
-                               Arena arena) {
+    public Map<String, Tensor> toPeft(
+            String path, Map<String, Tensor> stored, int out, int in, AdapterConfig config, Arena arena) {
         int r = config.r();
         int[] idx = IndexSelection.explicit(path, stored.get("idx").toIntArray(), in, r);
         float[] oneHot = new float[Math.multiplyExact(r, in)];
         for (int j = 0; j < r; j++) {
             oneHot[j * in + idx[j]] = 1f;
         }
-        return Map.of("lora_A.weight", Tensor.of(arena, Device.CPU, oneHot, r, in), "lora_B.weight",
-                stored.get("lora_B"));
+        return Map.of(
+                "lora_A.weight", Tensor.of(arena, Device.CPU, oneHot, r, in), "lora_B.weight", stored.get("lora_B"));
     }
 
     @Override

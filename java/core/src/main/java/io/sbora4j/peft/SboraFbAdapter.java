@@ -1,9 +1,9 @@
 package io.sbora4j.peft;
 
-import io.sbora4j.nn.FrozenLinear;
 import io.sbora4j.autograd.Autograd;
 import io.sbora4j.backend.Backend;
 import io.sbora4j.backend.Backends;
+import io.sbora4j.nn.FrozenLinear;
 import io.sbora4j.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -31,8 +31,8 @@ public final class SboraFbAdapter implements Adapter {
     private final float s;
     private final DropoutStream dropout;
 
-    SboraFbAdapter(AdapterMethod method, String path, int outFeatures, Tensor idx, Tensor a, float s,
-                   DropoutStream dropout) {
+    SboraFbAdapter(
+            AdapterMethod method, String path, int outFeatures, Tensor idx, Tensor a, float s, DropoutStream dropout) {
         this.method = method;
         this.path = path;
         this.outFeatures = outFeatures;

@@ -36,8 +36,8 @@ final class SboraFbMethod implements AdapterMethod {
     public Adapter create(AdapterConfig config, FrozenLinear base, Arena arena) {
         Tensor idx = AdapterInit.indices(config, base, base.outFeatures(), arena);
         Tensor a = AdapterInit.zeros(base, "lora_A", arena, config.r(), base.inFeatures());
-        return new SboraFbAdapter(this, base.name(), base.outFeatures(), idx, a, config.scaling(),
-                AdapterInit.dropout(config, base));
+        return new SboraFbAdapter(
+                this, base.name(), base.outFeatures(), idx, a, config.scaling(), AdapterInit.dropout(config, base));
     }
 
     @Override
@@ -53,16 +53,16 @@ final class SboraFbMethod implements AdapterMethod {
 
     /** A as stored; B as r one-hot columns, column j = e_idx[j]. */
     @Override
-    public Map<String, Tensor> toPeft(String path, Map<String, Tensor> stored, int out, int in, AdapterConfig config,
-                               Arena arena) {
+    public Map<String, Tensor> toPeft(
+            String path, Map<String, Tensor> stored, int out, int in, AdapterConfig config, Arena arena) {
         int r = config.r();
         int[] idx = IndexSelection.explicit(path, stored.get("idx").toIntArray(), out, r);
         float[] oneHot = new float[Math.multiplyExact(out, r)];
         for (int j = 0; j < r; j++) {
             oneHot[idx[j] * r + j] = 1f;
         }
-        return Map.of("lora_A.weight", stored.get("lora_A"), "lora_B.weight",
-                Tensor.of(arena, Device.CPU, oneHot, out, r));
+        return Map.of(
+                "lora_A.weight", stored.get("lora_A"), "lora_B.weight", Tensor.of(arena, Device.CPU, oneHot, out, r));
     }
 
     @Override

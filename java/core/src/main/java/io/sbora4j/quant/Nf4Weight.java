@@ -26,15 +26,15 @@ public final class Nf4Weight {
     private final int rows;
     private final int cols;
     private final Device device;
-    private final Tensor packed;        // u8, two codes per byte
-    private final byte[] absmaxCodes;   // one 8-bit code per block
+    private final Tensor packed; // u8, two codes per byte
+    private final byte[] absmaxCodes; // one 8-bit code per block
     private final float[] scaleOfCodes; // one f32 per SCALE_BLOCK blocks
     private final float offset;
-    private Tensor decodedAbsmax;       // f32 per block, in the weight's arena, refilled when codes change
+    private Tensor decodedAbsmax; // f32 per block, in the weight's arena, refilled when codes change
     private boolean absmaxStale = true;
 
-    private Nf4Weight(int rows, int cols, Device device, Tensor packed, byte[] absmaxCodes, float[] scaleOfCodes,
-                      float offset) {
+    private Nf4Weight(
+            int rows, int cols, Device device, Tensor packed, byte[] absmaxCodes, float[] scaleOfCodes, float offset) {
         this.rows = rows;
         this.cols = cols;
         this.device = device;

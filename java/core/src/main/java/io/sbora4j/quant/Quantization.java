@@ -18,8 +18,13 @@ public final class Quantization {
 
         @Override
         public String toString() {
-            return String.format(Locale.ROOT, "NF4: %d projections, %,d parameters in %,d bytes = %.3f bits"
-                    + " per parameter (f32: 32)", layers, parameters, bytes, bitsPerParameter());
+            return String.format(
+                    Locale.ROOT,
+                    "NF4: %d projections, %,d parameters in %,d bytes = %.3f bits" + " per parameter (f32: 32)",
+                    layers,
+                    parameters,
+                    bytes,
+                    bitsPerParameter());
         }
     }
 

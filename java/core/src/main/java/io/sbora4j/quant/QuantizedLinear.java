@@ -40,8 +40,14 @@ public final class QuantizedLinear implements FrozenLinear {
     private record Undo(Nf4Weight.Snapshot snapshot, Overlay previousOverlay) {}
 
     /** What the last merge did. */
-    public record MergeReport(MergeMode mode, int blocksTouched, int blocks, double maxAbsError, int overlayColumns,
-                              int overlayRows, boolean overlayDense) {}
+    public record MergeReport(
+            MergeMode mode,
+            int blocksTouched,
+            int blocks,
+            double maxAbsError,
+            int overlayColumns,
+            int overlayRows,
+            boolean overlayDense) {}
 
     private final String name;
     private final Nf4Weight weight;
@@ -143,7 +149,9 @@ public final class QuantizedLinear implements FrozenLinear {
             int c = overlay.cols().length;
             for (int i = 0; i < k; i++) {
                 for (int j = 0; j < c; j++) {
-                    t.setFloat((long) i * cols + overlay.cols()[j], overlay.values().getFloat((long) (r0 + i) * c + j));
+                    t.setFloat(
+                            (long) i * cols + overlay.cols()[j],
+                            overlay.values().getFloat((long) (r0 + i) * c + j));
                 }
             }
         } else {
@@ -151,7 +159,8 @@ public final class QuantizedLinear implements FrozenLinear {
                 int row = overlay.rows()[j];
                 if (row >= r0 && row < r0 + k) {
                     for (int c = 0; c < cols; c++) {
-                        t.setFloat((long) (row - r0) * cols + c, overlay.values().getFloat((long) j * cols + c));
+                        t.setFloat(
+                                (long) (row - r0) * cols + c, overlay.values().getFloat((long) j * cols + c));
                     }
                 }
             }
@@ -230,8 +239,8 @@ public final class QuantizedLinear implements FrozenLinear {
     public Tensor forward(Tensor x) {
         Tensor x2 = flatten(x);
         Tensor y = forwardRaw(x2);
-        return unflatten(Autograd.record(y, "nf4_linear", List.of(x2), List.of(), dy -> new Tensor[] {backwardRaw(dy)}),
-                x);
+        return unflatten(
+                Autograd.record(y, "nf4_linear", List.of(x2), List.of(), dy -> new Tensor[] {backwardRaw(dy)}), x);
     }
 
     @Override
@@ -301,8 +310,14 @@ public final class QuantizedLinear implements FrozenLinear {
         }
         undo.push(new Undo(null, overlay));
         overlay = next;
-        lastMerge = new MergeReport(mode, 0, weight.blocks(), 0, next.cols() == null ? 0 : next.cols().length,
-                next.rows() == null ? 0 : next.rows().length, next.cols() == null && next.rows() == null);
+        lastMerge = new MergeReport(
+                mode,
+                0,
+                weight.blocks(),
+                0,
+                next.cols() == null ? 0 : next.cols().length,
+                next.rows() == null ? 0 : next.rows().length,
+                next.cols() == null && next.rows() == null);
     }
 
     private static boolean sameKind(Overlay a, Overlay b) {

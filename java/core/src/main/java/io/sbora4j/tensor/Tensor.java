@@ -52,7 +52,8 @@ public final class Tensor {
         Objects.requireNonNull(arena, "arena");
         Shape shape = Shape.of(dims);
         long bytes = shape.numel() * dtype.bytes();
-        MemorySegment seg = device.isHost() ? arena.allocate(Math.max(bytes, 1), ALIGNMENT).asSlice(0, bytes)
+        MemorySegment seg = device.isHost()
+                ? arena.allocate(Math.max(bytes, 1), ALIGNMENT).asSlice(0, bytes)
                 : device.memory().allocate(arena, bytes);
         MemoryScope.recordAllocation(arena, bytes);
         return new Tensor(shape, dtype, device, seg, arena);
@@ -300,7 +301,8 @@ public final class Tensor {
     /** Element {@code i} of a host f32 or bf16 tensor, as an f32. */
     public float getFloat(long i) {
         requireHost();
-        return dtype == DType.BF16 ? BFloat16.toFloat(data.getAtIndex(ValueLayout.JAVA_SHORT, i))
+        return dtype == DType.BF16
+                ? BFloat16.toFloat(data.getAtIndex(ValueLayout.JAVA_SHORT, i))
                 : data.getAtIndex(ValueLayout.JAVA_FLOAT, i);
     }
 
@@ -365,7 +367,8 @@ public final class Tensor {
         if (device.isHost()) {
             return data;
         }
-        MemorySegment host = Arena.ofAuto().allocate(Math.max(data.byteSize(), 1)).asSlice(0, data.byteSize());
+        MemorySegment host =
+                Arena.ofAuto().allocate(Math.max(data.byteSize(), 1)).asSlice(0, data.byteSize());
         device.memory().toHost(data, 0, host, 0, data.byteSize());
         return host;
     }
@@ -435,8 +438,8 @@ public final class Tensor {
     /** Marks a leaf tensor (a parameter) as needing a gradient. */
     public Tensor requiresGrad(boolean value) {
         if (gradFn != null && !value) {
-            throw new IllegalStateException("cannot clear requiresGrad of a tensor computed by " + gradFn.name()
-                    + "; use detach()");
+            throw new IllegalStateException(
+                    "cannot clear requiresGrad of a tensor computed by " + gradFn.name() + "; use detach()");
         }
         if (value && !dtype.isFloating()) {
             throw new IllegalArgumentException("only f32 and bf16 tensors can require gradients, not " + dtype);

@@ -97,7 +97,9 @@ public final class Checkpoints {
         }
         Trainable.restoreTensors(checkpoint.resolve(OPTIMIZER), moments);
         try (Arena arena = Arena.ofConfined()) {
-            String step = SafetensorsFile.open(checkpoint.resolve(OPTIMIZER), arena).metadata().get("step");
+            String step = SafetensorsFile.open(checkpoint.resolve(OPTIMIZER), arena)
+                    .metadata()
+                    .get("step");
             try {
                 opt.restoreStepCount(Long.parseLong(step));
             } catch (RuntimeException e) {
@@ -108,7 +110,10 @@ public final class Checkpoints {
     }
 
     private static String stateJson(State s) {
-        StringBuilder sb = new StringBuilder("{\"step\": ").append(s.step()).append(", \"seed\": ").append(s.seed())
+        StringBuilder sb = new StringBuilder("{\"step\": ")
+                .append(s.step())
+                .append(", \"seed\": ")
+                .append(s.seed())
                 .append(", \"losses\": [");
         for (int i = 0; i < s.losses().size(); i++) {
             sb.append(i > 0 ? ", " : "").append(s.losses().get(i));
@@ -130,7 +135,8 @@ public final class Checkpoints {
     private void prune(String keep) throws IOException {
         try (Stream<Path> s = Files.list(dir)) {
             List<Path> cps = s.filter(p -> p.getFileName().toString().matches("checkpoint-\\d+"))
-                    .sorted(Comparator.comparingLong(p -> Long.parseLong(p.getFileName().toString().substring(11))))
+                    .sorted(Comparator.comparingLong(
+                            p -> Long.parseLong(p.getFileName().toString().substring(11))))
                     .toList();
             for (int i = 0; i < cps.size() - KEEP; i++) {
                 if (!cps.get(i).getFileName().toString().equals(keep)) {

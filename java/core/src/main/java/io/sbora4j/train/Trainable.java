@@ -64,7 +64,8 @@ public interface Trainable {
             @Override
             public void restore(Path dir) throws IOException {
                 Map<String, Tensor> all = new LinkedHashMap<>();
-                peft.adapted().forEach((path, a) -> a.adapter().tensors().forEach((n, t) -> all.put(path + "." + n, t)));
+                peft.adapted()
+                        .forEach((path, a) -> a.adapter().tensors().forEach((n, t) -> all.put(path + "." + n, t)));
                 restoreTensors(dir.resolve(AdapterFiles.WEIGHTS), all);
             }
         };
@@ -103,8 +104,8 @@ public interface Trainable {
                 String name = e.getKey();
                 Tensor want = e.getValue();
                 if (!f.contains(name)) {
-                    throw new IllegalArgumentException(file + " has no tensor " + name + " (a checkpoint of another"
-                            + " configuration?)");
+                    throw new IllegalArgumentException(
+                            file + " has no tensor " + name + " (a checkpoint of another" + " configuration?)");
                 }
                 Tensor stored = f.tensor(name, arena, Device.CPU);
                 if (!stored.shape().equals(want.shape()) || stored.dtype() != want.dtype()) {

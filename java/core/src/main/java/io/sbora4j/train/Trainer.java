@@ -1,10 +1,10 @@
 package io.sbora4j.train;
 
 import io.sbora4j.autograd.Autograd;
+import io.sbora4j.ops.Elementwise;
 import io.sbora4j.optim.AdamW;
 import io.sbora4j.optim.GradientClipping;
 import io.sbora4j.optim.LrSchedule;
-import io.sbora4j.ops.Elementwise;
 import io.sbora4j.tensor.MemoryScope;
 import io.sbora4j.tensor.Tensor;
 import java.io.IOException;
@@ -28,11 +28,21 @@ public final class Trainer {
      * @param checkpointDir   where checkpoints go (null: none); a run resumes from its latest checkpoint
      * @param checkpointEvery steps between checkpoints (0: only at the end)
      */
-    public record Config(int steps, int gradAccumulation, LrSchedule schedule, double weightDecay,
-                         double maxGradNorm, long seed, Path checkpointDir, int checkpointEvery) {
+    public record Config(
+            int steps,
+            int gradAccumulation,
+            LrSchedule schedule,
+            double weightDecay,
+            double maxGradNorm,
+            long seed,
+            Path checkpointDir,
+            int checkpointEvery) {
 
         public Config {
-            if (steps < 1 || gradAccumulation < 1 || checkpointEvery < 0 || !(weightDecay >= 0)
+            if (steps < 1
+                    || gradAccumulation < 1
+                    || checkpointEvery < 0
+                    || !(weightDecay >= 0)
                     || !(maxGradNorm >= 0)) {
                 throw new IllegalArgumentException("trainer config out of range: steps=" + steps + " accumulation="
                         + gradAccumulation + " checkpointEvery=" + checkpointEvery + " weightDecay=" + weightDecay
@@ -52,8 +62,14 @@ public final class Trainer {
     }
 
     /** One line of progress, after a step. */
-    public record Progress(long step, long totalSteps, double loss, double lr, double gradNorm, double tokensPerSecond,
-                           double etaSeconds) {}
+    public record Progress(
+            long step,
+            long totalSteps,
+            double loss,
+            double lr,
+            double gradNorm,
+            double tokensPerSecond,
+            double etaSeconds) {}
 
     /** What a run did. */
     public record Result(List<Double> losses, double tokensPerSecond, double msPerStep, Optional<Path> checkpoint) {}
@@ -74,8 +90,9 @@ public final class Trainer {
 
     /** Trains until {@code config.steps()} steps are done, starting from the latest checkpoint if there is one. */
     public Result run(Consumer<Progress> progress) {
-        try (AdamW opt = new AdamW(List.copyOf(model.parameters().values()), new AdamW.Config(
-                config.schedule().peak(), 0.9, 0.999, 1e-8, config.weightDecay()))) {
+        try (AdamW opt = new AdamW(
+                List.copyOf(model.parameters().values()),
+                new AdamW.Config(config.schedule().peak(), 0.9, 0.999, 1e-8, config.weightDecay()))) {
             Checkpoints checkpoints = config.checkpointDir() == null ? null : new Checkpoints(config.checkpointDir());
             List<Double> losses = new ArrayList<>();
             long start = 0;
@@ -85,13 +102,13 @@ public final class Trainer {
                 if (last.isPresent()) {
                     Checkpoints.State s = Checkpoints.restore(last.get(), model, opt);
                     if (s.seed() != config.seed()) {
-                        throw new IllegalArgumentException(last.get() + " was written by a run with seed " + s.seed()
-                                + ", not " + config.seed());
+                        throw new IllegalArgumentException(
+                                last.get() + " was written by a run with seed " + s.seed() + ", not " + config.seed());
                     }
                     start = s.step();
                     if (start > config.steps()) {
-                        throw new IllegalArgumentException(last.get() + " is at step " + start
-                                + ", past the " + config.steps() + " steps asked for");
+                        throw new IllegalArgumentException(last.get() + " is at step " + start + ", past the "
+                                + config.steps() + " steps asked for");
                     }
                     losses.addAll(s.losses());
                 }
@@ -111,7 +128,8 @@ public final class Trainer {
                             throw diverged("loss is " + v, step, last);
                         }
                         loss += v / config.gradAccumulation();
-                        Tensor scaled = config.gradAccumulation() == 1 ? l
+                        Tensor scaled = config.gradAccumulation() == 1
+                                ? l
                                 : Elementwise.scale(l, 1f / config.gradAccumulation());
                         Autograd.backward(scaled);
                     }
@@ -128,12 +146,18 @@ public final class Trainer {
                 long done = step + 1;
                 double secs = (System.nanoTime() - t0) / 1e9;
                 double perStep = secs / (done - start);
-                progress.accept(new Progress(done, config.steps(), loss, lr, norm, tokens / Math.max(secs, 1e-9),
+                progress.accept(new Progress(
+                        done,
+                        config.steps(),
+                        loss,
+                        lr,
+                        norm,
+                        tokens / Math.max(secs, 1e-9),
                         perStep * (config.steps() - done)));
                 boolean due = config.checkpointEvery() > 0 && done % config.checkpointEvery() == 0;
                 if (checkpoints != null && (due || done == config.steps())) {
-                    last = Optional.of(checkpoints.save(model, opt, new Checkpoints.State(done, config.seed(),
-                            losses)));
+                    last = Optional.of(
+                            checkpoints.save(model, opt, new Checkpoints.State(done, config.seed(), losses)));
                 }
             }
             double secs = (System.nanoTime() - t0) / 1e9;

@@ -41,8 +41,8 @@ class AlpacaDatasetTest {
                   {"instruction": "Say hi", "output": "hi"}
                 ]
                 """));
-        assertEquals(List.of(new Example("Add", "2 3", "The sum is 5", "5"), new Example("Say hi", "", "hi", "hi")),
-                ex);
+        assertEquals(
+                List.of(new Example("Add", "2 3", "The sum is 5", "5"), new Example("Say hi", "", "hi", "hi")), ex);
     }
 
     @Test
@@ -60,21 +60,22 @@ class AlpacaDatasetTest {
 
     @Test
     void readsUtf8() throws IOException {
-        List<Example> ex = AlpacaDataset.read(write("d.jsonl", "{\"instruction\": \"Übersetze\", \"output\": \"日本\"}\n"));
+        List<Example> ex =
+                AlpacaDataset.read(write("d.jsonl", "{\"instruction\": \"Übersetze\", \"output\": \"日本\"}\n"));
         assertEquals("Übersetze", ex.get(0).instruction());
         assertEquals("日本", ex.get(0).output());
     }
 
     @Test
     void missingInstructionNamesTheRecord() throws IOException {
-        assertRejected("[{\"instruction\": \"a\", \"output\": \"b\"}, {\"output\": \"b\"}]", "record 2",
-                "\"instruction\"");
+        assertRejected(
+                "[{\"instruction\": \"a\", \"output\": \"b\"}, {\"output\": \"b\"}]", "record 2", "\"instruction\"");
     }
 
     @Test
     void missingOutputNamesTheLine() throws IOException {
-        assertRejected("{\"instruction\": \"a\", \"output\": \"b\"}\n\n{\"instruction\": \"a\"}\n", "line 3",
-                "\"output\"");
+        assertRejected(
+                "{\"instruction\": \"a\", \"output\": \"b\"}\n\n{\"instruction\": \"a\"}\n", "line 3", "\"output\"");
     }
 
     @Test
@@ -95,8 +96,8 @@ class AlpacaDatasetTest {
 
     @Test
     void badJsonNamesTheLine() throws IOException {
-        assertRejected("{\"instruction\": \"a\", \"output\": \"b\"}\n{\"instruction\": \"a\", \n", "line 2",
-                "not valid JSON");
+        assertRejected(
+                "{\"instruction\": \"a\", \"output\": \"b\"}\n{\"instruction\": \"a\", \n", "line 2", "not valid JSON");
     }
 
     @Test
@@ -112,14 +113,15 @@ class AlpacaDatasetTest {
     @Test
     void trailingContentAfterAJsonArrayIsRejected() throws IOException {
         // two arrays appended into one file: reading only the first would silently lose data
-        assertRejected("[{\"instruction\": \"a\", \"output\": \"b\"}]\n[{\"instruction\": \"c\", \"output\": \"d\"}]\n",
+        assertRejected(
+                "[{\"instruction\": \"a\", \"output\": \"b\"}]\n[{\"instruction\": \"c\", \"output\": \"d\"}]\n",
                 "not valid JSON");
     }
 
     @Test
     void twoObjectsOnOneJsonLinesLineAreRejected() throws IOException {
-        assertRejected("{\"instruction\": \"a\", \"output\": \"b\"} {\"instruction\": \"c\", \"output\": \"d\"}\n",
-                "line 1");
+        assertRejected(
+                "{\"instruction\": \"a\", \"output\": \"b\"} {\"instruction\": \"c\", \"output\": \"d\"}\n", "line 1");
     }
 
     @Test

@@ -61,9 +61,11 @@ class PromptTemplateTest {
 
     @Test
     void alpacaTreatsAnEmptyInputAsNoInput() {
-        assertEquals(PromptTemplate.ALPACA.prompt(new Example("q", null, "a", null)),
+        assertEquals(
+                PromptTemplate.ALPACA.prompt(new Example("q", null, "a", null)),
                 PromptTemplate.ALPACA.prompt(new Example("q", "", "a", null)));
-        assertTrue(!PromptTemplate.ALPACA.prompt(new Example("q", "", "a", null)).contains("### Input:"));
+        assertTrue(
+                !PromptTemplate.ALPACA.prompt(new Example("q", "", "a", null)).contains("### Input:"));
     }
 
     @Test

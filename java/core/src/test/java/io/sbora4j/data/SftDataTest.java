@@ -92,8 +92,8 @@ class SftDataTest {
     void aSetWhereEveryExampleIsDroppedIsAnError() {
         Example longOne = Example.of("a much longer question here", "2");
         int maxLen = TOK.encode(T.prompt(longOne)).length;
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> new SftData(List.of(longOne, longOne), TOK, T, maxLen, 1));
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class, () -> new SftData(List.of(longOne, longOne), TOK, T, maxLen, 1));
         assertTrue(e.getMessage().contains(Integer.toString(maxLen)), e.getMessage());
     }
 
@@ -172,7 +172,8 @@ class SftDataTest {
         assertArrayEquals(new int[] {2, 3}, batch.ids().shape().dims());
         assertArrayEquals(new int[] {6}, batch.targets().shape().dims());
         assertArrayEquals(new int[] {1, 2, 3, 5, 99, 99}, batch.ids().toIntArray());
-        assertArrayEquals(new int[] {SftData.IGNORE, 3, 4, 6, SftData.IGNORE, SftData.IGNORE},
+        assertArrayEquals(
+                new int[] {SftData.IGNORE, 3, 4, 6, SftData.IGNORE, SftData.IGNORE},
                 batch.targets().toIntArray());
         assertEquals(4, batch.tokens(), "real tokens, not padding");
     }

@@ -37,8 +37,10 @@ class AtomicFilesTest {
         try (Arena a = Arena.ofConfined()) {
             SafetensorsWriter.write(p, Map.of("x", Tensor.of(a, Device.CPU, new float[] {1, 2}, 2)), null);
             assertEquals(List.of("m.safetensors"), files());
-            assertArrayEquals(new float[] {1, 2},
-                    SafetensorsFile.open(p, a).tensor("x", a, Device.CPU).toFloatArray(), 0f);
+            assertArrayEquals(
+                    new float[] {1, 2},
+                    SafetensorsFile.open(p, a).tensor("x", a, Device.CPU).toFloatArray(),
+                    0f);
         }
     }
 
@@ -57,10 +59,12 @@ class AtomicFilesTest {
     void aFailedWriteKeepsTheOldTargetAndRemovesTheTemporaryFile() throws Exception {
         Path p = dir.resolve("target.bin");
         Files.write(p, new byte[] {1, 2, 3});
-        IOException e = assertThrows(IOException.class, () -> AtomicFiles.write(p, ch -> {
-            AtomicFiles.writeFully(ch, ByteBuffer.wrap(new byte[] {9, 9}));
-            throw new IOException("disk full, say");
-        }));
+        IOException e = assertThrows(
+                IOException.class,
+                () -> AtomicFiles.write(p, ch -> {
+                    AtomicFiles.writeFully(ch, ByteBuffer.wrap(new byte[] {9, 9}));
+                    throw new IOException("disk full, say");
+                }));
         assertEquals("disk full, say", e.getMessage());
         assertArrayEquals(new byte[] {1, 2, 3}, Files.readAllBytes(p));
         assertEquals(List.of("target.bin"), files());
@@ -83,10 +87,13 @@ class AtomicFilesTest {
         Path p = dir.resolve("m.safetensors");
         try (Arena a = Arena.ofConfined()) {
             Tensor t = Tensor.of(a, Device.CPU, new float[] {1}, 1);
-            assertThrows(IllegalArgumentException.class,
+            assertThrows(
+                    IllegalArgumentException.class,
                     () -> SafetensorsWriter.write(p, Map.of(SafetensorsHeader.METADATA_KEY, t), null));
-            assertThrows(IllegalArgumentException.class, () -> SafetensorsWriter.write(p, Map.of("x", t),
-                    new java.util.HashMap<>(java.util.Collections.singletonMap("k", null))));
+            assertThrows(
+                    IllegalArgumentException.class,
+                    () -> SafetensorsWriter.write(
+                            p, Map.of("x", t), new java.util.HashMap<>(java.util.Collections.singletonMap("k", null))));
         }
         assertEquals(List.of(), files());
     }

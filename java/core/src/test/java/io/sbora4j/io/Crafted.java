@@ -11,8 +11,7 @@ import java.nio.file.Path;
 /** Hand-made safetensors bytes for tests: any header text, any length field, any data. */
 final class Crafted {
 
-    private Crafted() {
-    }
+    private Crafted() {}
 
     /** The header padded with spaces to a multiple of 8, its true length, then {@code data}. */
     static Path file(Path dir, String name, String header, byte[] data) throws IOException {
@@ -32,7 +31,10 @@ final class Crafted {
     /** Exactly these bytes: the length field {@code declared}, then {@code header}, then {@code data}. */
     static Path raw(Path dir, String name, long declared, byte[] header, byte[] data) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        out.writeBytes(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(declared).array());
+        out.writeBytes(ByteBuffer.allocate(8)
+                .order(ByteOrder.LITTLE_ENDIAN)
+                .putLong(declared)
+                .array());
         out.writeBytes(header);
         out.writeBytes(data);
         Path p = dir.resolve(name);

@@ -81,14 +81,17 @@ class HfLlamaConfigTest {
 
     @Test
     void invalidSizesSayWhatIsWrong() {
-        expect("hidden_size 100 is not divisible by num_attention_heads 3",
+        expect(
+                "hidden_size 100 is not divisible by num_attention_heads 3",
                 () -> new HfLlamaConfig(100, 8, 3, 3, 1, 1e-6, 1e4, 10, false, 16));
-        expect("num_attention_heads 8 is not divisible by num_key_value_heads 3",
+        expect(
+                "num_attention_heads 8 is not divisible by num_key_value_heads 3",
                 () -> new HfLlamaConfig(64, 8, 8, 3, 1, 1e-6, 1e4, 10, false, 16));
         expect("num_hidden_layers must be positive, got 0", () -> HfLlamaConfig.of(64, 8, 8, 0, 10));
         expect("vocab_size must be positive", () -> HfLlamaConfig.of(64, 8, 8, 1, -5));
         expect("rms_norm_eps must be positive", () -> new HfLlamaConfig(64, 8, 8, 8, 1, 0, 1e4, 10, false, 16));
-        expect("rope_theta must be positive and finite",
+        expect(
+                "rope_theta must be positive and finite",
                 () -> new HfLlamaConfig(64, 8, 8, 8, 1, 1e-6, Double.NaN, 10, false, 16));
         expect("must be even", () -> HfLlamaConfig.of(24, 8, 8, 1, 10));
     }
@@ -98,18 +101,24 @@ class HfLlamaConfigTest {
         String base = "\"hidden_size\":64,\"intermediate_size\":128,\"num_attention_heads\":4,\"num_hidden_layers\":2";
         expect("lacks \"vocab_size\"", () -> HfLlamaConfig.fromJson("{" + base + "}"));
         expect("vocab_size must be an integer", () -> HfLlamaConfig.fromJson("{" + base + ",\"vocab_size\":1.5}"));
-        expect("vocab_size must be an integer",
-                () -> HfLlamaConfig.fromJson("{" + base + ",\"vocab_size\":\"100\"}"));
-        expect("tie_word_embeddings must be true or false",
+        expect("vocab_size must be an integer", () -> HfLlamaConfig.fromJson("{" + base + ",\"vocab_size\":\"100\"}"));
+        expect(
+                "tie_word_embeddings must be true or false",
                 () -> HfLlamaConfig.fromJson("{" + base + ",\"vocab_size\":9,\"tie_word_embeddings\":1}"));
-        expect("rope_scaling", () -> HfLlamaConfig.fromJson("{" + base
-                + ",\"vocab_size\":9,\"rope_scaling\":{\"rope_type\":\"llama3\",\"factor\":8.0}}"));
-        expect("model_type \"mistral\" is not supported",
+        expect(
+                "rope_scaling",
+                () -> HfLlamaConfig.fromJson(
+                        "{" + base + ",\"vocab_size\":9,\"rope_scaling\":{\"rope_type\":\"llama3\",\"factor\":8.0}}"));
+        expect(
+                "model_type \"mistral\" is not supported",
                 () -> HfLlamaConfig.fromJson("{" + base + ",\"vocab_size\":9,\"model_type\":\"mistral\"}"));
-        expect("hidden_act \"gelu\"", () -> HfLlamaConfig.fromJson("{" + base + ",\"vocab_size\":9,\"hidden_act\":\"gelu\"}"));
-        expect("attention_bias true", () -> HfLlamaConfig.fromJson("{" + base + ",\"vocab_size\":9,\"attention_bias\":true}"));
-        expect("head_dim 32 differs",
-                () -> HfLlamaConfig.fromJson("{" + base + ",\"vocab_size\":9,\"head_dim\":32}"));
+        expect(
+                "hidden_act \"gelu\"",
+                () -> HfLlamaConfig.fromJson("{" + base + ",\"vocab_size\":9,\"hidden_act\":\"gelu\"}"));
+        expect(
+                "attention_bias true",
+                () -> HfLlamaConfig.fromJson("{" + base + ",\"vocab_size\":9,\"attention_bias\":true}"));
+        expect("head_dim 32 differs", () -> HfLlamaConfig.fromJson("{" + base + ",\"vocab_size\":9,\"head_dim\":32}"));
         expect("Duplicate", () -> HfLlamaConfig.fromJson("{" + base + ",\"vocab_size\":9,\"vocab_size\":10}"));
         expect("not valid JSON", () -> HfLlamaConfig.fromJson("{"));
         expect("not a JSON object", () -> HfLlamaConfig.fromJson("[]"));

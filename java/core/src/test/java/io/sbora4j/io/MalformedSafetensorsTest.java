@@ -23,8 +23,8 @@ class MalformedSafetensorsTest {
     /** Opens {@code p}, expects the format exception, checks that it names the file and each of {@code parts}. */
     private static void rejects(Path p, String... parts) {
         try (Arena a = Arena.ofConfined()) {
-            SafetensorsFormatException e = assertThrows(SafetensorsFormatException.class,
-                    () -> SafetensorsFile.open(p, a));
+            SafetensorsFormatException e =
+                    assertThrows(SafetensorsFormatException.class, () -> SafetensorsFile.open(p, a));
             assertMessage(e, p, parts);
             assertEquals(p, e.file());
         }
@@ -50,16 +50,22 @@ class MalformedSafetensorsTest {
 
     @Test
     void headerLengthPastTheEndOfTheFile() throws Exception {
-        rejects(Crafted.raw(dir, "b.safetensors", 100, "{}".getBytes(), new byte[0]), "header length 100",
+        rejects(
+                Crafted.raw(dir, "b.safetensors", 100, "{}".getBytes(), new byte[0]),
+                "header length 100",
                 "past the end");
     }
 
     @Test
     void headerLengthOverTheLimit() throws Exception {
-        rejects(Crafted.raw(dir, "b.safetensors", 100_000_008, "{}".getBytes(), new byte[0]), "100000008",
+        rejects(
+                Crafted.raw(dir, "b.safetensors", 100_000_008, "{}".getBytes(), new byte[0]),
+                "100000008",
                 "exceeds the limit");
         // A u64 with the top bit set must not become a negative long that slips through the checks.
-        rejects(Crafted.raw(dir, "b.safetensors", -8, "{}".getBytes(), new byte[0]), "18446744073709551608",
+        rejects(
+                Crafted.raw(dir, "b.safetensors", -8, "{}".getBytes(), new byte[0]),
+                "18446744073709551608",
                 "exceeds the limit");
     }
 
@@ -83,8 +89,10 @@ class MalformedSafetensorsTest {
     void duplicateKeys() throws Exception {
         String t = f32("a", "[1]", 0, 4);
         rejects(header("{" + t + "," + t + "}", 4), "not valid JSON", "Duplicate", "'a'");
-        rejects(header("{\"a\":{\"dtype\":\"F32\",\"dtype\":\"I32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 4),
-                "Duplicate", "dtype");
+        rejects(
+                header("{\"a\":{\"dtype\":\"F32\",\"dtype\":\"I32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 4),
+                "Duplicate",
+                "dtype");
         rejects(header("{\"__metadata__\":{\"k\":\"1\",\"k\":\"2\"}}", 0), "Duplicate", "'k'");
     }
 
@@ -93,7 +101,9 @@ class MalformedSafetensorsTest {
         rejects(header("{\"a\":{\"shape\":[1],\"data_offsets\":[0,4]}}", 4), "tensor 'a'", "missing \"dtype\"");
         rejects(header("{\"a\":{\"dtype\":\"F32\",\"data_offsets\":[0,4]}}", 4), "tensor 'a'", "missing \"shape\"");
         rejects(header("{\"a\":{\"dtype\":\"F32\",\"shape\":[1]}}", 4), "tensor 'a'", "missing \"data_offsets\"");
-        rejects(header("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4]}}", 4), "tensor 'a'",
+        rejects(
+                header("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4]}}", 4),
+                "tensor 'a'",
                 "[begin, end]");
         rejects(header("{\"a\":{\"dtype\":32,\"shape\":[1],\"data_offsets\":[0,4]}}", 4), "dtype must be a string");
         rejects(header("{\"a\":{\"dtype\":\"F32\",\"shape\":1,\"data_offsets\":[0,4]}}", 4), "shape must be an array");
@@ -101,7 +111,9 @@ class MalformedSafetensorsTest {
 
     @Test
     void unknownDtype() throws Exception {
-        rejects(header("{\"a\":{\"dtype\":\"F31\",\"shape\":[1],\"data_offsets\":[0,4]}}", 4), "tensor 'a'",
+        rejects(
+                header("{\"a\":{\"dtype\":\"F31\",\"shape\":[1],\"data_offsets\":[0,4]}}", 4),
+                "tensor 'a'",
                 "unknown dtype 'F31'");
         rejects(header("{\"a\":{\"dtype\":\"f32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 4), "unknown dtype 'f32'");
     }
@@ -111,14 +123,15 @@ class MalformedSafetensorsTest {
         rejects(header("{" + f32("a", "[-1, 4]", 0, 4) + "}", 4), "tensor 'a'", "negative dimension -1");
         rejects(header("{" + f32("a", "[1.5]", 0, 4) + "}", 4), "not an integer");
         rejects(header("{" + f32("a", "[3000000000]", 0, 4) + "}", 4), "3000000000", "exceeds");
-        rejects(header("{" + f32("a", "[2147483647, 2147483647, 2147483647]", 0, 4) + "}", 4), "tensor 'a'",
+        rejects(
+                header("{" + f32("a", "[2147483647, 2147483647, 2147483647]", 0, 4) + "}", 4),
+                "tensor 'a'",
                 "overflows");
     }
 
     @Test
     void shapeDisagreesWithTheByteRange() throws Exception {
-        rejects(header("{" + f32("a", "[2, 3]", 0, 20) + "}", 20), "tensor 'a'", "needs 24 bytes",
-                "cover 20");
+        rejects(header("{" + f32("a", "[2, 3]", 0, 20) + "}", 20), "tensor 'a'", "needs 24 bytes", "cover 20");
         rejects(header("{\"a\":{\"dtype\":\"F4\",\"shape\":[3],\"data_offsets\":[0,2]}}", 2), "byte boundary");
     }
 
@@ -131,21 +144,30 @@ class MalformedSafetensorsTest {
     @Test
     void endBeyondTheDataRegion() throws Exception {
         rejects(header("{" + f32("a", "[2]", 0, 8) + "}", 4), "tensor 'a'", "end 8", "beyond the data region");
-        rejects(header("{" + f32("a", "[1]", 0, 4) + "," + f32("b", "[1]", Long.MAX_VALUE - 3, Long.MAX_VALUE)
-                + "}", 4), "tensor 'b'", "beyond the data region");
+        rejects(
+                header(
+                        "{" + f32("a", "[1]", 0, 4) + "," + f32("b", "[1]", Long.MAX_VALUE - 3, Long.MAX_VALUE) + "}",
+                        4),
+                "tensor 'b'",
+                "beyond the data region");
     }
 
     @Test
     void overlappingTensors() throws Exception {
-        rejects(header("{" + f32("a", "[2]", 0, 8) + "," + f32("b", "[2]", 4, 12) + "}", 12), "'a' [0, 8)",
-                "'b' [4, 12)", "overlap");
+        rejects(
+                header("{" + f32("a", "[2]", 0, 8) + "," + f32("b", "[2]", 4, 12) + "}", 12),
+                "'a' [0, 8)",
+                "'b' [4, 12)",
+                "overlap");
         // Two names for the same bytes would alias silently: an overlap too.
         rejects(header("{" + f32("a", "[2]", 0, 8) + "," + f32("b", "[2]", 0, 8) + "}", 8), "overlap");
     }
 
     @Test
     void holesAndTrailingBytes() throws Exception {
-        rejects(header("{" + f32("a", "[1]", 0, 4) + "," + f32("b", "[1]", 8, 12) + "}", 12), "bytes [4, 8)",
+        rejects(
+                header("{" + f32("a", "[1]", 0, 4) + "," + f32("b", "[1]", 8, 12) + "}", 12),
+                "bytes [4, 8)",
                 "hole before 'b'");
         rejects(header("{" + f32("a", "[1]", 4, 8) + "}", 8), "bytes [0, 4)");
         rejects(header("{" + f32("a", "[1]", 0, 4) + "}", 12), "8 bytes at the end", "[4, 12)");

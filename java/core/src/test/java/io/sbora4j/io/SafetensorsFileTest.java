@@ -9,8 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.sbora4j.io.SafetensorsWriter.FloatFormat;
 import io.sbora4j.tensor.DType;
 import io.sbora4j.tensor.Device;
-import io.sbora4j.testing.UnusableDevice;
 import io.sbora4j.tensor.Tensor;
+import io.sbora4j.testing.UnusableDevice;
 import java.lang.foreign.Arena;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -85,7 +85,9 @@ class SafetensorsFileTest {
             assertTrue(w.arena() == file, "a view belongs to the file's arena");
             assertTrue(w.data().isReadOnly());
             assertEquals(-2.5f, w.get(0, 1));
-            assertThrows(IllegalArgumentException.class, () -> w.setFloat(0, 1f),
+            assertThrows(
+                    IllegalArgumentException.class,
+                    () -> w.setFloat(0, 1f),
                     "a read-only mapping must refuse writes from Java");
         }
         file.close();
@@ -117,10 +119,36 @@ class SafetensorsFileTest {
         float tie = 1f + 0x1p-8f; // halfway between 1 and the next bf16 (1 + 2^-7): even is 1
         float tieUp = 1f + 0x1p-7f + 0x1p-8f; // halfway between 1 + 2^-7 and 1 + 2^-6: even is 1 + 2^-6
         float above = 1f + 0x1p-8f + 0x1p-20f;
-        float[] values = {0f, -0f, 1f, -2f, 0.15625f, tie, tieUp, above, Float.POSITIVE_INFINITY,
-                Float.NEGATIVE_INFINITY, Float.NaN, Float.MAX_VALUE, 0x1p-133f};
-        float[] expected = {0f, -0f, 1f, -2f, 0.15625f, 1f, 1f + 0x1p-6f, 1f + 0x1p-7f, Float.POSITIVE_INFINITY,
-                Float.NEGATIVE_INFINITY, Float.NaN, Float.POSITIVE_INFINITY, 0x1p-133f};
+        float[] values = {
+            0f,
+            -0f,
+            1f,
+            -2f,
+            0.15625f,
+            tie,
+            tieUp,
+            above,
+            Float.POSITIVE_INFINITY,
+            Float.NEGATIVE_INFINITY,
+            Float.NaN,
+            Float.MAX_VALUE,
+            0x1p-133f
+        };
+        float[] expected = {
+            0f,
+            -0f,
+            1f,
+            -2f,
+            0.15625f,
+            1f,
+            1f + 0x1p-6f,
+            1f + 0x1p-7f,
+            Float.POSITIVE_INFINITY,
+            Float.NEGATIVE_INFINITY,
+            Float.NaN,
+            Float.POSITIVE_INFINITY,
+            0x1p-133f
+        };
         Path f32 = dir.resolve("f32.safetensors");
         Path bf16 = dir.resolve("bf16.safetensors");
         Map<String, String> meta = Map.of("dtype", "bf16");
@@ -139,7 +167,8 @@ class SafetensorsFileTest {
             assertEquals(DType.F32, v.dtype());
             assertFalse(v.data().isMapped(), "bf16 is widened into a new tensor");
             assertArrayEquals(expected, v.toFloatArray(), 0f);
-            assertArrayEquals(new int[] {1, 2, 3}, f.tensor("ids", a, Device.CPU).toIntArray());
+            assertArrayEquals(
+                    new int[] {1, 2, 3}, f.tensor("ids", a, Device.CPU).toIntArray());
             // The wider type is laid out first, so the I32 data stays aligned and is still viewed in place.
             assertTrue(f.tensor("ids", a, Device.CPU).data().isMapped());
         }
@@ -164,33 +193,40 @@ class SafetensorsFileTest {
         // Golden bytes from the safetensors crate's own tests (test_serialization, test_empty).
         Path p = dir.resolve("golden.safetensors");
         try (Arena a = Arena.ofConfined()) {
-            SafetensorsWriter.write(p, Map.of("attn.0", Tensor.of(a, Device.CPU, new float[] {0, 1, 2, 3, 4, 5}, 1, 2,
-                    3)), null);
+            SafetensorsWriter.write(
+                    p, Map.of("attn.0", Tensor.of(a, Device.CPU, new float[] {0, 1, 2, 3, 4, 5}, 1, 2, 3)), null);
         }
-        byte[] expected = Crafted.concat(new byte[] {64, 0, 0, 0, 0, 0, 0, 0},
+        byte[] expected = Crafted.concat(
+                new byte[] {64, 0, 0, 0, 0, 0, 0, 0},
                 "{\"attn.0\":{\"dtype\":\"F32\",\"shape\":[1,2,3],\"data_offsets\":[0,24]}}".getBytes(),
                 Crafted.floats(0, 1, 2, 3, 4, 5));
         assertArrayEquals(expected, Files.readAllBytes(p));
 
         SafetensorsWriter.write(p, Map.of(), Map.of("framework", "pt"));
-        assertArrayEquals(Crafted.concat(new byte[] {40, 0, 0, 0, 0, 0, 0, 0},
-                "{\"__metadata__\":{\"framework\":\"pt\"}}     ".getBytes()), Files.readAllBytes(p));
-        SafetensorsWriter.write(p, Map.of(), null);
-        assertArrayEquals(Crafted.concat(new byte[] {8, 0, 0, 0, 0, 0, 0, 0}, "{}      ".getBytes()),
+        assertArrayEquals(
+                Crafted.concat(
+                        new byte[] {40, 0, 0, 0, 0, 0, 0, 0},
+                        "{\"__metadata__\":{\"framework\":\"pt\"}}     ".getBytes()),
                 Files.readAllBytes(p));
+        SafetensorsWriter.write(p, Map.of(), null);
+        assertArrayEquals(
+                Crafted.concat(new byte[] {8, 0, 0, 0, 0, 0, 0, 0}, "{}      ".getBytes()), Files.readAllBytes(p));
     }
 
     @Test
     void readsAReferenceFileWithHeaderKeysOutOfDataOrder() throws Exception {
         String header = "{\"b\":{\"dtype\":\"I32\",\"shape\":[2,2],\"data_offsets\":[8,24]},"
                 + "\"__metadata__\":{\"format\":\"pt\"},\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}";
-        byte[] data = Crafted.concat(Crafted.floats(1.5f, -3f), Crafted.longs(0x0000000200000001L, 0x0000000400000003L));
+        byte[] data =
+                Crafted.concat(Crafted.floats(1.5f, -3f), Crafted.longs(0x0000000200000001L, 0x0000000400000003L));
         Path p = Crafted.file(dir, "ref.safetensors", header, data);
         try (Arena a = Arena.ofConfined()) {
             SafetensorsFile f = SafetensorsFile.open(p, a);
             assertEquals(List.of("b", "a"), List.copyOf(f.names()));
-            assertArrayEquals(new int[] {1, 2, 3, 4}, f.tensor("b", a, Device.CPU).toIntArray());
-            assertArrayEquals(new float[] {1.5f, -3f}, f.tensor("a", a, Device.CPU).toFloatArray(), 0f);
+            assertArrayEquals(
+                    new int[] {1, 2, 3, 4}, f.tensor("b", a, Device.CPU).toIntArray());
+            assertArrayEquals(
+                    new float[] {1.5f, -3f}, f.tensor("a", a, Device.CPU).toFloatArray(), 0f);
             assertEquals(Map.of("format", "pt"), f.metadata());
         }
     }
@@ -201,8 +237,7 @@ class SafetensorsFileTest {
         String header = "{\"h\":{\"dtype\":\"BF16\",\"shape\":[1],\"data_offsets\":[0,2]},"
                 + "\"f\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[2,14]},"
                 + "\"i\":{\"dtype\":\"I32\",\"shape\":[1],\"data_offsets\":[14,18]}}";
-        byte[] data = Crafted.concat(Crafted.shorts(0x3F80), Crafted.floats(1.25f, -7f, 1e30f),
-                Crafted.ints(-5));
+        byte[] data = Crafted.concat(Crafted.shorts(0x3F80), Crafted.floats(1.25f, -7f, 1e30f), Crafted.ints(-5));
         Path p = Crafted.file(dir, "mis.safetensors", header, data);
         try (Arena a = Arena.ofConfined()) {
             SafetensorsFile f = SafetensorsFile.open(p, a);
@@ -217,10 +252,21 @@ class SafetensorsFileTest {
 
     @Test
     void f16IsWidenedExactlyIncludingSpecialValues() throws Exception {
-        int[] halves = {0x0000, 0x8000, 0x3C00, 0xC000, 0x7BFF, 0x0001, 0x03FF, 0x0400, 0x7C00, 0xFC00, 0x7E00,
-                0x3555};
-        float[] expected = {0f, -0f, 1f, -2f, 65504f, 0x1p-24f, 0x1.ff8p-15f, 0x1p-14f, Float.POSITIVE_INFINITY,
-                Float.NEGATIVE_INFINITY, Float.NaN, 0.333251953125f};
+        int[] halves = {0x0000, 0x8000, 0x3C00, 0xC000, 0x7BFF, 0x0001, 0x03FF, 0x0400, 0x7C00, 0xFC00, 0x7E00, 0x3555};
+        float[] expected = {
+            0f,
+            -0f,
+            1f,
+            -2f,
+            65504f,
+            0x1p-24f,
+            0x1.ff8p-15f,
+            0x1p-14f,
+            Float.POSITIVE_INFINITY,
+            Float.NEGATIVE_INFINITY,
+            Float.NaN,
+            0.333251953125f
+        };
         String header = "{\"h\":{\"dtype\":\"F16\",\"shape\":[3,4],\"data_offsets\":[0,24]}}";
         Path p = Crafted.file(dir, "f16.safetensors", header, Crafted.shorts(halves));
         try (Arena a = Arena.ofConfined()) {
@@ -257,8 +303,8 @@ class SafetensorsFileTest {
             Tensor ok = f.tensor("ok", a, Device.CPU);
             assertEquals(DType.I32, ok.dtype());
             assertArrayEquals(new int[] {5, Integer.MIN_VALUE, Integer.MAX_VALUE}, ok.toIntArray());
-            SafetensorsFormatException e = assertThrows(SafetensorsFormatException.class,
-                    () -> f.tensor("big", a, Device.CPU));
+            SafetensorsFormatException e =
+                    assertThrows(SafetensorsFormatException.class, () -> f.tensor("big", a, Device.CPU));
             assertMessage(e, p, "'big'", "2147483648", "element 1", "I32");
         }
     }
@@ -268,17 +314,22 @@ class SafetensorsFileTest {
         String header = "{\"d\":{\"dtype\":\"F64\",\"shape\":[1],\"data_offsets\":[0,8]},"
                 + "\"q\":{\"dtype\":\"F8_E4M3\",\"shape\":[4],\"data_offsets\":[8,12]},"
                 + "\"f\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[12,16]}}";
-        Path p = Crafted.file(dir, "mixed.safetensors", header,
-                Crafted.concat(new byte[12], Crafted.floats(3f)));
+        Path p = Crafted.file(dir, "mixed.safetensors", header, Crafted.concat(new byte[12], Crafted.floats(3f)));
         try (Arena a = Arena.ofConfined()) {
             SafetensorsFile f = SafetensorsFile.open(p, a);
-            assertMessage(assertThrows(SafetensorsFormatException.class, () -> f.tensor("d", a, Device.CPU)), p,
-                    "'d'", "F64");
-            assertMessage(assertThrows(SafetensorsFormatException.class, () -> f.tensor("q", a, Device.CPU)), p,
-                    "'q'", "F8_E4M3");
+            assertMessage(
+                    assertThrows(SafetensorsFormatException.class, () -> f.tensor("d", a, Device.CPU)),
+                    p,
+                    "'d'",
+                    "F64");
+            assertMessage(
+                    assertThrows(SafetensorsFormatException.class, () -> f.tensor("q", a, Device.CPU)),
+                    p,
+                    "'q'",
+                    "F8_E4M3");
             assertEquals(3f, f.tensor("f", a, Device.CPU).item());
-            IllegalArgumentException missing = assertThrows(IllegalArgumentException.class,
-                    () -> f.tensor("nope", a, Device.CPU));
+            IllegalArgumentException missing =
+                    assertThrows(IllegalArgumentException.class, () -> f.tensor("nope", a, Device.CPU));
             assertTrue(missing.getMessage().contains("'nope'"), missing.getMessage());
             // loading onto a GPU copies the host form there; without one the copy says why it cannot
             assertThrows(UnsupportedOperationException.class, () -> f.tensor("f", a, UnusableDevice.create()));

@@ -83,7 +83,8 @@ class SafetensorsProperties {
             } catch (IOException e) {
                 throw new AssertionError("unexpected " + e, e);
             }
-            long dataStart = bytes.length - f.names().stream().mapToLong(n -> f.info(n).byteSize()).sum();
+            long dataStart = bytes.length
+                    - f.names().stream().mapToLong(n -> f.info(n).byteSize()).sum();
             for (String name : f.names()) {
                 TensorInfo info = f.info(name);
                 Tensor t;
@@ -94,8 +95,8 @@ class SafetensorsProperties {
                 }
                 assertEquals(info.numel(), t.numel(), name);
                 if (info.dtype().equals("F32") || info.dtype().equals("I32")) {
-                    MemorySegment fileBytes = MemorySegment.ofArray(bytes)
-                            .asSlice(dataStart + info.begin(), info.byteSize());
+                    MemorySegment fileBytes =
+                            MemorySegment.ofArray(bytes).asSlice(dataStart + info.begin(), info.byteSize());
                     assertEquals(-1, fileBytes.mismatch(t.data()), name + " must hold exactly its bytes");
                 }
             }
@@ -114,9 +115,12 @@ class SafetensorsProperties {
         float down = Float.intBitsToFloat(bits & 0xFFFF0000); // toward zero
         float up = Float.intBitsToFloat((bits & 0xFFFF0000) + 0x10000); // away from zero (may be infinity)
         double dDown = Math.abs((double) f - down);
-        double dUp = Float.isInfinite(up) ? Math.abs((double) f - Math.copySign(0x1p128, f)) : Math.abs((double) f - up);
+        double dUp =
+                Float.isInfinite(up) ? Math.abs((double) f - Math.copySign(0x1p128, f)) : Math.abs((double) f - up);
         float expected = dDown < dUp ? down : dUp < dDown ? up : ((bits >>> 16) & 1) == 0 ? down : up;
-        assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(w),
+        assertEquals(
+                Float.floatToRawIntBits(expected),
+                Float.floatToRawIntBits(w),
                 "bf16 of " + f + " (0x" + Integer.toHexString(bits) + ")");
     }
 
@@ -128,7 +132,9 @@ class SafetensorsProperties {
             Tensor out = Tensor.empty(a, Device.CPU, DType.F32, 1);
             ElementCodecs.f16ToF32(src, out.data(), 1);
             float expected = Float.float16ToFloat(half);
-            assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(out.data().get(ValueLayout.JAVA_FLOAT, 0)));
+            assertEquals(
+                    Float.floatToRawIntBits(expected),
+                    Float.floatToRawIntBits(out.data().get(ValueLayout.JAVA_FLOAT, 0)));
             // and back: every half is exactly representable in f32
             if (!Float.isNaN(expected)) {
                 assertEquals(half, Float.floatToFloat16(expected));

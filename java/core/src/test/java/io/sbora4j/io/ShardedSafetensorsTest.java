@@ -51,17 +51,28 @@ class ShardedSafetensorsTest {
             Map<String, Tensor> in = model(a);
             // 32 bytes a shard: [embed, q] [big (oversize, alone)] [idx, norm]
             List<Path> written = ShardedSafetensorsWriter.write(dir, in, Map.of("format", "pt"), 32);
-            assertEquals(List.of("model-00001-of-00003.safetensors", "model-00002-of-00003.safetensors",
-                    "model-00003-of-00003.safetensors", ShardedSafetensors.INDEX_FILE), files());
+            assertEquals(
+                    List.of(
+                            "model-00001-of-00003.safetensors",
+                            "model-00002-of-00003.safetensors",
+                            "model-00003-of-00003.safetensors",
+                            ShardedSafetensors.INDEX_FILE),
+                    files());
             assertEquals(dir.resolve(ShardedSafetensors.INDEX_FILE), written.getLast());
             JsonNode index = StrictJson.parse(Files.readString(dir.resolve(ShardedSafetensors.INDEX_FILE)));
-            assertEquals(16 + 16 + 40 + 8 + 16, index.get("metadata").get("total_size").longValue());
-            assertEquals("model-00002-of-00003.safetensors", index.get("weight_map").get("layers.0.big").textValue());
+            assertEquals(
+                    16 + 16 + 40 + 8 + 16,
+                    index.get("metadata").get("total_size").longValue());
+            assertEquals(
+                    "model-00002-of-00003.safetensors",
+                    index.get("weight_map").get("layers.0.big").textValue());
 
             ShardedSafetensors st = ShardedSafetensors.open(dir, a);
             assertEquals(List.copyOf(in.keySet()), List.copyOf(st.names()));
             assertEquals(3, st.shards().size());
-            assertEquals("model-00003-of-00003.safetensors", st.shardOf("norm").path().getFileName().toString());
+            assertEquals(
+                    "model-00003-of-00003.safetensors",
+                    st.shardOf("norm").path().getFileName().toString());
             assertEquals(Map.of("format", "pt"), st.shardOf("idx").metadata());
             assertArrayEquals(new int[] {10}, st.info("layers.0.big").shape());
             for (Map.Entry<String, Tensor> e : in.entrySet()) {
@@ -85,17 +96,21 @@ class ShardedSafetensorsTest {
             ShardedSafetensors st = ShardedSafetensors.open(dir, a);
             assertEquals(1, st.shards().size());
             assertEquals("BF16", st.info("embed").dtype());
-            assertArrayEquals(new float[] {1, 2, 3, 4}, st.tensor("embed", a, Device.CPU).toFloatArray(), 0f);
+            assertArrayEquals(
+                    new float[] {1, 2, 3, 4}, st.tensor("embed", a, Device.CPU).toFloatArray(), 0f);
             // A single file can also be opened directly.
-            assertEquals(st.names(), ShardedSafetensors.open(dir.resolve(ShardedSafetensors.SINGLE_FILE), a).names());
+            assertEquals(
+                    st.names(),
+                    ShardedSafetensors.open(dir.resolve(ShardedSafetensors.SINGLE_FILE), a)
+                            .names());
         }
     }
 
     @Test
     void aShardedSaveRemovesAStaleSingleFileThatReadersWouldPrefer() throws Exception {
         try (Arena a = Arena.ofConfined()) {
-            ShardedSafetensorsWriter.write(dir, Map.of("old", Tensor.of(a, Device.CPU, new float[] {9}, 1)), null,
-                    1 << 20);
+            ShardedSafetensorsWriter.write(
+                    dir, Map.of("old", Tensor.of(a, Device.CPU, new float[] {9}, 1)), null, 1 << 20);
             ShardedSafetensorsWriter.write(dir, model(a), null, 32);
             assertFalse(Files.exists(dir.resolve(ShardedSafetensors.SINGLE_FILE)));
             ShardedSafetensors st = ShardedSafetensors.open(dir, a);
@@ -103,8 +118,12 @@ class ShardedSafetensorsTest {
             assertTrue(st.contains("layers.0.big"));
             // Fewer shards than before: the surplus shard files of the earlier save go too.
             ShardedSafetensorsWriter.write(dir, model(a), null, 72);
-            assertEquals(List.of("model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors",
-                    ShardedSafetensors.INDEX_FILE), files());
+            assertEquals(
+                    List.of(
+                            "model-00001-of-00002.safetensors",
+                            "model-00002-of-00002.safetensors",
+                            ShardedSafetensors.INDEX_FILE),
+                    files());
         }
     }
 
@@ -117,8 +136,8 @@ class ShardedSafetensorsTest {
     @Test
     void indexNamingATensorItsShardLacks() throws Exception {
         try (Arena a = Arena.ofConfined()) {
-            SafetensorsWriter.write(dir.resolve("s1.safetensors"),
-                    Map.of("a", Tensor.of(a, Device.CPU, new float[] {1}, 1)), null);
+            SafetensorsWriter.write(
+                    dir.resolve("s1.safetensors"), Map.of("a", Tensor.of(a, Device.CPU, new float[] {1}, 1)), null);
         }
         Path index = writeIndex("{\"metadata\":{},\"weight_map\":{\"a\":\"s1.safetensors\",\"b\":\"s1.safetensors\"}}");
         rejects(index, "tensor 'b'", "s1.safetensors", "does not contain it");
@@ -153,10 +172,15 @@ class ShardedSafetensorsTest {
     void shardPlanPacksInOrder() {
         try (Arena a = Arena.ofConfined()) {
             List<Map<String, Tensor>> plan = ShardedSafetensorsWriter.plan(model(a), 40, FloatFormat.F32);
-            assertEquals(List.of(List.of("embed", "layers.0.q"), List.of("layers.0.big"), List.of("idx", "norm")),
+            assertEquals(
+                    List.of(List.of("embed", "layers.0.q"), List.of("layers.0.big"), List.of("idx", "norm")),
                     plan.stream().map(m -> List.copyOf(m.keySet())).toList());
-            assertEquals(1, ShardedSafetensorsWriter.plan(model(a), 1000, FloatFormat.F32).size());
-            assertTrue(ShardedSafetensorsWriter.plan(Map.of(), 10, FloatFormat.F32).isEmpty());
+            assertEquals(
+                    1,
+                    ShardedSafetensorsWriter.plan(model(a), 1000, FloatFormat.F32)
+                            .size());
+            assertTrue(
+                    ShardedSafetensorsWriter.plan(Map.of(), 10, FloatFormat.F32).isEmpty());
             assertThrows(IllegalArgumentException.class, () -> ShardedSafetensorsWriter.write(dir, model(a), null, 0));
         }
     }
@@ -169,8 +193,8 @@ class ShardedSafetensorsTest {
 
     private void rejects(Path index, String... parts) {
         try (Arena a = Arena.ofConfined()) {
-            SafetensorsFormatException e = assertThrows(SafetensorsFormatException.class,
-                    () -> ShardedSafetensors.open(dir, a));
+            SafetensorsFormatException e =
+                    assertThrows(SafetensorsFormatException.class, () -> ShardedSafetensors.open(dir, a));
             assertMessage(e, index, parts);
         }
     }

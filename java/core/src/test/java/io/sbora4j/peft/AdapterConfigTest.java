@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.sbora4j.peft.AdapterMethods;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -13,8 +12,11 @@ class AdapterConfigTest {
     @Test
     void roundTripsThroughJson() {
         AdapterConfig cfg = AdapterConfig.of(AdapterMethods.SBORA_FB, 16, 32)
-                .withDropout(0.05).withSeed(1234).withTargets(List.of("q_proj", "v_proj"))
-                .withInit(AdapterConfig.Init.GAUSSIAN).withIndices("model.layers.0.self_attn.q_proj", 5, 1, 9);
+                .withDropout(0.05)
+                .withSeed(1234)
+                .withTargets(List.of("q_proj", "v_proj"))
+                .withInit(AdapterConfig.Init.GAUSSIAN)
+                .withIndices("model.layers.0.self_attn.q_proj", 5, 1, 9);
         String json = cfg.toJson();
         assertTrue(json.contains("\"method\" : \"sbora-fb\""), json);
         assertTrue(json.contains("\"target_modules\""), json);
@@ -32,10 +34,12 @@ class AdapterConfigTest {
 
     @Test
     void invalidJsonSaysWhatIsWrong() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
                 () -> AdapterConfig.fromJson("{\"method\":\"sbora-fa\",\"r\":0,\"alpha\":1}"));
         assertTrue(e.getMessage().contains("r must be >= 1"), e.getMessage());
-        e = assertThrows(IllegalArgumentException.class,
+        e = assertThrows(
+                IllegalArgumentException.class,
                 () -> AdapterConfig.fromJson("{\"method\":\"lora\",\"r\":2,\"alpha\":1,\"rank\":3}"));
         assertTrue(e.getMessage().contains("rank"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> AdapterConfig.fromJson("{\"method\":\"xlora\"}"));

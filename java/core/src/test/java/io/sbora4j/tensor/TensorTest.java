@@ -24,12 +24,17 @@ class TensorTest {
     @Test
     void rejectsMismatchedSizesAndTypes() {
         assertThrows(IllegalArgumentException.class, () -> Tensor.of(Device.CPU, new float[5], 2, 3));
-        assertThrows(IllegalArgumentException.class, () -> Tensor.zeros(Device.CPU, 2, 3).view(4, 2));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> Tensor.zeros(Device.CPU, 2, 3).view(4, 2));
         assertThrows(IllegalArgumentException.class, () -> Shape.of(2, -1));
-        assertThrows(IllegalArgumentException.class,
+        assertThrows(
+                IllegalArgumentException.class,
                 () -> Tensor.ofInts(Device.CPU, new int[] {1}, 1).requiresGrad(true));
         assertThrows(IllegalArgumentException.class, () -> Backends.device("tpu"));
-        assertThrows(IndexOutOfBoundsException.class, () -> Tensor.zeros(Device.CPU, 2, 2).get(2, 0));
+        assertThrows(
+                IndexOutOfBoundsException.class,
+                () -> Tensor.zeros(Device.CPU, 2, 2).get(2, 0));
     }
 
     @Test

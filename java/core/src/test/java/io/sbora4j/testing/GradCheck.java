@@ -25,8 +25,8 @@ public final class GradCheck {
      * @param f       recomputes the output from the current contents of {@code inputs}
      * @param inputs  leaf tensors with requiresGrad set; perturbed in place and restored
      */
-    public static void check(String what, Supplier<Tensor> f, List<Tensor> inputs, double h, double tol,
-                             int maxPerInput) {
+    public static void check(
+            String what, Supplier<Tensor> f, List<Tensor> inputs, double h, double tol, int maxPerInput) {
         SplittableRandom rng = new SplittableRandom(7);
         for (Tensor in : inputs) {
             in.setGrad(null);
@@ -55,14 +55,16 @@ public final class GradCheck {
                 double numeric = (lp - lm) / (2 * hEff);
                 double a = analytic[(int) i];
                 double err = Math.abs(numeric - a);
-                assertTrue(err <= tol * Math.max(1, Math.abs(numeric)),
+                assertTrue(
+                        err <= tol * Math.max(1, Math.abs(numeric)),
                         what + ": input " + k + " element " + i + ": analytic " + a + " vs numeric " + numeric);
             }
         }
     }
 
     private static double loss(Supplier<Tensor> f, float[] g) {
-        try (MemoryScope ignored = MemoryScope.open(); NoGrad ng = NoGrad.enter()) {
+        try (MemoryScope ignored = MemoryScope.open();
+                NoGrad ng = NoGrad.enter()) {
             float[] y = f.get().toFloatArray();
             double s = 0;
             for (int i = 0; i < y.length; i++) {

@@ -36,7 +36,8 @@ public final class HeaderBindings {
 
     /** name -> layouts of the parameters, parsed from the header's {@code SB_API int f(...)} prototypes. */
     public static Map<String, List<MemoryLayout>> parse(Path header) throws IOException {
-        String code = Files.readString(header).replaceAll("(?s)/\\*.*?\\*/", " ").replaceAll("//[^\n]*", " ");
+        String code =
+                Files.readString(header).replaceAll("(?s)/\\*.*?\\*/", " ").replaceAll("//[^\n]*", " ");
         Map<String, List<MemoryLayout>> out = new TreeMap<>();
         Matcher m = PROTOTYPE.matcher(code);
         while (m.find()) {
@@ -76,8 +77,8 @@ public final class HeaderBindings {
             assertEquals(ValueLayout.JAVA_INT, fd.returnLayout().orElseThrow(), e.getKey() + " returns int");
             assertEquals(e.getValue().size(), fd.argumentLayouts().size(), e.getKey() + " parameter count");
             for (int i = 0; i < e.getValue().size(); i++) {
-                assertEquals(plain(e.getValue().get(i)), plain(fd.argumentLayouts().get(i)),
-                        e.getKey() + " parameter " + i);
+                assertEquals(
+                        plain(e.getValue().get(i)), plain(fd.argumentLayouts().get(i)), e.getKey() + " parameter " + i);
             }
         }
     }

@@ -11,7 +11,11 @@ public final class Methods {
 
     /** All five: LoRA, LoRA-FA, DoRA, SBoRA-FA, SBoRA-FB. */
     public static Stream<AdapterMethod> all() {
-        return Stream.of(AdapterMethods.LORA, AdapterMethods.LORA_FA, AdapterMethods.DORA, AdapterMethods.SBORA_FA,
+        return Stream.of(
+                AdapterMethods.LORA,
+                AdapterMethods.LORA_FA,
+                AdapterMethods.DORA,
+                AdapterMethods.SBORA_FA,
                 AdapterMethods.SBORA_FB);
     }
 

@@ -19,14 +19,14 @@ public final class UnusableDevice {
             }
 
             @Override
-            public void toHost(MemorySegment device, long deviceOffset, MemorySegment host, long hostOffset,
-                               long bytes) {
+            public void toHost(
+                    MemorySegment device, long deviceOffset, MemorySegment host, long hostOffset, long bytes) {
                 throw new UnsupportedOperationException("no GPU here");
             }
 
             @Override
-            public void fromHost(MemorySegment host, long hostOffset, MemorySegment device, long deviceOffset,
-                                 long bytes) {
+            public void fromHost(
+                    MemorySegment host, long hostOffset, MemorySegment device, long deviceOffset, long bytes) {
                 throw new UnsupportedOperationException("no GPU here");
             }
 

@@ -80,8 +80,8 @@ class LrScheduleTest {
         assertThrows(IllegalArgumentException.class, () -> new LrSchedule(1, 0, 0, Decay.LINEAR));
         assertThrows(IllegalArgumentException.class, () -> new LrSchedule(-1, 0, 10, Decay.LINEAR));
         assertThrows(IllegalArgumentException.class, () -> new LrSchedule(Double.NaN, 0, 10, Decay.LINEAR));
-        assertThrows(IllegalArgumentException.class, () -> new LrSchedule(Double.POSITIVE_INFINITY, 0, 10,
-                Decay.LINEAR));
+        assertThrows(
+                IllegalArgumentException.class, () -> new LrSchedule(Double.POSITIVE_INFINITY, 0, 10, Decay.LINEAR));
     }
 
     @Test

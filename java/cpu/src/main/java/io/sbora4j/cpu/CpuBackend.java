@@ -64,9 +64,21 @@ public final class CpuBackend implements Backend {
         if (m == 0 || n == 0) {
             return;
         }
-        cblas_h.cblas_sgemm(cblas_h.CblasRowMajor, transA ? cblas_h.CblasTrans : cblas_h.CblasNoTrans,
-                transB ? cblas_h.CblasTrans : cblas_h.CblasNoTrans, m, n, k, alpha, seg(a), Math.max(1, a.dim(1)),
-                seg(b), Math.max(1, b.dim(1)), beta, seg(c), Math.max(1, n));
+        cblas_h.cblas_sgemm(
+                cblas_h.CblasRowMajor,
+                transA ? cblas_h.CblasTrans : cblas_h.CblasNoTrans,
+                transB ? cblas_h.CblasTrans : cblas_h.CblasNoTrans,
+                m,
+                n,
+                k,
+                alpha,
+                seg(a),
+                Math.max(1, a.dim(1)),
+                seg(b),
+                Math.max(1, b.dim(1)),
+                beta,
+                seg(c),
+                Math.max(1, n));
     }
 
     @Override
@@ -84,14 +96,16 @@ public final class CpuBackend implements Backend {
     @Override
     public void indexAddCols(Tensor dst, Tensor idx, Tensor src, float alpha) {
         long rows = dst.shape().rows(), cols = dst.shape().cols(), r = idx.numel();
-        check(sbora_native_h.sb_index_add_cols(seg(dst), rows, cols, cols, seg(idx), r, seg(src), r, alpha),
+        check(
+                sbora_native_h.sb_index_add_cols(seg(dst), rows, cols, cols, seg(idx), r, seg(src), r, alpha),
                 "sb_index_add_cols");
     }
 
     @Override
     public void indexAddRows(Tensor dst, Tensor idx, Tensor src, float alpha) {
         long rows = dst.shape().rows(), cols = dst.shape().cols(), r = idx.numel();
-        check(sbora_native_h.sb_index_add_rows(seg(dst), rows, cols, cols, seg(idx), r, seg(src), cols, alpha),
+        check(
+                sbora_native_h.sb_index_add_rows(seg(dst), rows, cols, cols, seg(idx), r, seg(src), cols, alpha),
                 "sb_index_add_rows");
     }
 
@@ -120,8 +134,8 @@ public final class CpuBackend implements Backend {
     @Override
     public void convert(Tensor src, Tensor dst) {
         if (src.dtype() != dst.dtype()) {
-            throw new IllegalArgumentException("the cpu kernels are f32 only: " + src.describe() + " to "
-                    + dst.describe());
+            throw new IllegalArgumentException(
+                    "the cpu kernels are f32 only: " + src.describe() + " to " + dst.describe());
         }
         copy(src, dst);
     }
@@ -190,19 +204,24 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void scaleRows(Tensor x, Tensor s, Tensor out) {
-        check(sbora_native_h.sb_scale_rows(seg(x), x.shape().rows(), x.shape().cols(), seg(s), seg(out)),
+        check(
+                sbora_native_h.sb_scale_rows(seg(x), x.shape().rows(), x.shape().cols(), seg(s), seg(out)),
                 "sb_scale_rows");
     }
 
     @Override
     public void scaleCols(Tensor x, Tensor s, Tensor out) {
-        check(sbora_native_h.sb_scale_cols(seg(x), x.shape().rows(), x.shape().cols(), seg(s), seg(out)),
+        check(
+                sbora_native_h.sb_scale_cols(seg(x), x.shape().rows(), x.shape().cols(), seg(s), seg(out)),
                 "sb_scale_cols");
     }
 
     @Override
     public void colDot(Tensor a, Tensor b, Tensor out) {
-        check(sbora_native_h.sb_col_dot(seg(a), seg(b), a.shape().rows(), a.shape().cols(), seg(out)), "sb_col_dot");
+        check(
+                sbora_native_h.sb_col_dot(
+                        seg(a), seg(b), a.shape().rows(), a.shape().cols(), seg(out)),
+                "sb_col_dot");
     }
 
     @Override
@@ -218,21 +237,43 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void rmsNormForward(Tensor x, Tensor w, float eps, Tensor y, Tensor rstd) {
-        check(sbora_native_h.sb_rmsnorm_forward(seg(x), seg(w), x.shape().rows(), x.shape().cols(), eps, seg(y),
-                seg(rstd)), "sb_rmsnorm_forward");
+        check(
+                sbora_native_h.sb_rmsnorm_forward(
+                        seg(x), seg(w), x.shape().rows(), x.shape().cols(), eps, seg(y), seg(rstd)),
+                "sb_rmsnorm_forward");
     }
 
     @Override
     public void rmsNormBackward(Tensor x, Tensor w, Tensor rstd, Tensor dy, Tensor dx, Tensor dw) {
-        check(sbora_native_h.sb_rmsnorm_backward(seg(x), seg(w), seg(rstd), seg(dy), x.shape().rows(),
-                x.shape().cols(), orNull(dx), orNull(dw)), "sb_rmsnorm_backward");
+        check(
+                sbora_native_h.sb_rmsnorm_backward(
+                        seg(x),
+                        seg(w),
+                        seg(rstd),
+                        seg(dy),
+                        x.shape().rows(),
+                        x.shape().cols(),
+                        orNull(dx),
+                        orNull(dw)),
+                "sb_rmsnorm_backward");
     }
 
     @Override
     public void rope(Tensor x, int heads, Tensor positions, Tensor cos, Tensor sin, float sign, Tensor out) {
         int headDim = x.shape().cols() / heads;
-        check(sbora_native_h.sb_rope(seg(x), x.shape().rows(), heads, headDim, seg(positions), seg(cos), seg(sin),
-                cos.shape().rows(), sign, seg(out)), "sb_rope");
+        check(
+                sbora_native_h.sb_rope(
+                        seg(x),
+                        x.shape().rows(),
+                        heads,
+                        headDim,
+                        seg(positions),
+                        seg(cos),
+                        seg(sin),
+                        cos.shape().rows(),
+                        sign,
+                        seg(out)),
+                "sb_rope");
     }
 
     @Override
@@ -242,35 +283,89 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void siluMulBackward(Tensor g, Tensor u, Tensor dout, Tensor dg, Tensor du) {
-        check(sbora_native_h.sb_silu_mul_backward(seg(g), seg(u), seg(dout), g.numel(), orNull(dg), orNull(du)),
+        check(
+                sbora_native_h.sb_silu_mul_backward(seg(g), seg(u), seg(dout), g.numel(), orNull(dg), orNull(du)),
                 "sb_silu_mul_backward");
     }
 
     @Override
     public void attentionForward(Tensor q, Tensor k, Tensor v, AttentionShape a, Tensor out, Tensor lse) {
-        check(sbora_native_h.sb_attention_forward(seg(q), seg(k), seg(v), a.batch(), a.seq(), a.heads(),
-                a.kvHeads(), a.headDim(), a.scale(), seg(out), seg(lse)), "sb_attention_forward");
+        check(
+                sbora_native_h.sb_attention_forward(
+                        seg(q),
+                        seg(k),
+                        seg(v),
+                        a.batch(),
+                        a.seq(),
+                        a.heads(),
+                        a.kvHeads(),
+                        a.headDim(),
+                        a.scale(),
+                        seg(out),
+                        seg(lse)),
+                "sb_attention_forward");
     }
 
     @Override
-    public void attentionBackward(Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse, Tensor dout,
-                                  AttentionShape a, Tensor dq, Tensor dk, Tensor dv) {
-        check(sbora_native_h.sb_attention_backward(seg(q), seg(k), seg(v), seg(out), seg(lse), seg(dout), a.batch(),
-                a.seq(), a.heads(), a.kvHeads(), a.headDim(), a.scale(), seg(dq), seg(dk), seg(dv)),
+    public void attentionBackward(
+            Tensor q,
+            Tensor k,
+            Tensor v,
+            Tensor out,
+            Tensor lse,
+            Tensor dout,
+            AttentionShape a,
+            Tensor dq,
+            Tensor dk,
+            Tensor dv) {
+        check(
+                sbora_native_h.sb_attention_backward(
+                        seg(q),
+                        seg(k),
+                        seg(v),
+                        seg(out),
+                        seg(lse),
+                        seg(dout),
+                        a.batch(),
+                        a.seq(),
+                        a.heads(),
+                        a.kvHeads(),
+                        a.headDim(),
+                        a.scale(),
+                        seg(dq),
+                        seg(dk),
+                        seg(dv)),
                 "sb_attention_backward");
     }
 
     @Override
     public void crossEntropyForward(Tensor logits, Tensor targets, int ignoreIndex, Tensor loss, Tensor lse) {
-        check(sbora_native_h.sb_cross_entropy_forward(seg(logits), seg(targets), logits.shape().rows(),
-                logits.shape().cols(), ignoreIndex, seg(loss), seg(lse)), "sb_cross_entropy_forward");
+        check(
+                sbora_native_h.sb_cross_entropy_forward(
+                        seg(logits),
+                        seg(targets),
+                        logits.shape().rows(),
+                        logits.shape().cols(),
+                        ignoreIndex,
+                        seg(loss),
+                        seg(lse)),
+                "sb_cross_entropy_forward");
     }
 
     @Override
-    public void crossEntropyBackward(Tensor logits, Tensor targets, Tensor lse, int ignoreIndex, float scale,
-                                     Tensor dlogits) {
-        check(sbora_native_h.sb_cross_entropy_backward(seg(logits), seg(targets), seg(lse), logits.shape().rows(),
-                logits.shape().cols(), ignoreIndex, scale, seg(dlogits)), "sb_cross_entropy_backward");
+    public void crossEntropyBackward(
+            Tensor logits, Tensor targets, Tensor lse, int ignoreIndex, float scale, Tensor dlogits) {
+        check(
+                sbora_native_h.sb_cross_entropy_backward(
+                        seg(logits),
+                        seg(targets),
+                        seg(lse),
+                        logits.shape().rows(),
+                        logits.shape().cols(),
+                        ignoreIndex,
+                        scale,
+                        seg(dlogits)),
+                "sb_cross_entropy_backward");
     }
 
     @Override
@@ -280,14 +375,27 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void nf4Dequantize(Tensor packed, Tensor absmax, long start, int block, Tensor out) {
-        check(sbora_native_h.sb_nf4_dequantize(seg(packed), seg(absmax), start, out.numel(), block, seg(out)),
+        check(
+                sbora_native_h.sb_nf4_dequantize(seg(packed), seg(absmax), start, out.numel(), block, seg(out)),
                 "sb_nf4_dequantize");
     }
 
     @Override
     public void adamwStep(Tensor p, Tensor g, Tensor m, Tensor v, AdamWStep s) {
-        check(sbora_native_h.sb_adamw_step(seg(p), seg(g), seg(m), seg(v), p.numel(), s.beta1(), s.beta2(), s.eps(),
-                s.decay(), s.stepSize(), s.biasCorrection2Sqrt()), "sb_adamw_step");
+        check(
+                sbora_native_h.sb_adamw_step(
+                        seg(p),
+                        seg(g),
+                        seg(m),
+                        seg(v),
+                        p.numel(),
+                        s.beta1(),
+                        s.beta2(),
+                        s.eps(),
+                        s.decay(),
+                        s.stepSize(),
+                        s.biasCorrection2Sqrt()),
+                "sb_adamw_step");
     }
 
     /** Threads the native kernels use now. */

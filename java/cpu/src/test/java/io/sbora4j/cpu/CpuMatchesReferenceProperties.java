@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sbora4j.backend.AdamWStep;
-import io.sbora4j.backend.AttentionShape;
 import io.sbora4j.backend.Backend;
 import io.sbora4j.backend.Backends;
 import io.sbora4j.tensor.Device;
@@ -57,9 +56,13 @@ class CpuMatchesReferenceProperties {
     }
 
     @Property(tries = 60)
-    void gemmMatchesWithEitherOperandTransposed(@ForAll @IntRange(min = 1, max = 40) int m,
-            @ForAll @IntRange(min = 1, max = 40) int n, @ForAll @IntRange(min = 1, max = 70) int k,
-            @ForAll boolean ta, @ForAll boolean tb, @ForAll long seed) {
+    void gemmMatchesWithEitherOperandTransposed(
+            @ForAll @IntRange(min = 1, max = 40) int m,
+            @ForAll @IntRange(min = 1, max = 40) int n,
+            @ForAll @IntRange(min = 1, max = 70) int k,
+            @ForAll boolean ta,
+            @ForAll boolean tb,
+            @ForAll long seed) {
         SplittableRandom rng = new SplittableRandom(seed);
         Pair a = ta ? Pair.of(rng, k, m) : Pair.of(rng, m, k);
         Pair b = tb ? Pair.of(rng, n, k) : Pair.of(rng, k, n);
@@ -70,8 +73,10 @@ class CpuMatchesReferenceProperties {
     }
 
     @Property(tries = 60)
-    void gatherAndIndexAddAlongColumnsAreExact(@ForAll @IntRange(min = 1, max = 300) int rows,
-            @ForAll @IntRange(min = 1, max = 130) int cols, @ForAll @IntRange(min = 1, max = 130) int rWanted,
+    void gatherAndIndexAddAlongColumnsAreExact(
+            @ForAll @IntRange(min = 1, max = 300) int rows,
+            @ForAll @IntRange(min = 1, max = 130) int cols,
+            @ForAll @IntRange(min = 1, max = 130) int rWanted,
             @ForAll long seed) {
         int r = Math.min(rWanted, cols);
         SplittableRandom rng = new SplittableRandom(seed);
@@ -87,8 +92,10 @@ class CpuMatchesReferenceProperties {
     }
 
     @Property(tries = 60)
-    void gatherAndIndexAddAlongRowsAreExact(@ForAll @IntRange(min = 1, max = 130) int rows,
-            @ForAll @IntRange(min = 1, max = 300) int cols, @ForAll @IntRange(min = 1, max = 130) int rWanted,
+    void gatherAndIndexAddAlongRowsAreExact(
+            @ForAll @IntRange(min = 1, max = 130) int rows,
+            @ForAll @IntRange(min = 1, max = 300) int cols,
+            @ForAll @IntRange(min = 1, max = 130) int rWanted,
             @ForAll long seed) {
         int r = Math.min(rWanted, rows);
         SplittableRandom rng = new SplittableRandom(seed);
@@ -161,12 +168,17 @@ class CpuMatchesReferenceProperties {
     }
 
     @Property(tries = 40)
-    void rowAndColumnOperations(@ForAll @IntRange(min = 1, max = 200) int rows,
-            @ForAll @IntRange(min = 1, max = 1100) int cols, @ForAll long seed) {
+    void rowAndColumnOperations(
+            @ForAll @IntRange(min = 1, max = 200) int rows,
+            @ForAll @IntRange(min = 1, max = 1100) int cols,
+            @ForAll long seed) {
         SplittableRandom rng = new SplittableRandom(seed);
         Pair x = Pair.of(rng, rows, cols), y = Pair.of(rng, rows, cols);
         Pair sr = Pair.of(rng, rows), sc = Pair.of(rng, cols);
-        Pair norms = Pair.zeros(rows), dots = Pair.zeros(cols), out = Pair.zeros(rows, cols), tr = Pair.zeros(cols, rows);
+        Pair norms = Pair.zeros(rows),
+                dots = Pair.zeros(cols),
+                out = Pair.zeros(rows, cols),
+                tr = Pair.zeros(cols, rows);
         CPU.rowNorm(x.cpu, norms.cpu);
         REF.rowNorm(x.ref, norms.ref);
         norms.assertClose("rowNorm", 1e-6);
@@ -185,7 +197,9 @@ class CpuMatchesReferenceProperties {
     }
 
     @Property(tries = 30)
-    void adamwStepIsExact(@ForAll @IntRange(min = 1, max = 70_000) int n, @ForAll @IntRange(min = 1, max = 50) int t,
+    void adamwStepIsExact(
+            @ForAll @IntRange(min = 1, max = 70_000) int n,
+            @ForAll @IntRange(min = 1, max = 50) int t,
             @ForAll long seed) {
         SplittableRandom rng = new SplittableRandom(seed);
         Pair p = Pair.of(rng, n), g = Pair.of(rng, n), m = Pair.of(rng, n), v = Pair.of(rng, n);

@@ -2,11 +2,10 @@ package io.sbora4j.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.sbora4j.ops.RopeTables;
-import io.sbora4j.backend.AdamWStep;
 import io.sbora4j.backend.AttentionShape;
 import io.sbora4j.backend.Backend;
 import io.sbora4j.backend.Backends;
+import io.sbora4j.ops.RopeTables;
 import io.sbora4j.tensor.Device;
 import io.sbora4j.tensor.Tensor;
 import io.sbora4j.testing.Rand;
@@ -29,14 +28,17 @@ class LayerKernelsMatchReferenceProperties {
     private static void close(String what, Tensor expected, Tensor actual, double tol) {
         float[] a = expected.toFloatArray(), b = actual.toFloatArray();
         for (int i = 0; i < a.length; i++) {
-            assertTrue(Math.abs(a[i] - b[i]) <= tol * Math.max(1, Math.abs(a[i])),
+            assertTrue(
+                    Math.abs(a[i] - b[i]) <= tol * Math.max(1, Math.abs(a[i])),
                     what + " at " + i + ": " + a[i] + " vs " + b[i]);
         }
     }
 
     @Property(tries = 40)
-    void rmsNormForwardAndBackward(@ForAll @IntRange(min = 1, max = 70) int rows,
-            @ForAll @IntRange(min = 1, max = 1100) int n, @ForAll long seed) {
+    void rmsNormForwardAndBackward(
+            @ForAll @IntRange(min = 1, max = 70) int rows,
+            @ForAll @IntRange(min = 1, max = 1100) int n,
+            @ForAll long seed) {
         SplittableRandom rng = new SplittableRandom(seed);
         Tensor x = Rand.tensor(rng, Device.CPU, rows, n), w = Rand.tensor(rng, Device.CPU, n);
         Tensor dy = Rand.tensor(rng, Device.CPU, rows, n);
@@ -52,8 +54,11 @@ class LayerKernelsMatchReferenceProperties {
     }
 
     @Property(tries = 30)
-    void ropeRotatesBothWays(@ForAll @IntRange(min = 1, max = 40) int rows, @ForAll @IntRange(min = 1, max = 4) int heads,
-            @ForAll @IntRange(min = 1, max = 33) int halfDim, @ForAll long seed) {
+    void ropeRotatesBothWays(
+            @ForAll @IntRange(min = 1, max = 40) int rows,
+            @ForAll @IntRange(min = 1, max = 4) int heads,
+            @ForAll @IntRange(min = 1, max = 33) int halfDim,
+            @ForAll long seed) {
         SplittableRandom rng = new SplittableRandom(seed);
         int hd = 2 * halfDim;
         RopeTables tc = new RopeTables(Arena.ofAuto(), Device.CPU, hd, 64, 500000);
@@ -88,14 +93,19 @@ class LayerKernelsMatchReferenceProperties {
     }
 
     @Property(tries = 25)
-    void attention(@ForAll @IntRange(min = 1, max = 3) int batch, @ForAll @IntRange(min = 1, max = 17) int seq,
-            @ForAll @IntRange(min = 1, max = 3) int kvHeads, @ForAll @IntRange(min = 1, max = 3) int group,
-            @ForAll @IntRange(min = 1, max = 9) int hd, @ForAll long seed) {
+    void attention(
+            @ForAll @IntRange(min = 1, max = 3) int batch,
+            @ForAll @IntRange(min = 1, max = 17) int seq,
+            @ForAll @IntRange(min = 1, max = 3) int kvHeads,
+            @ForAll @IntRange(min = 1, max = 3) int group,
+            @ForAll @IntRange(min = 1, max = 9) int hd,
+            @ForAll long seed) {
         SplittableRandom rng = new SplittableRandom(seed);
         int heads = kvHeads * group, tokens = batch * seq;
         AttentionShape s = new AttentionShape(batch, seq, heads, kvHeads, hd, (float) (1 / Math.sqrt(hd)));
         Tensor q = Rand.tensor(rng, Device.CPU, tokens, heads * hd);
-        Tensor k = Rand.tensor(rng, Device.CPU, tokens, kvHeads * hd), v = Rand.tensor(rng, Device.CPU, tokens, kvHeads * hd);
+        Tensor k = Rand.tensor(rng, Device.CPU, tokens, kvHeads * hd),
+                v = Rand.tensor(rng, Device.CPU, tokens, kvHeads * hd);
         Tensor dout = Rand.tensor(rng, Device.CPU, tokens, heads * hd);
         Tensor out = q.emptyLike(), lse = Tensor.zeros(Device.CPU, batch * heads * seq);
         Tensor outR = ref(out), lseR = ref(lse);
@@ -113,7 +123,9 @@ class LayerKernelsMatchReferenceProperties {
     }
 
     @Property(tries = 30)
-    void crossEntropy(@ForAll @IntRange(min = 1, max = 40) int rows, @ForAll @IntRange(min = 1, max = 3000) int vocab,
+    void crossEntropy(
+            @ForAll @IntRange(min = 1, max = 40) int rows,
+            @ForAll @IntRange(min = 1, max = 3000) int vocab,
             @ForAll long seed) {
         SplittableRandom rng = new SplittableRandom(seed);
         Tensor logits = Tensor.of(Device.CPU, Rand.floats(rng, rows * vocab, 20), rows, vocab);
@@ -134,8 +146,10 @@ class LayerKernelsMatchReferenceProperties {
     }
 
     @Property(tries = 20)
-    void indexAddRowsAccumulatesRepeatedIndices(@ForAll @IntRange(min = 1, max = 20) int rows,
-            @ForAll @IntRange(min = 1, max = 3000) int cols, @ForAll @IntRange(min = 1, max = 60) int r,
+    void indexAddRowsAccumulatesRepeatedIndices(
+            @ForAll @IntRange(min = 1, max = 20) int rows,
+            @ForAll @IntRange(min = 1, max = 3000) int cols,
+            @ForAll @IntRange(min = 1, max = 60) int r,
             @ForAll long seed) {
         SplittableRandom rng = new SplittableRandom(seed);
         int[] idx = new int[r];

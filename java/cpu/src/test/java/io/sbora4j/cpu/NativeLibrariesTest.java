@@ -32,7 +32,8 @@ class NativeLibrariesTest {
         assertEquals("cpu", one.device().name());
         assertEquals(1, cblas_h.openblas_get_num_threads());
         assertTrue(Backends.open("cpu", BackendOptions.DEFAULTS) == Backends.of(Device.CPU));
-        Backends.open("cpu", BackendOptions.DEFAULTS.withThreads(Runtime.getRuntime().availableProcessors()));
+        Backends.open(
+                "cpu", BackendOptions.DEFAULTS.withThreads(Runtime.getRuntime().availableProcessors()));
         assertEquals(Runtime.getRuntime().availableProcessors(), cblas_h.openblas_get_num_threads());
     }
 
@@ -43,8 +44,9 @@ class NativeLibrariesTest {
             MemorySegment idx = a.allocateFrom(ValueLayout.JAVA_INT, 1, 7);
             assertEquals(sbora_native_h.SB_ERR_INDEX, sbora_native_h.sb_gather_cols(x, 4, 4, 4, idx, 2, out, 2));
             assertEquals(sbora_native_h.SB_ERR_ARG, sbora_native_h.sb_gather_cols(x, -1, 4, 4, idx, 2, out, 2));
-            assertEquals(sbora_native_h.SB_ERR_ARG, sbora_native_h.sb_gather_cols(MemorySegment.NULL, 4, 4, 4, idx, 2,
-                    out, 2));
+            assertEquals(
+                    sbora_native_h.SB_ERR_ARG,
+                    sbora_native_h.sb_gather_cols(MemorySegment.NULL, 4, 4, 4, idx, 2, out, 2));
             assertEquals(sbora_native_h.SB_ERR_ARG, sbora_native_h.sb_index_add_rows(x, 4, 4, 2, idx, 2, out, 4, 1f));
         }
         assertThrows(IndexOutOfBoundsException.class, () -> {

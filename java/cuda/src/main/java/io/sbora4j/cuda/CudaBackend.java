@@ -28,12 +28,12 @@ import java.lang.foreign.ValueLayout;
  */
 public final class CudaBackend implements Backend {
 
-
     private final MemorySegment cublas;
     private final MemorySegment stream;
     private final Device device;
     /** Whether SBoRA's GEMMs run as the fused kernels (else a gather and cuBLAS): {@link BackendOptions#sboraGemms()}. */
     private final boolean fused;
+
     private final MemorySegment scratch; // 16 bytes of device memory for reduction results
     private final Object scratchLock = new Object();
 
@@ -98,9 +98,23 @@ public final class CudaBackend implements Backend {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment al = arena.allocateFrom(ValueLayout.JAVA_FLOAT, alpha);
             MemorySegment be = arena.allocateFrom(ValueLayout.JAVA_FLOAT, beta);
-            cublasCheck(cublas_v2_h.cublasSgemm_v2(cublas, transB ? cublas_v2_h.CUBLAS_OP_T : cublas_v2_h.CUBLAS_OP_N,
-                    transA ? cublas_v2_h.CUBLAS_OP_T : cublas_v2_h.CUBLAS_OP_N, n, m, k, al, seg(b),
-                    Math.max(1, b.dim(1)), seg(a), Math.max(1, a.dim(1)), be, seg(c), Math.max(1, n)), "cublasSgemm");
+            cublasCheck(
+                    cublas_v2_h.cublasSgemm_v2(
+                            cublas,
+                            transB ? cublas_v2_h.CUBLAS_OP_T : cublas_v2_h.CUBLAS_OP_N,
+                            transA ? cublas_v2_h.CUBLAS_OP_T : cublas_v2_h.CUBLAS_OP_N,
+                            n,
+                            m,
+                            k,
+                            al,
+                            seg(b),
+                            Math.max(1, b.dim(1)),
+                            seg(a),
+                            Math.max(1, a.dim(1)),
+                            be,
+                            seg(c),
+                            Math.max(1, n)),
+                    "cublasSgemm");
         }
     }
 
@@ -109,8 +123,17 @@ public final class CudaBackend implements Backend {
      * contract), then {@code cublasGemmEx} multiplies bf16 by bf16 with f32 accumulation into c's type. Two f32
      * operands with a bf16 c go through an f32 product that is rounded into c.
      */
-    private void mixedGemm(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c,
-                           int m, int n, int k) {
+    private void mixedGemm(
+            boolean transA,
+            boolean transB,
+            float alpha,
+            Tensor a,
+            Tensor b,
+            float beta,
+            Tensor c,
+            int m,
+            int n,
+            int k) {
         if (a.dtype() == DType.F32 && b.dtype() == DType.F32) {
             Tensor c32 = Tensor.empty(c.device(), DType.F32, c.shape().dims());
             if (beta != 0f) {
@@ -125,11 +148,28 @@ public final class CudaBackend implements Backend {
             MemorySegment al = arena.allocateFrom(ValueLayout.JAVA_FLOAT, alpha);
             MemorySegment be = arena.allocateFrom(ValueLayout.JAVA_FLOAT, beta);
             int ctype = c.dtype() == DType.BF16 ? cublas_v2_h.CUDA_R_16BF : cublas_v2_h.CUDA_R_32F;
-            cublasCheck(cublas_v2_h.cublasGemmEx(cublas, transB ? cublas_v2_h.CUBLAS_OP_T : cublas_v2_h.CUBLAS_OP_N,
-                    transA ? cublas_v2_h.CUBLAS_OP_T : cublas_v2_h.CUBLAS_OP_N, n, m, k, al, seg(b16),
-                    cublas_v2_h.CUDA_R_16BF, Math.max(1, b.dim(1)), seg(a16), cublas_v2_h.CUDA_R_16BF,
-                    Math.max(1, a.dim(1)), be, seg(c), ctype, Math.max(1, n), cublas_v2_h.CUBLAS_COMPUTE_32F,
-                    cublas_v2_h.CUBLAS_GEMM_DEFAULT), "cublasGemmEx");
+            cublasCheck(
+                    cublas_v2_h.cublasGemmEx(
+                            cublas,
+                            transB ? cublas_v2_h.CUBLAS_OP_T : cublas_v2_h.CUBLAS_OP_N,
+                            transA ? cublas_v2_h.CUBLAS_OP_T : cublas_v2_h.CUBLAS_OP_N,
+                            n,
+                            m,
+                            k,
+                            al,
+                            seg(b16),
+                            cublas_v2_h.CUDA_R_16BF,
+                            Math.max(1, b.dim(1)),
+                            seg(a16),
+                            cublas_v2_h.CUDA_R_16BF,
+                            Math.max(1, a.dim(1)),
+                            be,
+                            seg(c),
+                            ctype,
+                            Math.max(1, n),
+                            cublas_v2_h.CUBLAS_COMPUTE_32F,
+                            cublas_v2_h.CUBLAS_GEMM_DEFAULT),
+                    "cublasGemmEx");
         }
     }
 
@@ -162,8 +202,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void convert(Tensor src, Tensor dst) {
-        check(sbora_cuda_h.sbc_convert(seg(src), type(src), seg(dst), type(dst), dst.numel(), stream),
-                "sbc_convert");
+        check(sbora_cuda_h.sbc_convert(seg(src), type(src), seg(dst), type(dst), dst.numel(), stream), "sbc_convert");
     }
 
     @Override
@@ -173,8 +212,25 @@ public final class CudaBackend implements Backend {
             return;
         }
         long m = x.shape().rows(), r = idx.numel(), n = c.shape().cols();
-        check(sbora_cuda_h.sbc_gather_gemm(type(x), seg(x), m, x.shape().cols(), seg(idx), r, seg(f), f.dim(1),
-                transF ? 1 : 0, n, alpha, seg(c), n, seg(xs), r, stream), "sbc_gather_gemm");
+        check(
+                sbora_cuda_h.sbc_gather_gemm(
+                        type(x),
+                        seg(x),
+                        m,
+                        x.shape().cols(),
+                        seg(idx),
+                        r,
+                        seg(f),
+                        f.dim(1),
+                        transF ? 1 : 0,
+                        n,
+                        alpha,
+                        seg(c),
+                        n,
+                        seg(xs),
+                        r,
+                        stream),
+                "sbc_gather_gemm");
     }
 
     @Override
@@ -184,8 +240,23 @@ public final class CudaBackend implements Backend {
             return;
         }
         long m = a.shape().rows(), kdim = a.shape().cols(), r = idx.numel();
-        check(sbora_cuda_h.sbc_gemm_scatter(type(a), seg(a), m, kdim, kdim, seg(f), f.dim(1), transF ? 1 : 0,
-                seg(idx), r, alpha, seg(c), c.shape().cols(), stream), "sbc_gemm_scatter");
+        check(
+                sbora_cuda_h.sbc_gemm_scatter(
+                        type(a),
+                        seg(a),
+                        m,
+                        kdim,
+                        kdim,
+                        seg(f),
+                        f.dim(1),
+                        transF ? 1 : 0,
+                        seg(idx),
+                        r,
+                        alpha,
+                        seg(c),
+                        c.shape().cols(),
+                        stream),
+                "sbc_gemm_scatter");
     }
 
     // The methods below take f32 or bf16 and call the typed launchers (sbora_cuda.h, "mixed precision"), which on
@@ -194,29 +265,35 @@ public final class CudaBackend implements Backend {
     @Override
     public void gatherCols(Tensor x, Tensor idx, Tensor out) {
         long rows = x.shape().rows(), cols = x.shape().cols(), r = idx.numel();
-        check(sbora_cuda_h.sbc_gather_cols_t(seg(x), type(x), rows, cols, cols, seg(idx), r, seg(out), r, stream),
+        check(
+                sbora_cuda_h.sbc_gather_cols_t(seg(x), type(x), rows, cols, cols, seg(idx), r, seg(out), r, stream),
                 "sbc_gather_cols_t");
     }
 
     @Override
     public void gatherRows(Tensor x, Tensor idx, Tensor out) {
         long rows = x.shape().rows(), cols = x.shape().cols(), r = idx.numel();
-        check(sbora_cuda_h.sbc_gather_rows_t(seg(x), type(x), rows, cols, cols, seg(idx), r, seg(out), cols, stream),
+        check(
+                sbora_cuda_h.sbc_gather_rows_t(seg(x), type(x), rows, cols, cols, seg(idx), r, seg(out), cols, stream),
                 "sbc_gather_rows_t");
     }
 
     @Override
     public void indexAddCols(Tensor dst, Tensor idx, Tensor src, float alpha) {
         long rows = dst.shape().rows(), cols = dst.shape().cols(), r = idx.numel();
-        check(sbora_cuda_h.sbc_index_add_cols_t(seg(dst), type(dst), rows, cols, cols, seg(idx), r, seg(src),
-                type(src), r, alpha, stream), "sbc_index_add_cols_t");
+        check(
+                sbora_cuda_h.sbc_index_add_cols_t(
+                        seg(dst), type(dst), rows, cols, cols, seg(idx), r, seg(src), type(src), r, alpha, stream),
+                "sbc_index_add_cols_t");
     }
 
     @Override
     public void indexAddRows(Tensor dst, Tensor idx, Tensor src, float alpha) {
         long rows = dst.shape().rows(), cols = dst.shape().cols(), r = idx.numel();
-        check(sbora_cuda_h.sbc_index_add_rows_t(seg(dst), type(dst), rows, cols, cols, seg(idx), r, seg(src),
-                type(src), cols, alpha, stream), "sbc_index_add_rows_t");
+        check(
+                sbora_cuda_h.sbc_index_add_rows_t(
+                        seg(dst), type(dst), rows, cols, cols, seg(idx), r, seg(src), type(src), cols, alpha, stream),
+                "sbc_index_add_rows_t");
     }
 
     @Override
@@ -250,8 +327,7 @@ public final class CudaBackend implements Backend {
     }
 
     private void binary(int op, Tensor a, Tensor b, Tensor out) {
-        check(sbora_cuda_h.sbc_binary_t(op, seg(a), seg(b), type(out), out.numel(), seg(out), stream),
-                "sbc_binary_t");
+        check(sbora_cuda_h.sbc_binary_t(op, seg(a), seg(b), type(out), out.numel(), seg(out), stream), "sbc_binary_t");
     }
 
     @Override
@@ -270,7 +346,8 @@ public final class CudaBackend implements Backend {
             check(launch.applyAsInt(scratch), fn);
             try (Arena a = Arena.ofConfined()) {
                 MemorySegment host = a.allocate(8);
-                check(sbora_cuda_h.sbc_memcpy_async(host, scratch, 8, sbora_cuda_h.SBC_DEVICE_TO_HOST, stream),
+                check(
+                        sbora_cuda_h.sbc_memcpy_async(host, scratch, 8, sbora_cuda_h.SBC_DEVICE_TO_HOST, stream),
                         fn + " result");
                 CudaRuntime.synchronize();
                 return host.get(ValueLayout.JAVA_LONG, 0);
@@ -280,126 +357,226 @@ public final class CudaBackend implements Backend {
 
     @Override
     public double sum(Tensor x) {
-        return Double.longBitsToDouble(reduce(out -> sbora_cuda_h.sbc_sum_t(seg(x), type(x), x.numel(), out,
-                stream), "sbc_sum_t"));
+        return Double.longBitsToDouble(
+                reduce(out -> sbora_cuda_h.sbc_sum_t(seg(x), type(x), x.numel(), out, stream), "sbc_sum_t"));
     }
 
     @Override
     public double dot(Tensor a, Tensor b) {
-        return Double.longBitsToDouble(reduce(
-                out -> sbora_cuda_h.sbc_dot(seg(a), seg(b), a.numel(), out, stream), "sbc_dot"));
+        return Double.longBitsToDouble(
+                reduce(out -> sbora_cuda_h.sbc_dot(seg(a), seg(b), a.numel(), out, stream), "sbc_dot"));
     }
 
     @Override
     public long countNonFinite(Tensor x) {
-        return reduce(out -> sbora_cuda_h.sbc_count_nonfinite_t(seg(x), type(x), x.numel(), out, stream),
+        return reduce(
+                out -> sbora_cuda_h.sbc_count_nonfinite_t(seg(x), type(x), x.numel(), out, stream),
                 "sbc_count_nonfinite_t");
     }
 
     @Override
     public void rowNorm(Tensor x, Tensor out) {
-        check(sbora_cuda_h.sbc_row_norm(seg(x), x.shape().rows(), x.shape().cols(), seg(out), stream),
-                "sbc_row_norm");
+        check(sbora_cuda_h.sbc_row_norm(seg(x), x.shape().rows(), x.shape().cols(), seg(out), stream), "sbc_row_norm");
     }
 
     @Override
     public void scaleRows(Tensor x, Tensor s, Tensor out) {
-        check(sbora_cuda_h.sbc_scale_rows(seg(x), x.shape().rows(), x.shape().cols(), seg(s), seg(out),
-                stream), "sbc_scale_rows");
+        check(
+                sbora_cuda_h.sbc_scale_rows(seg(x), x.shape().rows(), x.shape().cols(), seg(s), seg(out), stream),
+                "sbc_scale_rows");
     }
 
     @Override
     public void scaleCols(Tensor x, Tensor s, Tensor out) {
-        check(sbora_cuda_h.sbc_scale_cols(seg(x), x.shape().rows(), x.shape().cols(), seg(s), seg(out),
-                stream), "sbc_scale_cols");
+        check(
+                sbora_cuda_h.sbc_scale_cols(seg(x), x.shape().rows(), x.shape().cols(), seg(s), seg(out), stream),
+                "sbc_scale_cols");
     }
 
     @Override
     public void colDot(Tensor a, Tensor b, Tensor out) {
-        check(sbora_cuda_h.sbc_col_dot(seg(a), seg(b), a.shape().rows(), a.shape().cols(), seg(out), stream),
+        check(
+                sbora_cuda_h.sbc_col_dot(
+                        seg(a), seg(b), a.shape().rows(), a.shape().cols(), seg(out), stream),
                 "sbc_col_dot");
     }
 
     @Override
     public void transpose(Tensor x, Tensor out) {
-        check(sbora_cuda_h.sbc_transpose(seg(x), x.shape().rows(), x.shape().cols(), seg(out), stream),
+        check(
+                sbora_cuda_h.sbc_transpose(seg(x), x.shape().rows(), x.shape().cols(), seg(out), stream),
                 "sbc_transpose");
     }
 
     @Override
     public void rmsNormForward(Tensor x, Tensor w, float eps, Tensor y, Tensor rstd) {
-        check(sbora_cuda_h.sbc_rmsnorm_forward(seg(x), seg(w), x.shape().rows(), x.shape().cols(), eps, seg(y),
-                seg(rstd), stream), "sbc_rmsnorm_forward");
+        check(
+                sbora_cuda_h.sbc_rmsnorm_forward(
+                        seg(x), seg(w), x.shape().rows(), x.shape().cols(), eps, seg(y), seg(rstd), stream),
+                "sbc_rmsnorm_forward");
     }
 
     @Override
     public void rmsNormBackward(Tensor x, Tensor w, Tensor rstd, Tensor dy, Tensor dx, Tensor dw) {
-        check(sbora_cuda_h.sbc_rmsnorm_backward(seg(x), seg(w), seg(rstd), seg(dy), x.shape().rows(),
-                x.shape().cols(), seg(dx), seg(dw), stream), "sbc_rmsnorm_backward");
+        check(
+                sbora_cuda_h.sbc_rmsnorm_backward(
+                        seg(x),
+                        seg(w),
+                        seg(rstd),
+                        seg(dy),
+                        x.shape().rows(),
+                        x.shape().cols(),
+                        seg(dx),
+                        seg(dw),
+                        stream),
+                "sbc_rmsnorm_backward");
     }
 
     @Override
     public void rope(Tensor x, int heads, Tensor positions, Tensor cos, Tensor sin, float sign, Tensor out) {
-        check(sbora_cuda_h.sbc_rope(seg(x), x.shape().rows(), heads, x.shape().cols() / heads, seg(positions),
-                seg(cos), seg(sin), cos.shape().rows(), sign, seg(out), stream), "sbc_rope");
+        check(
+                sbora_cuda_h.sbc_rope(
+                        seg(x),
+                        x.shape().rows(),
+                        heads,
+                        x.shape().cols() / heads,
+                        seg(positions),
+                        seg(cos),
+                        seg(sin),
+                        cos.shape().rows(),
+                        sign,
+                        seg(out),
+                        stream),
+                "sbc_rope");
     }
 
     @Override
     public void siluMulForward(Tensor g, Tensor u, Tensor out) {
-        check(sbora_cuda_h.sbc_silu_mul_forward(seg(g), seg(u), g.numel(), seg(out), stream),
-                "sbc_silu_mul_forward");
+        check(sbora_cuda_h.sbc_silu_mul_forward(seg(g), seg(u), g.numel(), seg(out), stream), "sbc_silu_mul_forward");
     }
 
     @Override
     public void siluMulBackward(Tensor g, Tensor u, Tensor dout, Tensor dg, Tensor du) {
-        check(sbora_cuda_h.sbc_silu_mul_backward(seg(g), seg(u), seg(dout), g.numel(), seg(dg), seg(du),
-                stream), "sbc_silu_mul_backward");
+        check(
+                sbora_cuda_h.sbc_silu_mul_backward(seg(g), seg(u), seg(dout), g.numel(), seg(dg), seg(du), stream),
+                "sbc_silu_mul_backward");
     }
 
     @Override
     public void attentionForward(Tensor q, Tensor k, Tensor v, AttentionShape s, Tensor out, Tensor lse) {
-        check(sbora_cuda_h.sbc_attention_forward(seg(q), seg(k), seg(v), s.batch(), s.seq(), s.heads(), s.kvHeads(),
-                s.headDim(), s.scale(), seg(out), seg(lse), stream), "sbc_attention_forward");
+        check(
+                sbora_cuda_h.sbc_attention_forward(
+                        seg(q),
+                        seg(k),
+                        seg(v),
+                        s.batch(),
+                        s.seq(),
+                        s.heads(),
+                        s.kvHeads(),
+                        s.headDim(),
+                        s.scale(),
+                        seg(out),
+                        seg(lse),
+                        stream),
+                "sbc_attention_forward");
     }
 
     @Override
-    public void attentionBackward(Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse, Tensor dout,
-                                  AttentionShape s, Tensor dq, Tensor dk, Tensor dv) {
-        check(sbora_cuda_h.sbc_attention_backward(seg(q), seg(k), seg(v), seg(out), seg(lse), seg(dout), s.batch(),
-                s.seq(), s.heads(), s.kvHeads(), s.headDim(), s.scale(), seg(dq), seg(dk), seg(dv), stream),
+    public void attentionBackward(
+            Tensor q,
+            Tensor k,
+            Tensor v,
+            Tensor out,
+            Tensor lse,
+            Tensor dout,
+            AttentionShape s,
+            Tensor dq,
+            Tensor dk,
+            Tensor dv) {
+        check(
+                sbora_cuda_h.sbc_attention_backward(
+                        seg(q),
+                        seg(k),
+                        seg(v),
+                        seg(out),
+                        seg(lse),
+                        seg(dout),
+                        s.batch(),
+                        s.seq(),
+                        s.heads(),
+                        s.kvHeads(),
+                        s.headDim(),
+                        s.scale(),
+                        seg(dq),
+                        seg(dk),
+                        seg(dv),
+                        stream),
                 "sbc_attention_backward");
     }
 
     @Override
     public void crossEntropyForward(Tensor logits, Tensor targets, int ignoreIndex, Tensor loss, Tensor lse) {
-        check(sbora_cuda_h.sbc_cross_entropy_forward(seg(logits), seg(targets), logits.shape().rows(),
-                logits.shape().cols(), ignoreIndex, seg(loss), seg(lse), stream), "sbc_cross_entropy_forward");
+        check(
+                sbora_cuda_h.sbc_cross_entropy_forward(
+                        seg(logits),
+                        seg(targets),
+                        logits.shape().rows(),
+                        logits.shape().cols(),
+                        ignoreIndex,
+                        seg(loss),
+                        seg(lse),
+                        stream),
+                "sbc_cross_entropy_forward");
     }
 
     @Override
-    public void crossEntropyBackward(Tensor logits, Tensor targets, Tensor lse, int ignoreIndex, float scale,
-                                     Tensor dlogits) {
-        check(sbora_cuda_h.sbc_cross_entropy_backward(seg(logits), seg(targets), seg(lse), logits.shape().rows(),
-                logits.shape().cols(), ignoreIndex, scale, seg(dlogits), stream),
+    public void crossEntropyBackward(
+            Tensor logits, Tensor targets, Tensor lse, int ignoreIndex, float scale, Tensor dlogits) {
+        check(
+                sbora_cuda_h.sbc_cross_entropy_backward(
+                        seg(logits),
+                        seg(targets),
+                        seg(lse),
+                        logits.shape().rows(),
+                        logits.shape().cols(),
+                        ignoreIndex,
+                        scale,
+                        seg(dlogits),
+                        stream),
                 "sbc_cross_entropy_backward");
     }
 
     @Override
     public void nf4Quantize(Tensor x, int block, Tensor packed, Tensor absmax) {
-        check(sbora_cuda_h.sbc_nf4_quantize(seg(x), x.numel(), block, seg(packed), seg(absmax), stream),
+        check(
+                sbora_cuda_h.sbc_nf4_quantize(seg(x), x.numel(), block, seg(packed), seg(absmax), stream),
                 "sbc_nf4_quantize");
     }
 
     @Override
     public void nf4Dequantize(Tensor packed, Tensor absmax, long start, int block, Tensor out) {
-        check(sbora_cuda_h.sbc_nf4_dequantize(seg(packed), seg(absmax), start, out.numel(), block, seg(out),
-                stream), "sbc_nf4_dequantize");
+        check(
+                sbora_cuda_h.sbc_nf4_dequantize(seg(packed), seg(absmax), start, out.numel(), block, seg(out), stream),
+                "sbc_nf4_dequantize");
     }
 
     @Override
     public void adamwStep(Tensor p, Tensor g, Tensor m, Tensor v, AdamWStep s) {
-        check(sbora_cuda_h.sbc_adamw_step(seg(p), seg(g), seg(m), seg(v), p.numel(), s.beta1(), s.beta2(), s.eps(),
-                s.decay(), s.stepSize(), s.biasCorrection2Sqrt(), stream), "sbc_adamw_step");
+        check(
+                sbora_cuda_h.sbc_adamw_step(
+                        seg(p),
+                        seg(g),
+                        seg(m),
+                        seg(v),
+                        p.numel(),
+                        s.beta1(),
+                        s.beta2(),
+                        s.eps(),
+                        s.decay(),
+                        s.stepSize(),
+                        s.biasCorrection2Sqrt(),
+                        stream),
+                "sbc_adamw_step");
     }
 
     /** Waits for every launched kernel; surfaces an asynchronous error as a {@link CudaException}. */
@@ -410,6 +587,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public String describe() {
-        return "cuda: " + CudaRuntime.device() + ", cuBLAS " + CudaLibraries.cublasStatus().path();
+        return "cuda: " + CudaRuntime.device() + ", cuBLAS "
+                + CudaLibraries.cublasStatus().path();
     }
 }

@@ -113,7 +113,11 @@ public final class CudaMemory implements DeviceMemory {
         if (bytes == 0) {
             return;
         }
-        copy(host.asSlice(hostOffset, bytes), at(device, deviceOffset), bytes, sbora_cuda_h.SBC_DEVICE_TO_HOST,
+        copy(
+                host.asSlice(hostOffset, bytes),
+                at(device, deviceOffset),
+                bytes,
+                sbora_cuda_h.SBC_DEVICE_TO_HOST,
                 "cudaMemcpyAsync device to host");
     }
 
@@ -122,7 +126,11 @@ public final class CudaMemory implements DeviceMemory {
         if (bytes == 0) {
             return;
         }
-        copy(at(device, deviceOffset), host.asSlice(hostOffset, bytes), bytes, sbora_cuda_h.SBC_HOST_TO_DEVICE,
+        copy(
+                at(device, deviceOffset),
+                host.asSlice(hostOffset, bytes),
+                bytes,
+                sbora_cuda_h.SBC_HOST_TO_DEVICE,
                 "cudaMemcpyAsync host to device");
     }
 
@@ -132,7 +140,8 @@ public final class CudaMemory implements DeviceMemory {
             return;
         }
         // Stream-ordered, no host wait: both ends are device memory that only later work on the stream reads.
-        CudaRuntime.check(sbora_cuda_h.sbc_memcpy_async(dst, src, bytes, sbora_cuda_h.SBC_DEVICE_TO_DEVICE,
-                CudaRuntime.stream()), "cudaMemcpyAsync device to device");
+        CudaRuntime.check(
+                sbora_cuda_h.sbc_memcpy_async(dst, src, bytes, sbora_cuda_h.SBC_DEVICE_TO_DEVICE, CudaRuntime.stream()),
+                "cudaMemcpyAsync device to device");
     }
 }

@@ -2,8 +2,8 @@ package io.sbora4j.cuda;
 
 import static io.sbora4j.cuda.ffi.sbora_cuda_h.SBC_OK;
 
-import io.sbora4j.cuda.ffi.CudaLibraries;
 import io.sbora4j.backend.natives.NativeLibraryException;
+import io.sbora4j.cuda.ffi.CudaLibraries;
 import io.sbora4j.cuda.ffi.sbora_cuda_h;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

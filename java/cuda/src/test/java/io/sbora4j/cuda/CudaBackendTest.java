@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.sbora4j.peft.AdapterMethods;
 import io.sbora4j.autograd.Autograd;
 import io.sbora4j.backend.AdamWStep;
 import io.sbora4j.backend.AttentionShape;
@@ -20,17 +19,18 @@ import io.sbora4j.optim.AdamW;
 import io.sbora4j.peft.AdaptedLinear;
 import io.sbora4j.peft.AdapterConfig;
 import io.sbora4j.peft.AdapterMethod;
+import io.sbora4j.peft.AdapterMethods;
 import io.sbora4j.peft.PeftModel;
 import io.sbora4j.tensor.DType;
 import io.sbora4j.tensor.Device;
+import io.sbora4j.tensor.MemoryScope;
 import io.sbora4j.tensor.Tensor;
 import io.sbora4j.testing.Rand;
 import java.lang.foreign.Arena;
 import java.util.List;
 import java.util.SplittableRandom;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.AfterEach;
-import io.sbora4j.tensor.MemoryScope;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -52,8 +52,9 @@ class CudaBackendTest {
     private static final Backend REF = Backends.of(Device.REFERENCE);
 
     /** (rows, cols, r) triples: one row, one column, r = 1, r = cols, odd sizes, a multi-block size. */
-    private static final int[][] SHAPES = {{1, 1, 1}, {1, 37, 37}, {7, 33, 1}, {33, 65, 17}, {257, 129, 64},
-        {1024, 513, 100}, {3, 4096, 64}};
+    private static final int[][] SHAPES = {
+        {1, 1, 1}, {1, 37, 37}, {7, 33, 1}, {33, 65, 17}, {257, 129, 64}, {1024, 513, 100}, {3, 4096, 64}
+    };
 
     private MemoryScope scope;
 
@@ -81,7 +82,8 @@ class CudaBackendTest {
         float[] e = expected.toFloatArray(), a = actual.toFloatArray();
         assertEquals(e.length, a.length, what);
         for (int i = 0; i < e.length; i++) {
-            assertTrue(Math.abs(e[i] - a[i]) <= tol * Math.max(1, Math.abs(e[i])),
+            assertTrue(
+                    Math.abs(e[i] - a[i]) <= tol * Math.max(1, Math.abs(e[i])),
                     what + " at " + i + ": " + e[i] + " vs " + a[i]);
         }
     }
@@ -143,7 +145,8 @@ class CudaBackendTest {
         SplittableRandom rng = new SplittableRandom(3);
         for (int[] s : SHAPES) {
             int rows = s[0], cols = s[1], n = rows * cols;
-            Tensor a = Rand.tensor(rng, Device.REFERENCE, rows, cols), b = Rand.tensor(rng, Device.REFERENCE, rows, cols);
+            Tensor a = Rand.tensor(rng, Device.REFERENCE, rows, cols),
+                    b = Rand.tensor(rng, Device.REFERENCE, rows, cols);
             Tensor ac = onCuda(a), bc = onCuda(b);
             Tensor out = Tensor.zeros(Device.REFERENCE, rows, cols), outC = onCuda(out);
             REF.add(a, b, out);
@@ -312,8 +315,10 @@ class CudaBackendTest {
         List<float[]> grads = new java.util.ArrayList<>();
         for (int k = 0; k < 2; k++) {
             Device d = devices[k];
-            AdaptedLinear layer = AdaptedLinear.attach(new Linear("l", Tensor.of(Arena.ofAuto(), d, w, 48, 40)),
-                    AdapterConfig.of(method, 4, 8), Arena.ofAuto());
+            AdaptedLinear layer = AdaptedLinear.attach(
+                    new Linear("l", Tensor.of(Arena.ofAuto(), d, w, 48, 40)),
+                    AdapterConfig.of(method, 4, 8),
+                    Arena.ofAuto());
             SplittableRandom init = new SplittableRandom(7);
             for (Tensor t : layer.trainable()) {
                 if (!t.name().endsWith("magnitude")) {
@@ -349,8 +354,8 @@ class CudaBackendTest {
             var peft = PeftModel.inject(model, AdapterConfig.of(AdapterMethods.SBORA_FA, 4, 8), Arena.ofAuto());
             try (AdamW opt = new AdamW(peft.trainable(), AdamW.Config.lr(1e-2))) {
                 for (int step = 0; step < 2; step++) {
-                    Tensor loss = Losses.crossEntropy(model.logits(Tensor.ofInts(d, ids, 1, 8)),
-                            Tensor.ofInts(d, targets, 8), -100);
+                    Tensor loss = Losses.crossEntropy(
+                            model.logits(Tensor.ofInts(d, ids, 1, 8)), Tensor.ofInts(d, targets, 8), -100);
                     losses[k][step] = loss.item();
                     Autograd.backward(loss);
                     opt.step();

@@ -26,8 +26,10 @@ class CudaHeaderBindingsTest {
     @Test
     void everyFunctionResolvesInTheBuiltLibraryWhereOneWasBuilt() throws Exception {
         var lib = CudaLibraries.sboraCudaStatus().lookup();
-        Assumptions.assumeTrue(lib.isPresent(),
-                () -> "libsbora_cuda.so was not built here: " + CudaLibraries.sboraCudaStatus().problem());
+        Assumptions.assumeTrue(
+                lib.isPresent(),
+                () -> "libsbora_cuda.so was not built here: "
+                        + CudaLibraries.sboraCudaStatus().problem());
         for (String fn : HeaderBindings.parse(header()).keySet()) {
             assertTrue(lib.get().find(fn).isPresent(), fn + " missing from libsbora_cuda.so");
         }

@@ -43,13 +43,16 @@ class CudaKernelsEmulatedTest {
 
     private static void run(boolean simt, String... groups) throws IOException, InterruptedException {
         Path bin = binary();
-        assumeTrue(Files.isExecutable(bin), () -> "the emulated CUDA tests were not built (no " + bin + "): CMake "
-                + "builds them when it finds a C++17 compiler and python3, unless -Dsbora.cuda.emu=OFF");
+        assumeTrue(
+                Files.isExecutable(bin),
+                () -> "the emulated CUDA tests were not built (no " + bin + "): CMake "
+                        + "builds them when it finds a C++17 compiler and python3, unless -Dsbora.cuda.emu=OFF");
         List<String> command = new ArrayList<>(List.of(bin.toString()));
         command.addAll(List.of(groups));
         Path log = Files.createTempFile("sbc_emu_tests", ".log");
         try {
-            ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+            ProcessBuilder pb =
+                    new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
             if (simt) pb.environment().put("SBC_FUSED_SIMT", "1");
             else pb.environment().remove("SBC_FUSED_SIMT");
             Process process = pb.start();
@@ -60,9 +63,12 @@ class CudaKernelsEmulatedTest {
             }
             String output = Files.readString(log, StandardCharsets.UTF_8);
             String failed = output.lines().filter(l -> l.startsWith("FAIL")).collect(Collectors.joining("\n"));
-            assertEquals(0, process.exitValue(), () -> command + (simt ? " with SBC_FUSED_SIMT=1" : "")
-                    + " exited with " + process.exitValue() + (failed.isEmpty() ? "" : "; failed:\n" + failed)
-                    + "\n---- full output ----\n" + output);
+            assertEquals(
+                    0,
+                    process.exitValue(),
+                    () -> command + (simt ? " with SBC_FUSED_SIMT=1" : "")
+                            + " exited with " + process.exitValue() + (failed.isEmpty() ? "" : "; failed:\n" + failed)
+                            + "\n---- full output ----\n" + output);
         } finally {
             Files.deleteIfExists(log);
         }

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.sbora4j.peft.AdapterMethods;
 import io.sbora4j.autograd.Autograd;
 import io.sbora4j.backend.Backend;
 import io.sbora4j.backend.BackendOptions;
@@ -14,17 +13,18 @@ import io.sbora4j.nn.Linear;
 import io.sbora4j.peft.AdaptedLinear;
 import io.sbora4j.peft.AdapterConfig;
 import io.sbora4j.peft.AdapterMethod;
+import io.sbora4j.peft.AdapterMethods;
 import io.sbora4j.tensor.DType;
 import io.sbora4j.tensor.Device;
+import io.sbora4j.tensor.MemoryScope;
 import io.sbora4j.tensor.Tensor;
 import io.sbora4j.testing.Rand;
 import java.lang.foreign.Arena;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.AfterEach;
-import io.sbora4j.tensor.MemoryScope;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -46,8 +46,9 @@ class CudaMixedPrecisionTest {
     private static final Backend REF = Backends.of(Device.REFERENCE);
 
     /** (rows, cols, r): one row, r = 1, r = cols, odd sizes, sizes past one tile (64) and one k step (16). */
-    private static final int[][] SHAPES = {{1, 1, 1}, {1, 37, 37}, {7, 33, 1}, {33, 65, 17}, {65, 129, 64},
-        {130, 200, 100}, {3, 1000, 64}};
+    private static final int[][] SHAPES = {
+        {1, 1, 1}, {1, 37, 37}, {7, 33, 1}, {33, 65, 17}, {65, 129, 64}, {130, 200, 100}, {3, 1000, 64}
+    };
 
     private MemoryScope scope;
 
@@ -80,7 +81,8 @@ class CudaMixedPrecisionTest {
         float[] e = expected.toFloatArray(), a = actual.toFloatArray();
         assertEquals(e.length, a.length, what);
         for (int i = 0; i < e.length; i++) {
-            boolean ok = tol == 0 ? Float.floatToIntBits(e[i]) == Float.floatToIntBits(a[i])
+            boolean ok = tol == 0
+                    ? Float.floatToIntBits(e[i]) == Float.floatToIntBits(a[i])
                     : Math.abs(e[i] - a[i]) <= tol * Math.max(1, Math.abs(e[i]));
             assertTrue(ok, what + " at " + i + ": " + e[i] + " vs " + a[i]);
         }
@@ -88,8 +90,19 @@ class CudaMixedPrecisionTest {
 
     @Test
     void conversionsRoundToNearestEvenAndKeepSpecials() {
-        float[] v = {0f, -0f, 1f, 1.00390625f /* a tie: rounds to 1 */, 1.01171875f /* a tie: rounds up */,
-            Float.MAX_VALUE, Float.MIN_VALUE, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, 3.14159f, -2.7e-20f};
+        float[] v = {
+            0f,
+            -0f,
+            1f,
+            1.00390625f /* a tie: rounds to 1 */,
+            1.01171875f /* a tie: rounds up */,
+            Float.MAX_VALUE,
+            Float.MIN_VALUE,
+            Float.POSITIVE_INFINITY,
+            Float.NEGATIVE_INFINITY,
+            3.14159f,
+            -2.7e-20f
+        };
         Tensor f = Tensor.of(Device.REFERENCE, v, v.length);
         Tensor h = Tensor.empty(Device.REFERENCE, DType.BF16, v.length);
         REF.convert(f, h);
@@ -120,13 +133,34 @@ class CudaMixedPrecisionTest {
                 Tensor outC = out.to(CUDA);
                 Tensor ac = a.to(CUDA), bc = b.to(CUDA), fc = f.to(CUDA);
                 switch (op) {
-                    case "add" -> { REF.add(a, b, out); cuda.add(ac, bc, outC); }
-                    case "sub" -> { REF.sub(a, b, out); cuda.sub(ac, bc, outC); }
-                    case "mul" -> { REF.mul(a, b, out); cuda.mul(ac, bc, outC); }
-                    case "div" -> { REF.div(a, b, out); cuda.div(ac, bc, outC); }
-                    case "scale" -> { REF.scale(a, -0.3f, out); cuda.scale(ac, -0.3f, outC); }
-                    case "axpy16" -> { REF.axpy(0.7f, f, out); cuda.axpy(0.7f, fc, outC); }
-                    default -> { REF.axpy(0.7f, a, out); cuda.axpy(0.7f, ac, outC); }
+                    case "add" -> {
+                        REF.add(a, b, out);
+                        cuda.add(ac, bc, outC);
+                    }
+                    case "sub" -> {
+                        REF.sub(a, b, out);
+                        cuda.sub(ac, bc, outC);
+                    }
+                    case "mul" -> {
+                        REF.mul(a, b, out);
+                        cuda.mul(ac, bc, outC);
+                    }
+                    case "div" -> {
+                        REF.div(a, b, out);
+                        cuda.div(ac, bc, outC);
+                    }
+                    case "scale" -> {
+                        REF.scale(a, -0.3f, out);
+                        cuda.scale(ac, -0.3f, outC);
+                    }
+                    case "axpy16" -> {
+                        REF.axpy(0.7f, f, out);
+                        cuda.axpy(0.7f, fc, outC);
+                    }
+                    default -> {
+                        REF.axpy(0.7f, a, out);
+                        cuda.axpy(0.7f, ac, outC);
+                    }
                 }
                 close(op + " " + rows + "x" + cols, out, outC, 0);
             }
@@ -161,8 +195,10 @@ class CudaMixedPrecisionTest {
         Tensor x = Rand.tensor(rng, CUDA, n), y1 = Rand.tensor(rng, CUDA, n);
         Tensor y2 = y1.copyInto(Arena.ofAuto(), CUDA);
         CudaRuntime.check(sbora_cuda_h.sbc_axpy(n, 0.3f, x.data(), y1.data(), CudaRuntime.stream()), "axpy");
-        CudaRuntime.check(sbora_cuda_h.sbc_axpy_t(n, 0.3f, x.data(), sbora_cuda_h.SBC_F32, y2.data(),
-                sbora_cuda_h.SBC_F32, CudaRuntime.stream()), "axpy_t");
+        CudaRuntime.check(
+                sbora_cuda_h.sbc_axpy_t(
+                        n, 0.3f, x.data(), sbora_cuda_h.SBC_F32, y2.data(), sbora_cuda_h.SBC_F32, CudaRuntime.stream()),
+                "axpy_t");
         close("axpy_t == axpy", y1.to(Device.REFERENCE), y2.to(Device.REFERENCE), 0);
     }
 
@@ -183,8 +219,7 @@ class CudaMixedPrecisionTest {
                     Tensor xs = Tensor.empty(Device.REFERENCE, type, rows, r);
                     Tensor xsC = Tensor.empty(CUDA, type, rows, r);
                     REF.gatherGemm(x, idx, f, transF, 0.5f, c, xs);
-                    cuda.gatherGemm(x.to(CUDA), idx.to(CUDA), f.to(CUDA), transF, 0.5f, cC,
-                            xsC);
+                    cuda.gatherGemm(x.to(CUDA), idx.to(CUDA), f.to(CUDA), transF, 0.5f, cC, xsC);
                     close("gatherGemm " + what, c, cC, tol);
                     close("gatherGemm xs " + what, xs, xsC, 0);
                     // scatter GEMM: c (rows x cols)[:, idx] += s·a·op(f), a: rows x k
@@ -213,7 +248,10 @@ class CudaMixedPrecisionTest {
                         Tensor c = ref(rng, ct, m, n), cC = c.to(CUDA);
                         REF.gemm(ta, tb, 0.5f, a, b, 1f, c);
                         cuda.gemm(ta, tb, 0.5f, a.to(CUDA), b.to(CUDA), 1f, cC);
-                        close("gemm " + m + "x" + n + "x" + k + " " + ta + tb + " -> " + ct, c, cC,
+                        close(
+                                "gemm " + m + "x" + n + "x" + k + " " + ta + tb + " -> " + ct,
+                                c,
+                                cC,
                                 ct == DType.F32 ? 1e-4 : 1e-2);
                     }
                 }
@@ -231,7 +269,8 @@ class CudaMixedPrecisionTest {
     @ParameterizedTest
     @MethodSource("io.sbora4j.testing.Methods#sbora")
     void unfusedSboraRouteEqualsTheReference(AdapterMethod method) {
-        Device unfused = Backends.open("cuda", BackendOptions.DEFAULTS.withSboraGemms(BackendOptions.SboraGemms.UNFUSED))
+        Device unfused = Backends.open(
+                        "cuda", BackendOptions.DEFAULTS.withSboraGemms(BackendOptions.SboraGemms.UNFUSED))
                 .device();
         adaptedLayerEqualsTheReference(method, DType.BF16, unfused);
         adaptedLayerEqualsTheReference(method, DType.F32, unfused);
@@ -247,7 +286,8 @@ class CudaMixedPrecisionTest {
         List<List<Tensor>> results = new ArrayList<>();
         for (Device d : new Device[] {Device.REFERENCE, gpu}) {
             AdaptedLinear layer = AdaptedLinear.attach(
-                    new Linear("l", Tensor.of(Arena.ofAuto(), d, type, w, 96, 80)), AdapterConfig.of(method, 8, 16),
+                    new Linear("l", Tensor.of(Arena.ofAuto(), d, type, w, 96, 80)),
+                    AdapterConfig.of(method, 8, 16),
                     Arena.ofAuto());
             SplittableRandom init = new SplittableRandom(26);
             for (Tensor t : layer.trainable()) {
@@ -256,14 +296,18 @@ class CudaMixedPrecisionTest {
             Tensor xt = Tensor.of(d, type, x, 9, 80).requiresGrad(true);
             Tensor y = layer.forward(xt);
             Autograd.backward(y, Tensor.of(d, type, dy, 9, 96));
-            List<Tensor> out = new ArrayList<>(List.of(y.to(Device.REFERENCE), xt.grad().to(Device.REFERENCE)));
+            List<Tensor> out =
+                    new ArrayList<>(List.of(y.to(Device.REFERENCE), xt.grad().to(Device.REFERENCE)));
             for (Tensor t : layer.trainable()) {
                 out.add(t.grad().to(Device.REFERENCE));
             }
             results.add(out);
         }
         for (int i = 0; i < results.get(0).size(); i++) {
-            close(method + " " + type + " output/gradient " + i, results.get(0).get(i), results.get(1).get(i),
+            close(
+                    method + " " + type + " output/gradient " + i,
+                    results.get(0).get(i),
+                    results.get(1).get(i),
                     type == DType.F32 ? 1e-4 : 2e-2);
         }
     }
@@ -291,10 +335,10 @@ class CudaMixedPrecisionTest {
         float[] w = Rand.floats(rng, 40 * 96, 0.5);
         List<float[]> merged = new ArrayList<>(), restored = new ArrayList<>();
         for (Device d : new Device[] {Device.REFERENCE, CUDA}) {
-            var q = io.sbora4j.quant.QuantizedLinear.quantize(new Linear("l", Tensor.of(Arena.ofAuto(), d, w, 40, 96)),
-                    mode, Arena.ofAuto());
-            AdaptedLinear layer = AdaptedLinear.attach(q, AdapterConfig.of(AdapterMethods.SBORA_FA, 8, 16),
-                    Arena.ofAuto());
+            var q = io.sbora4j.quant.QuantizedLinear.quantize(
+                    new Linear("l", Tensor.of(Arena.ofAuto(), d, w, 40, 96)), mode, Arena.ofAuto());
+            AdaptedLinear layer =
+                    AdaptedLinear.attach(q, AdapterConfig.of(AdapterMethods.SBORA_FA, 8, 16), Arena.ofAuto());
             layer.trainable().get(0).copyFrom(Rand.floats(new SplittableRandom(28), 40 * 8, 0.3));
             float[] before = q.denseWeight().toFloatArray();
             layer.merge();
@@ -316,7 +360,10 @@ class CudaMixedPrecisionTest {
             m.useBf16Projections(Arena.ofAuto());
             logits.add(m.logits(Tensor.ofInts(d, ids, 2, 4)).toFloatArray());
         }
-        close("bf16 logits", Tensor.of(Device.REFERENCE, logits.get(0), logits.get(0).length),
-                Tensor.of(Device.REFERENCE, logits.get(1), logits.get(1).length), 2e-2);
+        close(
+                "bf16 logits",
+                Tensor.of(Device.REFERENCE, logits.get(0), logits.get(0).length),
+                Tensor.of(Device.REFERENCE, logits.get(1), logits.get(1).length),
+                2e-2);
     }
 }

@@ -16,7 +16,6 @@ import java.lang.foreign.Arena;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /** Finite-difference checks of the transformer-layer ops, on both host backends. */
@@ -76,7 +75,7 @@ class LayerOpGradientTest {
         SplittableRandom rng = new SplittableRandom(6);
         Tensor logits = leaf(rng, d, 5, 9);
         Tensor targets = Tensor.ofInts(d, new int[] {3, -100, 8, 0, -100}, 5);
-        GradCheck.check("crossEntropy", () -> Losses.crossEntropy(logits, targets, -100), List.of(logits), 1e-2,
-                3e-3, 64);
+        GradCheck.check(
+                "crossEntropy", () -> Losses.crossEntropy(logits, targets, -100), List.of(logits), 1e-2, 3e-3, 64);
     }
 }

@@ -13,7 +13,6 @@ import io.sbora4j.testing.Rand;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /** Every differentiable op's backward agrees with finite differences, on both host backends. */
@@ -34,8 +33,8 @@ class OpGradientTest {
             for (boolean tb : new boolean[] {false, true}) {
                 Tensor a = ta ? leaf(rng, d, 5, 3) : leaf(rng, d, 3, 5);
                 Tensor b = tb ? leaf(rng, d, 7, 5) : leaf(rng, d, 5, 7);
-                GradCheck.check("matmul ta=" + ta + " tb=" + tb, () -> MatMul.matmul(a, ta, b, tb), List.of(a, b), H,
-                        TOL, 64);
+                GradCheck.check(
+                        "matmul ta=" + ta + " tb=" + tb, () -> MatMul.matmul(a, ta, b, tb), List.of(a, b), H, TOL, 64);
             }
         }
     }
@@ -72,10 +71,10 @@ class OpGradientTest {
         GradCheck.check("indexSelect cols", () -> Indexing.indexSelect(x, 1, cols), List.of(x), H, TOL, 66);
         GradCheck.check("indexSelect rows", () -> Indexing.indexSelect(x, 0, rows), List.of(x), H, TOL, 66);
         Tensor srcCols = leaf(rng, d, 6, 3), srcRows = leaf(rng, d, 2, 11);
-        GradCheck.check("indexAdd cols", () -> Indexing.indexAdd(x, 1, cols, srcCols, 0.5f), List.of(x, srcCols), H,
-                TOL, 66);
-        GradCheck.check("indexAdd rows", () -> Indexing.indexAdd(x, 0, rows, srcRows, -2f), List.of(x, srcRows), H,
-                TOL, 66);
+        GradCheck.check(
+                "indexAdd cols", () -> Indexing.indexAdd(x, 1, cols, srcCols, 0.5f), List.of(x, srcCols), H, TOL, 66);
+        GradCheck.check(
+                "indexAdd rows", () -> Indexing.indexAdd(x, 0, rows, srcRows, -2f), List.of(x, srcRows), H, TOL, 66);
     }
 
     @ParameterizedTest

@@ -101,8 +101,7 @@ class GenerationTest {
             Evaluation.Answer a = r.answers().get(i);
             assertEquals(examples.get(i), a.example());
             assertEquals(ExactMatch.correct(a.generated(), a.example().answer()), a.correct());
-            int[] expected = Generation.greedy(model, prompt(PromptTemplate.PLAIN.prompt(a.example())), 3,
-                    TOK.eosId());
+            int[] expected = Generation.greedy(model, prompt(PromptTemplate.PLAIN.prompt(a.example())), 3, TOK.eosId());
             assertEquals(TOK.decode(expected), a.generated(), "the greedy answer after BOS + prompt");
         }
         assertEquals(r.correct() / 12.0, r.accuracy());
@@ -112,11 +111,15 @@ class GenerationTest {
     @Test
     void evaluationCountsAnAnswerTheModelGivesAsCorrect() {
         Example probe = Example.of("Say something", "x");
-        String said = TOK.decode(Generation.greedy(model, prompt(PromptTemplate.PLAIN.prompt(probe)), 4,
-                TOK.eosId()));
+        String said = TOK.decode(Generation.greedy(model, prompt(PromptTemplate.PLAIN.prompt(probe)), 4, TOK.eosId()));
         assumeTrue(!said.isBlank() && ExactMatch.lastNumber(said) == null, "needs a plain-text answer: " + said);
-        Evaluation.Result r = Evaluation.run(model, TOK, PromptTemplate.PLAIN,
-                List.of(new Example("Say something", "", "x", said.strip())), 4, null);
+        Evaluation.Result r = Evaluation.run(
+                model,
+                TOK,
+                PromptTemplate.PLAIN,
+                List.of(new Example("Say something", "", "x", said.strip())),
+                4,
+                null);
         assertEquals(1, r.correct(), "generated '" + said + "'");
         assertEquals(1.0, r.accuracy());
     }

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.sbora4j.peft.AdapterMethods;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sbora4j.autograd.NoGrad;
@@ -15,6 +14,7 @@ import io.sbora4j.nn.LlamaModel;
 import io.sbora4j.peft.AdaptedLinear;
 import io.sbora4j.peft.AdapterConfig;
 import io.sbora4j.peft.AdapterMethod;
+import io.sbora4j.peft.AdapterMethods;
 import io.sbora4j.peft.PeftModel;
 import io.sbora4j.tensor.Device;
 import io.sbora4j.tensor.Tensor;
@@ -73,14 +73,17 @@ class AdapterFilesTest {
 
     private static float[] logits(LlamaModel m) {
         try (NoGrad ignored = NoGrad.enter()) {
-            return m.logits(Tensor.ofInts(Device.CPU, new int[] {256, 1, 2, 3, 250, 99}, 1, 6)).toFloatArray();
+            return m.logits(Tensor.ofInts(Device.CPU, new int[] {256, 1, 2, 3, 250, 99}, 1, 6))
+                    .toFloatArray();
         }
     }
 
     private static void assertBitEqual(float[] expected, float[] actual, String what) {
         assertEquals(expected.length, actual.length, what);
         for (int i = 0; i < expected.length; i++) {
-            assertEquals(Float.floatToRawIntBits(expected[i]), Float.floatToRawIntBits(actual[i]),
+            assertEquals(
+                    Float.floatToRawIntBits(expected[i]),
+                    Float.floatToRawIntBits(actual[i]),
                     what + " [" + i + "]: " + expected[i] + " vs " + actual[i]);
         }
     }
@@ -104,11 +107,13 @@ class AdapterFilesTest {
             assertBitEqual(expected, logits(fresh), m + " logits");
             for (var e : peft.adapted().entrySet()) {
                 for (var t : e.getValue().adapter().tensors().entrySet()) {
-                    Tensor other = loaded.adapted().get(e.getKey()).adapter().tensors().get(t.getKey());
+                    Tensor other =
+                            loaded.adapted().get(e.getKey()).adapter().tensors().get(t.getKey());
                     if (t.getValue().dtype() == io.sbora4j.tensor.DType.I32) {
                         assertArrayEquals(t.getValue().toIntArray(), other.toIntArray(), e.getKey() + "." + t.getKey());
                     } else {
-                        assertBitEqual(t.getValue().toFloatArray(), other.toFloatArray(), e.getKey() + "." + t.getKey());
+                        assertBitEqual(
+                                t.getValue().toFloatArray(), other.toFloatArray(), e.getKey() + "." + t.getKey());
                     }
                 }
             }
@@ -119,11 +124,13 @@ class AdapterFilesTest {
     void sboraIndicesComeFromTheFileNotFromTheSeed() throws IOException {
         try (Arena arena = Arena.ofConfined()) {
             String path = "model.layers.0.self_attn.q_proj";
-            var peft = PeftModel.inject(base(CFG, arena), config(AdapterMethods.SBORA_FA)
-                    .withIndices(path, 31, 0), arena);
+            var peft = PeftModel.inject(
+                    base(CFG, arena), config(AdapterMethods.SBORA_FA).withIndices(path, 31, 0), arena);
             AdapterFiles.save(peft, dir);
             var loaded = AdapterFiles.load(dir, base(CFG, arena), arena);
-            assertArrayEquals(new int[] {31, 0}, loaded.adapted().get(path).adapter().tensors().get("idx").toIntArray());
+            assertArrayEquals(
+                    new int[] {31, 0},
+                    loaded.adapted().get(path).adapter().tensors().get("idx").toIntArray());
         }
     }
 
@@ -132,8 +139,8 @@ class AdapterFilesTest {
         try (Arena arena = Arena.ofConfined()) {
             AdapterFiles.save(trained(AdapterMethods.LORA, arena), dir);
             LlamaModel wider = base(new LlamaConfig(259, 48, 64, 2, 4, 2, 1e-6, 10000, 64, false), arena);
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                    () -> AdapterFiles.load(dir, wider, arena));
+            IllegalArgumentException e =
+                    assertThrows(IllegalArgumentException.class, () -> AdapterFiles.load(dir, wider, arena));
             assertTrue(e.getMessage().contains("model.layers.0.self_attn.q_proj"), e.getMessage());
             assertTrue(e.getMessage().contains("48x48") && e.getMessage().contains("32x32"), e.getMessage());
         }
@@ -144,8 +151,8 @@ class AdapterFilesTest {
         try (Arena arena = Arena.ofConfined()) {
             AdapterFiles.save(trained(AdapterMethods.SBORA_FB, arena), dir);
             LlamaModel oneLayer = base(new LlamaConfig(259, 32, 64, 1, 4, 2, 1e-6, 10000, 64, false), arena);
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                    () -> AdapterFiles.load(dir, oneLayer, arena));
+            IllegalArgumentException e =
+                    assertThrows(IllegalArgumentException.class, () -> AdapterFiles.load(dir, oneLayer, arena));
             assertTrue(e.getMessage().contains("model.layers.1."), e.getMessage());
             assertTrue(e.getMessage().contains("does not exist"), e.getMessage());
         }
@@ -166,8 +173,8 @@ class AdapterFilesTest {
                 }
             }
             SafetensorsWriter.write(dir.resolve(AdapterFiles.WEIGHTS), kept, meta);
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                    () -> AdapterFiles.load(dir, base(CFG, arena), arena));
+            IllegalArgumentException e =
+                    assertThrows(IllegalArgumentException.class, () -> AdapterFiles.load(dir, base(CFG, arena), arena));
             assertTrue(e.getMessage().contains(dropped), e.getMessage());
         }
     }
@@ -198,8 +205,8 @@ class AdapterFilesTest {
                 shapes.put(name, t.shape().dims());
             }
         }
-        return new Exported(tensors, shapes,
-                new ObjectMapper().readTree(Files.readString(peftDir.resolve(AdapterFiles.CONFIG))));
+        return new Exported(
+                tensors, shapes, new ObjectMapper().readTree(Files.readString(peftDir.resolve(AdapterFiles.CONFIG))));
     }
 
     @ParameterizedTest
@@ -218,8 +225,10 @@ class AdapterFilesTest {
                 if (m == AdapterMethods.DORA) {
                     expectedKeys.add(key + ".lora_magnitude_vector");
                     assertArrayEquals(new int[] {a.outFeatures()}, ex.shapes().get(key + ".lora_magnitude_vector"));
-                    assertBitEqual(a.adapter().tensors().get("magnitude").toFloatArray(),
-                            ex.tensors().get(key + ".lora_magnitude_vector"), key + " magnitude");
+                    assertBitEqual(
+                            a.adapter().tensors().get("magnitude").toFloatArray(),
+                            ex.tensors().get(key + ".lora_magnitude_vector"),
+                            key + " magnitude");
                 }
             }
             assertEquals(expectedKeys, ex.tensors().keySet());
@@ -228,7 +237,8 @@ class AdapterFilesTest {
             assertEquals(R, c.get("r").asInt());
             assertEquals(ALPHA, c.get("lora_alpha").asDouble());
             assertEquals(m == AdapterMethods.DORA, c.get("use_dora").asBoolean());
-            assertEquals(AdapterConfig.LLAMA_TARGETS.size(), c.get("target_modules").size());
+            assertEquals(
+                    AdapterConfig.LLAMA_TARGETS.size(), c.get("target_modules").size());
         }
     }
 
@@ -246,8 +256,10 @@ class AdapterFilesTest {
                         assertEquals(c == idx[j] ? 1f : 0f, aT[j * in + c], a.name() + " A[" + j + "][" + c + "]");
                     }
                 }
-                assertBitEqual(a.adapter().tensors().get("lora_B").toFloatArray(),
-                        ex.tensors().get("base_model.model." + a.name() + ".lora_B.weight"), a.name() + " B");
+                assertBitEqual(
+                        a.adapter().tensors().get("lora_B").toFloatArray(),
+                        ex.tensors().get("base_model.model." + a.name() + ".lora_B.weight"),
+                        a.name() + " B");
             }
         }
     }
@@ -265,8 +277,10 @@ class AdapterFilesTest {
                         assertEquals(row == idx[j] ? 1f : 0f, b[row * R + j], a.name() + " B[" + row + "][" + j + "]");
                     }
                 }
-                assertBitEqual(a.adapter().tensors().get("lora_A").toFloatArray(),
-                        ex.tensors().get("base_model.model." + a.name() + ".lora_A.weight"), a.name() + " A");
+                assertBitEqual(
+                        a.adapter().tensors().get("lora_A").toFloatArray(),
+                        ex.tensors().get("base_model.model." + a.name() + ".lora_A.weight"),
+                        a.name() + " A");
             }
         }
     }
@@ -281,21 +295,27 @@ class AdapterFilesTest {
         try (Arena arena = Arena.ofConfined()) {
             var peft = trained(m, arena);
             Exported ex = export(peft);
-            double s = ex.config().get("lora_alpha").asDouble() / ex.config().get("r").asInt();
+            double s = ex.config().get("lora_alpha").asDouble()
+                    / ex.config().get("r").asInt();
             SplittableRandom rng = new SplittableRandom(8);
             int tokens = 5;
             for (AdaptedLinear layer : peft.adapted().values()) {
                 int in = layer.inFeatures(), out = layer.outFeatures();
                 String key = "base_model.model." + layer.name();
-                float[] w = peft.model().namedTensors().get(layer.name() + ".weight").toFloatArray();
-                float[] a = ex.tensors().get(key + ".lora_A.weight"), b = ex.tensors().get(key + ".lora_B.weight");
+                float[] w = peft.model()
+                        .namedTensors()
+                        .get(layer.name() + ".weight")
+                        .toFloatArray();
+                float[] a = ex.tensors().get(key + ".lora_A.weight"),
+                        b = ex.tensors().get(key + ".lora_B.weight");
                 float[] x = new float[tokens * in];
                 for (int i = 0; i < x.length; i++) {
                     x[i] = (float) (rng.nextDouble() * 2 - 1);
                 }
                 float[] nativeY;
                 try (NoGrad ignored = NoGrad.enter()) {
-                    nativeY = layer.forward(Tensor.of(Device.CPU, x, tokens, in)).toFloatArray();
+                    nativeY =
+                            layer.forward(Tensor.of(Device.CPU, x, tokens, in)).toFloatArray();
                 }
                 // W' = W + s·B·A, row by row
                 double[] merged = new double[out * in];
@@ -336,7 +356,8 @@ class AdapterFilesTest {
                             lora += xa * b[o * R + j];
                         }
                         double y = rowScale[o] * (base + s * lora);
-                        assertEquals(y, nativeY[t * out + o], 1e-5, m + " " + layer.name() + " y[" + t + "][" + o + "]");
+                        assertEquals(
+                                y, nativeY[t * out + o], 1e-5, m + " " + layer.name() + " y[" + t + "][" + o + "]");
                     }
                 }
             }
@@ -351,10 +372,11 @@ class AdapterFilesTest {
     @Test
     void exportedConfigTargetsTheConfiguredModules() throws IOException {
         try (Arena arena = Arena.ofConfined()) {
-            var peft = PeftModel.inject(base(CFG, arena),
-                    config(AdapterMethods.SBORA_FA).withTargets(List.of("q_proj", "v_proj")), arena);
+            var peft = PeftModel.inject(
+                    base(CFG, arena), config(AdapterMethods.SBORA_FA).withTargets(List.of("q_proj", "v_proj")), arena);
             Exported ex = export(peft);
-            assertEquals("[\"q_proj\",\"v_proj\"]", ex.config().get("target_modules").toString());
+            assertEquals(
+                    "[\"q_proj\",\"v_proj\"]", ex.config().get("target_modules").toString());
             assertEquals(2 * 2 * CFG.layers(), ex.tensors().size());
         }
     }

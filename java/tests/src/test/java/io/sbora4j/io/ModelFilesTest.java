@@ -6,14 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.sbora4j.io.LoadOptions;
-import io.sbora4j.peft.AdapterMethods;
 import io.sbora4j.autograd.NoGrad;
 import io.sbora4j.nn.LlamaConfig;
 import io.sbora4j.nn.LlamaModel;
 import io.sbora4j.peft.AdaptedLinear;
 import io.sbora4j.peft.AdapterConfig;
-import io.sbora4j.peft.AdapterMethod;
+import io.sbora4j.peft.AdapterMethods;
 import io.sbora4j.peft.PeftModel;
 import io.sbora4j.tensor.Device;
 import io.sbora4j.tensor.Tensor;
@@ -38,7 +36,8 @@ class ModelFilesTest {
 
     private static float[] logits(LlamaModel m) {
         try (NoGrad ignored = NoGrad.enter()) {
-            return m.logits(Tensor.ofInts(Device.CPU, new int[] {256, 10, 20, 30, 40, 257}, 2, 3)).toFloatArray();
+            return m.logits(Tensor.ofInts(Device.CPU, new int[] {256, 10, 20, 30, 40, 257}, 2, 3))
+                    .toFloatArray();
         }
     }
 
@@ -81,12 +80,15 @@ class ModelFilesTest {
             ModelFiles.save(original, dir);
             assertTrue(Files.isRegularFile(dir.resolve(ModelFiles.CONFIG)));
             for (boolean writable : new boolean[] {false, true}) {
-                LlamaModel loaded = ModelFiles.load(dir, writable ? LoadOptions.on(Device.CPU).asWritable()
-                        : LoadOptions.on(Device.CPU), arena);
+                LlamaModel loaded = ModelFiles.load(
+                        dir, writable ? LoadOptions.on(Device.CPU).asWritable() : LoadOptions.on(Device.CPU), arena);
                 assertEquals(cfg, loaded.config());
-                assertEquals(original.namedTensors().keySet(), loaded.namedTensors().keySet());
+                assertEquals(
+                        original.namedTensors().keySet(), loaded.namedTensors().keySet());
                 for (var e : original.namedTensors().entrySet()) {
-                    assertBitEqual(e.getValue().toFloatArray(), loaded.namedTensors().get(e.getKey()).toFloatArray());
+                    assertBitEqual(
+                            e.getValue().toFloatArray(),
+                            loaded.namedTensors().get(e.getKey()).toFloatArray());
                 }
                 assertBitEqual(logits(original), logits(loaded));
             }
@@ -138,7 +140,8 @@ class ModelFilesTest {
         try (Arena arena = Arena.ofConfined()) {
             LlamaModel m = ModelFiles.load(dir, LoadOptions.on(Device.CPU), arena);
             m.setTrainable(true);
-            assertThrows(IllegalStateException.class,
+            assertThrows(
+                    IllegalStateException.class,
                     () -> new io.sbora4j.optim.AdamW(m.trainableWeights(), io.sbora4j.optim.AdamW.Config.lr(1e-3)));
         }
     }
@@ -158,7 +161,10 @@ class ModelFilesTest {
             assertArrayEquals(adaptedLogits, logits(m), 1e-4f);
             String q = "model.layers.0.self_attn.q_proj.weight";
             try (Arena other = Arena.ofConfined()) {
-                float[] onDisk = ModelFiles.load(dir, LoadOptions.on(Device.CPU), other).namedTensors().get(q).toFloatArray();
+                float[] onDisk = ModelFiles.load(dir, LoadOptions.on(Device.CPU), other)
+                        .namedTensors()
+                        .get(q)
+                        .toFloatArray();
                 assertFalse(Arrays.equals(onDisk, m.namedTensors().get(q).toFloatArray()), "merged in memory");
             }
         }
@@ -171,7 +177,8 @@ class ModelFilesTest {
     @Test
     void aDirectoryWithoutConfigIsAnIoErrorNamingIt() {
         try (Arena arena = Arena.ofConfined()) {
-            IOException e = assertThrows(IOException.class, () -> ModelFiles.load(dir, LoadOptions.on(Device.CPU), arena));
+            IOException e =
+                    assertThrows(IOException.class, () -> ModelFiles.load(dir, LoadOptions.on(Device.CPU), arena));
             assertTrue(e.getMessage().contains(ModelFiles.CONFIG), e.getMessage());
             assertTrue(e.getMessage().contains(dir.toString()), e.getMessage());
         }

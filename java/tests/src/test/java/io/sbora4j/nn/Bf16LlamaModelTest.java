@@ -4,11 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.sbora4j.peft.AdapterMethods;
 import io.sbora4j.autograd.Autograd;
 import io.sbora4j.ops.Losses;
 import io.sbora4j.peft.AdapterConfig;
-import io.sbora4j.peft.AdapterMethod;
+import io.sbora4j.peft.AdapterMethods;
 import io.sbora4j.peft.PeftModel;
 import io.sbora4j.tensor.DType;
 import io.sbora4j.tensor.Device;
@@ -32,7 +31,11 @@ class Bf16LlamaModelTest {
         LlamaModel bf16 = LlamaModel.random(CFG, 3, Device.CPU, arena);
         bf16.useBf16Projections(arena);
         assertEquals(DType.BF16, bf16.projectionType());
-        assertEquals(DType.BF16, ((Linear) bf16.linearLayers().values().iterator().next()).weight().dtype());
+        assertEquals(
+                DType.BF16,
+                ((Linear) bf16.linearLayers().values().iterator().next())
+                        .weight()
+                        .dtype());
         float[] a = f32.logits(ids()).toFloatArray(), b = bf16.logits(ids()).toFloatArray();
         double max = 0, diff = 0;
         for (int i = 0; i < a.length; i++) {
@@ -70,7 +73,8 @@ class Bf16LlamaModelTest {
         assertThrows(IllegalStateException.class, () -> m.useBf16Projections(arena));
         LlamaModel d = LlamaModel.random(CFG, 5, Device.CPU, arena);
         d.useBf16Projections(arena);
-        var e = assertThrows(IllegalArgumentException.class,
+        var e = assertThrows(
+                IllegalArgumentException.class,
                 () -> PeftModel.inject(d, AdapterConfig.of(AdapterMethods.DORA, 4, 8), arena));
         assertTrue(e.getMessage().contains("DoRA needs an f32 base weight"), e.getMessage());
     }

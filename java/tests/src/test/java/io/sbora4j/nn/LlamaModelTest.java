@@ -14,7 +14,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -61,7 +60,8 @@ class LlamaModelTest {
             }
             float[] v = new float[n];
             for (int i = 0; i < n; i++) {
-                v[i] = e.getKey().endsWith("norm.weight") ? (float) (1 + 0.1 * rng.nextGaussian())
+                v[i] = e.getKey().endsWith("norm.weight")
+                        ? (float) (1 + 0.1 * rng.nextGaussian())
                         : (float) (rng.nextGaussian() * std);
             }
             w.put(e.getKey(), Tensor.of(Arena.ofAuto(), Device.CPU, v, e.getValue()));
@@ -97,17 +97,27 @@ class LlamaModelTest {
     @org.junit.jupiter.api.Test
     void rejectsMissingMisshapenAndUnknownTensors() {
         LlamaConfig cfg = LlamaConfig.tiny(50);
-        Map<String, Tensor> w = new LinkedHashMap<>(LlamaModel.random(cfg, 1, Device.CPU, Arena.ofAuto()).namedTensors());
+        Map<String, Tensor> w = new LinkedHashMap<>(
+                LlamaModel.random(cfg, 1, Device.CPU, Arena.ofAuto()).namedTensors());
         Map<String, Tensor> missing = new LinkedHashMap<>(w);
         missing.remove("model.layers.1.mlp.up_proj.weight");
-        var e = assertThrows(IllegalArgumentException.class, () -> LlamaModel.of(cfg, missing, Device.CPU, Arena.ofAuto()));
+        var e = assertThrows(
+                IllegalArgumentException.class, () -> LlamaModel.of(cfg, missing, Device.CPU, Arena.ofAuto()));
         assertTrue(e.getMessage().contains("model.layers.1.mlp.up_proj.weight"), e.getMessage());
         Map<String, Tensor> extra = new LinkedHashMap<>(w);
         extra.put("model.layers.9.mlp.up_proj.weight", Tensor.zeros(Device.CPU, 1));
         e = assertThrows(IllegalArgumentException.class, () -> LlamaModel.of(cfg, extra, Device.CPU, Arena.ofAuto()));
         assertTrue(e.getMessage().contains("model.layers.9"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> new LlamaConfig(10, 30, 8, 1, 4, 2, 1e-6, 1e4, 8, false));
-        assertEquals(List.of("self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
-                "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"), LlamaModel.PROJECTIONS);
+        assertEquals(
+                List.of(
+                        "self_attn.q_proj",
+                        "self_attn.k_proj",
+                        "self_attn.v_proj",
+                        "self_attn.o_proj",
+                        "mlp.gate_proj",
+                        "mlp.up_proj",
+                        "mlp.down_proj"),
+                LlamaModel.PROJECTIONS);
     }
 }

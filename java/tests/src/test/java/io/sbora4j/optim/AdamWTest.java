@@ -8,20 +8,19 @@ import io.sbora4j.tensor.Device;
 import io.sbora4j.tensor.Tensor;
 import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /** AdamW follows torch.optim.AdamW's update rule, checked against steps computed by hand in double. */
 class AdamWTest {
 
     /** torch.optim.AdamW (single-tensor) for one scalar parameter, in double. */
-    private static double[] handComputed(double p, double[] grads, double lr, double b1, double b2, double eps,
-                                         double wd) {
+    private static double[] handComputed(
+            double p, double[] grads, double lr, double b1, double b2, double eps, double wd) {
         double m = 0, v = 0;
         double[] out = new double[grads.length];
         for (int t = 1; t <= grads.length; t++) {
             double g = grads[t - 1];
-            p *= 1 - lr * wd;                              // decoupled weight decay
+            p *= 1 - lr * wd; // decoupled weight decay
             m = b1 * m + (1 - b1) * g;
             v = b2 * v + (1 - b2) * g * g;
             double mHat = m / (1 - Math.pow(b1, t));
@@ -48,8 +47,8 @@ class AdamWTest {
                 expected[i] = handComputed(p0[i], scaled, 0.01, 0.9, 0.999, 1e-8, 0.1);
             }
             for (int t = 0; t < grads.length; t++) {
-                p.setGrad(Tensor.of(d, new float[] {(float) grads[t], (float) (2 * grads[t]), (float) (3 * grads[t])},
-                        3));
+                p.setGrad(Tensor.of(
+                        d, new float[] {(float) grads[t], (float) (2 * grads[t]), (float) (3 * grads[t])}, 3));
                 opt.step();
                 for (int i = 0; i < 3; i++) {
                     assertEquals(expected[i][t], p.getFloat(i), 2e-6, "param " + i + " after step " + (t + 1));
@@ -85,7 +84,8 @@ class AdamWTest {
         assertThrows(IllegalArgumentException.class, () -> AdamW.Config.lr(Double.NaN));
         assertThrows(IllegalArgumentException.class, () -> new AdamW.Config(1e-3, 1.0, 0.999, 1e-8, 0));
         assertThrows(IllegalArgumentException.class, () -> new AdamW.Config(1e-3, 0.9, 0.999, 0, 0));
-        assertThrows(IllegalArgumentException.class,
+        assertThrows(
+                IllegalArgumentException.class,
                 () -> new AdamW(List.of(Tensor.zeros(Device.CPU, 2)), AdamW.Config.lr(1e-3)));
     }
 }

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.sbora4j.peft.AdapterMethods;
 import io.sbora4j.autograd.Autograd;
 import io.sbora4j.autograd.Node;
 import io.sbora4j.nn.Linear;
@@ -37,7 +36,8 @@ class AdaptedLinearTest {
     void sboraFaSavesOnlyTheGatheredColumnsForBackward() {
         AdaptedLinear layer = layer(AdapterMethods.SBORA_FA);
         for (boolean xNeedsGrad : new boolean[] {false, true}) {
-            Tensor x = Rand.tensor(new SplittableRandom(2), Device.CPU, TOKENS, IN).requiresGrad(xNeedsGrad);
+            Tensor x =
+                    Rand.tensor(new SplittableRandom(2), Device.CPU, TOKENS, IN).requiresGrad(xNeedsGrad);
             Node node = (Node) layer.forward(x).gradFn();
             assertEquals((long) TOKENS * R * Float.BYTES, node.savedBytes(), "T x r floats, not T x in");
         }
@@ -46,9 +46,11 @@ class AdaptedLinearTest {
     @Test
     void loraSavesTheInputAndItsProjection_LoraFaOnlyTheProjection() {
         Tensor x = Rand.tensor(new SplittableRandom(2), Device.CPU, TOKENS, IN);
-        assertEquals((long) TOKENS * (IN + R) * Float.BYTES,
+        assertEquals(
+                (long) TOKENS * (IN + R) * Float.BYTES,
                 ((Node) layer(AdapterMethods.LORA).forward(x).gradFn()).savedBytes());
-        assertEquals((long) TOKENS * R * Float.BYTES,
+        assertEquals(
+                (long) TOKENS * R * Float.BYTES,
                 ((Node) layer(AdapterMethods.LORA_FA).forward(x).gradFn()).savedBytes());
     }
 
@@ -78,7 +80,10 @@ class AdaptedLinearTest {
         assertArrayEquals(xr.grad().toFloatArray(), xc.grad().toFloatArray(), 1e-4f);
         List<Tensor> pc = cpu.trainable(), pr = ref.trainable();
         for (int i = 0; i < pc.size(); i++) {
-            assertArrayEquals(pr.get(i).grad().toFloatArray(), pc.get(i).grad().toFloatArray(), 1e-4f,
+            assertArrayEquals(
+                    pr.get(i).grad().toFloatArray(),
+                    pc.get(i).grad().toFloatArray(),
+                    1e-4f,
                     pc.get(i).name());
         }
     }
@@ -87,10 +92,16 @@ class AdaptedLinearTest {
     @MethodSource("io.sbora4j.testing.Methods#all")
     void acceptsBatchedInputAndOneToken(AdapterMethod m) {
         AdaptedLinear layer = layer(m);
-        assertArrayEquals(new int[] {2, 3, OUT},
-                layer.forward(Rand.tensor(new SplittableRandom(6), Device.CPU, 2, 3, IN)).shape().dims());
-        assertArrayEquals(new int[] {1, OUT},
-                layer.forward(Rand.tensor(new SplittableRandom(6), Device.CPU, 1, IN)).shape().dims());
+        assertArrayEquals(
+                new int[] {2, 3, OUT},
+                layer.forward(Rand.tensor(new SplittableRandom(6), Device.CPU, 2, 3, IN))
+                        .shape()
+                        .dims());
+        assertArrayEquals(
+                new int[] {1, OUT},
+                layer.forward(Rand.tensor(new SplittableRandom(6), Device.CPU, 1, IN))
+                        .shape()
+                        .dims());
     }
 
     @Test
@@ -99,14 +110,18 @@ class AdaptedLinearTest {
         assertEquals((long) OUT * R, layer(AdapterMethods.LORA_FA).adapter().trainableCount());
         assertEquals((long) OUT * R, layer(AdapterMethods.SBORA_FA).adapter().trainableCount());
         assertEquals((long) R * IN, layer(AdapterMethods.SBORA_FB).adapter().trainableCount());
-        assertEquals((long) R * (IN + OUT) + OUT, layer(AdapterMethods.DORA).adapter().trainableCount());
+        assertEquals(
+                (long) R * (IN + OUT) + OUT,
+                layer(AdapterMethods.DORA).adapter().trainableCount());
         for (AdapterMethod m : AdapterMethods.all()) {
             assertEquals(m.trainableParameters(OUT, IN, R), layer(m).adapter().trainableCount(), m.id());
         }
         // on a square weight SBoRA has half of LoRA's parameters at equal rank
-        assertEquals(AdapterMethods.LORA.trainableParameters(64, 64, 8),
+        assertEquals(
+                AdapterMethods.LORA.trainableParameters(64, 64, 8),
                 2 * AdapterMethods.SBORA_FA.trainableParameters(64, 64, 8));
-        assertEquals("trainable params: 160 || all params: 1,120 || trainable%: 14.2857",
+        assertEquals(
+                "trainable params: 160 || all params: 1,120 || trainable%: 14.2857",
                 new ParameterReport(160, 1120).toString());
     }
 
@@ -116,7 +131,8 @@ class AdaptedLinearTest {
         int[] b = ((SboraFaAdapter) layer(AdapterMethods.SBORA_FA).adapter()).indices();
         assertArrayEquals(a, b);
         assertArrayEquals(IndexSelection.draw(0, "model.layers.0.self_attn.q_proj", IN, R), a);
-        assertNotEquals(List.of(IndexSelection.draw(0, "model.layers.1.self_attn.q_proj", 4096, 64)),
+        assertNotEquals(
+                List.of(IndexSelection.draw(0, "model.layers.1.self_attn.q_proj", 4096, 64)),
                 List.of(IndexSelection.draw(0, "model.layers.0.self_attn.q_proj", 4096, 64)));
         int[] big = IndexSelection.draw(7, "x", 4096, 4096);
         for (int i = 0; i < big.length; i++) {
@@ -136,21 +152,45 @@ class AdaptedLinearTest {
     void badInputIsAnIllegalArgumentNamingTheLayerAndTheValue() {
         String name = "model.layers.0.self_attn.q_proj";
         assertMessage(() -> AdapterConfig.of(AdapterMethods.SBORA_FA, 0, 1), "r must be >= 1, got 0");
-        assertMessage(() -> layer(AdapterMethods.SBORA_FA, Device.CPU, AdapterConfig.of(AdapterMethods.SBORA_FA, 41, 1)),
-                name, "r=41");
-        assertMessage(() -> layer(AdapterMethods.SBORA_FB, Device.CPU, AdapterConfig.of(AdapterMethods.SBORA_FB, 25, 1)),
-                name, "r=25");
-        assertMessage(() -> layer(AdapterMethods.SBORA_FA, Device.CPU,
-                AdapterConfig.of(AdapterMethods.SBORA_FA, 3, 1).withIndices(name, 1, 5, 1)), name, "duplicate index 1");
-        assertMessage(() -> layer(AdapterMethods.SBORA_FA, Device.CPU,
-                AdapterConfig.of(AdapterMethods.SBORA_FA, 2, 1).withIndices(name, 3, 40)), name, "index 40");
-        assertMessage(() -> layer(AdapterMethods.SBORA_FA, Device.CPU,
-                AdapterConfig.of(AdapterMethods.SBORA_FA, 2, 1).withIndices(name, -1, 3)), name, "index -1");
-        assertMessage(() -> layer(AdapterMethods.SBORA_FA, Device.CPU,
-                AdapterConfig.of(AdapterMethods.SBORA_FA, 2, 1).withIndices(name, 1, 2, 3)), name, "3 indices");
+        assertMessage(
+                () -> layer(AdapterMethods.SBORA_FA, Device.CPU, AdapterConfig.of(AdapterMethods.SBORA_FA, 41, 1)),
+                name,
+                "r=41");
+        assertMessage(
+                () -> layer(AdapterMethods.SBORA_FB, Device.CPU, AdapterConfig.of(AdapterMethods.SBORA_FB, 25, 1)),
+                name,
+                "r=25");
+        assertMessage(
+                () -> layer(
+                        AdapterMethods.SBORA_FA,
+                        Device.CPU,
+                        AdapterConfig.of(AdapterMethods.SBORA_FA, 3, 1).withIndices(name, 1, 5, 1)),
+                name,
+                "duplicate index 1");
+        assertMessage(
+                () -> layer(
+                        AdapterMethods.SBORA_FA,
+                        Device.CPU,
+                        AdapterConfig.of(AdapterMethods.SBORA_FA, 2, 1).withIndices(name, 3, 40)),
+                name,
+                "index 40");
+        assertMessage(
+                () -> layer(
+                        AdapterMethods.SBORA_FA,
+                        Device.CPU,
+                        AdapterConfig.of(AdapterMethods.SBORA_FA, 2, 1).withIndices(name, -1, 3)),
+                name,
+                "index -1");
+        assertMessage(
+                () -> layer(
+                        AdapterMethods.SBORA_FA,
+                        Device.CPU,
+                        AdapterConfig.of(AdapterMethods.SBORA_FA, 2, 1).withIndices(name, 1, 2, 3)),
+                name,
+                "3 indices");
         AdaptedLinear layer = layer(AdapterMethods.SBORA_FA);
-        assertMessage(() -> layer.forward(Rand.tensor(new SplittableRandom(1), Device.CPU, 2, IN + 1)), name,
-                "[2, 41]");
+        assertMessage(
+                () -> layer.forward(Rand.tensor(new SplittableRandom(1), Device.CPU, 2, IN + 1)), name, "[2, 41]");
         float[] v = new float[2 * IN];
         v[37] = Float.NaN;
         assertMessage(() -> layer.forward(Tensor.of(Device.CPU, v, 2, IN)), name, "1 non-finite");
@@ -182,7 +222,8 @@ class AdaptedLinearTest {
         layer.trainable().getFirst().copyFrom(Rand.floats(new SplittableRandom(8), OUT * 8, 1));
         Tensor x = Rand.tensor(new SplittableRandom(9), Device.CPU, 200, IN);
         layer.train(false);
-        float[] eval1 = layer.forward(x).toFloatArray(), eval2 = layer.forward(x).toFloatArray();
+        float[] eval1 = layer.forward(x).toFloatArray(),
+                eval2 = layer.forward(x).toFloatArray();
         assertArrayEquals(eval1, eval2, 0f, "no dropout in eval mode");
         layer.train(true);
         float[] t1 = layer.forward(x).toFloatArray(), t2 = layer.forward(x).toFloatArray();

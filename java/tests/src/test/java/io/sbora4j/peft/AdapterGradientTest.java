@@ -18,8 +18,8 @@ class AdapterGradientTest {
     static AdaptedLinear layer(AdapterMethod m, Device d, int out, int in, int r, long seed) {
         SplittableRandom rng = new SplittableRandom(seed);
         Tensor w = Tensor.of(Arena.ofAuto(), d, Rand.floats(rng, out * in, 0.5), out, in);
-        AdaptedLinear layer = AdaptedLinear.attach(new Linear("blk.proj", w), AdapterConfig.of(m, r, 2.0 * r),
-                Arena.ofAuto());
+        AdaptedLinear layer =
+                AdaptedLinear.attach(new Linear("blk.proj", w), AdapterConfig.of(m, r, 2.0 * r), Arena.ofAuto());
         // B (and A for SBoRA-FB) start at zero; random values exercise every term of the gradient
         for (Tensor t : layer.trainable()) {
             if (!t.name().endsWith("magnitude")) {

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.sbora4j.peft.AdapterMethods;
 import io.sbora4j.autograd.Autograd;
 import io.sbora4j.nn.Linear;
 import io.sbora4j.ops.Casts;
@@ -44,8 +43,10 @@ class Bf16AdaptedLinearTest {
     private static Run run(AdapterMethod m, Device d, DType type) {
         SplittableRandom rng = new SplittableRandom(5);
         float[] w = bf16Values(rng, OUT * IN, 0.5), x = bf16Values(rng, T * IN, 1), dy = bf16Values(rng, T * OUT, 1);
-        AdaptedLinear layer = AdaptedLinear.attach(new Linear("blk.q", Tensor.of(Arena.ofAuto(), d, type, w, OUT, IN)),
-                AdapterConfig.of(m, R, 2 * R), Arena.ofAuto());
+        AdaptedLinear layer = AdaptedLinear.attach(
+                new Linear("blk.q", Tensor.of(Arena.ofAuto(), d, type, w, OUT, IN)),
+                AdapterConfig.of(m, R, 2 * R),
+                Arena.ofAuto());
         SplittableRandom init = new SplittableRandom(6);
         for (Tensor t : layer.trainable()) {
             assertEquals(DType.F32, t.dtype(), "trained factors are f32 master weights");
@@ -71,7 +72,8 @@ class Bf16AdaptedLinearTest {
             scale = Math.max(scale, Math.abs(v));
         }
         for (int i = 0; i < e.length; i++) {
-            assertTrue(Math.abs(e[i] - a[i]) <= tol * Math.max(1, scale), what + " at " + i + ": " + e[i] + " vs " + a[i]);
+            assertTrue(
+                    Math.abs(e[i] - a[i]) <= tol * Math.max(1, scale), what + " at " + i + ": " + e[i] + " vs " + a[i]);
         }
     }
 
@@ -83,7 +85,11 @@ class Bf16AdaptedLinearTest {
             Run bf = run(m, d, DType.BF16);
             close(m + " y on " + d, f32.y(), bf.y(), 1.5e-2);
             for (int i = 0; i < f32.grads().size(); i++) {
-                close(m + " gradient " + i + " on " + d, f32.grads().get(i), bf.grads().get(i), 2e-2);
+                close(
+                        m + " gradient " + i + " on " + d,
+                        f32.grads().get(i),
+                        bf.grads().get(i),
+                        2e-2);
             }
         }
     }
@@ -94,12 +100,13 @@ class Bf16AdaptedLinearTest {
         SplittableRandom rng = new SplittableRandom(7);
         Tensor w = Tensor.of(Arena.ofAuto(), Device.CPU, DType.BF16, Rand.floats(rng, OUT * IN, 0.5), OUT, IN);
         short[] before = w.data().toArray(java.lang.foreign.ValueLayout.JAVA_SHORT);
-        AdaptedLinear layer = AdaptedLinear.attach(new Linear("blk.v", w), AdapterConfig.of(m, R, 2 * R),
-                Arena.ofAuto());
+        AdaptedLinear layer =
+                AdaptedLinear.attach(new Linear("blk.v", w), AdapterConfig.of(m, R, 2 * R), Arena.ofAuto());
         for (Tensor t : layer.trainable()) {
             t.copyFrom(Rand.floats(rng, (int) t.numel(), 0.4));
         }
-        int[] idx = m == AdapterMethods.SBORA_FA ? ((SboraFaAdapter) layer.adapter()).indices()
+        int[] idx = m == AdapterMethods.SBORA_FA
+                ? ((SboraFaAdapter) layer.adapter()).indices()
                 : ((SboraFbAdapter) layer.adapter()).indices();
         layer.merge();
         short[] after = w.data().toArray(java.lang.foreign.ValueLayout.JAVA_SHORT);
@@ -121,8 +128,10 @@ class Bf16AdaptedLinearTest {
     @Test
     void doraRefusesABf16Weight() {
         Tensor w = Tensor.of(Arena.ofAuto(), Device.CPU, DType.BF16, new float[OUT * IN], OUT, IN);
-        var e = assertThrows(IllegalArgumentException.class, () -> AdaptedLinear.attach(new Linear("blk.o", w),
-                AdapterConfig.of(AdapterMethods.DORA, R, 2 * R), Arena.ofAuto()));
+        var e = assertThrows(
+                IllegalArgumentException.class,
+                () -> AdaptedLinear.attach(
+                        new Linear("blk.o", w), AdapterConfig.of(AdapterMethods.DORA, R, 2 * R), Arena.ofAuto()));
         assertTrue(e.getMessage().contains("DoRA needs an f32 base weight"), e.getMessage());
     }
 
@@ -134,8 +143,12 @@ class Bf16AdaptedLinearTest {
         assertEquals(1.0078125f, h.toFloatArray()[0]);
         Autograd.backward(Reductions.sum(Casts.convert(h, DType.F32)));
         assertEquals(DType.F32, x.grad().dtype());
-        assertEquals(List.of(1f, 1f, 1f), List.of(x.grad().toFloatArray()[0], x.grad().toFloatArray()[1],
-                x.grad().toFloatArray()[2]));
+        assertEquals(
+                List.of(1f, 1f, 1f),
+                List.of(
+                        x.grad().toFloatArray()[0],
+                        x.grad().toFloatArray()[1],
+                        x.grad().toFloatArray()[2]));
         assertThrows(IllegalArgumentException.class, () -> Casts.convert(x, DType.I32));
     }
 }

@@ -3,20 +3,19 @@ package io.sbora4j.peft;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.sbora4j.peft.AdapterMethods;
 import io.sbora4j.nn.Linear;
 import io.sbora4j.tensor.Device;
 import io.sbora4j.tensor.Tensor;
+import io.sbora4j.testing.Methods;
 import io.sbora4j.testing.Rand;
 import java.lang.foreign.Arena;
 import java.util.Arrays;
 import java.util.SplittableRandom;
-import io.sbora4j.testing.Methods;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
-import net.jqwik.api.Provide;
 import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
 import net.jqwik.api.constraints.IntRange;
 
 /**
@@ -28,8 +27,10 @@ class RegionalMergeProperties {
     private static AdaptedLinear trained(AdapterMethod m, Device d, int out, int in, int r, long seed) {
         SplittableRandom rng = new SplittableRandom(seed);
         Tensor w = Tensor.of(Arena.ofAuto(), d, Rand.floats(rng, out * in, 1), out, in);
-        AdaptedLinear layer = AdaptedLinear.attach(new Linear("layers.3.mlp.up_proj", w),
-                AdapterConfig.of(m, r, 16).withSeed(seed), Arena.ofAuto());
+        AdaptedLinear layer = AdaptedLinear.attach(
+                new Linear("layers.3.mlp.up_proj", w),
+                AdapterConfig.of(m, r, 16).withSeed(seed),
+                Arena.ofAuto());
         for (Tensor t : layer.trainable()) {
             float[] v = Rand.floats(rng, (int) t.numel(), 1);
             for (int i = 0; i < v.length; i++) { // |v| >= 0.1: every merged element really changes
@@ -41,12 +42,15 @@ class RegionalMergeProperties {
     }
 
     @Property(tries = 80)
-    void sboraFaMergeChangesExactlyColumnsIdx(@ForAll @IntRange(min = 1, max = 90) int out,
-            @ForAll @IntRange(min = 1, max = 90) int in, @ForAll @IntRange(min = 1, max = 90) int rWanted,
-            @ForAll boolean onReference, @ForAll long seed) {
+    void sboraFaMergeChangesExactlyColumnsIdx(
+            @ForAll @IntRange(min = 1, max = 90) int out,
+            @ForAll @IntRange(min = 1, max = 90) int in,
+            @ForAll @IntRange(min = 1, max = 90) int rWanted,
+            @ForAll boolean onReference,
+            @ForAll long seed) {
         int r = Math.min(rWanted, in);
-        AdaptedLinear layer = trained(AdapterMethods.SBORA_FA, onReference ? Device.REFERENCE : Device.CPU, out, in, r,
-                seed);
+        AdaptedLinear layer =
+                trained(AdapterMethods.SBORA_FA, onReference ? Device.REFERENCE : Device.CPU, out, in, r, seed);
         float[] before = layer.base().denseWeight().toFloatArray();
         layer.merge();
         float[] after = layer.base().denseWeight().toFloatArray();
@@ -69,12 +73,15 @@ class RegionalMergeProperties {
     }
 
     @Property(tries = 80)
-    void sboraFbMergeChangesExactlyRowsIdx(@ForAll @IntRange(min = 1, max = 90) int out,
-            @ForAll @IntRange(min = 1, max = 90) int in, @ForAll @IntRange(min = 1, max = 90) int rWanted,
-            @ForAll boolean onReference, @ForAll long seed) {
+    void sboraFbMergeChangesExactlyRowsIdx(
+            @ForAll @IntRange(min = 1, max = 90) int out,
+            @ForAll @IntRange(min = 1, max = 90) int in,
+            @ForAll @IntRange(min = 1, max = 90) int rWanted,
+            @ForAll boolean onReference,
+            @ForAll long seed) {
         int r = Math.min(rWanted, out);
-        AdaptedLinear layer = trained(AdapterMethods.SBORA_FB, onReference ? Device.REFERENCE : Device.CPU, out, in, r,
-                seed);
+        AdaptedLinear layer =
+                trained(AdapterMethods.SBORA_FB, onReference ? Device.REFERENCE : Device.CPU, out, in, r, seed);
         float[] before = layer.base().denseWeight().toFloatArray();
         layer.merge();
         float[] after = layer.base().denseWeight().toFloatArray();
@@ -97,15 +104,19 @@ class RegionalMergeProperties {
         float[] restored = layer.base().denseWeight().toFloatArray();
         for (int k = 0; k < before.length; k++) {
             double oneRounding = Math.ulp(Math.max(Math.abs(before[k]), Math.abs(merged[k])));
-            assertTrue(Math.abs(restored[k] - before[k]) <= oneRounding,
+            assertTrue(
+                    Math.abs(restored[k] - before[k]) <= oneRounding,
                     "element " + k + ": " + before[k] + " -> " + merged[k] + " -> " + restored[k]);
         }
     }
 
     @Property(tries = 30)
-    void everyMethodsMergedForwardEqualsAdapterForward(@ForAll("methods") AdapterMethod m,
-            @ForAll @IntRange(min = 1, max = 40) int out, @ForAll @IntRange(min = 1, max = 40) int in,
-            @ForAll @IntRange(min = 1, max = 40) int rWanted, @ForAll @IntRange(min = 1, max = 9) int tokens,
+    void everyMethodsMergedForwardEqualsAdapterForward(
+            @ForAll("methods") AdapterMethod m,
+            @ForAll @IntRange(min = 1, max = 40) int out,
+            @ForAll @IntRange(min = 1, max = 40) int in,
+            @ForAll @IntRange(min = 1, max = 40) int rWanted,
+            @ForAll @IntRange(min = 1, max = 9) int tokens,
             @ForAll long seed) {
         int r = Math.min(rWanted, m.maxRank(out, in));
         AdaptedLinear layer = trained(m, Device.CPU, out, in, r, seed);

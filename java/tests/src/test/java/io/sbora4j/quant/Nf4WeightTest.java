@@ -43,8 +43,10 @@ class Nf4WeightTest {
     }
 
     @Property(tries = 30)
-    void roundTripErrorStaysWithinNf4sBoundPerBlock(@ForAll @IntRange(min = 1, max = 40) int rows,
-            @ForAll @IntRange(min = 1, max = 300) int cols, @ForAll long seed) {
+    void roundTripErrorStaysWithinNf4sBoundPerBlock(
+            @ForAll @IntRange(min = 1, max = 40) int rows,
+            @ForAll @IntRange(min = 1, max = 300) int cols,
+            @ForAll long seed) {
         Tensor w = gaussian(Device.CPU, rows, cols, seed);
         Nf4Weight q = Nf4Weight.quantize(w, Arena.ofAuto());
         float[] x = w.toFloatArray(), back = q.dequantize().toFloatArray();
@@ -100,8 +102,8 @@ class Nf4WeightTest {
     }
 
     @Property(tries = 30)
-    void cpuAndReferenceEncodeTheSameBytesAndDecodeTheSameFloats(@ForAll @IntRange(min = 1, max = 5000) int n,
-            @ForAll long seed) {
+    void cpuAndReferenceEncodeTheSameBytesAndDecodeTheSameFloats(
+            @ForAll @IntRange(min = 1, max = 5000) int n, @ForAll long seed) {
         Tensor x = gaussian(Device.CPU, 1, n, seed).view(n);
         Tensor xr = x.to(Device.REFERENCE);
         int blocks = (n + 63) / 64;

@@ -4,12 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.sbora4j.peft.AdapterMethods;
 import io.sbora4j.autograd.Autograd;
 import io.sbora4j.nn.Linear;
 import io.sbora4j.peft.AdaptedLinear;
 import io.sbora4j.peft.AdapterConfig;
 import io.sbora4j.peft.AdapterMethod;
+import io.sbora4j.peft.AdapterMethods;
 import io.sbora4j.peft.SboraFaAdapter;
 import io.sbora4j.tensor.Device;
 import io.sbora4j.tensor.Tensor;
@@ -42,8 +42,10 @@ class QuantizedLinearTest {
         Tensor dy = Rand.tensor(new SplittableRandom(2), Device.CPU, 5, OUT);
         Linear dense = new Linear("dense", whole.denseWeight());
         assertArrayEquals(dense.forward(x).toFloatArray(), whole.forwardRaw(x).toFloatArray(), 1e-5f);
-        assertArrayEquals(whole.forwardRaw(x).toFloatArray(), tiled.forwardRaw(x).toFloatArray(), 1e-5f);
-        assertArrayEquals(whole.backwardRaw(dy).toFloatArray(), tiled.backwardRaw(dy).toFloatArray(), 1e-5f);
+        assertArrayEquals(
+                whole.forwardRaw(x).toFloatArray(), tiled.forwardRaw(x).toFloatArray(), 1e-5f);
+        assertArrayEquals(
+                whole.backwardRaw(dy).toFloatArray(), tiled.backwardRaw(dy).toFloatArray(), 1e-5f);
     }
 
     @Test
@@ -51,7 +53,8 @@ class QuantizedLinearTest {
         Tensor w = Nf4WeightTest.gaussian(Device.CPU, 256, 512, 9);
         QuantizedLinear q = QuantizedLinear.quantize(new Linear("l", w), MergeMode.OVERLAY, Arena.ofAuto());
         Tensor x = Rand.tensor(new SplittableRandom(3), Device.CPU, 16, 512);
-        float[] exact = new Linear("l", w).forward(x).toFloatArray(), approx = q.forward(x).toFloatArray();
+        float[] exact = new Linear("l", w).forward(x).toFloatArray(),
+                approx = q.forward(x).toFloatArray();
         double num = 0, den = 0;
         for (int i = 0; i < exact.length; i++) {
             num += Math.pow(exact[i] - approx[i], 2);

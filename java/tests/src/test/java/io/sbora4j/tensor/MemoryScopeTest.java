@@ -6,14 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.sbora4j.peft.AdapterMethods;
 import io.sbora4j.autograd.Autograd;
 import io.sbora4j.nn.Linear;
 import io.sbora4j.ops.Losses;
 import io.sbora4j.optim.AdamW;
 import io.sbora4j.peft.AdaptedLinear;
 import io.sbora4j.peft.AdapterConfig;
-import io.sbora4j.peft.AdapterMethod;
+import io.sbora4j.peft.AdapterMethods;
 import io.sbora4j.testing.Rand;
 import java.lang.foreign.Arena;
 import java.util.SplittableRandom;
@@ -26,8 +25,8 @@ class MemoryScopeTest {
         try (Arena model = Arena.ofConfined()) {
             SplittableRandom rng = new SplittableRandom(1);
             Tensor w = Tensor.of(model, Device.CPU, Rand.floats(rng, 64 * 32, 1), 64, 32);
-            AdaptedLinear layer = AdaptedLinear.attach(new Linear("l", w),
-                    AdapterConfig.of(AdapterMethods.SBORA_FA, 4, 8), model);
+            AdaptedLinear layer =
+                    AdaptedLinear.attach(new Linear("l", w), AdapterConfig.of(AdapterMethods.SBORA_FA, 4, 8), model);
             try (AdamW opt = new AdamW(layer.trainable(), AdamW.Config.lr(1e-2))) {
                 long before = MemoryScope.liveScopedBytes();
                 Tensor grad = null;

@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.sbora4j.peft.AdapterMethods;
 import io.sbora4j.autograd.NoGrad;
 import io.sbora4j.nn.Linear;
 import io.sbora4j.nn.LinearLayer;
@@ -17,6 +16,7 @@ import io.sbora4j.nn.LlamaModel;
 import io.sbora4j.peft.AdaptedLinear;
 import io.sbora4j.peft.AdapterConfig;
 import io.sbora4j.peft.AdapterMethod;
+import io.sbora4j.peft.AdapterMethods;
 import io.sbora4j.peft.PeftModel;
 import io.sbora4j.tensor.Device;
 import io.sbora4j.tensor.Tensor;
@@ -63,10 +63,16 @@ class PeftModelTest {
     @Test
     void injectAdaptsOnlyTheNamedModules() {
         try (Arena arena = Arena.ofConfined()) {
-            var peft = PeftModel.inject(model(arena),
-                    AdapterConfig.of(AdapterMethods.LORA, 2, 4).withTargets(List.of("q_proj", "v_proj")), arena);
-            assertEquals(List.of("model.layers.0.self_attn.q_proj", "model.layers.0.self_attn.v_proj",
-                    "model.layers.1.self_attn.q_proj", "model.layers.1.self_attn.v_proj"),
+            var peft = PeftModel.inject(
+                    model(arena),
+                    AdapterConfig.of(AdapterMethods.LORA, 2, 4).withTargets(List.of("q_proj", "v_proj")),
+                    arena);
+            assertEquals(
+                    List.of(
+                            "model.layers.0.self_attn.q_proj",
+                            "model.layers.0.self_attn.v_proj",
+                            "model.layers.1.self_attn.q_proj",
+                            "model.layers.1.self_attn.v_proj"),
                     List.copyOf(peft.adapted().keySet()));
             int adapted = 0;
             for (var e : peft.model().linearLayers().entrySet()) {
@@ -105,15 +111,18 @@ class PeftModelTest {
             for (Tensor t : m.namedTensors().values()) {
                 base += t.numel();
             }
-            var peft = PeftModel.inject(m, AdapterConfig.of(method, 2, 4)
-                    .withTargets(List.of("q_proj", "v_proj", "down_proj")), arena);
+            var peft = PeftModel.inject(
+                    m, AdapterConfig.of(method, 2, 4).withTargets(List.of("q_proj", "v_proj", "down_proj")), arena);
             long trainable = 0;
             for (AdaptedLinear a : peft.adapted().values()) {
                 trainable += a.adapter().trainableCount();
-                assertEquals(method.trainableParameters(a.outFeatures(), a.inFeatures(), 2),
-                        a.adapter().trainableCount(), a.name());
+                assertEquals(
+                        method.trainableParameters(a.outFeatures(), a.inFeatures(), 2),
+                        a.adapter().trainableCount(),
+                        a.name());
             }
-            long sumOfTrainable = peft.trainable().stream().mapToLong(Tensor::numel).sum();
+            long sumOfTrainable =
+                    peft.trainable().stream().mapToLong(Tensor::numel).sum();
             assertEquals(trainable, sumOfTrainable);
             assertEquals(trainable, peft.report().trainable());
             assertEquals(base + trainable, peft.report().total());
@@ -124,8 +133,10 @@ class PeftModelTest {
     @Test
     void reportOfLoraMatchesAHandCount() {
         try (Arena arena = Arena.ofConfined()) {
-            var peft = PeftModel.inject(model(arena),
-                    AdapterConfig.of(AdapterMethods.LORA, 2, 4).withTargets(List.of("q_proj", "v_proj")), arena);
+            var peft = PeftModel.inject(
+                    model(arena),
+                    AdapterConfig.of(AdapterMethods.LORA, 2, 4).withTargets(List.of("q_proj", "v_proj")),
+                    arena);
             // q_proj 32x32: 2·(32+32) = 128; v_proj 16x32 (2 kv heads of 8): 2·(32+16) = 96; two layers
             assertEquals(2 * (128 + 96), peft.report().trainable());
         }
@@ -135,8 +146,12 @@ class PeftModelTest {
     void targetsThatMatchNothingAreAnError() {
         try (Arena arena = Arena.ofConfined()) {
             LlamaModel m = model(arena);
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> PeftModel.inject(m,
-                    AdapterConfig.of(AdapterMethods.LORA, 2, 4).withTargets(List.of("query", "value")), arena));
+            IllegalArgumentException e = assertThrows(
+                    IllegalArgumentException.class,
+                    () -> PeftModel.inject(
+                            m,
+                            AdapterConfig.of(AdapterMethods.LORA, 2, 4).withTargets(List.of("query", "value")),
+                            arena));
             assertTrue(e.getMessage().contains("query"), e.getMessage());
             for (LinearLayer l : m.linearLayers().values()) {
                 assertInstanceOf(Linear.class, l, "nothing was replaced");

@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.sbora4j.train.Trainable;
-import io.sbora4j.peft.AdapterMethods;
 import io.sbora4j.data.ByteTokenizer;
 import io.sbora4j.data.PromptTemplate;
 import io.sbora4j.data.SftData;
@@ -18,9 +16,9 @@ import io.sbora4j.nn.LlamaConfig;
 import io.sbora4j.nn.LlamaModel;
 import io.sbora4j.ops.Elementwise;
 import io.sbora4j.optim.LrSchedule;
-import io.sbora4j.peft.AdaptedLinear;
 import io.sbora4j.peft.AdapterConfig;
 import io.sbora4j.peft.AdapterMethod;
+import io.sbora4j.peft.AdapterMethods;
 import io.sbora4j.peft.PeftModel;
 import io.sbora4j.tensor.Device;
 import io.sbora4j.tensor.Tensor;
@@ -44,8 +42,8 @@ class TrainerTest {
     private static final LlamaConfig CFG = new LlamaConfig(259, 32, 64, 2, 4, 2, 1e-6, 10000, 64, false);
     private static final long SEED = 5;
     private static final int ACCUM = 2, BATCH = 2;
-    private static final SftData DATA = new SftData(SyntheticTasks.addition(1, 3).subList(0, 12),
-            new ByteTokenizer(), PromptTemplate.PLAIN, 32, SEED);
+    private static final SftData DATA = new SftData(
+            SyntheticTasks.addition(1, 3).subList(0, 12), new ByteTokenizer(), PromptTemplate.PLAIN, 32, SEED);
 
     @TempDir
     Path dir;
@@ -53,17 +51,18 @@ class TrainerTest {
     /** A fresh base model with a fresh adapter: what a new process would build. */
     private static PeftModel<LlamaModel> fresh(AdapterMethod m, Arena arena) {
         LlamaModel model = LlamaModel.random(CFG, 3, Device.CPU, arena);
-        return PeftModel.inject(model, AdapterConfig.of(m, 2, 4).withDropout(0.1).withSeed(SEED), arena);
+        return PeftModel.inject(
+                model, AdapterConfig.of(m, 2, 4).withDropout(0.1).withSeed(SEED), arena);
     }
 
     private static Trainer.Config config(int steps, Path checkpoints, int every) {
         // the schedule spans the whole run (6 steps) even when this process stops earlier
-        return new Trainer.Config(steps, ACCUM, new LrSchedule(1e-2, 1, 6, LrSchedule.Decay.LINEAR), 0.01, 1.0,
-                SEED, checkpoints, every);
+        return new Trainer.Config(
+                steps, ACCUM, new LrSchedule(1e-2, 1, 6, LrSchedule.Decay.LINEAR), 0.01, 1.0, SEED, checkpoints, every);
     }
 
     private static Trainer.Result train(PeftModel<LlamaModel> peft, Trainer.Config c, Trainer.Task task) {
-        return new Trainer(Trainable.of(peft), c, task).run(p -> { });
+        return new Trainer(Trainable.of(peft), c, task).run(p -> {});
     }
 
     private static Trainer.Task task(PeftModel<LlamaModel> peft) {
@@ -87,7 +86,9 @@ class TrainerTest {
         for (var e : expected.entrySet()) {
             float[] a = e.getValue(), b = actual.get(e.getKey());
             for (int i = 0; i < a.length; i++) {
-                assertEquals(Float.floatToRawIntBits(a[i]), Float.floatToRawIntBits(b[i]),
+                assertEquals(
+                        Float.floatToRawIntBits(a[i]),
+                        Float.floatToRawIntBits(b[i]),
                         e.getKey() + "[" + i + "]: " + a[i] + " vs " + b[i]);
             }
         }
@@ -134,8 +135,18 @@ class TrainerTest {
         }
         try (Arena arena = Arena.ofConfined()) {
             var peft = fresh(AdapterMethods.LORA, arena);
-            train(peft, new Trainer.Config(2, ACCUM, new LrSchedule(1e-2, 1, 6, LrSchedule.Decay.LINEAR), 0.01, 1.0,
-                    SEED + 1, null, 0), task(peft));
+            train(
+                    peft,
+                    new Trainer.Config(
+                            2,
+                            ACCUM,
+                            new LrSchedule(1e-2, 1, 6, LrSchedule.Decay.LINEAR),
+                            0.01,
+                            1.0,
+                            SEED + 1,
+                            null,
+                            0),
+                    task(peft));
             b = trainable(peft);
         }
         boolean differ = false;
@@ -154,9 +165,20 @@ class TrainerTest {
         }
         try (Arena arena = Arena.ofConfined()) {
             var peft = fresh(AdapterMethods.SBORA_FA, arena);
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> train(peft,
-                    new Trainer.Config(4, ACCUM, new LrSchedule(1e-2, 1, 6, LrSchedule.Decay.LINEAR), 0.01, 1.0,
-                            SEED + 1, cp, 2), task(peft)));
+            IllegalArgumentException e = assertThrows(
+                    IllegalArgumentException.class,
+                    () -> train(
+                            peft,
+                            new Trainer.Config(
+                                    4,
+                                    ACCUM,
+                                    new LrSchedule(1e-2, 1, 6, LrSchedule.Decay.LINEAR),
+                                    0.01,
+                                    1.0,
+                                    SEED + 1,
+                                    cp,
+                                    2),
+                            task(peft)));
             assertTrue(e.getMessage().contains("seed " + SEED), e.getMessage());
         }
     }
@@ -184,8 +206,8 @@ class TrainerTest {
             var peft = fresh(AdapterMethods.LORA, arena);
             List<Map<String, float[]>> afterStep = new ArrayList<>();
             Trainer trainer = new Trainer(Trainable.of(peft), config(6, cp, 2), nanAt(task(peft), 4));
-            TrainingDivergedException e = assertThrows(TrainingDivergedException.class,
-                    () -> trainer.run(p -> afterStep.add(trainable(peft))));
+            TrainingDivergedException e = assertThrows(
+                    TrainingDivergedException.class, () -> trainer.run(p -> afterStep.add(trainable(peft))));
             assertTrue(e.getMessage().contains("step 5"), e.getMessage());
             assertTrue(e.getMessage().contains(cp.resolve("checkpoint-4").toString()), e.getMessage());
             assertEquals(4, afterStep.size(), "four steps were taken");
@@ -211,7 +233,8 @@ class TrainerTest {
     void aNanLossBeforeAnyCheckpointSaysSo() {
         try (Arena arena = Arena.ofConfined()) {
             var peft = fresh(AdapterMethods.SBORA_FB, arena);
-            TrainingDivergedException e = assertThrows(TrainingDivergedException.class,
+            TrainingDivergedException e = assertThrows(
+                    TrainingDivergedException.class,
                     () -> train(peft, config(6, dir.resolve("cp"), 3), nanAt(task(peft), 0)));
             assertTrue(e.getMessage().contains("step 1"), e.getMessage());
             assertTrue(e.getMessage().contains("no checkpoint"), e.getMessage());
@@ -223,9 +246,12 @@ class TrainerTest {
         Path cp = dir.resolve("cp");
         try (Arena arena = Arena.ofConfined()) {
             var peft = fresh(AdapterMethods.SBORA_FA, arena);
-            Trainer.Result r = new Trainer(Trainable.of(peft), new Trainer.Config(7, 1,
-                    new LrSchedule(1e-2, 0, 7, LrSchedule.Decay.CONSTANT), 0, 1.0, SEED, cp, 2),
-                    new LmTask(peft.model(), DATA, BATCH, 1)).run(p -> { });
+            Trainer.Result r = new Trainer(
+                            Trainable.of(peft),
+                            new Trainer.Config(
+                                    7, 1, new LrSchedule(1e-2, 0, 7, LrSchedule.Decay.CONSTANT), 0, 1.0, SEED, cp, 2),
+                            new LmTask(peft.model(), DATA, BATCH, 1))
+                    .run(p -> {});
             assertEquals(cp.resolve("checkpoint-7"), r.checkpoint().orElseThrow());
             assertEquals(7, r.losses().size());
         }
@@ -236,7 +262,8 @@ class TrainerTest {
         assertEquals(List.of("checkpoint-6", "checkpoint-7", "latest"), names, "2, 4 pruned; no temporary left");
         assertEquals("checkpoint-7", Files.readString(cp.resolve("latest")).strip());
         assertTrue(Files.isRegularFile(cp.resolve("checkpoint-7").resolve("optimizer.safetensors")));
-        assertTrue(Files.isRegularFile(cp.resolve("checkpoint-7").resolve("model").resolve(AdapterFiles.CONFIG)));
+        assertTrue(
+                Files.isRegularFile(cp.resolve("checkpoint-7").resolve("model").resolve(AdapterFiles.CONFIG)));
     }
 
     @Test
@@ -285,8 +312,8 @@ class TrainerTest {
             var first = fresh(AdapterMethods.SBORA_FA, arena);
             train(first, config(4, dir, 2), task(first));
             var second = fresh(AdapterMethods.SBORA_FA, arena);
-            var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
-                    () -> train(second, config(2, dir, 2), task(second)));
+            var e = org.junit.jupiter.api.Assertions.assertThrows(
+                    IllegalArgumentException.class, () -> train(second, config(2, dir, 2), task(second)));
             org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("past the 2 steps"), e.getMessage());
         }
     }

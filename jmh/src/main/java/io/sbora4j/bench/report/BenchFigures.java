@@ -19,8 +19,8 @@ import java.util.TreeMap;
  * @param merges MergeBench, one row per (d, r), ascending
  * @param quant  QuantBench, one row per (d, tokens, r), ascending
  */
-public record BenchFigures(List<LayerRow> layers, List<LayerRow> paths, List<GemmRow> gemms,
-                           List<MergeRow> merges, List<QuantRow> quant) {
+public record BenchFigures(
+        List<LayerRow> layers, List<LayerRow> paths, List<GemmRow> gemms, List<MergeRow> merges, List<QuantRow> quant) {
 
     public static final String LAYER_BENCH = "AdapterLayerBench";
     public static final String GEMM_BENCH = "GemmBench";
@@ -186,23 +186,28 @@ public record BenchFigures(List<LayerRow> layers, List<LayerRow> paths, List<Gem
                         continue; // the frozen layer has no adapter path
                     }
                     (pathOnly ? pathTimes : layerTimes)
-                            .computeIfAbsent(List.of(res.intParam("d"), res.intParam("tokens"), res.intParam("r")),
+                            .computeIfAbsent(
+                                    List.of(res.intParam("d"), res.intParam("tokens"), res.intParam("r")),
                                     k -> new TreeMap<>(METHODS))
                             .put(method(res), res.timing());
                 }
                 case GEMM_BENCH -> gemmTimes.put(List.of(res.intParam("d"), res.intParam("tokens")), res.timing());
-                case MERGE_BENCH -> mergeTimes
-                        .computeIfAbsent(List.of(res.intParam("d"), res.intParam("r")), k -> new TreeMap<>(METHODS))
-                        .put(method(res), res.timing());
+                case MERGE_BENCH ->
+                    mergeTimes
+                            .computeIfAbsent(List.of(res.intParam("d"), res.intParam("r")), k -> new TreeMap<>(METHODS))
+                            .put(method(res), res.timing());
                 case QUANT_BENCH -> {
                     String key = switch (res.method()) {
                         case "layerStep" -> res.param("base") + "/" + method(res);
                         default -> res.method(); // dequantize, copyF32: the same for every base and method
                     };
-                    quantTimes.computeIfAbsent(List.of(res.intParam("d"), res.intParam("tokens"), res.intParam("r")),
-                            k -> new TreeMap<>()).put(key, res.timing());
+                    quantTimes
+                            .computeIfAbsent(
+                                    List.of(res.intParam("d"), res.intParam("tokens"), res.intParam("r")),
+                                    k -> new TreeMap<>())
+                            .put(key, res.timing());
                 }
-                default -> { } // not ours to report
+                default -> {} // not ours to report
             }
         }
         List<LayerRow> layers = new ArrayList<>();
@@ -217,7 +222,12 @@ public record BenchFigures(List<LayerRow> layers, List<LayerRow> paths, List<Gem
         quantTimes.forEach((k, v) -> {
             Map<String, Timing> steps = new TreeMap<>(v);
             Timing deq = steps.remove("dequantize"), copy = steps.remove("copyF32");
-            quant.add(new QuantRow(k.get(0), k.get(1), k.get(2), steps, deq == null ? Double.NaN : deq.ms(),
+            quant.add(new QuantRow(
+                    k.get(0),
+                    k.get(1),
+                    k.get(2),
+                    steps,
+                    deq == null ? Double.NaN : deq.ms(),
                     copy == null ? Double.NaN : copy.ms()));
         });
         return new BenchFigures(layers, paths, gemms, merges, quant);
@@ -247,8 +257,8 @@ public record BenchFigures(List<LayerRow> layers, List<LayerRow> paths, List<Gem
     }
 
     /** Known methods in their paper order, unknown ones after them by name. */
-    public static final Comparator<String> METHODS = Comparator
-            .comparingInt((String m) -> METHOD_ORDER.indexOf(m) < 0 ? Integer.MAX_VALUE : METHOD_ORDER.indexOf(m))
+    public static final Comparator<String> METHODS = Comparator.comparingInt(
+                    (String m) -> METHOD_ORDER.indexOf(m) < 0 ? Integer.MAX_VALUE : METHOD_ORDER.indexOf(m))
             .thenComparing(Comparator.naturalOrder());
 
     private static final Comparator<List<Integer>> KEY_ORDER = (a, b) -> {

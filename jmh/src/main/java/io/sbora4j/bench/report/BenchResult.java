@@ -14,8 +14,8 @@ import java.util.Map;
  * @param errorMs   the score's error (half-width of JMH's confidence interval) in ms; NaN when JMH had too few
  *                  iterations to give one
  */
-public record BenchResult(String benchmark, String method, String mode, Map<String, String> params, double ms,
-                          double errorMs) {
+public record BenchResult(
+        String benchmark, String method, String mode, Map<String, String> params, double ms, double errorMs) {
 
     public BenchResult {
         params = Map.copyOf(params);

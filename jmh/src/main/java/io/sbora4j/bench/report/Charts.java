@@ -42,6 +42,7 @@ public final class Charts {
 
     /** Pixels of one panel. */
     static final int PANEL_WIDTH = 640;
+
     static final int PANEL_HEIGHT = 460;
 
     /** One colour per method, stable across charts; {@code base} is black, the floor the others stand on. */
@@ -59,8 +60,11 @@ public final class Charts {
     public static boolean writeLayerChart(List<LayerRow> rows, Path png) throws IOException {
         Map<String, List<LayerRow>> byPanel = group(rows, r -> "d = " + r.d() + ", tokens = " + r.tokens());
         List<JFreeChart> panels = new ArrayList<>();
-        byPanel.forEach((title, panelRows) -> panels.add(chart("Adapted layer, forward + backward: " + title,
-                "ms per step", false, series(panelRows, LayerRow::r, LayerRow::times, 1))));
+        byPanel.forEach((title, panelRows) -> panels.add(chart(
+                "Adapted layer, forward + backward: " + title,
+                "ms per step",
+                false,
+                series(panelRows, LayerRow::r, LayerRow::times, 1))));
         return write(panels, png);
     }
 
@@ -68,25 +72,29 @@ public final class Charts {
     public static boolean writeMergeChart(List<MergeRow> rows, Path png) throws IOException {
         Map<String, List<MergeRow>> byPanel = group(rows, r -> "d = " + r.d());
         List<JFreeChart> panels = new ArrayList<>();
-        byPanel.forEach((title, panelRows) -> panels.add(chart("Merge + unmerge: " + title,
-                "µs per merge + unmerge (log)", true, series(panelRows, MergeRow::r, MergeRow::times, 1e3))));
+        byPanel.forEach((title, panelRows) -> panels.add(chart(
+                "Merge + unmerge: " + title,
+                "µs per merge + unmerge (log)",
+                true,
+                series(panelRows, MergeRow::r, MergeRow::times, 1e3))));
         return write(panels, png);
     }
 
     private static <R> Map<String, List<R>> group(List<R> rows, Function<R, String> panel) {
         Map<String, List<R>> m = new LinkedHashMap<>();
-        rows.forEach(r -> m.computeIfAbsent(panel.apply(r), k -> new ArrayList<>()).add(r));
+        rows.forEach(
+                r -> m.computeIfAbsent(panel.apply(r), k -> new ArrayList<>()).add(r));
         return m;
     }
 
     /** One (r, time × scale) series per method, in the report's method order. */
-    private static <R> XYSeriesCollection series(List<R> rows, ToIntFunction<R> rank,
-                                                  Function<R, Map<String, Timing>> times, double scale) {
+    private static <R> XYSeriesCollection series(
+            List<R> rows, ToIntFunction<R> rank, Function<R, Map<String, Timing>> times, double scale) {
         Map<String, XYSeries> byMethod = new TreeMap<>(BenchFigures.METHODS);
         for (R row : rows) {
-            times.apply(row).forEach((method, t) -> byMethod
-                    .computeIfAbsent(method, m -> new XYSeries(m, true, false))
-                    .add(rank.applyAsInt(row), t.ms() * scale));
+            times.apply(row)
+                    .forEach((method, t) -> byMethod.computeIfAbsent(method, m -> new XYSeries(m, true, false))
+                            .add(rank.applyAsInt(row), t.ms() * scale));
         }
         XYSeriesCollection c = new XYSeriesCollection();
         byMethod.values().forEach(c::addSeries);
@@ -94,8 +102,8 @@ public final class Charts {
     }
 
     private static JFreeChart chart(String title, String yLabel, boolean logY, XYSeriesCollection data) {
-        JFreeChart chart = ChartFactory.createXYLineChart(title, "r", yLabel, data, PlotOrientation.VERTICAL, true,
-                false, false);
+        JFreeChart chart =
+                ChartFactory.createXYLineChart(title, "r", yLabel, data, PlotOrientation.VERTICAL, true, false, false);
         chart.setBackgroundPaint(Color.WHITE);
         chart.getTitle().setFont(new Font(Font.SANS_SERIF, Font.BOLD, 15));
         XYPlot plot = chart.getXYPlot();
@@ -123,9 +131,12 @@ public final class Charts {
                 renderer.setSeriesPaint(s, c);
             }
             // SBoRA drawn heavier; LoRA-FA dashed, since its merge is LoRA's and would hide beneath it.
-            renderer.setSeriesStroke(s, method.equals("lora-fa")
-                    ? new BasicStroke(1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {6f, 4f}, 0f)
-                    : new BasicStroke(method.startsWith("sbora") ? 2.5f : 1.5f));
+            renderer.setSeriesStroke(
+                    s,
+                    method.equals("lora-fa")
+                            ? new BasicStroke(
+                                    1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {6f, 4f}, 0f)
+                            : new BasicStroke(method.startsWith("sbora") ? 2.5f : 1.5f));
         }
         plot.setRenderer(renderer);
         return chart;

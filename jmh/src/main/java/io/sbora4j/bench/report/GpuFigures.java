@@ -26,8 +26,13 @@ import java.util.TreeSet;
  * @param merges  MergeBench rows, in key order
  * @param notes   one line for each result left out and why
  */
-public record GpuFigures(String device, List<LayerRow> layers, List<LayerRow> paths, List<KernelRow> kernels,
-                         List<MergeRow> merges, List<String> notes) {
+public record GpuFigures(
+        String device,
+        List<LayerRow> layers,
+        List<LayerRow> paths,
+        List<KernelRow> kernels,
+        List<MergeRow> merges,
+        List<String> notes) {
 
     public static final String KERNEL_BENCH = "GatherScatterBench";
     public static final String FUSED = "fused";
@@ -51,8 +56,11 @@ public record GpuFigures(String device, List<LayerRow> layers, List<LayerRow> pa
     public record LayerKey(String dtype, String route, int d, int dout, int tokens, int r) {
 
         public static final Comparator<LayerKey> ORDER = Comparator.comparing(LayerKey::dtype)
-                .thenComparing(LayerKey::route).thenComparingInt(LayerKey::d).thenComparingInt(LayerKey::dout)
-                .thenComparingInt(LayerKey::tokens).thenComparingInt(LayerKey::r);
+                .thenComparing(LayerKey::route)
+                .thenComparingInt(LayerKey::d)
+                .thenComparingInt(LayerKey::dout)
+                .thenComparingInt(LayerKey::tokens)
+                .thenComparingInt(LayerKey::r);
 
         /** "bf16 fused 4096x11008 T=4096 r=64", for summary lines. */
         public String label() {
@@ -100,8 +108,11 @@ public record GpuFigures(String device, List<LayerRow> layers, List<LayerRow> pa
     public record KernelRow(String dtype, String kernel, int tokens, int d, int r, Timing time) {
 
         static final Comparator<KernelRow> ORDER = Comparator.comparingInt(KernelRow::tokens)
-                .thenComparing(KernelRow::dtype).thenComparingInt(k -> KERNEL_ORDER.indexOf(k.kernel()))
-                .thenComparing(KernelRow::kernel).thenComparingInt(KernelRow::d).thenComparingInt(KernelRow::r);
+                .thenComparing(KernelRow::dtype)
+                .thenComparingInt(k -> KERNEL_ORDER.indexOf(k.kernel()))
+                .thenComparing(KernelRow::kernel)
+                .thenComparingInt(KernelRow::d)
+                .thenComparingInt(KernelRow::r);
 
         /** Bytes per element of the activations. */
         public int elemBytes() {
@@ -162,18 +173,33 @@ public record GpuFigures(String device, List<LayerRow> layers, List<LayerRow> pa
                         }
                         int d = res.intParam("d");
                         int dout = Integer.parseInt(param(res, "dout", "0").trim());
-                        LayerKey key = new LayerKey(param(res, "dtype", "f32"), param(res, "route", FUSED), d,
-                                dout == 0 ? d : dout, res.intParam("tokens"), res.intParam("r"));
-                        (pathOnly ? paths : steps).computeIfAbsent(key, k -> new TreeMap<>(BenchFigures.METHODS))
-                                .computeIfAbsent(method, m -> new ArrayList<>()).add(res.timing());
+                        LayerKey key = new LayerKey(
+                                param(res, "dtype", "f32"),
+                                param(res, "route", FUSED),
+                                d,
+                                dout == 0 ? d : dout,
+                                res.intParam("tokens"),
+                                res.intParam("r"));
+                        (pathOnly ? paths : steps)
+                                .computeIfAbsent(key, k -> new TreeMap<>(BenchFigures.METHODS))
+                                .computeIfAbsent(method, m -> new ArrayList<>())
+                                .add(res.timing());
                     }
-                    case KERNEL_BENCH -> kernels.put(List.of(param(res, "dtype", "f32"), res.param("kernel"),
-                            res.intParam("tokens"), res.intParam("d"), res.intParam("r")), res.timing());
-                    case BenchFigures.MERGE_BENCH -> merges.computeIfAbsent(
-                                    List.of(param(res, "dtype", "f32"), res.intParam("d"), res.intParam("r")),
-                                    k -> new TreeMap<>(BenchFigures.METHODS))
-                            .put(method(res), res.timing());
-                    default -> { } // not ours to report
+                    case KERNEL_BENCH ->
+                        kernels.put(
+                                List.of(
+                                        param(res, "dtype", "f32"),
+                                        res.param("kernel"),
+                                        res.intParam("tokens"),
+                                        res.intParam("d"),
+                                        res.intParam("r")),
+                                res.timing());
+                    case BenchFigures.MERGE_BENCH ->
+                        merges.computeIfAbsent(
+                                        List.of(param(res, "dtype", "f32"), res.intParam("d"), res.intParam("r")),
+                                        k -> new TreeMap<>(BenchFigures.METHODS))
+                                .put(method(res), res.timing());
+                    default -> {} // not ours to report
                 }
             } catch (IllegalArgumentException | NullPointerException e) {
                 notes.add("Skipped a " + res.benchmark() + "." + res.method() + " result " + res.params() + ": "
@@ -184,14 +210,18 @@ public record GpuFigures(String device, List<LayerRow> layers, List<LayerRow> pa
             notes.add(otherDevice + " result(s) on a device other than " + device + " left out.");
         }
         List<KernelRow> kernelRows = new ArrayList<>();
-        kernels.forEach((k, t) -> kernelRows.add(new KernelRow((String) k.get(0), Objects.requireNonNull(
-                (String) k.get(1)), (Integer) k.get(2), (Integer) k.get(3), (Integer) k.get(4), t)));
+        kernels.forEach((k, t) -> kernelRows.add(new KernelRow(
+                (String) k.get(0),
+                Objects.requireNonNull((String) k.get(1)),
+                (Integer) k.get(2),
+                (Integer) k.get(3),
+                (Integer) k.get(4),
+                t)));
         kernelRows.sort(KernelRow.ORDER);
         List<MergeRow> mergeRows = new ArrayList<>();
-        merges.forEach((k, v) -> mergeRows.add(new MergeRow((String) k.get(0), (Integer) k.get(1),
-                (Integer) k.get(2), v)));
-        return new GpuFigures(device, layerRows(steps, true), layerRows(paths, false), kernelRows, mergeRows,
-                notes);
+        merges.forEach(
+                (k, v) -> mergeRows.add(new MergeRow((String) k.get(0), (Integer) k.get(1), (Integer) k.get(2), v)));
+        return new GpuFigures(device, layerRows(steps, true), layerRows(paths, false), kernelRows, mergeRows, notes);
     }
 
     /**
@@ -199,9 +229,8 @@ public record GpuFigures(String device, List<LayerRow> layers, List<LayerRow> pa
      * any route (theirs does not vary), base from any r and route; and, with {@code withBaseRows}, a rank-less
      * row for a (dtype, shape) at which only the base was measured.
      */
-    private static List<LayerRow> layerRows(Map<LayerKey, Map<String, List<Timing>>> measured,
-                                            boolean withBaseRows) {
-        Map<List<Object>, List<Timing>> base = new LinkedHashMap<>();            // (dtype, d, dout, tokens)
+    private static List<LayerRow> layerRows(Map<LayerKey, Map<String, List<Timing>>> measured, boolean withBaseRows) {
+        Map<List<Object>, List<Timing>> base = new LinkedHashMap<>(); // (dtype, d, dout, tokens)
         Map<List<Object>, Map<String, List<Timing>>> anyRoute = new LinkedHashMap<>(); // (dtype, d, dout, T, r)
         TreeSet<LayerKey> keys = new TreeSet<>(LayerKey.ORDER);
         measured.forEach((k, byMethod) -> byMethod.forEach((method, ts) -> {
@@ -212,7 +241,8 @@ public record GpuFigures(String device, List<LayerRow> layers, List<LayerRow> pa
             keys.add(k);
             if (!isRouted(method)) {
                 anyRoute.computeIfAbsent(shapeAndRank(k), s -> new TreeMap<>())
-                        .computeIfAbsent(method, m -> new ArrayList<>()).addAll(ts);
+                        .computeIfAbsent(method, m -> new ArrayList<>())
+                        .addAll(ts);
             }
         }));
         if (withBaseRows) {
@@ -220,8 +250,8 @@ public record GpuFigures(String device, List<LayerRow> layers, List<LayerRow> pa
                 List<Object> s = e.getKey();
                 boolean covered = keys.stream().anyMatch(k -> shape(k).equals(s));
                 if (!covered) {
-                    keys.add(new LayerKey((String) s.get(0), FUSED, (Integer) s.get(1), (Integer) s.get(2),
-                            (Integer) s.get(3), 0));
+                    keys.add(new LayerKey(
+                            (String) s.get(0), FUSED, (Integer) s.get(1), (Integer) s.get(2), (Integer) s.get(3), 0));
                 }
             }
         }

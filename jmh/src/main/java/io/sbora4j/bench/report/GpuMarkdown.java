@@ -42,22 +42,49 @@ public final class GpuMarkdown {
 
     /** The report of {@code f} beside the {@code peers}. */
     public static String render(GpuFigures f, List<PeerRun> peers, Context ctx) {
-        TargetTally pathFa = new TargetTally("SBoRA-FA adapter overhead <= " + fmt(Targets.OVERHEAD_RATIO_MAX)
-                + " x LoRA's, adapter path measured directly (route fused)", true, Targets.OVERHEAD_RATIO_MAX, "%.2f");
-        TargetTally pathFb = new TargetTally("SBoRA-FB adapter overhead <= " + fmt(Targets.OVERHEAD_RATIO_MAX)
-                + " x LoRA's, adapter path measured directly (route fused)", true, Targets.OVERHEAD_RATIO_MAX, "%.2f");
-        TargetTally diffFa = new TargetTally("SBoRA-FA adapter overhead <= " + fmt(Targets.OVERHEAD_RATIO_MAX)
-                + " x LoRA's, as fwd+bwd - base (route fused)", true, Targets.OVERHEAD_RATIO_MAX, "%.2f");
-        TargetTally diffFb = new TargetTally("SBoRA-FB adapter overhead <= " + fmt(Targets.OVERHEAD_RATIO_MAX)
-                + " x LoRA's, as fwd+bwd - base (route fused)", true, Targets.OVERHEAD_RATIO_MAX, "%.2f");
-        TargetTally peft = new TargetTally("SBoRA-FA fwd+bwd no slower than PyTorch + PEFT LoRA's (ratio <= "
-                + fmt(Targets.PEFT_LORA_RATIO_MAX) + ")", true, Targets.PEFT_LORA_RATIO_MAX, "%.2f");
+        TargetTally pathFa = new TargetTally(
+                "SBoRA-FA adapter overhead <= " + fmt(Targets.OVERHEAD_RATIO_MAX)
+                        + " x LoRA's, adapter path measured directly (route fused)",
+                true,
+                Targets.OVERHEAD_RATIO_MAX,
+                "%.2f");
+        TargetTally pathFb = new TargetTally(
+                "SBoRA-FB adapter overhead <= " + fmt(Targets.OVERHEAD_RATIO_MAX)
+                        + " x LoRA's, adapter path measured directly (route fused)",
+                true,
+                Targets.OVERHEAD_RATIO_MAX,
+                "%.2f");
+        TargetTally diffFa = new TargetTally(
+                "SBoRA-FA adapter overhead <= " + fmt(Targets.OVERHEAD_RATIO_MAX)
+                        + " x LoRA's, as fwd+bwd - base (route fused)",
+                true,
+                Targets.OVERHEAD_RATIO_MAX,
+                "%.2f");
+        TargetTally diffFb = new TargetTally(
+                "SBoRA-FB adapter overhead <= " + fmt(Targets.OVERHEAD_RATIO_MAX)
+                        + " x LoRA's, as fwd+bwd - base (route fused)",
+                true,
+                Targets.OVERHEAD_RATIO_MAX,
+                "%.2f");
+        TargetTally peft = new TargetTally(
+                "SBoRA-FA fwd+bwd no slower than PyTorch + PEFT LoRA's (ratio <= " + fmt(Targets.PEFT_LORA_RATIO_MAX)
+                        + ")",
+                true,
+                Targets.PEFT_LORA_RATIO_MAX,
+                "%.2f");
         String pct = String.format(Locale.ROOT, "%.0f%%", 100 * Targets.KERNEL_BANDWIDTH_FRACTION_MIN);
         String peak = String.format(Locale.ROOT, "%.0f GB/s", H200.COPY_GB_PER_S);
-        TargetTally bwColumns = new TargetTally("gather and scatter DRAM traffic >= " + pct + " of " + peak
-                + " (sector bytes, launches past the L2)", false, Targets.KERNEL_BANDWIDTH_FRACTION_MIN, "%.2f");
-        TargetTally bwGemms = new TargetTally("fused gather-gemm and gemm-scatter DRAM traffic >= " + pct + " of "
-                + peak + " (sector bytes, launches past the L2)", false, Targets.KERNEL_BANDWIDTH_FRACTION_MIN, "%.2f");
+        TargetTally bwColumns = new TargetTally(
+                "gather and scatter DRAM traffic >= " + pct + " of " + peak + " (sector bytes, launches past the L2)",
+                false,
+                Targets.KERNEL_BANDWIDTH_FRACTION_MIN,
+                "%.2f");
+        TargetTally bwGemms = new TargetTally(
+                "fused gather-gemm and gemm-scatter DRAM traffic >= " + pct + " of " + peak
+                        + " (sector bytes, launches past the L2)",
+                false,
+                Targets.KERNEL_BANDWIDTH_FRACTION_MIN,
+                "%.2f");
 
         StringBuilder body = new StringBuilder();
         layers(body, f.layers());
@@ -67,8 +94,13 @@ public final class GpuMarkdown {
         merges(body, f.merges());
 
         StringBuilder sb = new StringBuilder("# sbora4j GPU benchmark results\n\n");
-        sb.append("Machine: ").append(ctx.machine()).append(". Date: ").append(ctx.date())
-                .append(". Device: ").append(f.device()).append(".\n\n");
+        sb.append("Machine: ")
+                .append(ctx.machine())
+                .append(". Date: ")
+                .append(ctx.date())
+                .append(". Device: ")
+                .append(f.device())
+                .append(".\n\n");
         if (!ctx.inputs().isEmpty()) {
             sb.append("Inputs:\n");
             ctx.inputs().forEach(i -> sb.append("- ").append(i).append('\n'));
@@ -120,8 +152,14 @@ public final class GpuMarkdown {
 
     // ---------------------------------------------------------------- (b)
 
-    private static void overhead(StringBuilder sb, List<LayerRow> paths, List<LayerRow> layers, TargetTally pathFa,
-                                 TargetTally pathFb, TargetTally diffFa, TargetTally diffFb) {
+    private static void overhead(
+            StringBuilder sb,
+            List<LayerRow> paths,
+            List<LayerRow> layers,
+            TargetTally pathFa,
+            TargetTally pathFb,
+            TargetTally diffFa,
+            TargetTally diffFb) {
         sb.append("## (b) Adapter overhead\n\n");
         if (paths.isEmpty()) {
             sb.append("Adapter path alone: not measured (no AdapterLayerBench.adapterPathOnly results).\n\n");
@@ -129,7 +167,8 @@ public final class GpuMarkdown {
             sb.append("### Measured directly (adapterPathOnly)\n\n")
                     .append("The same step with the two frozen GEMMs replaced by fixed buffers: the time is the ")
                     .append("adapter's overhead itself, ms. SBoRA / LoRA against the target <= ")
-                    .append(fmt(Targets.OVERHEAD_RATIO_MAX)).append(".\n\n");
+                    .append(fmt(Targets.OVERHEAD_RATIO_MAX))
+                    .append(".\n\n");
             List<String> methods = methodsIn(paths);
             List<String> head = layerHead();
             head.addAll(methods);
@@ -145,17 +184,22 @@ public final class GpuMarkdown {
             sb.append(t.render()).append('\n');
         }
         List<LayerRow> withBase = layers.stream()
-                .filter(r -> r.times().containsKey(BenchFigures.BASE) && r.times().size() > 1).toList();
+                .filter(r ->
+                        r.times().containsKey(BenchFigures.BASE) && r.times().size() > 1)
+                .toList();
         if (withBase.isEmpty()) {
             sb.append("Overhead as fwd+bwd - base: not measured (no base beside an adapter at one shape).\n\n");
             return;
         }
         sb.append("### As fwd+bwd - base\n\n")
                 .append("Each method's forward + backward time minus the frozen layer's at the same shape, ms, and ")
-                .append("SBoRA's as a fraction of LoRA's (target <= ").append(fmt(Targets.OVERHEAD_RATIO_MAX))
+                .append("SBoRA's as a fraction of LoRA's (target <= ")
+                .append(fmt(Targets.OVERHEAD_RATIO_MAX))
                 .append("): a small difference of two larger times, so noisier than the direct measure (a ")
                 .append("negative overhead is marked noise and not counted).\n\n");
-        List<String> adapters = methodsIn(withBase).stream().filter(m -> !m.equals(BenchFigures.BASE)).toList();
+        List<String> adapters = methodsIn(withBase).stream()
+                .filter(m -> !m.equals(BenchFigures.BASE))
+                .toList();
         List<String> head = layerHead();
         head.addAll(adapters);
         head.addAll(List.of("sbora-fa / lora", "sbora-fb / lora"));
@@ -211,31 +255,59 @@ public final class GpuMarkdown {
             return;
         }
         for (PeerRun run : runs) {
-            sb.append("- ").append(run.source()).append(": torch ").append(run.torch()).append(" on ")
-                    .append(run.device()).append(", ").append(run.time()).append('\n');
+            sb.append("- ")
+                    .append(run.source())
+                    .append(": torch ")
+                    .append(run.torch())
+                    .append(" on ")
+                    .append(run.device())
+                    .append(", ")
+                    .append(run.time())
+                    .append('\n');
         }
-        sb.append('\n').append("Milliseconds per forward + backward of one adapted layer at the same shape, dtype and ")
+        sb.append('\n')
+                .append("Milliseconds per forward + backward of one adapted layer at the same shape, dtype and ")
                 .append("r. PEFT: median of its timed steps (CUDA events around each step; its x is a leaf, so ")
                 .append("each step also accumulates x.grad). sbora4j: JMH's mean wall time per step, launch work ")
                 .append("and a synchronize included, route fused. PEFT lora keeps its adapter weights in f32 on a ")
                 .append("bf16 model (its default); lora-bf16 keeps them in bf16 (its fastest form). Target: SBoRA-FA ")
-                .append("/ PEFT LoRA <= ").append(fmt(Targets.PEFT_LORA_RATIO_MAX))
+                .append("/ PEFT LoRA <= ")
+                .append(fmt(Targets.PEFT_LORA_RATIO_MAX))
                 .append(", against the faster of PEFT's two LoRA forms.\n\n");
-        MarkdownTable t = new MarkdownTable("dtype", "d x dout", "tokens", "r", "PEFT base", "PEFT lora",
-                "PEFT lora-bf16", "PEFT dora", "ours base", "ours lora", "ours sbora-fa", "ours sbora-fb", "ours lora / PEFT lora",
+        MarkdownTable t = new MarkdownTable(
+                "dtype",
+                "d x dout",
+                "tokens",
+                "r",
+                "PEFT base",
+                "PEFT lora",
+                "PEFT lora-bf16",
+                "PEFT dora",
+                "ours base",
+                "ours lora",
+                "ours sbora-fa",
+                "ours sbora-fb",
+                "ours lora / PEFT lora",
                 "sbora-fa / PEFT lora");
         List<List<Object>> keys = new ArrayList<>(adapted.keySet());
         keys.sort(GpuMarkdown::compareKeys);
         for (List<Object> k : keys) {
             String dtype = (String) k.get(0);
-            int dIn = (Integer) k.get(1), dOut = (Integer) k.get(2), tokens = (Integer) k.get(3), r = (Integer) k.get(4);
+            int dIn = (Integer) k.get(1),
+                    dOut = (Integer) k.get(2),
+                    tokens = (Integer) k.get(3),
+                    r = (Integer) k.get(4);
             Map<String, Peer> ps = adapted.get(k);
             Peer pb = base.get(k.subList(0, 4));
             LayerKey ours = new LayerKey(dtype, GpuFigures.FUSED, dIn, dOut, tokens, r);
-            LayerRow row = layers.stream().filter(l -> l.key().equals(ours)).findFirst().orElse(null);
+            LayerRow row = layers.stream()
+                    .filter(l -> l.key().equals(ours))
+                    .findFirst()
+                    .orElse(null);
             double peftF32Adapters = peerMs(ps.get(BenchFigures.LORA));
             double peftBf16Adapters = peerMs(ps.get("lora-bf16"));
-            double peftLora = Double.isNaN(peftBf16Adapters) ? peftF32Adapters
+            double peftLora = Double.isNaN(peftBf16Adapters)
+                    ? peftF32Adapters
                     : Double.isNaN(peftF32Adapters) ? peftBf16Adapters : Math.min(peftF32Adapters, peftBf16Adapters);
             double fa = row == null ? Double.NaN : row.ms(BenchFigures.SBORA_FA);
             double ratio = fa / peftLora;
@@ -244,12 +316,21 @@ public final class GpuMarkdown {
                 peft.add(ratio, ours.label());
                 v = num(ratio, "%.2f") + (peft.meets(ratio) ? " ok" : " MISSED");
             }
-            t.row(List.of(dtype, dIn + " x " + dOut, Integer.toString(tokens), Integer.toString(r),
-                    num(peerMs(pb), "%.3f"), num(peftF32Adapters, "%.3f"), num(peftBf16Adapters, "%.3f"),
+            t.row(List.of(
+                    dtype,
+                    dIn + " x " + dOut,
+                    Integer.toString(tokens),
+                    Integer.toString(r),
+                    num(peerMs(pb), "%.3f"),
+                    num(peftF32Adapters, "%.3f"),
+                    num(peftBf16Adapters, "%.3f"),
                     num(peerMs(ps.get("dora")), "%.3f"),
-                    num(ms(row, BenchFigures.BASE), "%.3f"), num(ms(row, BenchFigures.LORA), "%.3f"),
-                    num(fa, "%.3f"), num(ms(row, BenchFigures.SBORA_FB), "%.3f"),
-                    num(ms(row, BenchFigures.LORA) / peftLora, "%.2f"), v));
+                    num(ms(row, BenchFigures.BASE), "%.3f"),
+                    num(ms(row, BenchFigures.LORA), "%.3f"),
+                    num(fa, "%.3f"),
+                    num(ms(row, BenchFigures.SBORA_FB), "%.3f"),
+                    num(ms(row, BenchFigures.LORA) / peftLora, "%.2f"),
+                    v));
         }
         sb.append(t.render()).append('\n');
     }
@@ -281,7 +362,9 @@ public final class GpuMarkdown {
             sb.append("Not measured: no GatherScatterBench results in the inputs.\n\n");
             return;
         }
-        sb.append(String.format(Locale.ROOT, "Microseconds per launch (%d launches, then one synchronize, per ",
+        sb.append(String.format(
+                        Locale.ROOT,
+                        "Microseconds per launch (%d launches, then one synchronize, per ",
                         GatherScatterBench.LAUNCHES))
                 .append("invocation) on (tokens x d) activations and r distinct random columns. GB/s two ways: the ")
                 .append("useful bytes (each element once) and the DRAM sector bytes (each strided element a whole ")
@@ -293,8 +376,20 @@ public final class GpuMarkdown {
                 .append(String.format(Locale.ROOT, "%.0f MB", H200.L2_BYTES / 1e6))
                 .append("): smaller launches are served from the L2 and cost about a launch, so their figure is ")
                 .append("latency, not bandwidth (\"in L2\").\n\n");
-        MarkdownTable t = new MarkdownTable("dtype", "kernel", "tokens", "d", "r", "µs / launch", "useful MB",
-                "useful GB/s", "useful % peak", "sector MB", "sector GB/s", "sector % peak", "GFLOP/s",
+        MarkdownTable t = new MarkdownTable(
+                "dtype",
+                "kernel",
+                "tokens",
+                "d",
+                "r",
+                "µs / launch",
+                "useful MB",
+                "useful GB/s",
+                "useful % peak",
+                "sector MB",
+                "sector GB/s",
+                "sector % peak",
+                "GFLOP/s",
                 "sector >= " + String.format(Locale.ROOT, "%.0f%%", 100 * Targets.KERNEL_BANDWIDTH_FRACTION_MIN));
         for (KernelRow k : rows) {
             double s = k.time().ms() * 1e-3;
@@ -312,13 +407,24 @@ public final class GpuMarkdown {
                 tally.add(sectorFraction, label);
                 v = num(sectorFraction, "%.2f") + (tally.meets(sectorFraction) ? " ok" : " MISSED");
             }
-            t.row(List.of(k.dtype(), k.kernel(), Integer.toString(k.tokens()), Integer.toString(k.d()),
-                    Integer.toString(k.r()), timing(k.time(), 1e3, "%.2f"), num(useful / 1e6, "%.1f"),
-                    num(usefulGbs, "%.0f"), percent(usefulGbs / H200.COPY_GB_PER_S), num(sector / 1e6, "%.1f"),
-                    num(sectorGbs, "%.0f"), percent(sectorFraction), flops > 0 ? num(flops / s / 1e9, "%.0f") : NONE,
+            t.row(List.of(
+                    k.dtype(),
+                    k.kernel(),
+                    Integer.toString(k.tokens()),
+                    Integer.toString(k.d()),
+                    Integer.toString(k.r()),
+                    timing(k.time(), 1e3, "%.2f"),
+                    num(useful / 1e6, "%.1f"),
+                    num(usefulGbs, "%.0f"),
+                    percent(usefulGbs / H200.COPY_GB_PER_S),
+                    num(sector / 1e6, "%.1f"),
+                    num(sectorGbs, "%.0f"),
+                    percent(sectorFraction),
+                    flops > 0 ? num(flops / s / 1e9, "%.0f") : NONE,
                     v));
         }
-        sb.append(t.render()).append('\n')
+        sb.append(t.render())
+                .append('\n')
                 .append("Bytes per launch (T tokens, e bytes per activation element, B is d x r f32): gather ")
                 .append("2·T·r·e useful, 32·T·r + T·r·e sectors; scatter 3·T·r·e useful, 2·32·T·r + T·r·e sectors; ")
                 .append("gather-gemm T·r·e + 4·d·r + 2·T·d·e useful, the T·r gathered elements as sectors; ")
@@ -342,14 +448,15 @@ public final class GpuMarkdown {
                 .append("dtype; factors f32), synchronize included; half of it is one merge. The speed-ups over ")
                 .append("LoRA are shown without the CPU targets: on a GPU a merge this small costs about a launch.")
                 .append("\n\n");
-        List<String> methods = BenchFigures.methodsIn(rows.stream().map(MergeRow::times).toList());
+        List<String> methods =
+                BenchFigures.methodsIn(rows.stream().map(MergeRow::times).toList());
         List<String> head = new ArrayList<>(List.of("dtype", "d", "r"));
         head.addAll(methods);
         head.addAll(List.of("lora / sbora-fa", "lora / sbora-fb"));
         MarkdownTable t = new MarkdownTable(head);
         for (MergeRow row : rows) {
-            List<String> cells = new ArrayList<>(List.of(row.dtype(), Integer.toString(row.d()),
-                    Integer.toString(row.r())));
+            List<String> cells =
+                    new ArrayList<>(List.of(row.dtype(), Integer.toString(row.d()), Integer.toString(row.r())));
             methods.forEach(m -> cells.add(timing(row.times().get(m), 1e3, "%.1f")));
             cells.add(num(row.loraOver(BenchFigures.SBORA_FA), "%.1f"));
             cells.add(num(row.loraOver(BenchFigures.SBORA_FB), "%.1f"));
@@ -369,7 +476,11 @@ public final class GpuMarkdown {
     }
 
     private static List<String> layerCells(LayerKey k) {
-        return new ArrayList<>(List.of(k.dtype(), k.route(), k.d() + " x " + k.dout(), Integer.toString(k.tokens()),
+        return new ArrayList<>(List.of(
+                k.dtype(),
+                k.route(),
+                k.d() + " x " + k.dout(),
+                Integer.toString(k.tokens()),
                 k.r() > 0 ? Integer.toString(k.r()) : NONE));
     }
 

@@ -27,7 +27,8 @@ public final class MarkdownReport {
     public static String render(BenchFigures f, String layerChart, String mergeChart) {
         StringBuilder sb = new StringBuilder("# sbora4j benchmark results\n\n");
         if (f.isEmpty()) {
-            return sb.append("No AdapterLayerBench, GemmBench or MergeBench results were found.\n").toString();
+            return sb.append("No AdapterLayerBench, GemmBench or MergeBench results were found.\n")
+                    .toString();
         }
         layers(sb, f.layers(), layerChart);
         paths(sb, f.paths());
@@ -44,9 +45,10 @@ public final class MarkdownReport {
         sb.append("### Adapter overhead measured directly (adapterPathOnly)\n\n")
                 .append("The same forward + backward with the two frozen GEMMs replaced by fixed buffers, so the time ")
                 .append("is the adapter's overhead itself rather than a small difference of two large, noisy times; ")
-                .append(String.format(Locale.ROOT, "SBoRA / LoRA against the target <= %.2f.%n%n",
-                        Targets.OVERHEAD_RATIO_MAX));
-        List<String> methods = BenchFigures.methodsIn(rows.stream().map(LayerRow::times).toList());
+                .append(String.format(
+                        Locale.ROOT, "SBoRA / LoRA against the target <= %.2f.%n%n", Targets.OVERHEAD_RATIO_MAX));
+        List<String> methods =
+                BenchFigures.methodsIn(rows.stream().map(LayerRow::times).toList());
         List<String> head = header(List.of("d", "tokens", "r"), methods);
         head.add("sbora-fa / lora");
         head.add("sbora-fb / lora");
@@ -68,7 +70,8 @@ public final class MarkdownReport {
         sb.append("## One adapted layer, forward + backward (AdapterLayerBench)\n\n")
                 .append("Milliseconds per step (± JMH's 99.9% error) on a frozen square d x d weight; ")
                 .append("`base` is the frozen layer alone.\n\n");
-        List<String> methods = BenchFigures.methodsIn(rows.stream().map(LayerRow::times).toList());
+        List<String> methods =
+                BenchFigures.methodsIn(rows.stream().map(LayerRow::times).toList());
         MarkdownTable times = new MarkdownTable(header(List.of("d", "tokens", "r"), methods));
         for (LayerRow row : rows) {
             List<String> cells = shapeCells(row.d(), row.tokens(), row.r());
@@ -80,7 +83,8 @@ public final class MarkdownReport {
             sb.append("![AdapterLayerBench: time against r](").append(chart).append(")\n\n");
         }
 
-        List<String> adapters = methods.stream().filter(m -> !m.equals(BenchFigures.BASE)).toList();
+        List<String> adapters =
+                methods.stream().filter(m -> !m.equals(BenchFigures.BASE)).toList();
         sb.append("### Adapter overhead\n\n")
                 .append("Method time minus base time, ms, and SBoRA's overhead as a fraction of LoRA's ")
                 .append(String.format(Locale.ROOT, "(target <= %.2f).%n%n", Targets.OVERHEAD_RATIO_MAX));
@@ -107,8 +111,12 @@ public final class MarkdownReport {
                 .append(String.format(Locale.ROOT, "Target: base / cblas <= %.2f.%n%n", Targets.BASE_OVER_GEMM_MAX));
         MarkdownTable t = new MarkdownTable("d", "tokens", "cblas ms", "GFLOP/s", "base ms", "base / cblas");
         for (GemmRow row : rows) {
-            t.row(List.of(Integer.toString(row.d()), Integer.toString(row.tokens()), timing(row.gemm(), 1, "%.2f"),
-                    num(row.gflopsPerSecond(), "%.1f"), num(row.baseMs(), "%.2f"),
+            t.row(List.of(
+                    Integer.toString(row.d()),
+                    Integer.toString(row.tokens()),
+                    timing(row.gemm(), 1, "%.2f"),
+                    num(row.gflopsPerSecond(), "%.1f"),
+                    num(row.baseMs(), "%.2f"),
                     atMost(row.baseRatio(), Targets.BASE_OVER_GEMM_MAX)));
         }
         sb.append(t.render()).append('\n');
@@ -121,7 +129,8 @@ public final class MarkdownReport {
         sb.append("## Merge + unmerge (MergeBench)\n\n")
                 .append("Microseconds per merge followed by unmerge (one pair per invocation keeps W unchanged ")
                 .append("and costs the same for every method; half of it is one merge).\n\n");
-        List<String> methods = BenchFigures.methodsIn(rows.stream().map(MergeRow::times).toList());
+        List<String> methods =
+                BenchFigures.methodsIn(rows.stream().map(MergeRow::times).toList());
         MarkdownTable times = new MarkdownTable(header(List.of("d", "r"), methods));
         for (MergeRow row : rows) {
             List<String> cells = new ArrayList<>(List.of(Integer.toString(row.d()), Integer.toString(row.r())));
@@ -133,15 +142,27 @@ public final class MarkdownReport {
             sb.append("![MergeBench: time against r](").append(chart).append(")\n\n");
         }
         sb.append("### Merge speed-up over LoRA and SBoRA bandwidth\n\n")
-                .append(String.format(Locale.ROOT, "Targets: lora / sbora-fb >= %.0f, lora / sbora-fa >= %.0f.%n%n",
-                        Targets.MERGE_LORA_OVER_FB_MIN, Targets.MERGE_LORA_OVER_FA_MIN));
-        MarkdownTable t = new MarkdownTable("d", "r", "lora / sbora-fb", "lora / sbora-fa", "sbora-fb GB/s",
-                "sbora-fa GB/s useful", "sbora-fa GB/s cache lines");
+                .append(String.format(
+                        Locale.ROOT,
+                        "Targets: lora / sbora-fb >= %.0f, lora / sbora-fa >= %.0f.%n%n",
+                        Targets.MERGE_LORA_OVER_FB_MIN,
+                        Targets.MERGE_LORA_OVER_FA_MIN));
+        MarkdownTable t = new MarkdownTable(
+                "d",
+                "r",
+                "lora / sbora-fb",
+                "lora / sbora-fa",
+                "sbora-fb GB/s",
+                "sbora-fa GB/s useful",
+                "sbora-fa GB/s cache lines");
         for (MergeRow row : rows) {
-            t.row(List.of(Integer.toString(row.d()), Integer.toString(row.r()),
+            t.row(List.of(
+                    Integer.toString(row.d()),
+                    Integer.toString(row.r()),
                     atLeast(row.loraOver(BenchFigures.SBORA_FB), Targets.MERGE_LORA_OVER_FB_MIN),
                     atLeast(row.loraOver(BenchFigures.SBORA_FA), Targets.MERGE_LORA_OVER_FA_MIN),
-                    num(row.sboraFbGbPerSecond(), "%.1f"), num(row.sboraFaUsefulGbPerSecond(), "%.1f"),
+                    num(row.sboraFbGbPerSecond(), "%.1f"),
+                    num(row.sboraFaUsefulGbPerSecond(), "%.1f"),
                     num(row.sboraFaCacheLineGbPerSecond(), "%.1f")));
         }
         sb.append(t.render()).append('\n').append(MergeTraffic.describe()).append('\n');
@@ -155,7 +176,11 @@ public final class MarkdownReport {
                 .append("One adapted layer's forward + backward over an f32 base and over an NF4 base dequantised on ")
                 .append("the fly (ms), and the dequantisation of the whole d x d weight beside an f32 copy of the ")
                 .append("same size, the memory-bandwidth yardstick of the same run.\n\n");
-        List<String> keys = rows.stream().flatMap(r -> r.steps().keySet().stream()).distinct().sorted().toList();
+        List<String> keys = rows.stream()
+                .flatMap(r -> r.steps().keySet().stream())
+                .distinct()
+                .sorted()
+                .toList();
         List<String> head = new ArrayList<>(List.of("d", "tokens", "r"));
         head.addAll(keys);
         head.addAll(List.of("dequantize ms", "dequantize GB/s", "f32 copy GB/s"));

@@ -27,8 +27,8 @@ public final class PeerResults {
     private PeerResults() {}
 
     /** One peer measurement: fwd + bwd of one {@code nn.Linear(d_in, d_out)} with PEFT's {@code method}. */
-    public record Peer(String method, int dIn, int dOut, int r, int tokens, String dtype, double medianMs,
-                       double minMs) {}
+    public record Peer(
+            String method, int dIn, int dOut, int r, int tokens, String dtype, double medianMs, double minMs) {}
 
     /** One peer file: the versions it ran with and its measurements. */
     public record PeerRun(String source, String torch, String device, String time, List<Peer> results) {
@@ -54,12 +54,22 @@ public final class PeerResults {
         }
         List<Peer> out = new ArrayList<>();
         for (JsonNode n : root.path("results")) {
-            out.add(new Peer(n.path("method").asText(""), n.path("d_in").asInt(), n.path("d_out").asInt(),
-                    n.path("r").asInt(), n.path("tokens").asInt(), dtype(n.path("dtype").asText("")),
-                    n.path("median_ms").asDouble(Double.NaN), n.path("min_ms").asDouble(Double.NaN)));
+            out.add(new Peer(
+                    n.path("method").asText(""),
+                    n.path("d_in").asInt(),
+                    n.path("d_out").asInt(),
+                    n.path("r").asInt(),
+                    n.path("tokens").asInt(),
+                    dtype(n.path("dtype").asText("")),
+                    n.path("median_ms").asDouble(Double.NaN),
+                    n.path("min_ms").asDouble(Double.NaN)));
         }
-        return new PeerRun(source, root.path("torch").asText("?"), root.path("device").asText("?"),
-                root.path("time").asText("?"), out);
+        return new PeerRun(
+                source,
+                root.path("torch").asText("?"),
+                root.path("device").asText("?"),
+                root.path("time").asText("?"),
+                out);
     }
 
     /** torch's dtype names as the benchmarks' {@code dtype} parameter spells them. */

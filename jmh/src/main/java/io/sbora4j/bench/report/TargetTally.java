@@ -71,7 +71,7 @@ final class TargetTally {
         if (checked == 0) {
             return "- " + NOT_MEASURED + " " + target;
         }
-        return "- " + (met == checked ? MET : MISSED) + " " + target + ": " + met + " of " + checked + " meet it (worst "
-                + String.format(Locale.ROOT, format, worst) + " at " + worstAt + ")";
+        return "- " + (met == checked ? MET : MISSED) + " " + target + ": " + met + " of " + checked
+                + " meet it (worst " + String.format(Locale.ROOT, format, worst) + " at " + worstAt + ")";
     }
 }

@@ -31,7 +31,7 @@ class JmhResultsTest {
         assertEquals(0.25, merge.ms(), 1e-12);
         assertTrue(Double.isNaN(merge.errorMs()));
         BenchResult gemm = rs.get(1);
-        assertEquals(50.0, gemm.ms(), 1e-9);     // 20 ops/s = 50 ms/op
+        assertEquals(50.0, gemm.ms(), 1e-9); // 20 ops/s = 50 ms/op
         assertEquals(5.0, gemm.errorMs(), 1e-9); // 10% relative error carried over
     }
 
@@ -44,10 +44,13 @@ class JmhResultsTest {
     @Test
     void derivesOverheadRatiosAndBaseMean() {
         List<BenchResult> rs = List.of(
-                layer("base", 16, 100), layer("lora", 16, 140), layer("sbora-fa", 16, 110),
-                layer("base", 64, 104), layer("lora", 64, 160),
-                new BenchResult("GemmBench", "forwardBackwardGemms", "avgt", Map.of("d", "8", "tokens", "4"),
-                        51, Double.NaN));
+                layer("base", 16, 100),
+                layer("lora", 16, 140),
+                layer("sbora-fa", 16, 110),
+                layer("base", 64, 104),
+                layer("lora", 64, 160),
+                new BenchResult(
+                        "GemmBench", "forwardBackwardGemms", "avgt", Map.of("d", "8", "tokens", "4"), 51, Double.NaN));
         BenchFigures f = BenchFigures.from(rs);
         assertEquals(2, f.layers().size());
         BenchFigures.LayerRow r16 = f.layers().get(0);
@@ -61,7 +64,12 @@ class JmhResultsTest {
     }
 
     private static BenchResult layer(String method, int r, double ms) {
-        return new BenchResult("AdapterLayerBench", "forwardBackward", "avgt",
-                Map.of("method", method, "d", "8", "tokens", "4", "r", Integer.toString(r)), ms, 0.1);
+        return new BenchResult(
+                "AdapterLayerBench",
+                "forwardBackward",
+                "avgt",
+                Map.of("method", method, "d", "8", "tokens", "4", "r", Integer.toString(r)),
+                ms,
+                0.1);
     }
 }

@@ -38,8 +38,13 @@ public final class LibraryExtractor {
      *
      * @throws NativeLibraryException when a resource is missing or cannot be extracted
      */
-    public static Path folderOf(Class<?> anchor, String resourceDir, List<String> names, List<String> optional,
-                                String key, boolean hashContent) {
+    public static Path folderOf(
+            Class<?> anchor,
+            String resourceDir,
+            List<String> names,
+            List<String> optional,
+            String key,
+            boolean hashContent) {
         ClassLoader loader = anchor.getClassLoader();
         List<URL> urls = new ArrayList<>();
         List<String> present = new ArrayList<>();
@@ -129,7 +134,8 @@ public final class LibraryExtractor {
     private static boolean allPresent(Path dir, List<String> names, List<URL> urls) throws IOException {
         for (int i = 0; i < names.size(); i++) {
             Path p = dir.resolve(names.get(i));
-            if (!Files.isRegularFile(p) || Files.size(p) != urls.get(i).openConnection().getContentLengthLong()) {
+            if (!Files.isRegularFile(p)
+                    || Files.size(p) != urls.get(i).openConnection().getContentLengthLong()) {
                 return false;
             }
         }

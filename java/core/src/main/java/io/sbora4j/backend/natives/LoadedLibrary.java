@@ -41,7 +41,7 @@ public record LoadedLibrary(Optional<SymbolLookup> lookup, Path path, String pro
         } catch (IllegalArgumentException | IllegalCallerException e) {
             String why = e instanceof IllegalCallerException
                     ? "native access is not enabled (run java with --enable-native-access=ALL-UNNAMED, or name the"
-                      + " sbora4j modules)"
+                            + " sbora4j modules)"
                     : "cannot open " + path + ": " + e.getMessage();
             return unavailable(path, why);
         }

@@ -38,7 +38,9 @@ public final class ReferenceBackend implements Backend {
 
     // Elements as f32 whatever the tensor's floating type: bf16 widens exactly and rounds once on the way back.
     private static float get(Tensor t, long i) {
-        return t.dtype() == DType.BF16 ? BFloat16.toFloat(t.data().getAtIndex(H, i)) : t.data().getAtIndex(F, i);
+        return t.dtype() == DType.BF16
+                ? BFloat16.toFloat(t.data().getAtIndex(H, i))
+                : t.data().getAtIndex(F, i);
     }
 
     private static void set(Tensor t, long i, float v) {
@@ -142,7 +144,10 @@ public final class ReferenceBackend implements Backend {
     @Override
     public void gatherGemm(Tensor x, Tensor idx, Tensor f, boolean transF, float alpha, Tensor c, Tensor xs) {
         long rows = x.shape().rows();
-        int cols = x.shape().cols(), r = (int) idx.numel(), n = c.shape().cols(), ldf = f.shape().cols();
+        int cols = x.shape().cols(),
+                r = (int) idx.numel(),
+                n = c.shape().cols(),
+                ldf = f.shape().cols();
         boolean round = x.dtype() != f.dtype(); // a bf16 product: the f32 factor is rounded (Backend's contract)
         for (long i = 0; i < rows; i++) {
             for (int k = 0; k < r; k++) {
@@ -165,7 +170,10 @@ public final class ReferenceBackend implements Backend {
     @Override
     public void gemmScatter(Tensor a, Tensor f, boolean transF, Tensor idx, float alpha, Tensor c) {
         long rows = a.shape().rows();
-        int kdim = a.shape().cols(), r = (int) idx.numel(), n = c.shape().cols(), ldf = f.shape().cols();
+        int kdim = a.shape().cols(),
+                r = (int) idx.numel(),
+                n = c.shape().cols(),
+                ldf = f.shape().cols();
         boolean round = a.dtype() != f.dtype();
         for (long i = 0; i < rows; i++) {
             for (int j = 0; j < r; j++) {
@@ -436,7 +444,9 @@ public final class ReferenceBackend implements Backend {
                     for (int j = 0; j < hd; j++) {
                         double o = 0;
                         for (int u = 0; u <= t; u++) {
-                            o += Math.exp(scores[u] - max) / sum * get(v, (long) (b * a.seq() + u) * kw + (long) g * hd + j);
+                            o += Math.exp(scores[u] - max)
+                                    / sum
+                                    * get(v, (long) (b * a.seq() + u) * kw + (long) g * hd + j);
                         }
                         set(out, qRow + j, (float) o);
                     }
@@ -447,8 +457,17 @@ public final class ReferenceBackend implements Backend {
     }
 
     @Override
-    public void attentionBackward(Tensor q, Tensor k, Tensor v, Tensor out, Tensor lse, Tensor dout,
-                                  AttentionShape a, Tensor dq, Tensor dk, Tensor dv) {
+    public void attentionBackward(
+            Tensor q,
+            Tensor k,
+            Tensor v,
+            Tensor out,
+            Tensor lse,
+            Tensor dout,
+            AttentionShape a,
+            Tensor dq,
+            Tensor dk,
+            Tensor dv) {
         int hd = a.headDim(), qw = a.heads() * hd, kw = a.kvHeads() * hd, group = a.heads() / a.kvHeads();
         fill(dq, 0f);
         fill(dk, 0f);
@@ -504,8 +523,8 @@ public final class ReferenceBackend implements Backend {
     }
 
     @Override
-    public void crossEntropyBackward(Tensor logits, Tensor targets, Tensor lse, int ignoreIndex, float scale,
-                                     Tensor dlogits) {
+    public void crossEntropyBackward(
+            Tensor logits, Tensor targets, Tensor lse, int ignoreIndex, float scale, Tensor dlogits) {
         long rows = logits.shape().rows();
         int vocab = logits.shape().cols();
         for (long i = 0; i < rows; i++) {

@@ -27,6 +27,7 @@ public final class CpuLibraries {
 
     /** Where our libraries sit inside the jar. */
     public static final String RESOURCE_DIR = "native/linux-x86_64";
+
     private static final String OPENBLAS_DIR = "org/bytedeco/openblas/linux-x86_64";
     private static final List<String> OPENBLAS_FILES =
             List.of("libopenblas.so.0", "libgfortran.so.5", "libquadmath.so.0", "libgcc_s.so.1");
@@ -38,8 +39,13 @@ public final class CpuLibraries {
 
         private static LoadedLibrary openSbora() {
             passiveOpenMpWaiting();
-            return LoadedLibrary.open(() -> LibraryExtractor.folderOf(CpuLibraries.class, RESOURCE_DIR,
-                    List.of("libsbora_native.so", "libgomp.so.1"), List.of(), "native-" + BuildInfo.version(), true)
+            return LoadedLibrary.open(() -> LibraryExtractor.folderOf(
+                            CpuLibraries.class,
+                            RESOURCE_DIR,
+                            List.of("libsbora_native.so", "libgomp.so.1"),
+                            List.of(),
+                            "native-" + BuildInfo.version(),
+                            true)
                     .resolve("libsbora_native.so"));
         }
     }
@@ -99,9 +105,10 @@ public final class CpuLibraries {
         }
         try (Arena arena = Arena.ofConfined()) {
             Linker linker = Linker.nativeLinker();
-            MethodHandle setenv = linker.downcallHandle(linker.defaultLookup().findOrThrow("setenv"),
-                    FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS,
-                            ValueLayout.JAVA_INT));
+            MethodHandle setenv = linker.downcallHandle(
+                    linker.defaultLookup().findOrThrow("setenv"),
+                    FunctionDescriptor.of(
+                            ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
             int rc = (int) setenv.invokeExact(arena.allocateFrom("OMP_WAIT_POLICY"), arena.allocateFrom("PASSIVE"), 0);
             assert rc == 0;
         } catch (Throwable e) {
@@ -118,7 +125,13 @@ public final class CpuLibraries {
             }
             return LoadedLibrary.open(p);
         }
-        return LoadedLibrary.open(() -> LibraryExtractor.folderOf(CpuLibraries.class, OPENBLAS_DIR, OPENBLAS_FILES,
-                List.of(), "openblas-" + openBlasVersion(), false).resolve("libopenblas.so.0"));
+        return LoadedLibrary.open(() -> LibraryExtractor.folderOf(
+                        CpuLibraries.class,
+                        OPENBLAS_DIR,
+                        OPENBLAS_FILES,
+                        List.of(),
+                        "openblas-" + openBlasVersion(),
+                        false)
+                .resolve("libopenblas.so.0"));
     }
 }

@@ -18,16 +18,18 @@ public final class cblas_h {
 
     public static final ValueLayout.OfInt C_INT = ValueLayout.JAVA_INT;
     public static final ValueLayout.OfFloat C_FLOAT = ValueLayout.JAVA_FLOAT;
-    public static final AddressLayout C_POINTER = ValueLayout.ADDRESS
-            .withTargetLayout(MemoryLayout.sequenceLayout(Long.MAX_VALUE, ValueLayout.JAVA_BYTE));
+    public static final AddressLayout C_POINTER =
+            ValueLayout.ADDRESS.withTargetLayout(MemoryLayout.sequenceLayout(Long.MAX_VALUE, ValueLayout.JAVA_BYTE));
 
     /** enum CBLAS_ORDER / CBLAS_TRANSPOSE values. */
     public static final int CblasRowMajor = 101;
+
     public static final int CblasNoTrans = 111;
     public static final int CblasTrans = 112;
 
     static MemorySegment findOrThrow(String symbol) {
-        return CpuLibraries.blas().find(symbol)
+        return CpuLibraries.blas()
+                .find(symbol)
                 .orElseThrow(() -> new UnsatisfiedLinkError("unresolved BLAS symbol: " + symbol));
     }
 
@@ -36,9 +38,8 @@ public final class cblas_h {
         //                  blasint K, float alpha, const float *A, blasint lda, const float *B, blasint ldb,
         //                  float beta, float *C, blasint ldc)   -- blasint is 32-bit in this build
         static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
-            C_INT, C_INT, C_INT, C_INT, C_INT, C_INT, C_FLOAT, C_POINTER, C_INT, C_POINTER, C_INT, C_FLOAT,
-            C_POINTER, C_INT
-        );
+                C_INT, C_INT, C_INT, C_INT, C_INT, C_INT, C_FLOAT, C_POINTER, C_INT, C_POINTER, C_INT, C_FLOAT,
+                C_POINTER, C_INT);
         static final MemorySegment ADDR = findOrThrow("cblas_sgemm");
         static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
     }
@@ -47,9 +48,21 @@ public final class cblas_h {
         return cblas_sgemm.DESC;
     }
 
-    public static void cblas_sgemm(int order, int transA, int transB, int m, int n, int k, float alpha,
-                                   MemorySegment a, int lda, MemorySegment b, int ldb, float beta, MemorySegment c,
-                                   int ldc) {
+    public static void cblas_sgemm(
+            int order,
+            int transA,
+            int transB,
+            int m,
+            int n,
+            int k,
+            float alpha,
+            MemorySegment a,
+            int lda,
+            MemorySegment b,
+            int ldb,
+            float beta,
+            MemorySegment c,
+            int ldc) {
         try {
             cblas_sgemm.HANDLE.invokeExact(order, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         } catch (Error | RuntimeException ex) {

@@ -22,23 +22,21 @@ public final class sbora_native_h {
     public static final ValueLayout.OfLong C_LONG = ValueLayout.JAVA_LONG;
     public static final ValueLayout.OfFloat C_FLOAT = ValueLayout.JAVA_FLOAT;
     public static final ValueLayout.OfDouble C_DOUBLE = ValueLayout.JAVA_DOUBLE;
-    public static final AddressLayout C_POINTER = ValueLayout.ADDRESS
-            .withTargetLayout(MemoryLayout.sequenceLayout(Long.MAX_VALUE, ValueLayout.JAVA_BYTE));
+    public static final AddressLayout C_POINTER =
+            ValueLayout.ADDRESS.withTargetLayout(MemoryLayout.sequenceLayout(Long.MAX_VALUE, ValueLayout.JAVA_BYTE));
 
     public static final int SB_OK = 0;
     public static final int SB_ERR_ARG = 1;
     public static final int SB_ERR_INDEX = 2;
 
     static MemorySegment findOrThrow(String symbol) {
-        return CpuLibraries.sboraNative().find(symbol)
+        return CpuLibraries.sboraNative()
+                .find(symbol)
                 .orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + symbol));
     }
 
     private static final class sb_set_num_threads {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_INT
-        );
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_INT);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -64,11 +62,9 @@ public final class sbora_native_h {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sb_get_num_threads {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_POINTER
-        );
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -94,18 +90,10 @@ public final class sbora_native_h {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sb_gather_cols {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_POINTER,
-            C_LONG,
-            C_LONG,
-            C_LONG,
-            C_POINTER,
-            C_LONG,
-            C_POINTER,
-            C_LONG
-        );
+        static final FunctionDescriptor DESC =
+                FunctionDescriptor.of(C_INT, C_POINTER, C_LONG, C_LONG, C_LONG, C_POINTER, C_LONG, C_POINTER, C_LONG);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -122,7 +110,8 @@ public final class sbora_native_h {
         return sb_gather_cols.Linked.HANDLE;
     }
 
-    public static int sb_gather_cols(MemorySegment x, long rows, long cols, long ldx, MemorySegment idx, long r, MemorySegment out, long ldo) {
+    public static int sb_gather_cols(
+            MemorySegment x, long rows, long cols, long ldx, MemorySegment idx, long r, MemorySegment out, long ldo) {
         try {
             return (int) sb_gather_cols.Linked.HANDLE.invokeExact(x, rows, cols, ldx, idx, r, out, ldo);
         } catch (Error | RuntimeException ex) {
@@ -131,18 +120,10 @@ public final class sbora_native_h {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sb_gather_rows {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_POINTER,
-            C_LONG,
-            C_LONG,
-            C_LONG,
-            C_POINTER,
-            C_LONG,
-            C_POINTER,
-            C_LONG
-        );
+        static final FunctionDescriptor DESC =
+                FunctionDescriptor.of(C_INT, C_POINTER, C_LONG, C_LONG, C_LONG, C_POINTER, C_LONG, C_POINTER, C_LONG);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -159,7 +140,8 @@ public final class sbora_native_h {
         return sb_gather_rows.Linked.HANDLE;
     }
 
-    public static int sb_gather_rows(MemorySegment x, long rows, long cols, long ldx, MemorySegment idx, long r, MemorySegment out, long ldo) {
+    public static int sb_gather_rows(
+            MemorySegment x, long rows, long cols, long ldx, MemorySegment idx, long r, MemorySegment out, long ldo) {
         try {
             return (int) sb_gather_rows.Linked.HANDLE.invokeExact(x, rows, cols, ldx, idx, r, out, ldo);
         } catch (Error | RuntimeException ex) {
@@ -168,19 +150,10 @@ public final class sbora_native_h {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sb_index_add_cols {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_POINTER,
-            C_LONG,
-            C_LONG,
-            C_LONG,
-            C_POINTER,
-            C_LONG,
-            C_POINTER,
-            C_LONG,
-            C_FLOAT
-        );
+                C_INT, C_POINTER, C_LONG, C_LONG, C_LONG, C_POINTER, C_LONG, C_POINTER, C_LONG, C_FLOAT);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -197,7 +170,16 @@ public final class sbora_native_h {
         return sb_index_add_cols.Linked.HANDLE;
     }
 
-    public static int sb_index_add_cols(MemorySegment dst, long rows, long cols, long ldd, MemorySegment idx, long r, MemorySegment src, long lds, float alpha) {
+    public static int sb_index_add_cols(
+            MemorySegment dst,
+            long rows,
+            long cols,
+            long ldd,
+            MemorySegment idx,
+            long r,
+            MemorySegment src,
+            long lds,
+            float alpha) {
         try {
             return (int) sb_index_add_cols.Linked.HANDLE.invokeExact(dst, rows, cols, ldd, idx, r, src, lds, alpha);
         } catch (Error | RuntimeException ex) {
@@ -206,19 +188,10 @@ public final class sbora_native_h {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sb_index_add_rows {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_POINTER,
-            C_LONG,
-            C_LONG,
-            C_LONG,
-            C_POINTER,
-            C_LONG,
-            C_POINTER,
-            C_LONG,
-            C_FLOAT
-        );
+                C_INT, C_POINTER, C_LONG, C_LONG, C_LONG, C_POINTER, C_LONG, C_POINTER, C_LONG, C_FLOAT);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -235,7 +208,16 @@ public final class sbora_native_h {
         return sb_index_add_rows.Linked.HANDLE;
     }
 
-    public static int sb_index_add_rows(MemorySegment dst, long rows, long cols, long ldd, MemorySegment idx, long r, MemorySegment src, long lds, float alpha) {
+    public static int sb_index_add_rows(
+            MemorySegment dst,
+            long rows,
+            long cols,
+            long ldd,
+            MemorySegment idx,
+            long r,
+            MemorySegment src,
+            long lds,
+            float alpha) {
         try {
             return (int) sb_index_add_rows.Linked.HANDLE.invokeExact(dst, rows, cols, ldd, idx, r, src, lds, alpha);
         } catch (Error | RuntimeException ex) {
@@ -244,13 +226,9 @@ public final class sbora_native_h {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sb_fill {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_POINTER,
-            C_LONG,
-            C_FLOAT
-        );
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_LONG, C_FLOAT);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -276,14 +254,9 @@ public final class sbora_native_h {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sb_add {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_POINTER,
-            C_POINTER,
-            C_LONG,
-            C_POINTER
-        );
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_LONG, C_POINTER);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -309,14 +282,9 @@ public final class sbora_native_h {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sb_sub {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_POINTER,
-            C_POINTER,
-            C_LONG,
-            C_POINTER
-        );
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_LONG, C_POINTER);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -342,14 +310,9 @@ public final class sbora_native_h {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sb_mul {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_POINTER,
-            C_POINTER,
-            C_LONG,
-            C_POINTER
-        );
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_LONG, C_POINTER);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -375,14 +338,9 @@ public final class sbora_native_h {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sb_div {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_POINTER,
-            C_POINTER,
-            C_LONG,
-            C_POINTER
-        );
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_LONG, C_POINTER);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -408,14 +366,9 @@ public final class sbora_native_h {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sb_scale {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_POINTER,
-            C_LONG,
-            C_FLOAT,
-            C_POINTER
-        );
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_LONG, C_FLOAT, C_POINTER);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -441,14 +394,9 @@ public final class sbora_native_h {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sb_axpy {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_LONG,
-            C_FLOAT,
-            C_POINTER,
-            C_POINTER
-        );
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_LONG, C_FLOAT, C_POINTER, C_POINTER);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -474,13 +422,9 @@ public final class sbora_native_h {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sb_sum {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_POINTER,
-            C_LONG,
-            C_POINTER
-        );
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_LONG, C_POINTER);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -506,14 +450,9 @@ public final class sbora_native_h {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sb_dot {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_POINTER,
-            C_POINTER,
-            C_LONG,
-            C_POINTER
-        );
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_LONG, C_POINTER);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -539,13 +478,9 @@ public final class sbora_native_h {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sb_count_nonfinite {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_POINTER,
-            C_LONG,
-            C_POINTER
-        );
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_LONG, C_POINTER);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -571,14 +506,9 @@ public final class sbora_native_h {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sb_row_norm {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_POINTER,
-            C_LONG,
-            C_LONG,
-            C_POINTER
-        );
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_LONG, C_LONG, C_POINTER);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -604,15 +534,10 @@ public final class sbora_native_h {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sb_scale_rows {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_POINTER,
-            C_LONG,
-            C_LONG,
-            C_POINTER,
-            C_POINTER
-        );
+        static final FunctionDescriptor DESC =
+                FunctionDescriptor.of(C_INT, C_POINTER, C_LONG, C_LONG, C_POINTER, C_POINTER);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -638,15 +563,10 @@ public final class sbora_native_h {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sb_scale_cols {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_POINTER,
-            C_LONG,
-            C_LONG,
-            C_POINTER,
-            C_POINTER
-        );
+        static final FunctionDescriptor DESC =
+                FunctionDescriptor.of(C_INT, C_POINTER, C_LONG, C_LONG, C_POINTER, C_POINTER);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -672,15 +592,10 @@ public final class sbora_native_h {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sb_col_dot {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_POINTER,
-            C_POINTER,
-            C_LONG,
-            C_LONG,
-            C_POINTER
-        );
+        static final FunctionDescriptor DESC =
+                FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_LONG, C_LONG, C_POINTER);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -706,14 +621,9 @@ public final class sbora_native_h {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sb_transpose {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_POINTER,
-            C_LONG,
-            C_LONG,
-            C_POINTER
-        );
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_LONG, C_LONG, C_POINTER);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -739,17 +649,10 @@ public final class sbora_native_h {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sb_rmsnorm_forward {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_POINTER,
-            C_POINTER,
-            C_LONG,
-            C_LONG,
-            C_FLOAT,
-            C_POINTER,
-            C_POINTER
-        );
+        static final FunctionDescriptor DESC =
+                FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_LONG, C_LONG, C_FLOAT, C_POINTER, C_POINTER);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -766,7 +669,8 @@ public final class sbora_native_h {
         return sb_rmsnorm_forward.Linked.HANDLE;
     }
 
-    public static int sb_rmsnorm_forward(MemorySegment x, MemorySegment w, long rows, long n, float eps, MemorySegment y, MemorySegment rstd) {
+    public static int sb_rmsnorm_forward(
+            MemorySegment x, MemorySegment w, long rows, long n, float eps, MemorySegment y, MemorySegment rstd) {
         try {
             return (int) sb_rmsnorm_forward.Linked.HANDLE.invokeExact(x, w, rows, n, eps, y, rstd);
         } catch (Error | RuntimeException ex) {
@@ -775,18 +679,10 @@ public final class sbora_native_h {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sb_rmsnorm_backward {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_POINTER,
-            C_POINTER,
-            C_POINTER,
-            C_POINTER,
-            C_LONG,
-            C_LONG,
-            C_POINTER,
-            C_POINTER
-        );
+                C_INT, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_LONG, C_LONG, C_POINTER, C_POINTER);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -803,7 +699,15 @@ public final class sbora_native_h {
         return sb_rmsnorm_backward.Linked.HANDLE;
     }
 
-    public static int sb_rmsnorm_backward(MemorySegment x, MemorySegment w, MemorySegment rstd, MemorySegment dy, long rows, long n, MemorySegment dx, MemorySegment dw) {
+    public static int sb_rmsnorm_backward(
+            MemorySegment x,
+            MemorySegment w,
+            MemorySegment rstd,
+            MemorySegment dy,
+            long rows,
+            long n,
+            MemorySegment dx,
+            MemorySegment dw) {
         try {
             return (int) sb_rmsnorm_backward.Linked.HANDLE.invokeExact(x, w, rstd, dy, rows, n, dx, dw);
         } catch (Error | RuntimeException ex) {
@@ -812,20 +716,10 @@ public final class sbora_native_h {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sb_rope {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_POINTER,
-            C_LONG,
-            C_LONG,
-            C_LONG,
-            C_POINTER,
-            C_POINTER,
-            C_POINTER,
-            C_LONG,
-            C_FLOAT,
-            C_POINTER
-        );
+                C_INT, C_POINTER, C_LONG, C_LONG, C_LONG, C_POINTER, C_POINTER, C_POINTER, C_LONG, C_FLOAT, C_POINTER);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -842,23 +736,29 @@ public final class sbora_native_h {
         return sb_rope.Linked.HANDLE;
     }
 
-    public static int sb_rope(MemorySegment x, long rows, long heads, long head_dim, MemorySegment positions, MemorySegment cos_table, MemorySegment sin_table, long max_pos, float sign, MemorySegment out) {
+    public static int sb_rope(
+            MemorySegment x,
+            long rows,
+            long heads,
+            long head_dim,
+            MemorySegment positions,
+            MemorySegment cos_table,
+            MemorySegment sin_table,
+            long max_pos,
+            float sign,
+            MemorySegment out) {
         try {
-            return (int) sb_rope.Linked.HANDLE.invokeExact(x, rows, heads, head_dim, positions, cos_table, sin_table, max_pos, sign, out);
+            return (int) sb_rope.Linked.HANDLE.invokeExact(
+                    x, rows, heads, head_dim, positions, cos_table, sin_table, max_pos, sign, out);
         } catch (Error | RuntimeException ex) {
             throw ex;
         } catch (Throwable ex) {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sb_silu_mul_forward {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_POINTER,
-            C_POINTER,
-            C_LONG,
-            C_POINTER
-        );
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_LONG, C_POINTER);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -884,16 +784,10 @@ public final class sbora_native_h {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sb_silu_mul_backward {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_POINTER,
-            C_POINTER,
-            C_POINTER,
-            C_LONG,
-            C_POINTER,
-            C_POINTER
-        );
+        static final FunctionDescriptor DESC =
+                FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_POINTER, C_LONG, C_POINTER, C_POINTER);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -910,7 +804,8 @@ public final class sbora_native_h {
         return sb_silu_mul_backward.Linked.HANDLE;
     }
 
-    public static int sb_silu_mul_backward(MemorySegment g, MemorySegment u, MemorySegment dout, long n, MemorySegment dg, MemorySegment du) {
+    public static int sb_silu_mul_backward(
+            MemorySegment g, MemorySegment u, MemorySegment dout, long n, MemorySegment dg, MemorySegment du) {
         try {
             return (int) sb_silu_mul_backward.Linked.HANDLE.invokeExact(g, u, dout, n, dg, du);
         } catch (Error | RuntimeException ex) {
@@ -919,21 +814,11 @@ public final class sbora_native_h {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sb_attention_forward {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_POINTER,
-            C_POINTER,
-            C_POINTER,
-            C_LONG,
-            C_LONG,
-            C_LONG,
-            C_LONG,
-            C_LONG,
-            C_FLOAT,
-            C_POINTER,
-            C_POINTER
-        );
+                C_INT, C_POINTER, C_POINTER, C_POINTER, C_LONG, C_LONG, C_LONG, C_LONG, C_LONG, C_FLOAT, C_POINTER,
+                C_POINTER);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -950,34 +835,32 @@ public final class sbora_native_h {
         return sb_attention_forward.Linked.HANDLE;
     }
 
-    public static int sb_attention_forward(MemorySegment q, MemorySegment k, MemorySegment v, long batch, long seq, long heads, long kv_heads, long head_dim, float scale, MemorySegment out, MemorySegment lse) {
+    public static int sb_attention_forward(
+            MemorySegment q,
+            MemorySegment k,
+            MemorySegment v,
+            long batch,
+            long seq,
+            long heads,
+            long kv_heads,
+            long head_dim,
+            float scale,
+            MemorySegment out,
+            MemorySegment lse) {
         try {
-            return (int) sb_attention_forward.Linked.HANDLE.invokeExact(q, k, v, batch, seq, heads, kv_heads, head_dim, scale, out, lse);
+            return (int) sb_attention_forward.Linked.HANDLE.invokeExact(
+                    q, k, v, batch, seq, heads, kv_heads, head_dim, scale, out, lse);
         } catch (Error | RuntimeException ex) {
             throw ex;
         } catch (Throwable ex) {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sb_attention_backward {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_POINTER,
-            C_POINTER,
-            C_POINTER,
-            C_POINTER,
-            C_POINTER,
-            C_POINTER,
-            C_LONG,
-            C_LONG,
-            C_LONG,
-            C_LONG,
-            C_LONG,
-            C_FLOAT,
-            C_POINTER,
-            C_POINTER,
-            C_POINTER
-        );
+                C_INT, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_LONG, C_LONG, C_LONG, C_LONG,
+                C_LONG, C_FLOAT, C_POINTER, C_POINTER, C_POINTER);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -994,26 +877,35 @@ public final class sbora_native_h {
         return sb_attention_backward.Linked.HANDLE;
     }
 
-    public static int sb_attention_backward(MemorySegment q, MemorySegment k, MemorySegment v, MemorySegment out, MemorySegment lse, MemorySegment dout, long batch, long seq, long heads, long kv_heads, long head_dim, float scale, MemorySegment dq, MemorySegment dk, MemorySegment dv) {
+    public static int sb_attention_backward(
+            MemorySegment q,
+            MemorySegment k,
+            MemorySegment v,
+            MemorySegment out,
+            MemorySegment lse,
+            MemorySegment dout,
+            long batch,
+            long seq,
+            long heads,
+            long kv_heads,
+            long head_dim,
+            float scale,
+            MemorySegment dq,
+            MemorySegment dk,
+            MemorySegment dv) {
         try {
-            return (int) sb_attention_backward.Linked.HANDLE.invokeExact(q, k, v, out, lse, dout, batch, seq, heads, kv_heads, head_dim, scale, dq, dk, dv);
+            return (int) sb_attention_backward.Linked.HANDLE.invokeExact(
+                    q, k, v, out, lse, dout, batch, seq, heads, kv_heads, head_dim, scale, dq, dk, dv);
         } catch (Error | RuntimeException ex) {
             throw ex;
         } catch (Throwable ex) {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sb_cross_entropy_forward {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_POINTER,
-            C_POINTER,
-            C_LONG,
-            C_LONG,
-            C_INT,
-            C_POINTER,
-            C_POINTER
-        );
+        static final FunctionDescriptor DESC =
+                FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_LONG, C_LONG, C_INT, C_POINTER, C_POINTER);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -1030,27 +922,27 @@ public final class sbora_native_h {
         return sb_cross_entropy_forward.Linked.HANDLE;
     }
 
-    public static int sb_cross_entropy_forward(MemorySegment logits, MemorySegment targets, long rows, long vocab, int ignore_index, MemorySegment loss, MemorySegment lse) {
+    public static int sb_cross_entropy_forward(
+            MemorySegment logits,
+            MemorySegment targets,
+            long rows,
+            long vocab,
+            int ignore_index,
+            MemorySegment loss,
+            MemorySegment lse) {
         try {
-            return (int) sb_cross_entropy_forward.Linked.HANDLE.invokeExact(logits, targets, rows, vocab, ignore_index, loss, lse);
+            return (int) sb_cross_entropy_forward.Linked.HANDLE.invokeExact(
+                    logits, targets, rows, vocab, ignore_index, loss, lse);
         } catch (Error | RuntimeException ex) {
             throw ex;
         } catch (Throwable ex) {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sb_cross_entropy_backward {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_POINTER,
-            C_POINTER,
-            C_POINTER,
-            C_LONG,
-            C_LONG,
-            C_INT,
-            C_FLOAT,
-            C_POINTER
-        );
+                C_INT, C_POINTER, C_POINTER, C_POINTER, C_LONG, C_LONG, C_INT, C_FLOAT, C_POINTER);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -1067,24 +959,28 @@ public final class sbora_native_h {
         return sb_cross_entropy_backward.Linked.HANDLE;
     }
 
-    public static int sb_cross_entropy_backward(MemorySegment logits, MemorySegment targets, MemorySegment lse, long rows, long vocab, int ignore_index, float scale, MemorySegment dlogits) {
+    public static int sb_cross_entropy_backward(
+            MemorySegment logits,
+            MemorySegment targets,
+            MemorySegment lse,
+            long rows,
+            long vocab,
+            int ignore_index,
+            float scale,
+            MemorySegment dlogits) {
         try {
-            return (int) sb_cross_entropy_backward.Linked.HANDLE.invokeExact(logits, targets, lse, rows, vocab, ignore_index, scale, dlogits);
+            return (int) sb_cross_entropy_backward.Linked.HANDLE.invokeExact(
+                    logits, targets, lse, rows, vocab, ignore_index, scale, dlogits);
         } catch (Error | RuntimeException ex) {
             throw ex;
         } catch (Throwable ex) {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sb_nf4_quantize {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_POINTER,
-            C_LONG,
-            C_LONG,
-            C_POINTER,
-            C_POINTER
-        );
+        static final FunctionDescriptor DESC =
+                FunctionDescriptor.of(C_INT, C_POINTER, C_LONG, C_LONG, C_POINTER, C_POINTER);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -1110,16 +1006,10 @@ public final class sbora_native_h {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sb_nf4_dequantize {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_POINTER,
-            C_POINTER,
-            C_LONG,
-            C_LONG,
-            C_LONG,
-            C_POINTER
-        );
+        static final FunctionDescriptor DESC =
+                FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_LONG, C_LONG, C_LONG, C_POINTER);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -1136,7 +1026,8 @@ public final class sbora_native_h {
         return sb_nf4_dequantize.Linked.HANDLE;
     }
 
-    public static int sb_nf4_dequantize(MemorySegment packed, MemorySegment absmax, long start, long count, long block, MemorySegment out) {
+    public static int sb_nf4_dequantize(
+            MemorySegment packed, MemorySegment absmax, long start, long count, long block, MemorySegment out) {
         try {
             return (int) sb_nf4_dequantize.Linked.HANDLE.invokeExact(packed, absmax, start, count, block, out);
         } catch (Error | RuntimeException ex) {
@@ -1145,21 +1036,11 @@ public final class sbora_native_h {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sb_adamw_step {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_POINTER,
-            C_POINTER,
-            C_POINTER,
-            C_POINTER,
-            C_LONG,
-            C_FLOAT,
-            C_FLOAT,
-            C_FLOAT,
-            C_FLOAT,
-            C_FLOAT,
-            C_FLOAT
-        );
+                C_INT, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_LONG, C_FLOAT, C_FLOAT, C_FLOAT, C_FLOAT, C_FLOAT,
+                C_FLOAT);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -1176,9 +1057,21 @@ public final class sbora_native_h {
         return sb_adamw_step.Linked.HANDLE;
     }
 
-    public static int sb_adamw_step(MemorySegment p, MemorySegment g, MemorySegment m, MemorySegment v, long n, float beta1, float beta2, float eps, float decay, float step_size, float bias_correction2_sqrt) {
+    public static int sb_adamw_step(
+            MemorySegment p,
+            MemorySegment g,
+            MemorySegment m,
+            MemorySegment v,
+            long n,
+            float beta1,
+            float beta2,
+            float eps,
+            float decay,
+            float step_size,
+            float bias_correction2_sqrt) {
         try {
-            return (int) sb_adamw_step.Linked.HANDLE.invokeExact(p, g, m, v, n, beta1, beta2, eps, decay, step_size, bias_correction2_sqrt);
+            return (int) sb_adamw_step.Linked.HANDLE.invokeExact(
+                    p, g, m, v, n, beta1, beta2, eps, decay, step_size, bias_correction2_sqrt);
         } catch (Error | RuntimeException ex) {
             throw ex;
         } catch (Throwable ex) {

@@ -26,6 +26,7 @@ public final class CudaLibraries {
 
     /** A {@code libsbora_cuda.so} to load instead of the one carried in the jar. */
     public static final String CUDA_LIBRARY_PROPERTY = "sbora.cuda.library";
+
     private static final String RESOURCE_DIR = "native/linux-x86_64";
     private static final List<String> NAMES = List.of("libcublas.so", "libcublas.so.13", "libcublas.so.12");
 
@@ -82,11 +83,16 @@ public final class CudaLibraries {
             return LoadedLibrary.open(p);
         }
         if (CudaLibraries.class.getClassLoader().getResource(RESOURCE_DIR + "/libsbora_cuda.so") == null) {
-            return LoadedLibrary.unavailable(null,
-                    "libsbora_cuda.so was not built (nvcc was not found when this jar was built)");
+            return LoadedLibrary.unavailable(
+                    null, "libsbora_cuda.so was not built (nvcc was not found when this jar was built)");
         }
-        return LoadedLibrary.open(() -> LibraryExtractor.folderOf(CudaLibraries.class, RESOURCE_DIR,
-                List.of("libsbora_cuda.so"), List.of(), "cuda-" + BuildInfo.version(), true)
+        return LoadedLibrary.open(() -> LibraryExtractor.folderOf(
+                        CudaLibraries.class,
+                        RESOURCE_DIR,
+                        List.of("libsbora_cuda.so"),
+                        List.of(),
+                        "cuda-" + BuildInfo.version(),
+                        true)
                 .resolve("libsbora_cuda.so"));
     }
 
@@ -103,8 +109,10 @@ public final class CudaLibraries {
                 }
             }
         }
-        return LoadedLibrary.unavailable(null, "cuBLAS (" + String.join(", ", NAMES) + ") not found in " + dirs
-                + "; set SBORA_CUDA_LIB_DIR to the folder that holds it");
+        return LoadedLibrary.unavailable(
+                null,
+                "cuBLAS (" + String.join(", ", NAMES) + ") not found in " + dirs
+                        + "; set SBORA_CUDA_LIB_DIR to the folder that holds it");
     }
 
     static Set<Path> searchFolders() {
@@ -131,8 +139,11 @@ public final class CudaLibraries {
 
     /** site-packages and dist-packages folders of the usual Python installations. */
     private static List<Path> pythonRoots() {
-        List<Path> bases = new ArrayList<>(List.of(Path.of("/usr/lib"), Path.of("/usr/local/lib"),
-                Path.of("/opt/conda/lib"), Path.of(System.getProperty("user.home"), ".local/lib")));
+        List<Path> bases = new ArrayList<>(List.of(
+                Path.of("/usr/lib"),
+                Path.of("/usr/local/lib"),
+                Path.of("/opt/conda/lib"),
+                Path.of(System.getProperty("user.home"), ".local/lib")));
         String venv = System.getenv("VIRTUAL_ENV");
         if (venv != null) {
             bases.add(Path.of(venv, "lib"));

@@ -21,8 +21,8 @@ public final class sbora_cuda_h {
     public static final ValueLayout.OfLong C_LONG = ValueLayout.JAVA_LONG;
     public static final ValueLayout.OfFloat C_FLOAT = ValueLayout.JAVA_FLOAT;
     public static final ValueLayout.OfDouble C_DOUBLE = ValueLayout.JAVA_DOUBLE;
-    public static final AddressLayout C_POINTER = ValueLayout.ADDRESS
-            .withTargetLayout(MemoryLayout.sequenceLayout(Long.MAX_VALUE, ValueLayout.JAVA_BYTE));
+    public static final AddressLayout C_POINTER =
+            ValueLayout.ADDRESS.withTargetLayout(MemoryLayout.sequenceLayout(Long.MAX_VALUE, ValueLayout.JAVA_BYTE));
 
     public static final int SBC_OK = 0;
     public static final int SBC_ERR_ARG = 100001;
@@ -37,15 +37,13 @@ public final class sbora_cuda_h {
     public static final int SBC_OP_DIV = 3;
 
     static MemorySegment findOrThrow(String symbol) {
-        return CudaLibraries.sboraCuda().find(symbol)
+        return CudaLibraries.sboraCuda()
+                .find(symbol)
                 .orElseThrow(() -> new UnsatisfiedLinkError("unresolved symbol: " + symbol));
     }
 
     private static final class sbc_device_count {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_POINTER
-        );
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -71,11 +69,9 @@ public final class sbora_cuda_h {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sbc_set_device {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_INT
-        );
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_INT);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -101,14 +97,9 @@ public final class sbora_cuda_h {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sbc_device_info {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_INT,
-            C_POINTER,
-            C_LONG,
-            C_POINTER
-        );
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_INT, C_POINTER, C_LONG, C_POINTER);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -134,13 +125,9 @@ public final class sbora_cuda_h {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sbc_error_string {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_INT,
-            C_POINTER,
-            C_LONG
-        );
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_INT, C_POINTER, C_LONG);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -166,12 +153,9 @@ public final class sbora_cuda_h {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sbc_malloc {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_POINTER,
-            C_LONG
-        );
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_LONG);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -197,11 +181,9 @@ public final class sbora_cuda_h {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sbc_free {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_POINTER
-        );
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -227,14 +209,9 @@ public final class sbora_cuda_h {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sbc_memcpy {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_POINTER,
-            C_POINTER,
-            C_LONG,
-            C_INT
-        );
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_LONG, C_INT);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -260,14 +237,9 @@ public final class sbora_cuda_h {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sbc_memset {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_POINTER,
-            C_INT,
-            C_LONG,
-            C_POINTER
-        );
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_INT, C_LONG, C_POINTER);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -293,10 +265,9 @@ public final class sbora_cuda_h {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sbc_synchronize {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT
-        );
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -322,11 +293,9 @@ public final class sbora_cuda_h {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sbc_stream_create {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_POINTER
-        );
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -352,11 +321,9 @@ public final class sbora_cuda_h {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sbc_stream_destroy {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_POINTER
-        );
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -382,11 +349,9 @@ public final class sbora_cuda_h {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sbc_stream_synchronize {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_POINTER
-        );
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -412,15 +377,10 @@ public final class sbora_cuda_h {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sbc_memcpy_async {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_POINTER,
-            C_POINTER,
-            C_LONG,
-            C_INT,
-            C_POINTER
-        );
+        static final FunctionDescriptor DESC =
+                FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_LONG, C_INT, C_POINTER);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -437,7 +397,8 @@ public final class sbora_cuda_h {
         return sbc_memcpy_async.Linked.HANDLE;
     }
 
-    public static int sbc_memcpy_async(MemorySegment dst, MemorySegment src, long bytes, int kind, MemorySegment stream) {
+    public static int sbc_memcpy_async(
+            MemorySegment dst, MemorySegment src, long bytes, int kind, MemorySegment stream) {
         try {
             return (int) sbc_memcpy_async.Linked.HANDLE.invokeExact(dst, src, bytes, kind, stream);
         } catch (Error | RuntimeException ex) {
@@ -446,19 +407,10 @@ public final class sbora_cuda_h {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sbc_gather_cols {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_POINTER,
-            C_LONG,
-            C_LONG,
-            C_LONG,
-            C_POINTER,
-            C_LONG,
-            C_POINTER,
-            C_LONG,
-            C_POINTER
-        );
+                C_INT, C_POINTER, C_LONG, C_LONG, C_LONG, C_POINTER, C_LONG, C_POINTER, C_LONG, C_POINTER);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -475,7 +427,16 @@ public final class sbora_cuda_h {
         return sbc_gather_cols.Linked.HANDLE;
     }
 
-    public static int sbc_gather_cols(MemorySegment x, long rows, long cols, long ldx, MemorySegment idx, long r, MemorySegment out, long ldo, MemorySegment stream) {
+    public static int sbc_gather_cols(
+            MemorySegment x,
+            long rows,
+            long cols,
+            long ldx,
+            MemorySegment idx,
+            long r,
+            MemorySegment out,
+            long ldo,
+            MemorySegment stream) {
         try {
             return (int) sbc_gather_cols.Linked.HANDLE.invokeExact(x, rows, cols, ldx, idx, r, out, ldo, stream);
         } catch (Error | RuntimeException ex) {
@@ -484,19 +445,10 @@ public final class sbora_cuda_h {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sbc_gather_rows {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_POINTER,
-            C_LONG,
-            C_LONG,
-            C_LONG,
-            C_POINTER,
-            C_LONG,
-            C_POINTER,
-            C_LONG,
-            C_POINTER
-        );
+                C_INT, C_POINTER, C_LONG, C_LONG, C_LONG, C_POINTER, C_LONG, C_POINTER, C_LONG, C_POINTER);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -513,7 +465,16 @@ public final class sbora_cuda_h {
         return sbc_gather_rows.Linked.HANDLE;
     }
 
-    public static int sbc_gather_rows(MemorySegment x, long rows, long cols, long ldx, MemorySegment idx, long r, MemorySegment out, long ldo, MemorySegment stream) {
+    public static int sbc_gather_rows(
+            MemorySegment x,
+            long rows,
+            long cols,
+            long ldx,
+            MemorySegment idx,
+            long r,
+            MemorySegment out,
+            long ldo,
+            MemorySegment stream) {
         try {
             return (int) sbc_gather_rows.Linked.HANDLE.invokeExact(x, rows, cols, ldx, idx, r, out, ldo, stream);
         } catch (Error | RuntimeException ex) {
@@ -522,20 +483,10 @@ public final class sbora_cuda_h {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sbc_index_add_cols {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_POINTER,
-            C_LONG,
-            C_LONG,
-            C_LONG,
-            C_POINTER,
-            C_LONG,
-            C_POINTER,
-            C_LONG,
-            C_FLOAT,
-            C_POINTER
-        );
+                C_INT, C_POINTER, C_LONG, C_LONG, C_LONG, C_POINTER, C_LONG, C_POINTER, C_LONG, C_FLOAT, C_POINTER);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -552,29 +503,30 @@ public final class sbora_cuda_h {
         return sbc_index_add_cols.Linked.HANDLE;
     }
 
-    public static int sbc_index_add_cols(MemorySegment dst, long rows, long cols, long ldd, MemorySegment idx, long r, MemorySegment src, long lds, float alpha, MemorySegment stream) {
+    public static int sbc_index_add_cols(
+            MemorySegment dst,
+            long rows,
+            long cols,
+            long ldd,
+            MemorySegment idx,
+            long r,
+            MemorySegment src,
+            long lds,
+            float alpha,
+            MemorySegment stream) {
         try {
-            return (int) sbc_index_add_cols.Linked.HANDLE.invokeExact(dst, rows, cols, ldd, idx, r, src, lds, alpha, stream);
+            return (int)
+                    sbc_index_add_cols.Linked.HANDLE.invokeExact(dst, rows, cols, ldd, idx, r, src, lds, alpha, stream);
         } catch (Error | RuntimeException ex) {
             throw ex;
         } catch (Throwable ex) {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sbc_index_add_rows {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_POINTER,
-            C_LONG,
-            C_LONG,
-            C_LONG,
-            C_POINTER,
-            C_LONG,
-            C_POINTER,
-            C_LONG,
-            C_FLOAT,
-            C_POINTER
-        );
+                C_INT, C_POINTER, C_LONG, C_LONG, C_LONG, C_POINTER, C_LONG, C_POINTER, C_LONG, C_FLOAT, C_POINTER);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -591,23 +543,29 @@ public final class sbora_cuda_h {
         return sbc_index_add_rows.Linked.HANDLE;
     }
 
-    public static int sbc_index_add_rows(MemorySegment dst, long rows, long cols, long ldd, MemorySegment idx, long r, MemorySegment src, long lds, float alpha, MemorySegment stream) {
+    public static int sbc_index_add_rows(
+            MemorySegment dst,
+            long rows,
+            long cols,
+            long ldd,
+            MemorySegment idx,
+            long r,
+            MemorySegment src,
+            long lds,
+            float alpha,
+            MemorySegment stream) {
         try {
-            return (int) sbc_index_add_rows.Linked.HANDLE.invokeExact(dst, rows, cols, ldd, idx, r, src, lds, alpha, stream);
+            return (int)
+                    sbc_index_add_rows.Linked.HANDLE.invokeExact(dst, rows, cols, ldd, idx, r, src, lds, alpha, stream);
         } catch (Error | RuntimeException ex) {
             throw ex;
         } catch (Throwable ex) {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sbc_fill {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_POINTER,
-            C_LONG,
-            C_FLOAT,
-            C_POINTER
-        );
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_LONG, C_FLOAT, C_POINTER);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -633,15 +591,10 @@ public final class sbora_cuda_h {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sbc_add {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_POINTER,
-            C_POINTER,
-            C_LONG,
-            C_POINTER,
-            C_POINTER
-        );
+        static final FunctionDescriptor DESC =
+                FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_LONG, C_POINTER, C_POINTER);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -667,15 +620,10 @@ public final class sbora_cuda_h {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sbc_sub {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_POINTER,
-            C_POINTER,
-            C_LONG,
-            C_POINTER,
-            C_POINTER
-        );
+        static final FunctionDescriptor DESC =
+                FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_LONG, C_POINTER, C_POINTER);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -701,15 +649,10 @@ public final class sbora_cuda_h {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sbc_mul {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_POINTER,
-            C_POINTER,
-            C_LONG,
-            C_POINTER,
-            C_POINTER
-        );
+        static final FunctionDescriptor DESC =
+                FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_LONG, C_POINTER, C_POINTER);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -735,15 +678,10 @@ public final class sbora_cuda_h {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sbc_div {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_POINTER,
-            C_POINTER,
-            C_LONG,
-            C_POINTER,
-            C_POINTER
-        );
+        static final FunctionDescriptor DESC =
+                FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_LONG, C_POINTER, C_POINTER);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -769,15 +707,10 @@ public final class sbora_cuda_h {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sbc_scale {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_POINTER,
-            C_LONG,
-            C_FLOAT,
-            C_POINTER,
-            C_POINTER
-        );
+        static final FunctionDescriptor DESC =
+                FunctionDescriptor.of(C_INT, C_POINTER, C_LONG, C_FLOAT, C_POINTER, C_POINTER);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -803,15 +736,10 @@ public final class sbora_cuda_h {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sbc_axpy {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_LONG,
-            C_FLOAT,
-            C_POINTER,
-            C_POINTER,
-            C_POINTER
-        );
+        static final FunctionDescriptor DESC =
+                FunctionDescriptor.of(C_INT, C_LONG, C_FLOAT, C_POINTER, C_POINTER, C_POINTER);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -837,14 +765,9 @@ public final class sbora_cuda_h {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sbc_sum {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_POINTER,
-            C_LONG,
-            C_POINTER,
-            C_POINTER
-        );
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_LONG, C_POINTER, C_POINTER);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -870,15 +793,10 @@ public final class sbora_cuda_h {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sbc_dot {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_POINTER,
-            C_POINTER,
-            C_LONG,
-            C_POINTER,
-            C_POINTER
-        );
+        static final FunctionDescriptor DESC =
+                FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_LONG, C_POINTER, C_POINTER);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -904,14 +822,9 @@ public final class sbora_cuda_h {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sbc_count_nonfinite {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_POINTER,
-            C_LONG,
-            C_POINTER,
-            C_POINTER
-        );
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_LONG, C_POINTER, C_POINTER);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -937,15 +850,10 @@ public final class sbora_cuda_h {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sbc_row_norm {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_POINTER,
-            C_LONG,
-            C_LONG,
-            C_POINTER,
-            C_POINTER
-        );
+        static final FunctionDescriptor DESC =
+                FunctionDescriptor.of(C_INT, C_POINTER, C_LONG, C_LONG, C_POINTER, C_POINTER);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -971,16 +879,10 @@ public final class sbora_cuda_h {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sbc_scale_rows {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_POINTER,
-            C_LONG,
-            C_LONG,
-            C_POINTER,
-            C_POINTER,
-            C_POINTER
-        );
+        static final FunctionDescriptor DESC =
+                FunctionDescriptor.of(C_INT, C_POINTER, C_LONG, C_LONG, C_POINTER, C_POINTER, C_POINTER);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -997,7 +899,8 @@ public final class sbora_cuda_h {
         return sbc_scale_rows.Linked.HANDLE;
     }
 
-    public static int sbc_scale_rows(MemorySegment x, long rows, long cols, MemorySegment s, MemorySegment out, MemorySegment stream) {
+    public static int sbc_scale_rows(
+            MemorySegment x, long rows, long cols, MemorySegment s, MemorySegment out, MemorySegment stream) {
         try {
             return (int) sbc_scale_rows.Linked.HANDLE.invokeExact(x, rows, cols, s, out, stream);
         } catch (Error | RuntimeException ex) {
@@ -1006,16 +909,10 @@ public final class sbora_cuda_h {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sbc_scale_cols {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_POINTER,
-            C_LONG,
-            C_LONG,
-            C_POINTER,
-            C_POINTER,
-            C_POINTER
-        );
+        static final FunctionDescriptor DESC =
+                FunctionDescriptor.of(C_INT, C_POINTER, C_LONG, C_LONG, C_POINTER, C_POINTER, C_POINTER);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -1032,7 +929,8 @@ public final class sbora_cuda_h {
         return sbc_scale_cols.Linked.HANDLE;
     }
 
-    public static int sbc_scale_cols(MemorySegment x, long rows, long cols, MemorySegment s, MemorySegment out, MemorySegment stream) {
+    public static int sbc_scale_cols(
+            MemorySegment x, long rows, long cols, MemorySegment s, MemorySegment out, MemorySegment stream) {
         try {
             return (int) sbc_scale_cols.Linked.HANDLE.invokeExact(x, rows, cols, s, out, stream);
         } catch (Error | RuntimeException ex) {
@@ -1041,16 +939,10 @@ public final class sbora_cuda_h {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sbc_col_dot {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_POINTER,
-            C_POINTER,
-            C_LONG,
-            C_LONG,
-            C_POINTER,
-            C_POINTER
-        );
+        static final FunctionDescriptor DESC =
+                FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_LONG, C_LONG, C_POINTER, C_POINTER);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -1067,7 +959,8 @@ public final class sbora_cuda_h {
         return sbc_col_dot.Linked.HANDLE;
     }
 
-    public static int sbc_col_dot(MemorySegment a, MemorySegment b, long rows, long cols, MemorySegment out, MemorySegment stream) {
+    public static int sbc_col_dot(
+            MemorySegment a, MemorySegment b, long rows, long cols, MemorySegment out, MemorySegment stream) {
         try {
             return (int) sbc_col_dot.Linked.HANDLE.invokeExact(a, b, rows, cols, out, stream);
         } catch (Error | RuntimeException ex) {
@@ -1076,15 +969,10 @@ public final class sbora_cuda_h {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sbc_transpose {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_POINTER,
-            C_LONG,
-            C_LONG,
-            C_POINTER,
-            C_POINTER
-        );
+        static final FunctionDescriptor DESC =
+                FunctionDescriptor.of(C_INT, C_POINTER, C_LONG, C_LONG, C_POINTER, C_POINTER);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -1110,18 +998,10 @@ public final class sbora_cuda_h {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sbc_rmsnorm_forward {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_POINTER,
-            C_POINTER,
-            C_LONG,
-            C_LONG,
-            C_FLOAT,
-            C_POINTER,
-            C_POINTER,
-            C_POINTER
-        );
+                C_INT, C_POINTER, C_POINTER, C_LONG, C_LONG, C_FLOAT, C_POINTER, C_POINTER, C_POINTER);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -1138,7 +1018,15 @@ public final class sbora_cuda_h {
         return sbc_rmsnorm_forward.Linked.HANDLE;
     }
 
-    public static int sbc_rmsnorm_forward(MemorySegment x, MemorySegment w, long rows, long n, float eps, MemorySegment y, MemorySegment rstd, MemorySegment stream) {
+    public static int sbc_rmsnorm_forward(
+            MemorySegment x,
+            MemorySegment w,
+            long rows,
+            long n,
+            float eps,
+            MemorySegment y,
+            MemorySegment rstd,
+            MemorySegment stream) {
         try {
             return (int) sbc_rmsnorm_forward.Linked.HANDLE.invokeExact(x, w, rows, n, eps, y, rstd, stream);
         } catch (Error | RuntimeException ex) {
@@ -1147,19 +1035,10 @@ public final class sbora_cuda_h {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sbc_rmsnorm_backward {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_POINTER,
-            C_POINTER,
-            C_POINTER,
-            C_POINTER,
-            C_LONG,
-            C_LONG,
-            C_POINTER,
-            C_POINTER,
-            C_POINTER
-        );
+                C_INT, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_LONG, C_LONG, C_POINTER, C_POINTER, C_POINTER);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -1176,7 +1055,16 @@ public final class sbora_cuda_h {
         return sbc_rmsnorm_backward.Linked.HANDLE;
     }
 
-    public static int sbc_rmsnorm_backward(MemorySegment x, MemorySegment w, MemorySegment rstd, MemorySegment dy, long rows, long n, MemorySegment dx, MemorySegment dw, MemorySegment stream) {
+    public static int sbc_rmsnorm_backward(
+            MemorySegment x,
+            MemorySegment w,
+            MemorySegment rstd,
+            MemorySegment dy,
+            long rows,
+            long n,
+            MemorySegment dx,
+            MemorySegment dw,
+            MemorySegment stream) {
         try {
             return (int) sbc_rmsnorm_backward.Linked.HANDLE.invokeExact(x, w, rstd, dy, rows, n, dx, dw, stream);
         } catch (Error | RuntimeException ex) {
@@ -1185,21 +1073,11 @@ public final class sbora_cuda_h {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sbc_rope {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_POINTER,
-            C_LONG,
-            C_LONG,
-            C_LONG,
-            C_POINTER,
-            C_POINTER,
-            C_POINTER,
-            C_LONG,
-            C_FLOAT,
-            C_POINTER,
-            C_POINTER
-        );
+                C_INT, C_POINTER, C_LONG, C_LONG, C_LONG, C_POINTER, C_POINTER, C_POINTER, C_LONG, C_FLOAT, C_POINTER,
+                C_POINTER);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -1216,24 +1094,31 @@ public final class sbora_cuda_h {
         return sbc_rope.Linked.HANDLE;
     }
 
-    public static int sbc_rope(MemorySegment x, long rows, long heads, long head_dim, MemorySegment positions, MemorySegment cos_table, MemorySegment sin_table, long max_pos, float sign, MemorySegment out, MemorySegment stream) {
+    public static int sbc_rope(
+            MemorySegment x,
+            long rows,
+            long heads,
+            long head_dim,
+            MemorySegment positions,
+            MemorySegment cos_table,
+            MemorySegment sin_table,
+            long max_pos,
+            float sign,
+            MemorySegment out,
+            MemorySegment stream) {
         try {
-            return (int) sbc_rope.Linked.HANDLE.invokeExact(x, rows, heads, head_dim, positions, cos_table, sin_table, max_pos, sign, out, stream);
+            return (int) sbc_rope.Linked.HANDLE.invokeExact(
+                    x, rows, heads, head_dim, positions, cos_table, sin_table, max_pos, sign, out, stream);
         } catch (Error | RuntimeException ex) {
             throw ex;
         } catch (Throwable ex) {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sbc_silu_mul_forward {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_POINTER,
-            C_POINTER,
-            C_LONG,
-            C_POINTER,
-            C_POINTER
-        );
+        static final FunctionDescriptor DESC =
+                FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_LONG, C_POINTER, C_POINTER);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -1250,7 +1135,8 @@ public final class sbora_cuda_h {
         return sbc_silu_mul_forward.Linked.HANDLE;
     }
 
-    public static int sbc_silu_mul_forward(MemorySegment g, MemorySegment u, long n, MemorySegment out, MemorySegment stream) {
+    public static int sbc_silu_mul_forward(
+            MemorySegment g, MemorySegment u, long n, MemorySegment out, MemorySegment stream) {
         try {
             return (int) sbc_silu_mul_forward.Linked.HANDLE.invokeExact(g, u, n, out, stream);
         } catch (Error | RuntimeException ex) {
@@ -1259,17 +1145,10 @@ public final class sbora_cuda_h {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sbc_silu_mul_backward {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_POINTER,
-            C_POINTER,
-            C_POINTER,
-            C_LONG,
-            C_POINTER,
-            C_POINTER,
-            C_POINTER
-        );
+        static final FunctionDescriptor DESC =
+                FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_POINTER, C_LONG, C_POINTER, C_POINTER, C_POINTER);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -1286,7 +1165,14 @@ public final class sbora_cuda_h {
         return sbc_silu_mul_backward.Linked.HANDLE;
     }
 
-    public static int sbc_silu_mul_backward(MemorySegment g, MemorySegment u, MemorySegment dout, long n, MemorySegment dg, MemorySegment du, MemorySegment stream) {
+    public static int sbc_silu_mul_backward(
+            MemorySegment g,
+            MemorySegment u,
+            MemorySegment dout,
+            long n,
+            MemorySegment dg,
+            MemorySegment du,
+            MemorySegment stream) {
         try {
             return (int) sbc_silu_mul_backward.Linked.HANDLE.invokeExact(g, u, dout, n, dg, du, stream);
         } catch (Error | RuntimeException ex) {
@@ -1295,22 +1181,11 @@ public final class sbora_cuda_h {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sbc_attention_forward {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_POINTER,
-            C_POINTER,
-            C_POINTER,
-            C_LONG,
-            C_LONG,
-            C_LONG,
-            C_LONG,
-            C_LONG,
-            C_FLOAT,
-            C_POINTER,
-            C_POINTER,
-            C_POINTER
-        );
+                C_INT, C_POINTER, C_POINTER, C_POINTER, C_LONG, C_LONG, C_LONG, C_LONG, C_LONG, C_FLOAT, C_POINTER,
+                C_POINTER, C_POINTER);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -1327,35 +1202,33 @@ public final class sbora_cuda_h {
         return sbc_attention_forward.Linked.HANDLE;
     }
 
-    public static int sbc_attention_forward(MemorySegment q, MemorySegment k, MemorySegment v, long batch, long seq, long heads, long kv_heads, long head_dim, float scale, MemorySegment out, MemorySegment lse, MemorySegment stream) {
+    public static int sbc_attention_forward(
+            MemorySegment q,
+            MemorySegment k,
+            MemorySegment v,
+            long batch,
+            long seq,
+            long heads,
+            long kv_heads,
+            long head_dim,
+            float scale,
+            MemorySegment out,
+            MemorySegment lse,
+            MemorySegment stream) {
         try {
-            return (int) sbc_attention_forward.Linked.HANDLE.invokeExact(q, k, v, batch, seq, heads, kv_heads, head_dim, scale, out, lse, stream);
+            return (int) sbc_attention_forward.Linked.HANDLE.invokeExact(
+                    q, k, v, batch, seq, heads, kv_heads, head_dim, scale, out, lse, stream);
         } catch (Error | RuntimeException ex) {
             throw ex;
         } catch (Throwable ex) {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sbc_attention_backward {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_POINTER,
-            C_POINTER,
-            C_POINTER,
-            C_POINTER,
-            C_POINTER,
-            C_POINTER,
-            C_LONG,
-            C_LONG,
-            C_LONG,
-            C_LONG,
-            C_LONG,
-            C_FLOAT,
-            C_POINTER,
-            C_POINTER,
-            C_POINTER,
-            C_POINTER
-        );
+                C_INT, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_LONG, C_LONG, C_LONG, C_LONG,
+                C_LONG, C_FLOAT, C_POINTER, C_POINTER, C_POINTER, C_POINTER);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -1372,27 +1245,36 @@ public final class sbora_cuda_h {
         return sbc_attention_backward.Linked.HANDLE;
     }
 
-    public static int sbc_attention_backward(MemorySegment q, MemorySegment k, MemorySegment v, MemorySegment out, MemorySegment lse, MemorySegment dout, long batch, long seq, long heads, long kv_heads, long head_dim, float scale, MemorySegment dq, MemorySegment dk, MemorySegment dv, MemorySegment stream) {
+    public static int sbc_attention_backward(
+            MemorySegment q,
+            MemorySegment k,
+            MemorySegment v,
+            MemorySegment out,
+            MemorySegment lse,
+            MemorySegment dout,
+            long batch,
+            long seq,
+            long heads,
+            long kv_heads,
+            long head_dim,
+            float scale,
+            MemorySegment dq,
+            MemorySegment dk,
+            MemorySegment dv,
+            MemorySegment stream) {
         try {
-            return (int) sbc_attention_backward.Linked.HANDLE.invokeExact(q, k, v, out, lse, dout, batch, seq, heads, kv_heads, head_dim, scale, dq, dk, dv, stream);
+            return (int) sbc_attention_backward.Linked.HANDLE.invokeExact(
+                    q, k, v, out, lse, dout, batch, seq, heads, kv_heads, head_dim, scale, dq, dk, dv, stream);
         } catch (Error | RuntimeException ex) {
             throw ex;
         } catch (Throwable ex) {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sbc_cross_entropy_forward {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_POINTER,
-            C_POINTER,
-            C_LONG,
-            C_LONG,
-            C_INT,
-            C_POINTER,
-            C_POINTER,
-            C_POINTER
-        );
+                C_INT, C_POINTER, C_POINTER, C_LONG, C_LONG, C_INT, C_POINTER, C_POINTER, C_POINTER);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -1409,28 +1291,28 @@ public final class sbora_cuda_h {
         return sbc_cross_entropy_forward.Linked.HANDLE;
     }
 
-    public static int sbc_cross_entropy_forward(MemorySegment logits, MemorySegment targets, long rows, long vocab, int ignore_index, MemorySegment loss, MemorySegment lse, MemorySegment stream) {
+    public static int sbc_cross_entropy_forward(
+            MemorySegment logits,
+            MemorySegment targets,
+            long rows,
+            long vocab,
+            int ignore_index,
+            MemorySegment loss,
+            MemorySegment lse,
+            MemorySegment stream) {
         try {
-            return (int) sbc_cross_entropy_forward.Linked.HANDLE.invokeExact(logits, targets, rows, vocab, ignore_index, loss, lse, stream);
+            return (int) sbc_cross_entropy_forward.Linked.HANDLE.invokeExact(
+                    logits, targets, rows, vocab, ignore_index, loss, lse, stream);
         } catch (Error | RuntimeException ex) {
             throw ex;
         } catch (Throwable ex) {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sbc_cross_entropy_backward {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_POINTER,
-            C_POINTER,
-            C_POINTER,
-            C_LONG,
-            C_LONG,
-            C_INT,
-            C_FLOAT,
-            C_POINTER,
-            C_POINTER
-        );
+                C_INT, C_POINTER, C_POINTER, C_POINTER, C_LONG, C_LONG, C_INT, C_FLOAT, C_POINTER, C_POINTER);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -1447,25 +1329,29 @@ public final class sbora_cuda_h {
         return sbc_cross_entropy_backward.Linked.HANDLE;
     }
 
-    public static int sbc_cross_entropy_backward(MemorySegment logits, MemorySegment targets, MemorySegment lse, long rows, long vocab, int ignore_index, float scale, MemorySegment dlogits, MemorySegment stream) {
+    public static int sbc_cross_entropy_backward(
+            MemorySegment logits,
+            MemorySegment targets,
+            MemorySegment lse,
+            long rows,
+            long vocab,
+            int ignore_index,
+            float scale,
+            MemorySegment dlogits,
+            MemorySegment stream) {
         try {
-            return (int) sbc_cross_entropy_backward.Linked.HANDLE.invokeExact(logits, targets, lse, rows, vocab, ignore_index, scale, dlogits, stream);
+            return (int) sbc_cross_entropy_backward.Linked.HANDLE.invokeExact(
+                    logits, targets, lse, rows, vocab, ignore_index, scale, dlogits, stream);
         } catch (Error | RuntimeException ex) {
             throw ex;
         } catch (Throwable ex) {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sbc_nf4_quantize {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_POINTER,
-            C_LONG,
-            C_LONG,
-            C_POINTER,
-            C_POINTER,
-            C_POINTER
-        );
+        static final FunctionDescriptor DESC =
+                FunctionDescriptor.of(C_INT, C_POINTER, C_LONG, C_LONG, C_POINTER, C_POINTER, C_POINTER);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -1482,7 +1368,8 @@ public final class sbora_cuda_h {
         return sbc_nf4_quantize.Linked.HANDLE;
     }
 
-    public static int sbc_nf4_quantize(MemorySegment x, long n, long block, MemorySegment packed, MemorySegment absmax, MemorySegment stream) {
+    public static int sbc_nf4_quantize(
+            MemorySegment x, long n, long block, MemorySegment packed, MemorySegment absmax, MemorySegment stream) {
         try {
             return (int) sbc_nf4_quantize.Linked.HANDLE.invokeExact(x, n, block, packed, absmax, stream);
         } catch (Error | RuntimeException ex) {
@@ -1491,17 +1378,10 @@ public final class sbora_cuda_h {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sbc_nf4_dequantize {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_POINTER,
-            C_POINTER,
-            C_LONG,
-            C_LONG,
-            C_LONG,
-            C_POINTER,
-            C_POINTER
-        );
+        static final FunctionDescriptor DESC =
+                FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_LONG, C_LONG, C_LONG, C_POINTER, C_POINTER);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -1518,7 +1398,14 @@ public final class sbora_cuda_h {
         return sbc_nf4_dequantize.Linked.HANDLE;
     }
 
-    public static int sbc_nf4_dequantize(MemorySegment packed, MemorySegment absmax, long start, long count, long block, MemorySegment out, MemorySegment stream) {
+    public static int sbc_nf4_dequantize(
+            MemorySegment packed,
+            MemorySegment absmax,
+            long start,
+            long count,
+            long block,
+            MemorySegment out,
+            MemorySegment stream) {
         try {
             return (int) sbc_nf4_dequantize.Linked.HANDLE.invokeExact(packed, absmax, start, count, block, out, stream);
         } catch (Error | RuntimeException ex) {
@@ -1527,22 +1414,11 @@ public final class sbora_cuda_h {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sbc_adamw_step {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_POINTER,
-            C_POINTER,
-            C_POINTER,
-            C_POINTER,
-            C_LONG,
-            C_FLOAT,
-            C_FLOAT,
-            C_FLOAT,
-            C_FLOAT,
-            C_FLOAT,
-            C_FLOAT,
-            C_POINTER
-        );
+                C_INT, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_LONG, C_FLOAT, C_FLOAT, C_FLOAT, C_FLOAT, C_FLOAT,
+                C_FLOAT, C_POINTER);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -1559,25 +1435,32 @@ public final class sbora_cuda_h {
         return sbc_adamw_step.Linked.HANDLE;
     }
 
-    public static int sbc_adamw_step(MemorySegment p, MemorySegment g, MemorySegment m, MemorySegment v, long n, float beta1, float beta2, float eps, float decay, float step_size, float bias_correction2_sqrt, MemorySegment stream) {
+    public static int sbc_adamw_step(
+            MemorySegment p,
+            MemorySegment g,
+            MemorySegment m,
+            MemorySegment v,
+            long n,
+            float beta1,
+            float beta2,
+            float eps,
+            float decay,
+            float step_size,
+            float bias_correction2_sqrt,
+            MemorySegment stream) {
         try {
-            return (int) sbc_adamw_step.Linked.HANDLE.invokeExact(p, g, m, v, n, beta1, beta2, eps, decay, step_size, bias_correction2_sqrt, stream);
+            return (int) sbc_adamw_step.Linked.HANDLE.invokeExact(
+                    p, g, m, v, n, beta1, beta2, eps, decay, step_size, bias_correction2_sqrt, stream);
         } catch (Error | RuntimeException ex) {
             throw ex;
         } catch (Throwable ex) {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sbc_convert {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_POINTER,
-            C_INT,
-            C_POINTER,
-            C_INT,
-            C_LONG,
-            C_POINTER
-        );
+        static final FunctionDescriptor DESC =
+                FunctionDescriptor.of(C_INT, C_POINTER, C_INT, C_POINTER, C_INT, C_LONG, C_POINTER);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -1594,7 +1477,8 @@ public final class sbora_cuda_h {
         return sbc_convert.Linked.HANDLE;
     }
 
-    public static int sbc_convert(MemorySegment x, int xtype, MemorySegment out, int otype, long n, MemorySegment stream) {
+    public static int sbc_convert(
+            MemorySegment x, int xtype, MemorySegment out, int otype, long n, MemorySegment stream) {
         try {
             return (int) sbc_convert.Linked.HANDLE.invokeExact(x, xtype, out, otype, n, stream);
         } catch (Error | RuntimeException ex) {
@@ -1603,15 +1487,10 @@ public final class sbora_cuda_h {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sbc_fill_t {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_POINTER,
-            C_INT,
-            C_LONG,
-            C_FLOAT,
-            C_POINTER
-        );
+        static final FunctionDescriptor DESC =
+                FunctionDescriptor.of(C_INT, C_POINTER, C_INT, C_LONG, C_FLOAT, C_POINTER);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -1637,17 +1516,10 @@ public final class sbora_cuda_h {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sbc_binary_t {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_INT,
-            C_POINTER,
-            C_POINTER,
-            C_INT,
-            C_LONG,
-            C_POINTER,
-            C_POINTER
-        );
+        static final FunctionDescriptor DESC =
+                FunctionDescriptor.of(C_INT, C_INT, C_POINTER, C_POINTER, C_INT, C_LONG, C_POINTER, C_POINTER);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -1664,7 +1536,8 @@ public final class sbora_cuda_h {
         return sbc_binary_t.Linked.HANDLE;
     }
 
-    public static int sbc_binary_t(int op, MemorySegment a, MemorySegment b, int type, long n, MemorySegment out, MemorySegment stream) {
+    public static int sbc_binary_t(
+            int op, MemorySegment a, MemorySegment b, int type, long n, MemorySegment out, MemorySegment stream) {
         try {
             return (int) sbc_binary_t.Linked.HANDLE.invokeExact(op, a, b, type, n, out, stream);
         } catch (Error | RuntimeException ex) {
@@ -1673,16 +1546,10 @@ public final class sbora_cuda_h {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sbc_scale_t {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_POINTER,
-            C_INT,
-            C_LONG,
-            C_FLOAT,
-            C_POINTER,
-            C_POINTER
-        );
+        static final FunctionDescriptor DESC =
+                FunctionDescriptor.of(C_INT, C_POINTER, C_INT, C_LONG, C_FLOAT, C_POINTER, C_POINTER);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -1708,17 +1575,10 @@ public final class sbora_cuda_h {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sbc_axpy_t {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_LONG,
-            C_FLOAT,
-            C_POINTER,
-            C_INT,
-            C_POINTER,
-            C_INT,
-            C_POINTER
-        );
+        static final FunctionDescriptor DESC =
+                FunctionDescriptor.of(C_INT, C_LONG, C_FLOAT, C_POINTER, C_INT, C_POINTER, C_INT, C_POINTER);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -1735,7 +1595,8 @@ public final class sbora_cuda_h {
         return sbc_axpy_t.Linked.HANDLE;
     }
 
-    public static int sbc_axpy_t(long n, float alpha, MemorySegment x, int xtype, MemorySegment y, int ytype, MemorySegment stream) {
+    public static int sbc_axpy_t(
+            long n, float alpha, MemorySegment x, int xtype, MemorySegment y, int ytype, MemorySegment stream) {
         try {
             return (int) sbc_axpy_t.Linked.HANDLE.invokeExact(n, alpha, x, xtype, y, ytype, stream);
         } catch (Error | RuntimeException ex) {
@@ -1744,15 +1605,10 @@ public final class sbora_cuda_h {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sbc_sum_t {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_POINTER,
-            C_INT,
-            C_LONG,
-            C_POINTER,
-            C_POINTER
-        );
+        static final FunctionDescriptor DESC =
+                FunctionDescriptor.of(C_INT, C_POINTER, C_INT, C_LONG, C_POINTER, C_POINTER);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -1778,15 +1634,10 @@ public final class sbora_cuda_h {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sbc_count_nonfinite_t {
-        static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_POINTER,
-            C_INT,
-            C_LONG,
-            C_POINTER,
-            C_POINTER
-        );
+        static final FunctionDescriptor DESC =
+                FunctionDescriptor.of(C_INT, C_POINTER, C_INT, C_LONG, C_POINTER, C_POINTER);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -1803,7 +1654,8 @@ public final class sbora_cuda_h {
         return sbc_count_nonfinite_t.Linked.HANDLE;
     }
 
-    public static int sbc_count_nonfinite_t(MemorySegment x, int type, long n, MemorySegment out, MemorySegment stream) {
+    public static int sbc_count_nonfinite_t(
+            MemorySegment x, int type, long n, MemorySegment out, MemorySegment stream) {
         try {
             return (int) sbc_count_nonfinite_t.Linked.HANDLE.invokeExact(x, type, n, out, stream);
         } catch (Error | RuntimeException ex) {
@@ -1812,20 +1664,10 @@ public final class sbora_cuda_h {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sbc_gather_cols_t {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_POINTER,
-            C_INT,
-            C_LONG,
-            C_LONG,
-            C_LONG,
-            C_POINTER,
-            C_LONG,
-            C_POINTER,
-            C_LONG,
-            C_POINTER
-        );
+                C_INT, C_POINTER, C_INT, C_LONG, C_LONG, C_LONG, C_POINTER, C_LONG, C_POINTER, C_LONG, C_POINTER);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -1842,29 +1684,30 @@ public final class sbora_cuda_h {
         return sbc_gather_cols_t.Linked.HANDLE;
     }
 
-    public static int sbc_gather_cols_t(MemorySegment x, int type, long rows, long cols, long ldx, MemorySegment idx, long r, MemorySegment out, long ldo, MemorySegment stream) {
+    public static int sbc_gather_cols_t(
+            MemorySegment x,
+            int type,
+            long rows,
+            long cols,
+            long ldx,
+            MemorySegment idx,
+            long r,
+            MemorySegment out,
+            long ldo,
+            MemorySegment stream) {
         try {
-            return (int) sbc_gather_cols_t.Linked.HANDLE.invokeExact(x, type, rows, cols, ldx, idx, r, out, ldo, stream);
+            return (int)
+                    sbc_gather_cols_t.Linked.HANDLE.invokeExact(x, type, rows, cols, ldx, idx, r, out, ldo, stream);
         } catch (Error | RuntimeException ex) {
             throw ex;
         } catch (Throwable ex) {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sbc_gather_rows_t {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_POINTER,
-            C_INT,
-            C_LONG,
-            C_LONG,
-            C_LONG,
-            C_POINTER,
-            C_LONG,
-            C_POINTER,
-            C_LONG,
-            C_POINTER
-        );
+                C_INT, C_POINTER, C_INT, C_LONG, C_LONG, C_LONG, C_POINTER, C_LONG, C_POINTER, C_LONG, C_POINTER);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -1881,31 +1724,31 @@ public final class sbora_cuda_h {
         return sbc_gather_rows_t.Linked.HANDLE;
     }
 
-    public static int sbc_gather_rows_t(MemorySegment x, int type, long rows, long cols, long ldx, MemorySegment idx, long r, MemorySegment out, long ldo, MemorySegment stream) {
+    public static int sbc_gather_rows_t(
+            MemorySegment x,
+            int type,
+            long rows,
+            long cols,
+            long ldx,
+            MemorySegment idx,
+            long r,
+            MemorySegment out,
+            long ldo,
+            MemorySegment stream) {
         try {
-            return (int) sbc_gather_rows_t.Linked.HANDLE.invokeExact(x, type, rows, cols, ldx, idx, r, out, ldo, stream);
+            return (int)
+                    sbc_gather_rows_t.Linked.HANDLE.invokeExact(x, type, rows, cols, ldx, idx, r, out, ldo, stream);
         } catch (Error | RuntimeException ex) {
             throw ex;
         } catch (Throwable ex) {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sbc_index_add_cols_t {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_POINTER,
-            C_INT,
-            C_LONG,
-            C_LONG,
-            C_LONG,
-            C_POINTER,
-            C_LONG,
-            C_POINTER,
-            C_INT,
-            C_LONG,
-            C_FLOAT,
-            C_POINTER
-        );
+                C_INT, C_POINTER, C_INT, C_LONG, C_LONG, C_LONG, C_POINTER, C_LONG, C_POINTER, C_INT, C_LONG, C_FLOAT,
+                C_POINTER);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -1922,31 +1765,33 @@ public final class sbora_cuda_h {
         return sbc_index_add_cols_t.Linked.HANDLE;
     }
 
-    public static int sbc_index_add_cols_t(MemorySegment dst, int dtype, long rows, long cols, long ldd, MemorySegment idx, long r, MemorySegment src, int stype, long lds, float alpha, MemorySegment stream) {
+    public static int sbc_index_add_cols_t(
+            MemorySegment dst,
+            int dtype,
+            long rows,
+            long cols,
+            long ldd,
+            MemorySegment idx,
+            long r,
+            MemorySegment src,
+            int stype,
+            long lds,
+            float alpha,
+            MemorySegment stream) {
         try {
-            return (int) sbc_index_add_cols_t.Linked.HANDLE.invokeExact(dst, dtype, rows, cols, ldd, idx, r, src, stype, lds, alpha, stream);
+            return (int) sbc_index_add_cols_t.Linked.HANDLE.invokeExact(
+                    dst, dtype, rows, cols, ldd, idx, r, src, stype, lds, alpha, stream);
         } catch (Error | RuntimeException ex) {
             throw ex;
         } catch (Throwable ex) {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sbc_index_add_rows_t {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_POINTER,
-            C_INT,
-            C_LONG,
-            C_LONG,
-            C_LONG,
-            C_POINTER,
-            C_LONG,
-            C_POINTER,
-            C_INT,
-            C_LONG,
-            C_FLOAT,
-            C_POINTER
-        );
+                C_INT, C_POINTER, C_INT, C_LONG, C_LONG, C_LONG, C_POINTER, C_LONG, C_POINTER, C_INT, C_LONG, C_FLOAT,
+                C_POINTER);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -1963,35 +1808,33 @@ public final class sbora_cuda_h {
         return sbc_index_add_rows_t.Linked.HANDLE;
     }
 
-    public static int sbc_index_add_rows_t(MemorySegment dst, int dtype, long rows, long cols, long ldd, MemorySegment idx, long r, MemorySegment src, int stype, long lds, float alpha, MemorySegment stream) {
+    public static int sbc_index_add_rows_t(
+            MemorySegment dst,
+            int dtype,
+            long rows,
+            long cols,
+            long ldd,
+            MemorySegment idx,
+            long r,
+            MemorySegment src,
+            int stype,
+            long lds,
+            float alpha,
+            MemorySegment stream) {
         try {
-            return (int) sbc_index_add_rows_t.Linked.HANDLE.invokeExact(dst, dtype, rows, cols, ldd, idx, r, src, stype, lds, alpha, stream);
+            return (int) sbc_index_add_rows_t.Linked.HANDLE.invokeExact(
+                    dst, dtype, rows, cols, ldd, idx, r, src, stype, lds, alpha, stream);
         } catch (Error | RuntimeException ex) {
             throw ex;
         } catch (Throwable ex) {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sbc_gather_gemm {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_INT,
-            C_POINTER,
-            C_LONG,
-            C_LONG,
-            C_POINTER,
-            C_LONG,
-            C_POINTER,
-            C_LONG,
-            C_INT,
-            C_LONG,
-            C_FLOAT,
-            C_POINTER,
-            C_LONG,
-            C_POINTER,
-            C_LONG,
-            C_POINTER
-        );
+                C_INT, C_INT, C_POINTER, C_LONG, C_LONG, C_POINTER, C_LONG, C_POINTER, C_LONG, C_INT, C_LONG, C_FLOAT,
+                C_POINTER, C_LONG, C_POINTER, C_LONG, C_POINTER);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -2008,33 +1851,37 @@ public final class sbora_cuda_h {
         return sbc_gather_gemm.Linked.HANDLE;
     }
 
-    public static int sbc_gather_gemm(int type, MemorySegment x, long m, long ldx, MemorySegment idx, long r, MemorySegment f, long ldf, int trans_f, long n, float alpha, MemorySegment c, long ldc, MemorySegment xs, long ldxs, MemorySegment stream) {
+    public static int sbc_gather_gemm(
+            int type,
+            MemorySegment x,
+            long m,
+            long ldx,
+            MemorySegment idx,
+            long r,
+            MemorySegment f,
+            long ldf,
+            int trans_f,
+            long n,
+            float alpha,
+            MemorySegment c,
+            long ldc,
+            MemorySegment xs,
+            long ldxs,
+            MemorySegment stream) {
         try {
-            return (int) sbc_gather_gemm.Linked.HANDLE.invokeExact(type, x, m, ldx, idx, r, f, ldf, trans_f, n, alpha, c, ldc, xs, ldxs, stream);
+            return (int) sbc_gather_gemm.Linked.HANDLE.invokeExact(
+                    type, x, m, ldx, idx, r, f, ldf, trans_f, n, alpha, c, ldc, xs, ldxs, stream);
         } catch (Error | RuntimeException ex) {
             throw ex;
         } catch (Throwable ex) {
             throw new AssertionError("should not reach here", ex);
         }
     }
+
     private static final class sbc_gemm_scatter {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(
-            C_INT,
-            C_INT,
-            C_POINTER,
-            C_LONG,
-            C_LONG,
-            C_LONG,
-            C_POINTER,
-            C_LONG,
-            C_INT,
-            C_POINTER,
-            C_LONG,
-            C_FLOAT,
-            C_POINTER,
-            C_LONG,
-            C_POINTER
-        );
+                C_INT, C_INT, C_POINTER, C_LONG, C_LONG, C_LONG, C_POINTER, C_LONG, C_INT, C_POINTER, C_LONG, C_FLOAT,
+                C_POINTER, C_LONG, C_POINTER);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -2051,9 +1898,24 @@ public final class sbora_cuda_h {
         return sbc_gemm_scatter.Linked.HANDLE;
     }
 
-    public static int sbc_gemm_scatter(int type, MemorySegment a, long m, long kdim, long lda, MemorySegment f, long ldf, int trans_f, MemorySegment idx, long r, float alpha, MemorySegment c, long ldc, MemorySegment stream) {
+    public static int sbc_gemm_scatter(
+            int type,
+            MemorySegment a,
+            long m,
+            long kdim,
+            long lda,
+            MemorySegment f,
+            long ldf,
+            int trans_f,
+            MemorySegment idx,
+            long r,
+            float alpha,
+            MemorySegment c,
+            long ldc,
+            MemorySegment stream) {
         try {
-            return (int) sbc_gemm_scatter.Linked.HANDLE.invokeExact(type, a, m, kdim, lda, f, ldf, trans_f, idx, r, alpha, c, ldc, stream);
+            return (int) sbc_gemm_scatter.Linked.HANDLE.invokeExact(
+                    type, a, m, kdim, lda, f, ldf, trans_f, idx, r, alpha, c, ldc, stream);
         } catch (Error | RuntimeException ex) {
             throw ex;
         } catch (Throwable ex) {
