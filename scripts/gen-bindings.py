@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Regenerates the downcall part of a hand-kept binding class from its C header, in jextract's shape.
 
-  scripts/gen-bindings.py cuda-kernels/include/sbora_cuda.h java/src/main/java/io/sbora4j/ffi/sbora_cuda_h.java
-  scripts/gen-bindings.py native/include/sbora_native.h java/src/main/java/io/sbora4j/ffi/sbora_native_h.java
+  scripts/gen-bindings.py cuda-kernels/include/sbora_cuda.h java/cuda/src/main/java/io/sbora4j/cuda/ffi/sbora_cuda_h.java
+  scripts/gen-bindings.py native/include/sbora_native.h java/cpu/src/main/java/io/sbora4j/cpu/ffi/sbora_native_h.java
+  ./mvnw spotless:apply     (the generated code, in the project's format)
 
 Everything in the class before the first function holder (the file comment, layouts, findOrThrow) is kept; the
 integer #define constants of the header are (re)written there; one holder + descriptor + handle + wrapper per

@@ -3,7 +3,8 @@
 # without a JDK, Maven or network, in well under 64 MiB:
 #   runtime/ bin/sbora   from `sbora bundle --small --no-charts`: a jlink'd Java runtime (java.base and the few
 #                   modules the code uses; no java.desktop, no class-data-sharing archives) and the launcher
-#   lib/            our classes (main from `sbora bundle`, tests, benchmarks), their dependencies, JUnit's console
+#   lib/            our modules (core, cpu, cuda, cli from `sbora bundle`), the cuda tests and the core test helpers,
+#                   the benchmarks, their dependencies, JUnit's console
 #                   launcher and JMH (OpenBLAS, the HF tokenizers library and the charting library are left out: the
 #                   CUDA tests compare against the plain-Java reference backend, and charts are drawn back home)
 #   run-gpu-checks.sh   the one script to run there (see its header)
@@ -19,11 +20,11 @@ deps="$here/target/gpu-deps"
 rm -rf "$out" "$deps"
 
 ./mvnw -q -B -DskipTests package >&2      # -DskipTests still compiles the tests
-./mvnw -q -B dependency:copy-dependencies -DincludeScope=test -DoutputDirectory="$deps" -pl java >&2
-./mvnw -q -B dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$deps/runtime" -pl java >&2
+./mvnw -q -B dependency:copy-dependencies -DincludeScope=test -DoutputDirectory="$deps" -pl java/cuda >&2
+./mvnw -q -B dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$deps/runtime" -pl java/cli >&2
 for a in org.openjdk.jmh:jmh-core:1.37 net.sf.jopt-simple:jopt-simple:5.0.4 org.apache.commons:commons-math3:3.6.1 \
          org.junit.platform:junit-platform-console-standalone:1.13.4; do
-  ./mvnw -q -B dependency:copy -Dartifact="$a" -DoutputDirectory="$deps" -pl java >&2
+  ./mvnw -q -B dependency:copy -Dartifact="$a" -DoutputDirectory="$deps" -pl java/cuda >&2
 done
 
 gpu_jar() { # true for a dependency the GPU machine needs (not OpenBLAS, the tokenizers library or the charts)
@@ -40,17 +41,20 @@ test_tool_jar() { # JUnit's parts (the console launcher carries them all) and jq
   esac
 }
 
-# runtime/, bin/sbora and lib/ with sbora4j.jar (java/target/classes) and its runtime dependencies: `sbora bundle`,
-# run on the class path the GPU machine needs. --no-charts: no java.desktop; --small: no CDS archives (28 MiB).
-cp="java/target/classes"
+# runtime/, bin/sbora and lib/ with our modules (java/*/target/classes, jarred up as sbora4j-<module>.jar) and their
+# runtime dependencies: `sbora bundle`, run on the class path the GPU machine needs. --no-charts: no java.desktop;
+# --small: no CDS archives (28 MiB).
+cp="java/core/target/classes:java/cpu/target/classes:java/cuda/target/classes:java/cli/target/classes"
 for j in "$deps"/runtime/*.jar; do
   if gpu_jar "$j"; then cp="$cp:$j"; fi
 done
 "$JDK/bin/java" --enable-native-access=ALL-UNNAMED -cp "$cp" io.sbora4j.cli.SboraCli \
   bundle --output "$out" --small --no-charts >&2
 
-# on top: the tests, the benchmarks, the test and JMH dependencies, JUnit's console launcher, the run script
-(cd java/target/test-classes && "$JDK/bin/jar" cf "$out/lib/sbora4j-tests.jar" .)
+# on top: the cuda tests, the core test helpers, the benchmarks, the test and JMH dependencies, JUnit's console
+# launcher, the run script
+(cd java/cuda/target/test-classes && "$JDK/bin/jar" cf "$out/lib/sbora4j-cuda-tests.jar" .)
+(cd java/core/target/test-classes && "$JDK/bin/jar" cf "$out/lib/sbora4j-core-tests.jar" .)
 (cd jmh/target/classes && "$JDK/bin/jar" cf "$out/lib/sbora4j-bench.jar" .)
 for j in "$deps"/*.jar; do
   [ -f "$j" ] && [ ! -e "$out/lib/$(basename "$j")" ] || continue

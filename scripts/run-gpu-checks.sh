@@ -3,8 +3,8 @@
 # Steps, most important first, so that a slow machine loses the least useful ones:
 #    1. nvidia-smi and `sbora info` (is the cuda backend usable, and if not, why)
 #    2. the CUDA tests: CudaBackendTest (every kernel against the reference backend) and CudaMixedPrecisionTest
-#       (bf16 launchers, fused SBoRA GEMMs, cublasGemmEx, memory pool, NF4 merges, a bf16 LLaMA), then the fused
-#       GEMM test again with SBC_FUSED_SIMT=1 (the CUDA-core form of the bf16 kernel)
+#       (bf16 launchers, fused SBoRA GEMMs on both their tensor-core and SIMT forms, cublasGemmEx, memory pool, NF4
+#       merges, a bf16 LLaMA)
 #    3. JMH AdapterLayerBench on cuda, bf16, 4096 tokens, d = 4096, r 32 and 64, route fused:
 #       base (fwd+bwd; it has no r), lora, lora-fa, sbora-fa, sbora-fb (fwd+bwd and adapter path alone) at
 #       4096 x 4096, and fwd+bwd at LLaMA-7B's MLP shape 4096 -> 11008
@@ -54,9 +54,9 @@ if [ -z "${SBORA_CUDA_LIB_DIR:-}" ]; then
   fi
   [ -n "$SBORA_CUDA_LIB_DIR" ] && export SBORA_CUDA_LIB_DIR
 fi
-CP="$B/lib/sbora4j.jar:$B/lib/sbora4j-tests.jar"
+CP=""
 for j in "$B"/lib/*.jar; do
-  case "$(basename "$j")" in sbora4j.jar|sbora4j-tests.jar|junit-platform-console-standalone*) ;; *) CP="$CP:$j" ;; esac
+  case "$(basename "$j")" in junit-platform-console-standalone*) ;; *) CP="${CP:+$CP:}$j" ;; esac
 done
 
 START=$(date +%s)
@@ -102,8 +102,8 @@ jmh() {
 run nvidia-smi 5 nvidia-smi
 run info 10 "$JAVA" --enable-native-access=ALL-UNNAMED -cp "$CP" io.sbora4j.cli.SboraCli info
 run cuda-tests 30 "$JAVA" --enable-native-access=ALL-UNNAMED -jar "$B"/lib/junit-platform-console-standalone-*.jar \
-  execute --class-path "$CP" --select-class io.sbora4j.backend.cuda.CudaBackendTest \
-  --select-class io.sbora4j.backend.cuda.CudaMixedPrecisionTest --details=tree --disable-banner \
+  execute --class-path "$CP" --select-class io.sbora4j.cuda.CudaBackendTest \
+  --select-class io.sbora4j.cuda.CudaMixedPrecisionTest --details=tree --disable-banner \
   --disable-ansi-colors --include-engine=junit-jupiter --reports-dir "$WORK/junit" --fail-if-no-tests
 cp "$WORK"/junit/TEST-junit-jupiter.xml "$OUT/junit-cuda.xml" 2>/dev/null
 if [ -f "$WORK/cuda-tests.txt" ]; then # JUnit exits 0 when every test was aborted, as without a usable GPU
@@ -115,12 +115,6 @@ if [ -f "$WORK/cuda-tests.txt" ]; then # JUnit exits 0 when every test was abort
     [ "$LAST_RC" -eq 0 ] && failed=$((failed + 1)) # else already counted
   fi
 fi
-
-# The SIMT form of the fused GEMMs on bf16 (the tensor-core form is the default and ran above).
-run cuda-tests-simt 15 env SBC_FUSED_SIMT=1 "$JAVA" --enable-native-access=ALL-UNNAMED \
-  -jar "$B"/lib/junit-platform-console-standalone-*.jar execute --class-path "$CP" \
-  --select-method io.sbora4j.backend.cuda.CudaMixedPrecisionTest#fusedSboraGemmsMatchTheReferenceLoops \
-  --details=tree --disable-banner --disable-ansi-colors --include-engine=junit-jupiter --fail-if-no-tests
 
 LAYER=(-p device=cuda -p d=4096 -p tokens=4096)
 jmh jmh-layer-base 15 'AdapterLayerBench.forwardBackward' "${LAYER[@]}" -p dtype=bf16 -p method=base -p r=32 \

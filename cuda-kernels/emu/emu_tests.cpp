@@ -5,7 +5,7 @@
 //
 //   sbc_emu_tests [GROUP...]       runs the groups named (all when none): runtime status index elementwise
 //                                  reductions matrix layers attention cross_entropy nf4 adamw typed fused
-//   SBC_FUSED_SIMT=1 sbc_emu_tests fused    the bf16 fused GEMMs on the SIMT kernel (read once per process)
+//   sbc_emu_tests fused                     the fused GEMMs, bf16 on both kernels (tensor cores and SIMT)
 //
 // One line per check; the exit status is 1 if any check failed. Compile with -ffp-contract=off: the references
 // below are sequences of single IEEE operations.
@@ -244,8 +244,8 @@ void test_runtime() {
     int32_t idx = 0;
     const int64_t huge = 65536LL * 64 + 1;
     report("runtime gather_gemm grid too tall -> SBC_ERR_ARG",
-           sbc_gather_gemm(SBC_F32, &f, 1, 1, &idx, 1, &f, huge, 0, huge, 1.0f, &f, huge, nullptr, 0, nullptr) ==
-               SBC_ERR_ARG);
+           sbc_gather_gemm(SBC_F32, &f, 1, 1, &idx, 1, &f, huge, 0, huge, 1.0f, &f, huge, nullptr, 0,
+                           SBC_KERNEL_AUTO, nullptr) == SBC_ERR_ARG);
 }
 
 void parity(const char *fn, const char *args, int sb, int sbc) {
@@ -359,24 +359,36 @@ void test_status() {
         {"index_add_rows_t(bad src type)",
          sbc_index_add_rows_t(f, SBC_F32, 4, 4, 4, i, 2, g, 9, 4, 1.0f, nullptr), SBC_ERR_ARG},
         {"gather_gemm(type 2)",
-         sbc_gather_gemm(2, f, 2, 4, i, 2, g, 4, 0, 4, 1.0f, h, 4, nullptr, 0, nullptr), SBC_ERR_ARG},
+         sbc_gather_gemm(2, f, 2, 4, i, 2, g, 4, 0, 4, 1.0f, h, 4, nullptr, 0, SBC_KERNEL_AUTO, nullptr),
+         SBC_ERR_ARG},
+        {"gather_gemm(kernel 7)",
+         sbc_gather_gemm(SBC_F32, f, 2, 4, i, 2, g, 4, 0, 4, 1.0f, h, 4, nullptr, 0, 7, nullptr), SBC_ERR_ARG},
         {"gather_gemm(ldc < n)",
-         sbc_gather_gemm(SBC_F32, f, 2, 4, i, 2, g, 4, 0, 4, 1.0f, h, 3, nullptr, 0, nullptr), SBC_ERR_ARG},
+         sbc_gather_gemm(SBC_F32, f, 2, 4, i, 2, g, 4, 0, 4, 1.0f, h, 3, nullptr, 0, SBC_KERNEL_AUTO, nullptr),
+         SBC_ERR_ARG},
         {"gather_gemm(ldxs < r)",
-         sbc_gather_gemm(SBC_F32, f, 2, 4, i, 2, g, 4, 0, 4, 1.0f, h, 4, k, 1, nullptr), SBC_ERR_ARG},
+         sbc_gather_gemm(SBC_F32, f, 2, 4, i, 2, g, 4, 0, 4, 1.0f, h, 4, k, 1, SBC_KERNEL_AUTO, nullptr),
+         SBC_ERR_ARG},
         {"gather_gemm(m = 0, NULLs)",
-         sbc_gather_gemm(SBC_F32, nullptr, 0, 4, nullptr, 2, nullptr, 4, 0, 4, 1.0f, nullptr, 4, nullptr, 0, nullptr),
+         sbc_gather_gemm(SBC_F32, nullptr, 0, 4, nullptr, 2, nullptr, 4, 0, 4, 1.0f, nullptr, 4, nullptr, 0,
+                         SBC_KERNEL_AUTO, nullptr),
          SBC_OK},
         {"gather_gemm(n = 0, no xs, c NULL)",
-         sbc_gather_gemm(SBC_F32, f, 2, 4, i, 2, g, 4, 0, 0, 1.0f, nullptr, 4, nullptr, 0, nullptr), SBC_OK},
+         sbc_gather_gemm(SBC_F32, f, 2, 4, i, 2, g, 4, 0, 0, 1.0f, nullptr, 4, nullptr, 0, SBC_KERNEL_AUTO, nullptr),
+         SBC_OK},
         {"gather_gemm(ldf < r, trans_f)",
-         sbc_gather_gemm(SBC_F32, f, 2, 4, i, 2, g, 1, 1, 4, 1.0f, h, 4, nullptr, 0, nullptr), SBC_ERR_ARG},
+         sbc_gather_gemm(SBC_F32, f, 2, 4, i, 2, g, 1, 1, 4, 1.0f, h, 4, nullptr, 0, SBC_KERNEL_AUTO, nullptr),
+         SBC_ERR_ARG},
         {"gemm_scatter(lda < kdim)",
-         sbc_gemm_scatter(SBC_BF16, f, 2, 4, 3, g, 4, 0, i, 2, 1.0f, h, 4, nullptr), SBC_ERR_ARG},
+         sbc_gemm_scatter(SBC_BF16, f, 2, 4, 3, g, 4, 0, i, 2, 1.0f, h, 4, SBC_KERNEL_AUTO, nullptr), SBC_ERR_ARG},
+        {"gemm_scatter(kernel -1)",
+         sbc_gemm_scatter(SBC_F32, f, 2, 4, 4, g, 4, 0, i, 2, 1.0f, h, 4, -1, nullptr), SBC_ERR_ARG},
         {"gemm_scatter(kdim = 0, a NULL)",
-         sbc_gemm_scatter(SBC_F32, nullptr, 2, 0, 0, nullptr, 4, 0, i, 2, 1.0f, h, 4, nullptr), SBC_OK},
+         sbc_gemm_scatter(SBC_F32, nullptr, 2, 0, 0, nullptr, 4, 0, i, 2, 1.0f, h, 4, SBC_KERNEL_AUTO, nullptr),
+         SBC_OK},
         {"gemm_scatter(c NULL)",
-         sbc_gemm_scatter(SBC_F32, f, 2, 4, 4, g, 4, 0, i, 2, 1.0f, nullptr, 4, nullptr), SBC_ERR_ARG},
+         sbc_gemm_scatter(SBC_F32, f, 2, 4, 4, g, 4, 0, i, 2, 1.0f, nullptr, 4, SBC_KERNEL_AUTO, nullptr),
+         SBC_ERR_ARG},
     };
     for (const auto &c : own)
         report(strf("status sbc_%s", c.what), c.got == c.want, strf("got %d, want %d", c.got, c.want));
@@ -1129,11 +1141,6 @@ void test_typed() {
 
 // ---------------------------------------------------------------- fused SBoRA GEMMs
 
-bool simt_bf16() {
-    const char *v = getenv("SBC_FUSED_SIMT");
-    return v != nullptr && v[0] == '1';
-}
-
 // The factor as the multiply sees it: f32, or rounded to bf16 against bf16 activations.
 float factor(const std::vector<float> &f, size_t i, int type) {
     return type == SBC_BF16 ? bf16_widen(bf16_round(f[i])) : f[i];
@@ -1171,10 +1178,11 @@ void expect_gemm(const std::string &name, const Typed &got, const GemmRef &ref, 
     expect_within(name + " (tensor-core tolerance)", g.data(), ref.exact.data(), ref.tol.data(), g.size());
 }
 
-void test_fused() {
+// The fused GEMMs with `kernel`: SBC_KERNEL_AUTO (bf16 on the tensor-core form) or SBC_KERNEL_SIMT.
+void test_fused_on(int kernel) {
     Rng rng(11);
-    const bool simt = simt_bf16();
-    printf("# bf16 fused GEMMs on the %s kernel\n", simt ? "SIMT (SBC_FUSED_SIMT=1)" : "tensor-core (wmma)");
+    const bool simt = kernel == SBC_KERNEL_SIMT;
+    const char *form = simt ? " [simt]" : "";
     struct GatherShape {
         int64_t m, cols, r, n;
         bool xs;
@@ -1186,9 +1194,9 @@ void test_fused() {
                           GatherShape{96, 64, 64, 130, false}, GatherShape{50, 120, 100, 17, true}})
         for (int type : {SBC_F32, SBC_BF16})
             for (int trans : {0, 1}) {
-                const std::string name = strf("gather_gemm %s m=%lld cols=%lld r=%lld n=%lld trans_f=%d%s",
+                const std::string name = strf("gather_gemm %s m=%lld cols=%lld r=%lld n=%lld trans_f=%d%s%s",
                                               type_name(type), (long long)s.m, (long long)s.cols, (long long)s.r,
-                                              (long long)s.n, trans, s.xs ? " with xs" : "");
+                                              (long long)s.n, trans, s.xs ? " with xs" : "", form);
                 const int64_t ldx = s.cols + 1, ldf = (trans ? s.r : s.n) + 2, ldc = s.n + 3, ldxs = s.r + 1;
                 Typed x = random_typed(rng, type, (size_t)(s.m * ldx));
                 auto f = random_floats(rng, (size_t)std::max<int64_t>(1, (trans ? s.n : s.r) * ldf)); // never NULL
@@ -1217,7 +1225,7 @@ void test_fused() {
                 Typed got = c;
                 if (!launched(name, sbc_gather_gemm(type, x.data(), s.m, ldx, idx.data(), s.r, f.data(), ldf, trans,
                                                     s.n, alpha, got.data(), ldc, s.xs ? xs.data() : nullptr, ldxs,
-                                                    nullptr)))
+                                                    kernel, nullptr)))
                     continue;
                 expect_gemm(name, got, ref, type == SBC_F32 || simt);
                 if (s.xs) {
@@ -1234,9 +1242,9 @@ void test_fused() {
                            ScatterShape{70, 16, 100, 100}, ScatterShape{45, 33, 64, 64}, ScatterShape{64, 40, 65, 80}})
         for (int type : {SBC_F32, SBC_BF16})
             for (int trans : {0, 1}) {
-                const std::string name = strf("gemm_scatter %s m=%lld k=%lld r=%lld cols=%lld trans_f=%d",
+                const std::string name = strf("gemm_scatter %s m=%lld k=%lld r=%lld cols=%lld trans_f=%d%s",
                                               type_name(type), (long long)s.m, (long long)s.kdim, (long long)s.r,
-                                              (long long)s.cols, trans);
+                                              (long long)s.cols, trans, form);
                 const int64_t lda = s.kdim + 3, ldf = (trans ? s.kdim : s.r) + 1, ldc = s.cols + 2;
                 Typed a = random_typed(rng, type, (size_t)(s.m * lda));
                 auto f = random_floats(rng, (size_t)((trans ? s.r : s.kdim) * ldf));
@@ -1255,9 +1263,14 @@ void test_fused() {
                                      alpha);
                 Typed got = c;
                 if (launched(name, sbc_gemm_scatter(type, a.data(), s.m, s.kdim, lda, f.data(), ldf, trans, idx.data(),
-                                                    s.r, alpha, got.data(), ldc, nullptr)))
+                                                    s.r, alpha, got.data(), ldc, kernel, nullptr)))
                     expect_gemm(name, got, ref, type == SBC_F32 || simt);
             }
+}
+
+void test_fused() {
+    test_fused_on(SBC_KERNEL_AUTO);
+    test_fused_on(SBC_KERNEL_SIMT);
 }
 
 } // namespace

@@ -171,13 +171,18 @@ SBC_API int sbc_index_add_rows_t(void *dst, int dtype, int64_t rows, int64_t col
  * sbc_gemm_scatter  c[i, idx[j]] += alpha * sum_k a[i, k] * F(k, j)       i < m, j < r, k < kdim; idx distinct
  *                   F(k, j) = f[j * ldf + k] if trans_f (f is r x kdim: SBoRA-FB's A, the forward),
  *                             f[k * ldf + j] otherwise (f is kdim x r: SBoRA-FA's B, the backward dx).
+ *
+ * `kernel` picks the form: SBC_KERNEL_AUTO (f32 on the SIMT kernel, bf16 on tensor cores) or SBC_KERNEL_SIMT (bf16 on
+ * the SIMT kernel too, the CUDA-core form a benchmark compares with).
  */
+#define SBC_KERNEL_AUTO 0
+#define SBC_KERNEL_SIMT 1
 SBC_API int sbc_gather_gemm(int type, const void *x, int64_t m, int64_t ldx, const int32_t *idx, int64_t r,
                             const float *f, int64_t ldf, int trans_f, int64_t n, float alpha, void *c, int64_t ldc,
-                            void *xs, int64_t ldxs, void *stream);
+                            void *xs, int64_t ldxs, int kernel, void *stream);
 SBC_API int sbc_gemm_scatter(int type, const void *a, int64_t m, int64_t kdim, int64_t lda, const float *f,
                              int64_t ldf, int trans_f, const int32_t *idx, int64_t r, float alpha, void *c,
-                             int64_t ldc, void *stream);
+                             int64_t ldc, int kernel, void *stream);
 
 #ifdef __cplusplus
 }

@@ -11,13 +11,12 @@
 // bf16, so a bf16 run multiplies bf16 by bf16 like cuBLAS's bf16 GEMM would, accumulating in f32.
 //
 // This is the SIMT form (CUDA cores), used for f32 (whose tests want f32 products, not TF32). bf16 goes to the
-// tensor-core form in fused_gemm_tc.cuh; SBC_FUSED_SIMT=1 in the environment sends bf16 here too, so that the GPU
+// tensor-core form in fused_gemm_tc.cuh; the caller's SBC_KERNEL_SIMT sends bf16 here too, so that the GPU
 // benchmark can compare the two. The adapter GEMMs are thin (one side is r <= a few hundred): the work is mostly
 // reading and writing the T x n output.
 #include "fused_gemm_tc.cuh"
 #include "sbc_internal.cuh"
 
-#include <stdlib.h>
 
 using namespace sbc;
 
@@ -144,24 +143,15 @@ int dispatch_tile(const void *a, int64_t lda, const int32_t *idx, const float *f
     return launch<T, GATHER, 64>(a, lda, idx, f, ldf, trans_f, m, n, kdim, alpha, c, ldc, xs, ldxs, stream);
 }
 
-// Read once: whether SBC_FUSED_SIMT asks for the SIMT kernel on bf16 too.
-bool simt_for_bf16() {
-    static const bool simt = [] {
-        const char *v = getenv("SBC_FUSED_SIMT");
-        return v != nullptr && v[0] == '1';
-    }();
-    return simt;
-}
-
 template <bool GATHER>
 int dispatch(int type, const void *a, int64_t lda, const int32_t *idx, const float *f, int64_t ldf, int trans_f,
              int64_t m, int64_t n, int64_t kdim, float alpha, void *c, int64_t ldc, void *xs, int64_t ldxs,
-             void *stream) {
+             int kernel, void *stream) {
     if (type == SBC_F32) {
         return dispatch_tile<float, GATHER>(a, lda, idx, f, ldf, trans_f, m, n, kdim, alpha, c, ldc, xs, ldxs,
                                             stream);
     }
-    if (simt_for_bf16()) {
+    if (kernel == SBC_KERNEL_SIMT) {
         return dispatch_tile<__nv_bfloat16, GATHER>(a, lda, idx, f, ldf, trans_f, m, n, kdim, alpha, c, ldc, xs,
                                                     ldxs, stream);
     }
@@ -172,25 +162,27 @@ int dispatch(int type, const void *a, int64_t lda, const int32_t *idx, const flo
 
 extern "C" int sbc_gather_gemm(int type, const void *x, int64_t m, int64_t ldx, const int32_t *idx, int64_t r,
                                const float *f, int64_t ldf, int trans_f, int64_t n, float alpha, void *c, int64_t ldc,
-                               void *xs, int64_t ldxs, void *stream) {
+                               void *xs, int64_t ldxs, int kernel, void *stream) {
     SBC_CHECK(type == SBC_F32 || type == SBC_BF16);
+    SBC_CHECK(kernel == SBC_KERNEL_AUTO || kernel == SBC_KERNEL_SIMT);
     SBC_CHECK(m >= 0 && r >= 0 && n >= 0 && ldc >= n && ldf >= (trans_f ? r : n));
     SBC_CHECK(xs == nullptr || ldxs >= r);
     if (m == 0 || r == 0) return SBC_OK; // nothing to add, and x[:, idx] of no columns is empty
     SBC_CHECK(x != nullptr && idx != nullptr && f != nullptr && ldx >= 1);
     SBC_CHECK(n == 0 || c != nullptr);
     if (n == 0 && xs == nullptr) return SBC_OK;
-    return dispatch<true>(type, x, ldx, idx, f, ldf, trans_f, m, n, r, alpha, c, ldc, xs, ldxs, stream);
+    return dispatch<true>(type, x, ldx, idx, f, ldf, trans_f, m, n, r, alpha, c, ldc, xs, ldxs, kernel, stream);
 }
 
 extern "C" int sbc_gemm_scatter(int type, const void *a, int64_t m, int64_t kdim, int64_t lda, const float *f,
                                 int64_t ldf, int trans_f, const int32_t *idx, int64_t r, float alpha, void *c,
-                                int64_t ldc, void *stream) {
+                                int64_t ldc, int kernel, void *stream) {
     SBC_CHECK(type == SBC_F32 || type == SBC_BF16);
+    SBC_CHECK(kernel == SBC_KERNEL_AUTO || kernel == SBC_KERNEL_SIMT);
     SBC_CHECK(m >= 0 && kdim >= 0 && r >= 0 && lda >= kdim && ldf >= (trans_f ? kdim : r) && ldc >= 1);
     if (m == 0 || r == 0) return SBC_OK;
     SBC_CHECK(c != nullptr && idx != nullptr);
     if (kdim == 0) return SBC_OK; // an empty sum adds nothing
     SBC_CHECK(a != nullptr && f != nullptr);
-    return dispatch<false>(type, a, lda, idx, f, ldf, trans_f, m, r, kdim, alpha, c, ldc, nullptr, 0, stream);
+    return dispatch<false>(type, a, lda, idx, f, ldf, trans_f, m, r, kdim, alpha, c, ldc, nullptr, 0, kernel, stream);
 }

@@ -50,7 +50,8 @@ final class BundleJars {
 
     /**
      * The class path's entries to put under lib/: every jar (less test tooling, and less the charting library with
-     * --no-charts) and the folder holding this class, jarred up. Other folders (test classes) are left out.
+     * --no-charts) and the folders of compiled classes (a build tree's {@code <module>/target/classes}, jarred up as
+     * {@code sbora4j-<module>.jar}). Folders of test classes are left out.
      */
     static Plan applicationJars(boolean noCharts) throws IOException {
         Path app = codeSource();
@@ -66,11 +67,13 @@ final class BundleJars {
             String name;
             boolean jarUp;
             if (Files.isDirectory(p)) {
-                if (!p.equals(app)) {
-                    leftOut++;
+                if (!p.getFileName().toString().equals("classes")
+                        || p.getParent() == null
+                        || p.getParent().getParent() == null) {
+                    leftOut++; // test classes, or a folder that is no module's build output
                     continue;
                 }
-                name = "sbora4j.jar"; // the name scripts/run-gpu-checks.sh expects
+                name = "sbora4j-" + p.getParent().getParent().getFileName() + ".jar";
                 jarUp = true;
             } else if (Files.isRegularFile(p) && p.getFileName().toString().endsWith(".jar")) {
                 Set<String> folders = contentFolders(p);

@@ -33,6 +33,8 @@ public final class CudaBackend implements Backend {
     private final Device device;
     /** Whether SBoRA's GEMMs run as the fused kernels (else a gather and cuBLAS): {@link BackendOptions#sboraGemms()}. */
     private final boolean fused;
+    /** The fused kernels' form: bf16 on tensor cores, or on the SIMT kernel ({@link BackendOptions#tensorCores()}). */
+    private final int kernel;
 
     private final MemorySegment scratch; // 16 bytes of device memory for reduction results
     private final Object scratchLock = new Object();
@@ -40,6 +42,7 @@ public final class CudaBackend implements Backend {
     CudaBackend(Device device, BackendOptions options) {
         this.device = device;
         this.fused = options.sboraGemms() != BackendOptions.SboraGemms.UNFUSED;
+        this.kernel = options.tensorCores() ? sbora_cuda_h.SBC_KERNEL_AUTO : sbora_cuda_h.SBC_KERNEL_SIMT;
         CudaLibraries.cublas();
         try (Arena a = Arena.ofConfined()) {
             MemorySegment h = a.allocate(ValueLayout.ADDRESS);
@@ -229,6 +232,7 @@ public final class CudaBackend implements Backend {
                         n,
                         seg(xs),
                         r,
+                        kernel,
                         stream),
                 "sbc_gather_gemm");
     }
@@ -255,6 +259,7 @@ public final class CudaBackend implements Backend {
                         alpha,
                         seg(c),
                         c.shape().cols(),
+                        kernel,
                         stream),
                 "sbc_gemm_scatter");
     }

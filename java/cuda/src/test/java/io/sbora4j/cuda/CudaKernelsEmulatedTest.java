@@ -17,9 +17,9 @@ import org.junit.jupiter.api.Test;
 /**
  * The CUDA kernels emulated on the CPU (cuda-kernels/README.md, "Emulated tests"): CMake builds
  * {@code cuda-emu/sbc_emu_tests} from cuda-kernels/src with g++ (no nvcc, no GPU), and it checks every launcher against
- * the C kernels. This runs it as a process, once as it is and once with the bf16 fused GEMMs on the SIMT kernel
- * ({@code SBC_FUSED_SIMT=1}, read once per process), and fails with its output when any check fails. Skipped when the
- * binary was not built (no C++ compiler or python3, or {@code -Dsbora.cuda.emu=OFF}).
+ * the C kernels (the bf16 fused GEMMs on both their tensor-core and SIMT forms). This runs it as a process and fails
+ * with its output when any check fails. Skipped when the binary was not built (no C++ compiler or python3, or
+ * {@code -Dsbora.cuda.emu=OFF}).
  */
 class CudaKernelsEmulatedTest {
 
@@ -27,21 +27,23 @@ class CudaKernelsEmulatedTest {
 
     @Test
     void everyLauncherAgreesWithTheCpuKernels() throws Exception {
-        run(false);
-    }
-
-    @Test
-    void fusedGemmsInBf16OnTheSimtKernel() throws Exception {
-        run(true, "fused");
+        run();
     }
 
     private static Path binary() {
         String path = System.getProperty("sbora.cuda.emu.tests");
         if (path != null) return Path.of(path);
-        return Path.of(System.getProperty("sbora.root", ".."), "java", "target", "cmake", "cuda-emu", "sbc_emu_tests");
+        return Path.of(
+                System.getProperty("sbora.root", "../.."),
+                "java",
+                "cuda",
+                "target",
+                "cmake",
+                "cuda-emu",
+                "sbc_emu_tests");
     }
 
-    private static void run(boolean simt, String... groups) throws IOException, InterruptedException {
+    private static void run(String... groups) throws IOException, InterruptedException {
         Path bin = binary();
         assumeTrue(
                 Files.isExecutable(bin),
@@ -53,8 +55,6 @@ class CudaKernelsEmulatedTest {
         try {
             ProcessBuilder pb =
                     new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
-            if (simt) pb.environment().put("SBC_FUSED_SIMT", "1");
-            else pb.environment().remove("SBC_FUSED_SIMT");
             Process process = pb.start();
             boolean finished = process.waitFor(TIMEOUT_MINUTES, TimeUnit.MINUTES);
             if (!finished) {
@@ -66,9 +66,8 @@ class CudaKernelsEmulatedTest {
             assertEquals(
                     0,
                     process.exitValue(),
-                    () -> command + (simt ? " with SBC_FUSED_SIMT=1" : "")
-                            + " exited with " + process.exitValue() + (failed.isEmpty() ? "" : "; failed:\n" + failed)
-                            + "\n---- full output ----\n" + output);
+                    () -> command + " exited with " + process.exitValue()
+                            + (failed.isEmpty() ? "" : "; failed:\n" + failed) + "\n---- full output ----\n" + output);
         } finally {
             Files.deleteIfExists(log);
         }

@@ -30,6 +30,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The bf16 launchers, the fused SBoRA GEMMs, cublasGemmEx and the memory pool of the cuda backend against the
@@ -202,8 +203,12 @@ class CudaMixedPrecisionTest {
         close("axpy_t == axpy", y1.to(Device.REFERENCE), y2.to(Device.REFERENCE), 0);
     }
 
-    @Test
-    void fusedSboraGemmsMatchTheReferenceLoops() {
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void fusedSboraGemmsMatchTheReferenceLoops(boolean tensorCores) {
+        // bf16 runs on the tensor-core form by default, on the SIMT form without tensor cores; f32 on SIMT always.
+        Backend gpu = Backends.open("cuda", BackendOptions.DEFAULTS.withTensorCores(tensorCores));
+        Device on = gpu.device();
         SplittableRandom rng = new SplittableRandom(23);
         for (DType type : new DType[] {DType.F32, DType.BF16}) {
             double tol = type == DType.F32 ? 1e-4 : 1e-2;
@@ -212,23 +217,24 @@ class CudaMixedPrecisionTest {
                 Tensor x = ref(rng, type, rows, cols);
                 Tensor idx = Tensor.ofInts(Device.REFERENCE, Rand.distinct(rng, cols, r), r);
                 for (boolean transF : new boolean[] {true, false}) {
-                    String what = type + " " + rows + "x" + cols + " r=" + r + (transF ? " fᵀ" : " f");
+                    String what = (tensorCores ? "" : "[simt] ") + type + " " + rows + "x" + cols + " r=" + r
+                            + (transF ? " fᵀ" : " f");
                     // gather GEMM: c (rows x n) += s·x[:, idx]·op(f)
                     Tensor f = transF ? ref(rng, DType.F32, n, r) : ref(rng, DType.F32, r, n);
-                    Tensor c = ref(rng, type, rows, n), cC = c.to(CUDA);
+                    Tensor c = ref(rng, type, rows, n), cC = c.to(on);
                     Tensor xs = Tensor.empty(Device.REFERENCE, type, rows, r);
-                    Tensor xsC = Tensor.empty(CUDA, type, rows, r);
+                    Tensor xsC = Tensor.empty(on, type, rows, r);
                     REF.gatherGemm(x, idx, f, transF, 0.5f, c, xs);
-                    cuda.gatherGemm(x.to(CUDA), idx.to(CUDA), f.to(CUDA), transF, 0.5f, cC, xsC);
+                    gpu.gatherGemm(x.to(on), idx.to(on), f.to(on), transF, 0.5f, cC, xsC);
                     close("gatherGemm " + what, c, cC, tol);
                     close("gatherGemm xs " + what, xs, xsC, 0);
                     // scatter GEMM: c (rows x cols)[:, idx] += s·a·op(f), a: rows x k
                     int k = s[2] + 5;
                     Tensor a = ref(rng, type, rows, k);
                     Tensor g = transF ? ref(rng, DType.F32, r, k) : ref(rng, DType.F32, k, r);
-                    Tensor d = ref(rng, type, rows, cols), dC = d.to(CUDA);
+                    Tensor d = ref(rng, type, rows, cols), dC = d.to(on);
                     REF.gemmScatter(a, g, transF, idx, -2f, d);
-                    cuda.gemmScatter(a.to(CUDA), g.to(CUDA), transF, idx.to(CUDA), -2f, dC);
+                    gpu.gemmScatter(a.to(on), g.to(on), transF, idx.to(on), -2f, dC);
                     close("gemmScatter " + what, d, dC, tol);
                 }
             }

@@ -35,6 +35,8 @@ public final class sbora_cuda_h {
     public static final int SBC_OP_SUB = 1;
     public static final int SBC_OP_MUL = 2;
     public static final int SBC_OP_DIV = 3;
+    public static final int SBC_KERNEL_AUTO = 0;
+    public static final int SBC_KERNEL_SIMT = 1;
 
     static MemorySegment findOrThrow(String symbol) {
         return CudaLibraries.sboraCuda()
@@ -1834,7 +1836,7 @@ public final class sbora_cuda_h {
     private static final class sbc_gather_gemm {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(
                 C_INT, C_INT, C_POINTER, C_LONG, C_LONG, C_POINTER, C_LONG, C_POINTER, C_LONG, C_INT, C_LONG, C_FLOAT,
-                C_POINTER, C_LONG, C_POINTER, C_LONG, C_POINTER);
+                C_POINTER, C_LONG, C_POINTER, C_LONG, C_INT, C_POINTER);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -1867,10 +1869,11 @@ public final class sbora_cuda_h {
             long ldc,
             MemorySegment xs,
             long ldxs,
+            int kernel,
             MemorySegment stream) {
         try {
             return (int) sbc_gather_gemm.Linked.HANDLE.invokeExact(
-                    type, x, m, ldx, idx, r, f, ldf, trans_f, n, alpha, c, ldc, xs, ldxs, stream);
+                    type, x, m, ldx, idx, r, f, ldf, trans_f, n, alpha, c, ldc, xs, ldxs, kernel, stream);
         } catch (Error | RuntimeException ex) {
             throw ex;
         } catch (Throwable ex) {
@@ -1881,7 +1884,7 @@ public final class sbora_cuda_h {
     private static final class sbc_gemm_scatter {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(
                 C_INT, C_INT, C_POINTER, C_LONG, C_LONG, C_LONG, C_POINTER, C_LONG, C_INT, C_POINTER, C_LONG, C_FLOAT,
-                C_POINTER, C_LONG, C_POINTER);
+                C_POINTER, C_LONG, C_INT, C_POINTER);
 
         /** Resolved on first call, so that descriptors can be inspected without the library. */
         private static final class Linked {
@@ -1912,10 +1915,11 @@ public final class sbora_cuda_h {
             float alpha,
             MemorySegment c,
             long ldc,
+            int kernel,
             MemorySegment stream) {
         try {
             return (int) sbc_gemm_scatter.Linked.HANDLE.invokeExact(
-                    type, a, m, kdim, lda, f, ldf, trans_f, idx, r, alpha, c, ldc, stream);
+                    type, a, m, kdim, lda, f, ldf, trans_f, idx, r, alpha, c, ldc, kernel, stream);
         } catch (Error | RuntimeException ex) {
             throw ex;
         } catch (Throwable ex) {
