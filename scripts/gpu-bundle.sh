@@ -20,11 +20,14 @@ deps="$here/target/gpu-deps"
 rm -rf "$out" "$deps"
 
 ./mvnw -q -B -DskipTests package >&2      # -DskipTests still compiles the tests
-./mvnw -q -B dependency:copy-dependencies -DincludeScope=test -DoutputDirectory="$deps" -pl java/cuda >&2
-./mvnw -q -B dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$deps/runtime" -pl java/cli >&2
+# The dependencies of the modules the GPU runs (their union, with -am: the siblings resolve from this build)
+./mvnw -q -B -DskipTests package dependency:copy-dependencies -DincludeScope=test -DoutputDirectory="$deps" \
+  -pl java/cuda -am >&2
+./mvnw -q -B -DskipTests package dependency:copy-dependencies -DincludeScope=runtime \
+  -DoutputDirectory="$deps/runtime" -pl java/cli -am >&2
 for a in org.openjdk.jmh:jmh-core:1.37 net.sf.jopt-simple:jopt-simple:5.0.4 org.apache.commons:commons-math3:3.6.1 \
          org.junit.platform:junit-platform-console-standalone:1.13.4; do
-  ./mvnw -q -B dependency:copy -Dartifact="$a" -DoutputDirectory="$deps" -pl java/cuda >&2
+  ./mvnw -q -B dependency:copy -Dartifact="$a" -DoutputDirectory="$deps" -pl java/core >&2
 done
 
 gpu_jar() { # true for a dependency the GPU machine needs (not OpenBLAS, the tokenizers library or the charts)
