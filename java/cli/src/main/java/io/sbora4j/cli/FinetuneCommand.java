@@ -48,7 +48,10 @@ final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--data", required = true, description = "Alpaca-style .json or .jsonl")
     Path data;
 
-    @Option(names = "--method", required = true, description = "lora, lora-fa, dora, sbora-fa or sbora-fb")
+    @Option(
+            names = "--method",
+            required = true,
+            description = "lora, lora-fa, dora, sbora-fa, sbora-fb, or a method a plug-in on the class path adds")
     String method;
 
     @Option(
