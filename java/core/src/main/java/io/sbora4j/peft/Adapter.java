@@ -39,7 +39,7 @@ public interface Adapter {
     /** The tensors an optimizer updates. */
     List<Tensor> trainable();
 
-    /** Every tensor the adapter stores, by the names of {@link AdapterMethod#tensorNames()}. */
+    /** Every tensor the adapter stores, by the names of {@link AdapterMethod#storedTensors}. */
     Map<String, Tensor> tensors();
 
     /**
