@@ -6,10 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sbora4j.tensor.DType;
 import io.sbora4j.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
+import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -106,8 +108,7 @@ class BenchmarkBodiesTest {
         b.setup();
         try {
             assertEquals(
-                    dtype.equals("bf16") ? io.sbora4j.tensor.DType.BF16 : io.sbora4j.tensor.DType.F32,
-                    b.weight().dtype());
+                    dtype.equals("bf16") ? DType.BF16 : DType.F32, b.weight().dtype());
             float[] before = b.weight().toFloatArray();
             assertTrue(Float.isFinite(b.mergeUnmerge()));
             float[] after = b.weight().toFloatArray();
@@ -126,8 +127,7 @@ class BenchmarkBodiesTest {
         b.d = D;
         b.r = R;
         b.dtype = "bf16";
-        IllegalArgumentException e =
-                org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, b::setup);
+        IllegalArgumentException e = Assertions.assertThrows(IllegalArgumentException.class, b::setup);
         assertTrue(e.getMessage().contains("f32"), e.getMessage());
         b.tearDown(); // as JMH may call it after a failed setup
     }
@@ -215,7 +215,7 @@ class BenchmarkBodiesTest {
         try {
             b.launch();
             Tensor out = kernel.equals("gather") ? b.gathered() : b.destination();
-            assertEquals(io.sbora4j.tensor.DType.BF16, out.dtype());
+            assertEquals(DType.BF16, out.dtype());
             for (float v : out.toFloatArray()) {
                 assertTrue(Float.isFinite(v), kernel + " wrote " + v);
             }
@@ -277,8 +277,8 @@ class BenchmarkBodiesTest {
         return s.toArray(ValueLayout.JAVA_FLOAT);
     }
 
-    @org.junit.jupiter.params.ParameterizedTest
-    @org.junit.jupiter.params.provider.ValueSource(strings = {"f32", "nf4"})
+    @ParameterizedTest
+    @ValueSource(strings = {"f32", "nf4"})
     void quantBenchBodiesRun(String base) {
         QuantBench b = new QuantBench();
         b.base = base;
@@ -290,8 +290,7 @@ class BenchmarkBodiesTest {
         try {
             b.layerStep();
             float[] deq = b.dequantize().toFloatArray();
-            org.junit.jupiter.api.Assertions.assertTrue(
-                    java.util.Arrays.stream(toDoubles(deq)).anyMatch(v -> v != 0), "dequantised values");
+            Assertions.assertTrue(Arrays.stream(toDoubles(deq)).anyMatch(v -> v != 0), "dequantised values");
             b.copyF32();
         } finally {
             b.tearDown();

@@ -4,6 +4,7 @@ import io.sbora4j.demo.LlamaDemo;
 import io.sbora4j.demo.LlamaDemo.Options;
 import io.sbora4j.demo.LlamaDemo.Result;
 import io.sbora4j.demo.LlamaDemo.Row;
+import io.sbora4j.nn.LlamaConfig;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -60,7 +61,7 @@ final class DemoCommand implements Callable<Integer> {
         Options d = Options.defaults(out, deviceOptions.resolve());
         var m = d.model();
         int h = hidden == null ? m.hiddenSize() : hidden;
-        var model = new io.sbora4j.nn.LlamaConfig(
+        var model = new LlamaConfig(
                 m.vocabSize(),
                 h,
                 2 * h,

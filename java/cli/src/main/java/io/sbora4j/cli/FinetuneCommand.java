@@ -13,6 +13,7 @@ import io.sbora4j.optim.LrSchedule;
 import io.sbora4j.peft.AdapterConfig;
 import io.sbora4j.peft.AdapterMethods;
 import io.sbora4j.peft.PeftModel;
+import io.sbora4j.quant.MergeMode;
 import io.sbora4j.train.LmTask;
 import io.sbora4j.train.Trainable;
 import io.sbora4j.train.Trainer;
@@ -140,7 +141,7 @@ final class FinetuneCommand implements Callable<Integer> {
         List<Example> examples = AlpacaDataset.read(data);
         try (Arena arena = Arena.ofConfined()) {
             LlamaModel m = ModelFiles.load(model, LoadOptions.on(device), arena);
-            quantizeOptions.apply(m, io.sbora4j.quant.MergeMode.OVERLAY, arena, pw);
+            quantizeOptions.apply(m, MergeMode.OVERLAY, arena, pw);
             Tokenizer tok = tokenizerOptions.resolve(model, m.config().vocabSize());
             SftData sft = new SftData(examples, tok, PromptTemplate.parse(template), seqLen, seed);
             int steps = length == null

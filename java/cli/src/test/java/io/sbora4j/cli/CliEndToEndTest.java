@@ -21,6 +21,7 @@ import java.lang.foreign.Arena;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -47,7 +48,7 @@ class CliEndToEndTest {
     record Result(int code, String out, String err) {}
 
     static Result run(String... args) {
-        io.sbora4j.cli.CliRun.Result r = io.sbora4j.cli.CliRun.run(args);
+        CliRun.Result r = CliRun.run(args);
         return new Result(r.code(), r.out(), r.err());
     }
 
@@ -245,7 +246,7 @@ class CliEndToEndTest {
             float[] adapted = SafetensorsFile.open(withAdapter, arena)
                     .tensor("logits", arena, Device.CPU)
                     .toFloatArray();
-            assertFalse(java.util.Arrays.equals(logits(base, 1, 2, 3), adapted), "the adapter changes the logits");
+            assertFalse(Arrays.equals(logits(base, 1, 2, 3), adapted), "the adapter changes the logits");
         }
     }
 

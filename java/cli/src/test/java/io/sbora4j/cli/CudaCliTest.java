@@ -14,6 +14,7 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -86,7 +87,7 @@ class CudaCliTest {
             String[] args = concat(
                     new String[] {"finetune", "--method", variant[0]},
                     common,
-                    java.util.Arrays.copyOfRange(variant, 1, variant.length),
+                    Arrays.copyOfRange(variant, 1, variant.length),
                     new String[] {"--out", out.toString()});
             Result r = run(args);
             assertEquals(0, r.code(), String.join(" ", variant) + ": " + r.err() + r.out());
@@ -111,7 +112,7 @@ class CudaCliTest {
                         "--limit",
                         "2"
                     },
-                    java.util.Arrays.copyOfRange(variant, 1, variant.length)));
+                    Arrays.copyOfRange(variant, 1, variant.length)));
             assertEquals(0, eval.code(), String.join(" ", variant) + " eval: " + eval.err());
         }
         Path logits = tmp.resolve("logits.safetensors");
@@ -154,6 +155,6 @@ class CudaCliTest {
     }
 
     private static String[] concat(String[]... parts) {
-        return java.util.Arrays.stream(parts).flatMap(java.util.Arrays::stream).toArray(String[]::new);
+        return Arrays.stream(parts).flatMap(Arrays::stream).toArray(String[]::new);
     }
 }

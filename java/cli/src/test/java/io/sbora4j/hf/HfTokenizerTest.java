@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -57,7 +58,7 @@ class HfTokenizerTest {
 
     @Test
     void aMissingOrBrokenFileIsAClearError() throws Exception {
-        assertThrows(java.io.IOException.class, () -> HfTokenizer.load(dir));
+        assertThrows(IOException.class, () -> HfTokenizer.load(dir));
         Files.writeString(dir.resolve("tokenizer.json"), "{not json");
         assertThrows(IllegalArgumentException.class, () -> HfTokenizer.load(dir));
     }

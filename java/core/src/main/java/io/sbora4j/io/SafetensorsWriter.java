@@ -3,6 +3,7 @@ package io.sbora4j.io;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sbora4j.tensor.DType;
+import io.sbora4j.tensor.Device;
 import io.sbora4j.tensor.Tensor;
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -74,11 +75,7 @@ public final class SafetensorsWriter {
                 throw new IllegalArgumentException("tensor '" + e.getKey() + "' is null");
             }
             // tensors on a device are copied to the host first (the arena of a copy is the garbage collector's)
-            entries.add(Map.entry(
-                    e.getKey(),
-                    !t.device().isHost()
-                            ? t.copyInto(java.lang.foreign.Arena.ofAuto(), io.sbora4j.tensor.Device.CPU)
-                            : t));
+            entries.add(Map.entry(e.getKey(), !t.device().isHost() ? t.copyInto(Arena.ofAuto(), Device.CPU) : t));
         }
         entries.forEach(e -> check(e.getKey(), e.getValue()));
         if (metadata != null) {

@@ -17,6 +17,7 @@ import io.sbora4j.tensor.Device;
 import io.sbora4j.tensor.Tensor;
 import java.lang.foreign.Arena;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -98,11 +99,9 @@ public final class LlamaModel implements Module {
             if (w == null) {
                 throw new IllegalArgumentException("model weights lack tensor " + e.getKey());
             }
-            if (!java.util.Arrays.equals(w.shape().dims(), e.getValue())
-                    || w.dtype() != DType.F32
-                    || w.device() != device) {
+            if (!Arrays.equals(w.shape().dims(), e.getValue()) || w.dtype() != DType.F32 || w.device() != device) {
                 throw new IllegalArgumentException("tensor " + e.getKey() + " is " + w.describe() + ", expected "
-                        + java.util.Arrays.toString(e.getValue()) + " f32 " + device);
+                        + Arrays.toString(e.getValue()) + " f32 " + device);
             }
             t.put(e.getKey(), w.named(e.getKey()));
         }

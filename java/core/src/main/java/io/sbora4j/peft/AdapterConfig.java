@@ -8,6 +8,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -155,7 +156,7 @@ public record AdapterConfig(
             return false;
         }
         for (var e : indices.entrySet()) {
-            if (!java.util.Arrays.equals(e.getValue(), c.indices.get(e.getKey()))) {
+            if (!Arrays.equals(e.getValue(), c.indices.get(e.getKey()))) {
                 return false;
             }
         }

@@ -9,6 +9,7 @@ import io.sbora4j.nn.LinearInputs;
 import io.sbora4j.tensor.DType;
 import io.sbora4j.tensor.Device;
 import io.sbora4j.tensor.MemoryScope;
+import io.sbora4j.tensor.Shape;
 import io.sbora4j.tensor.Tensor;
 import java.lang.foreign.Arena;
 import java.util.ArrayDeque;
@@ -139,7 +140,7 @@ public final class QuantizedLinear implements FrozenLinear {
 
     private void applyOverlayOnHost(Tensor t, int r0, int k) {
         int cols = weight.cols();
-        if (overlay.values().shape().equals(io.sbora4j.tensor.Shape.of(weight.rows(), cols))) {
+        if (overlay.values().shape().equals(Shape.of(weight.rows(), cols))) {
             for (int i = 0; i < k; i++) {
                 for (int j = 0; j < cols; j++) {
                     t.setFloat((long) i * cols + j, overlay.values().getFloat((long) (r0 + i) * cols + j));

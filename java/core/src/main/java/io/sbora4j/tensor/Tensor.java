@@ -3,6 +3,7 @@ package io.sbora4j.tensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Locale;
 import java.util.Objects;
 
 /**
@@ -483,8 +484,7 @@ public final class Tensor {
 
     /** Shape, type and device, e.g. {@code [2, 3] f32 cpu}. */
     public String describe() {
-        return (name != null ? name + " " : "") + shape + " " + dtype.name().toLowerCase(java.util.Locale.ROOT) + " "
-                + device;
+        return (name != null ? name + " " : "") + shape + " " + dtype.name().toLowerCase(Locale.ROOT) + " " + device;
     }
 
     @Override

@@ -12,6 +12,8 @@ import java.nio.ByteBuffer;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -93,7 +95,7 @@ class AtomicFilesTest {
             assertThrows(
                     IllegalArgumentException.class,
                     () -> SafetensorsWriter.write(
-                            p, Map.of("x", t), new java.util.HashMap<>(java.util.Collections.singletonMap("k", null))));
+                            p, Map.of("x", t), new HashMap<>(Collections.singletonMap("k", null))));
         }
         assertEquals(List.of(), files());
     }

@@ -7,6 +7,7 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 
 /** Hand-made safetensors bytes for tests: any header text, any length field, any data. */
 final class Crafted {
@@ -19,7 +20,7 @@ final class Crafted {
         int padded = (h.length + 7) / 8 * 8;
         byte[] hp = new byte[padded];
         System.arraycopy(h, 0, hp, 0, h.length);
-        java.util.Arrays.fill(hp, h.length, padded, (byte) ' ');
+        Arrays.fill(hp, h.length, padded, (byte) ' ');
         return raw(dir, name, padded, hp, data);
     }
 

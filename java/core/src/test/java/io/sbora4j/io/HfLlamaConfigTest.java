@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.api.io.TempDir;
 
 class HfLlamaConfigTest {
@@ -133,7 +134,7 @@ class HfLlamaConfigTest {
         assertTrue(e.getMessage().startsWith(p.toString()), e.getMessage());
     }
 
-    private static void expect(String part, org.junit.jupiter.api.function.Executable call) {
+    private static void expect(String part, Executable call) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call);
         assertTrue(e.getMessage().contains(part), "expected '" + part + "' in: " + e.getMessage());
     }

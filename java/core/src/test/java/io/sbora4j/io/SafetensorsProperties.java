@@ -12,6 +12,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.SplittableRandom;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
@@ -57,7 +58,7 @@ class SafetensorsProperties {
                 }
                 default -> { // truncated or extended
                     int len = rng.nextInt(bytes.length + 9);
-                    bytes = java.util.Arrays.copyOf(bytes, len);
+                    bytes = Arrays.copyOf(bytes, len);
                 }
             }
             Files.write(p, bytes);

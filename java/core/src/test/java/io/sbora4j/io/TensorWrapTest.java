@@ -13,6 +13,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
 
 /** {@link Tensor#wrap}, which the reader builds its zero-copy views on: it refuses memory a tensor cannot use. */
 class TensorWrapTest {
@@ -50,7 +51,7 @@ class TensorWrapTest {
         }
     }
 
-    private static void expect(String part, org.junit.jupiter.api.function.Executable call) {
+    private static void expect(String part, Executable call) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call);
         assertTrue(e.getMessage().contains(part), "expected '" + part + "' in: " + e.getMessage());
     }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.lang.foreign.AddressLayout;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.ValueLayout;
@@ -97,6 +98,6 @@ public final class HeaderBindings {
     /** A layout without its name, and a pointer without its target layout: what a C prototype says. */
     private static MemoryLayout plain(MemoryLayout l) {
         MemoryLayout u = l.withoutName();
-        return u instanceof java.lang.foreign.AddressLayout a ? a.withoutTargetLayout() : u;
+        return u instanceof AddressLayout a ? a.withoutTargetLayout() : u;
     }
 }

@@ -2,6 +2,7 @@ package io.sbora4j.testing;
 
 import io.sbora4j.tensor.Device;
 import io.sbora4j.tensor.Tensor;
+import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /** Seeded random test data. */
@@ -38,6 +39,6 @@ public final class Rand {
             pool[i] = pool[j];
             pool[j] = t;
         }
-        return java.util.Arrays.copyOf(pool, r);
+        return Arrays.copyOf(pool, r);
     }
 }

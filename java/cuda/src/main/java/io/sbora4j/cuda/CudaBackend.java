@@ -16,6 +16,7 @@ import io.sbora4j.tensor.Tensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.function.ToIntFunction;
 
 /**
  * The kernels of {@code libsbora_cuda.so} (mirrors of the C kernels) and cuBLAS for every matmul, on GPU memory.
@@ -346,7 +347,7 @@ public final class CudaBackend implements Backend {
     }
 
     /** Runs a reduction into the scratch buffer and copies its 8-byte result back (which synchronises). */
-    private long reduce(java.util.function.ToIntFunction<MemorySegment> launch, String fn) {
+    private long reduce(ToIntFunction<MemorySegment> launch, String fn) {
         synchronized (scratchLock) {
             check(launch.applyAsInt(scratch), fn);
             try (Arena a = Arena.ofConfined()) {

@@ -27,6 +27,7 @@ import io.sbora4j.tensor.MemoryScope;
 import io.sbora4j.tensor.Tensor;
 import io.sbora4j.testing.Rand;
 import java.lang.foreign.Arena;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterEach;
@@ -312,7 +313,7 @@ class CudaBackendTest {
         float[] w = Rand.floats(rng, 48 * 40, 0.5), x = Rand.floats(rng, 5 * 40, 1), dy = Rand.floats(rng, 5 * 48, 1);
         float[][] result = new float[2][];
         Device[] devices = {Device.REFERENCE, CUDA};
-        List<float[]> grads = new java.util.ArrayList<>();
+        List<float[]> grads = new ArrayList<>();
         for (int k = 0; k < 2; k++) {
             Device d = devices[k];
             AdaptedLinear layer = AdaptedLinear.attach(

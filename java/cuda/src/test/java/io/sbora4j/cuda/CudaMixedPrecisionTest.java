@@ -10,10 +10,14 @@ import io.sbora4j.backend.BackendOptions;
 import io.sbora4j.backend.Backends;
 import io.sbora4j.cuda.ffi.sbora_cuda_h;
 import io.sbora4j.nn.Linear;
+import io.sbora4j.nn.LlamaConfig;
+import io.sbora4j.nn.LlamaModel;
 import io.sbora4j.peft.AdaptedLinear;
 import io.sbora4j.peft.AdapterConfig;
 import io.sbora4j.peft.AdapterMethod;
 import io.sbora4j.peft.AdapterMethods;
+import io.sbora4j.quant.MergeMode;
+import io.sbora4j.quant.QuantizedLinear;
 import io.sbora4j.tensor.DType;
 import io.sbora4j.tensor.Device;
 import io.sbora4j.tensor.MemoryScope;
@@ -21,6 +25,7 @@ import io.sbora4j.tensor.Tensor;
 import io.sbora4j.testing.Rand;
 import java.lang.foreign.Arena;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterEach;
@@ -335,13 +340,13 @@ class CudaMixedPrecisionTest {
     }
 
     @ParameterizedTest
-    @EnumSource(io.sbora4j.quant.MergeMode.class)
-    void nf4MergesOnTheGpuEqualTheReferenceBitForBit(io.sbora4j.quant.MergeMode mode) {
+    @EnumSource(MergeMode.class)
+    void nf4MergesOnTheGpuEqualTheReferenceBitForBit(MergeMode mode) {
         SplittableRandom rng = new SplittableRandom(27);
         float[] w = Rand.floats(rng, 40 * 96, 0.5);
         List<float[]> merged = new ArrayList<>(), restored = new ArrayList<>();
         for (Device d : new Device[] {Device.REFERENCE, CUDA}) {
-            var q = io.sbora4j.quant.QuantizedLinear.quantize(
+            var q = QuantizedLinear.quantize(
                     new Linear("l", Tensor.of(Arena.ofAuto(), d, w, 40, 96)), mode, Arena.ofAuto());
             AdaptedLinear layer =
                     AdaptedLinear.attach(q, AdapterConfig.of(AdapterMethods.SBORA_FA, 8, 16), Arena.ofAuto());
@@ -351,18 +356,18 @@ class CudaMixedPrecisionTest {
             merged.add(q.denseWeight().toFloatArray());
             layer.unmerge();
             restored.add(q.denseWeight().toFloatArray());
-            assertTrue(java.util.Arrays.equals(before, restored.getLast()), d + ": unmerge restores every value");
+            assertTrue(Arrays.equals(before, restored.getLast()), d + ": unmerge restores every value");
         }
-        assertTrue(java.util.Arrays.equals(merged.get(0), merged.get(1)), mode + ": merged weights differ");
+        assertTrue(Arrays.equals(merged.get(0), merged.get(1)), mode + ": merged weights differ");
     }
 
     @Test
     void aBf16LlamaEqualsTheReference() {
-        var cfg = new io.sbora4j.nn.LlamaConfig(259, 64, 96, 2, 4, 2, 1e-6, 10000, 64, false);
+        var cfg = new LlamaConfig(259, 64, 96, 2, 4, 2, 1e-6, 10000, 64, false);
         int[] ids = {1, 7, 200, 33, 9, 12, 5, 8};
         List<float[]> logits = new ArrayList<>();
         for (Device d : new Device[] {Device.REFERENCE, CUDA}) {
-            var m = io.sbora4j.nn.LlamaModel.random(cfg, 9, d, Arena.ofAuto());
+            var m = LlamaModel.random(cfg, 9, d, Arena.ofAuto());
             m.useBf16Projections(Arena.ofAuto());
             logits.add(m.logits(Tensor.ofInts(d, ids, 2, 4)).toFloatArray());
         }

@@ -16,6 +16,7 @@ import io.sbora4j.peft.AdapterConfig;
 import io.sbora4j.peft.AdapterMethod;
 import io.sbora4j.peft.AdapterMethods;
 import io.sbora4j.peft.PeftModel;
+import io.sbora4j.tensor.DType;
 import io.sbora4j.tensor.Device;
 import io.sbora4j.tensor.Tensor;
 import io.sbora4j.testing.Methods;
@@ -23,6 +24,7 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -100,7 +102,7 @@ class AdapterFilesTest {
             assertEquals(config(m), AdapterFiles.readConfig(dir));
 
             LlamaModel fresh = base(CFG, arena);
-            assertFalse(java.util.Arrays.equals(expected, logits(fresh)), "the adapter changes the output");
+            assertFalse(Arrays.equals(expected, logits(fresh)), "the adapter changes the output");
             var loaded = AdapterFiles.load(dir, fresh, arena);
             loaded.train(false);
             assertEquals(peft.adapted().keySet(), loaded.adapted().keySet());
@@ -109,7 +111,7 @@ class AdapterFilesTest {
                 for (var t : e.getValue().adapter().tensors().entrySet()) {
                     Tensor other =
                             loaded.adapted().get(e.getKey()).adapter().tensors().get(t.getKey());
-                    if (t.getValue().dtype() == io.sbora4j.tensor.DType.I32) {
+                    if (t.getValue().dtype() == DType.I32) {
                         assertArrayEquals(t.getValue().toIntArray(), other.toIntArray(), e.getKey() + "." + t.getKey());
                     } else {
                         assertBitEqual(
@@ -329,7 +331,7 @@ class AdapterFilesTest {
                     }
                 }
                 double[] rowScale = new double[out];
-                java.util.Arrays.fill(rowScale, 1);
+                Arrays.fill(rowScale, 1);
                 if (m == AdapterMethods.DORA) {
                     float[] mag = ex.tensors().get(key + ".lora_magnitude_vector");
                     for (int o = 0; o < out; o++) {

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.sbora4j.autograd.NoGrad;
 import io.sbora4j.nn.LlamaConfig;
 import io.sbora4j.nn.LlamaModel;
+import io.sbora4j.optim.AdamW;
 import io.sbora4j.peft.AdaptedLinear;
 import io.sbora4j.peft.AdapterConfig;
 import io.sbora4j.peft.AdapterMethods;
@@ -140,9 +141,7 @@ class ModelFilesTest {
         try (Arena arena = Arena.ofConfined()) {
             LlamaModel m = ModelFiles.load(dir, LoadOptions.on(Device.CPU), arena);
             m.setTrainable(true);
-            assertThrows(
-                    IllegalStateException.class,
-                    () -> new io.sbora4j.optim.AdamW(m.trainableWeights(), io.sbora4j.optim.AdamW.Config.lr(1e-3)));
+            assertThrows(IllegalStateException.class, () -> new AdamW(m.trainableWeights(), AdamW.Config.lr(1e-3)));
         }
     }
 

@@ -6,13 +6,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sbora4j.autograd.Autograd;
 import io.sbora4j.ops.Losses;
+import io.sbora4j.optim.AdamW;
 import io.sbora4j.tensor.Device;
 import io.sbora4j.tensor.Tensor;
 import java.lang.foreign.Arena;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -76,10 +79,10 @@ class LlamaModelTest {
         LlamaModel model = LlamaModel.random(cfg, 1, d, Arena.ofAuto());
         model.setTrainable(true);
         int[] ids = {3, 7, 1, 9, 3, 7, 1, 9, 3, 7, 1, 9};
-        Tensor in = Tensor.ofInts(d, java.util.Arrays.copyOf(ids, 11), 1, 11);
-        Tensor target = Tensor.ofInts(d, java.util.Arrays.copyOfRange(ids, 1, 12), 11);
+        Tensor in = Tensor.ofInts(d, Arrays.copyOf(ids, 11), 1, 11);
+        Tensor target = Tensor.ofInts(d, Arrays.copyOfRange(ids, 1, 12), 11);
         float first = 0, last = 0;
-        try (var opt = new io.sbora4j.optim.AdamW(model.trainableWeights(), io.sbora4j.optim.AdamW.Config.lr(1e-2))) {
+        try (var opt = new AdamW(model.trainableWeights(), AdamW.Config.lr(1e-2))) {
             for (int step = 0; step < 30; step++) {
                 Tensor loss = Losses.crossEntropy(model.logits(in), target, -100);
                 if (step == 0) {
@@ -94,7 +97,7 @@ class LlamaModelTest {
         assertTrue(last < first * 0.3, "loss " + first + " -> " + last);
     }
 
-    @org.junit.jupiter.api.Test
+    @Test
     void rejectsMissingMisshapenAndUnknownTensors() {
         LlamaConfig cfg = LlamaConfig.tiny(50);
         Map<String, Tensor> w = new LinkedHashMap<>(

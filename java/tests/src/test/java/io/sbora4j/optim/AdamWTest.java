@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import io.sbora4j.tensor.Device;
 import io.sbora4j.tensor.Tensor;
 import java.util.List;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -79,7 +80,7 @@ class AdamWTest {
         }
     }
 
-    @org.junit.jupiter.api.Test
+    @Test
     void rejectsBadHyperParametersAndFrozenTensors() {
         assertThrows(IllegalArgumentException.class, () -> AdamW.Config.lr(Double.NaN));
         assertThrows(IllegalArgumentException.class, () -> new AdamW.Config(1e-3, 1.0, 0.999, 1e-8, 0));

@@ -13,6 +13,7 @@ import io.sbora4j.tensor.Device;
 import io.sbora4j.tensor.Tensor;
 import io.sbora4j.testing.Rand;
 import java.lang.foreign.Arena;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -227,7 +228,7 @@ class AdaptedLinearTest {
         assertArrayEquals(eval1, eval2, 0f, "no dropout in eval mode");
         layer.train(true);
         float[] t1 = layer.forward(x).toFloatArray(), t2 = layer.forward(x).toFloatArray();
-        assertTrue(!java.util.Arrays.equals(t1, t2), "a fresh mask per training forward");
+        assertTrue(!Arrays.equals(t1, t2), "a fresh mask per training forward");
         double meanEval = 0, meanTrain = 0;
         for (int i = 0; i < t1.length; i++) {
             meanEval += Math.abs(eval1[i]);

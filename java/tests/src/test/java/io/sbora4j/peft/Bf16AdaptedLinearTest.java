@@ -14,7 +14,9 @@ import io.sbora4j.tensor.Device;
 import io.sbora4j.tensor.Tensor;
 import io.sbora4j.testing.Rand;
 import java.lang.foreign.Arena;
+import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -99,7 +101,7 @@ class Bf16AdaptedLinearTest {
     void mergingIntoABf16WeightChangesOnlyTheIndexedColumnsOrRows(AdapterMethod m) {
         SplittableRandom rng = new SplittableRandom(7);
         Tensor w = Tensor.of(Arena.ofAuto(), Device.CPU, DType.BF16, Rand.floats(rng, OUT * IN, 0.5), OUT, IN);
-        short[] before = w.data().toArray(java.lang.foreign.ValueLayout.JAVA_SHORT);
+        short[] before = w.data().toArray(ValueLayout.JAVA_SHORT);
         AdaptedLinear layer =
                 AdaptedLinear.attach(new Linear("blk.v", w), AdapterConfig.of(m, R, 2 * R), Arena.ofAuto());
         for (Tensor t : layer.trainable()) {
@@ -109,12 +111,12 @@ class Bf16AdaptedLinearTest {
                 ? ((SboraFaAdapter) layer.adapter()).indices()
                 : ((SboraFbAdapter) layer.adapter()).indices();
         layer.merge();
-        short[] after = w.data().toArray(java.lang.foreign.ValueLayout.JAVA_SHORT);
+        short[] after = w.data().toArray(ValueLayout.JAVA_SHORT);
         int changed = 0;
         for (int o = 0; o < OUT; o++) {
             for (int i = 0; i < IN; i++) {
                 int touched = m == AdapterMethods.SBORA_FA ? i : o;
-                boolean inRegion = java.util.Arrays.stream(idx).anyMatch(v -> v == touched);
+                boolean inRegion = Arrays.stream(idx).anyMatch(v -> v == touched);
                 if (!inRegion) {
                     assertEquals(before[o * IN + i], after[o * IN + i], "untouched element (" + o + ", " + i + ")");
                 } else if (before[o * IN + i] != after[o * IN + i]) {

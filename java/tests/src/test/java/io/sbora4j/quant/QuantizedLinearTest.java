@@ -18,6 +18,7 @@ import io.sbora4j.testing.Rand;
 import java.lang.foreign.Arena;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -93,7 +94,7 @@ class QuantizedLinearTest {
         byte[] after = base.nf4().packed().data().toArray(ValueLayout.JAVA_BYTE);
         byte[] codesAfter = base.nf4().absmaxCodes();
         int[] idx = ((SboraFaAdapter) a.adapter()).indices();
-        java.util.BitSet touched = new java.util.BitSet();
+        BitSet touched = new BitSet();
         for (int row = 0; row < OUT; row++) {
             for (int c : idx) {
                 touched.set((row * IN + c) / Nf4Weight.BLOCK);

@@ -8,7 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.sbora4j.optim.GradientClipping;
 import io.sbora4j.tensor.Device;
 import io.sbora4j.tensor.Tensor;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /** Clipping by the global gradient norm, as the trainer applies it before each step. */
@@ -57,8 +59,8 @@ class GradientClippingTest {
 
     @Test
     void manyParametersClipToTheMaxNorm() {
-        List<Tensor> ps = new java.util.ArrayList<>();
-        java.util.SplittableRandom rng = new java.util.SplittableRandom(4);
+        List<Tensor> ps = new ArrayList<>();
+        SplittableRandom rng = new SplittableRandom(4);
         for (int k = 0; k < 7; k++) {
             float[] g = new float[13 + k];
             for (int i = 0; i < g.length; i++) {

@@ -21,6 +21,7 @@ import io.sbora4j.peft.PeftModel;
 import io.sbora4j.tensor.Device;
 import io.sbora4j.tensor.Tensor;
 import java.lang.foreign.Arena;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -183,7 +184,7 @@ class PeftModelTest {
             perturb(peft, 5);
             peft.train(false);
             float[] adapted = logits(m);
-            assertFalse(java.util.Arrays.equals(base, adapted), "the adapters change the output");
+            assertFalse(Arrays.equals(base, adapted), "the adapters change the output");
             peft.mergeAll();
             for (AdaptedLinear a : peft.adapted().values()) {
                 assertTrue(a.isMerged());

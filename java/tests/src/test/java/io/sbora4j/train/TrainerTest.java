@@ -20,6 +20,7 @@ import io.sbora4j.peft.AdapterConfig;
 import io.sbora4j.peft.AdapterMethod;
 import io.sbora4j.peft.AdapterMethods;
 import io.sbora4j.peft.PeftModel;
+import io.sbora4j.tensor.DType;
 import io.sbora4j.tensor.Device;
 import io.sbora4j.tensor.Tensor;
 import java.io.IOException;
@@ -27,10 +28,12 @@ import java.lang.foreign.Arena;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -73,7 +76,7 @@ class TrainerTest {
         Map<String, float[]> out = new LinkedHashMap<>();
         for (var e : peft.adapted().entrySet()) {
             for (var t : e.getValue().adapter().tensors().entrySet()) {
-                if (t.getValue().dtype() == io.sbora4j.tensor.DType.F32) {
+                if (t.getValue().dtype() == DType.F32) {
                     out.put(e.getKey() + "." + t.getKey(), t.getValue().toFloatArray());
                 }
             }
@@ -120,7 +123,7 @@ class TrainerTest {
         assertBitEqual(straight, resumed);
         boolean changed = false;
         for (var e : initial.entrySet()) {
-            changed |= !java.util.Arrays.equals(e.getValue(), straight.get(e.getKey()));
+            changed |= !Arrays.equals(e.getValue(), straight.get(e.getKey()));
         }
         assertTrue(changed, "training changed the adapter");
     }
@@ -151,7 +154,7 @@ class TrainerTest {
         }
         boolean differ = false;
         for (String key : a.keySet()) {
-            differ |= !java.util.Arrays.equals(a.get(key), b.get(key));
+            differ |= !Arrays.equals(a.get(key), b.get(key));
         }
         assertTrue(differ, "another trainer seed draws other dropout masks");
     }
@@ -312,9 +315,9 @@ class TrainerTest {
             var first = fresh(AdapterMethods.SBORA_FA, arena);
             train(first, config(4, dir, 2), task(first));
             var second = fresh(AdapterMethods.SBORA_FA, arena);
-            var e = org.junit.jupiter.api.Assertions.assertThrows(
+            var e = Assertions.assertThrows(
                     IllegalArgumentException.class, () -> train(second, config(2, dir, 2), task(second)));
-            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("past the 2 steps"), e.getMessage());
+            Assertions.assertTrue(e.getMessage().contains("past the 2 steps"), e.getMessage());
         }
     }
 }
