@@ -34,6 +34,11 @@ public record LrSchedule(double peak, int warmupSteps, int totalSteps, Decay dec
         }
     }
 
+    /** {@code lr} at every one of {@code steps} steps: no warmup, no decay. */
+    public static LrSchedule constant(double lr, int steps) {
+        return new LrSchedule(lr, 0, steps, Decay.CONSTANT);
+    }
+
     /** The rate for 0-based step {@code step}. */
     public double at(long step) {
         if (step < warmupSteps) {
