@@ -1,6 +1,10 @@
 package io.sbora4j.bench.report;
 
-import io.sbora4j.bench.GatherScatterBench;
+import static io.sbora4j.bench.report.Cells.NONE;
+import static io.sbora4j.bench.report.Cells.num;
+import static io.sbora4j.bench.report.Cells.percent;
+import static io.sbora4j.bench.report.Cells.timing;
+
 import io.sbora4j.bench.report.GpuFigures.KernelRow;
 import io.sbora4j.bench.report.GpuFigures.LayerKey;
 import io.sbora4j.bench.report.GpuFigures.LayerRow;
@@ -20,8 +24,6 @@ import java.util.Map;
  */
 public final class GpuMarkdown {
 
-    private static final String NONE = "-";
-
     private GpuMarkdown() {}
 
     /**
@@ -31,8 +33,11 @@ public final class GpuMarkdown {
      * @param date    when the run was made
      * @param inputs  one line per input file read
      * @param notes   inputs left out and why
+     * @param targets what the figures are checked against
+     * @param gpu     the GPU whose copy bandwidth and L2 the kernels' figures are read against
      */
-    public record Context(String machine, String date, List<String> inputs, List<String> notes) {
+    public record Context(
+            String machine, String date, List<String> inputs, List<String> notes, Targets targets, GpuConstants gpu) {
 
         public Context {
             inputs = List.copyOf(inputs);
@@ -42,55 +47,57 @@ public final class GpuMarkdown {
 
     /** The report of {@code f} beside the {@code peers}. */
     public static String render(GpuFigures f, List<PeerRun> peers, Context ctx) {
+        Targets targets = ctx.targets();
+        GpuConstants gpu = ctx.gpu();
         TargetTally pathFa = new TargetTally(
-                "SBoRA-FA adapter overhead <= " + fmt(Targets.OVERHEAD_RATIO_MAX)
+                "SBoRA-FA adapter overhead <= " + fmt(targets.overheadRatioMax())
                         + " x LoRA's, adapter path measured directly (route fused)",
                 true,
-                Targets.OVERHEAD_RATIO_MAX,
+                targets.overheadRatioMax(),
                 "%.2f");
         TargetTally pathFb = new TargetTally(
-                "SBoRA-FB adapter overhead <= " + fmt(Targets.OVERHEAD_RATIO_MAX)
+                "SBoRA-FB adapter overhead <= " + fmt(targets.overheadRatioMax())
                         + " x LoRA's, adapter path measured directly (route fused)",
                 true,
-                Targets.OVERHEAD_RATIO_MAX,
+                targets.overheadRatioMax(),
                 "%.2f");
         TargetTally diffFa = new TargetTally(
-                "SBoRA-FA adapter overhead <= " + fmt(Targets.OVERHEAD_RATIO_MAX)
+                "SBoRA-FA adapter overhead <= " + fmt(targets.overheadRatioMax())
                         + " x LoRA's, as fwd+bwd - base (route fused)",
                 true,
-                Targets.OVERHEAD_RATIO_MAX,
+                targets.overheadRatioMax(),
                 "%.2f");
         TargetTally diffFb = new TargetTally(
-                "SBoRA-FB adapter overhead <= " + fmt(Targets.OVERHEAD_RATIO_MAX)
+                "SBoRA-FB adapter overhead <= " + fmt(targets.overheadRatioMax())
                         + " x LoRA's, as fwd+bwd - base (route fused)",
                 true,
-                Targets.OVERHEAD_RATIO_MAX,
+                targets.overheadRatioMax(),
                 "%.2f");
         TargetTally peft = new TargetTally(
-                "SBoRA-FA fwd+bwd no slower than PyTorch + PEFT LoRA's (ratio <= " + fmt(Targets.PEFT_LORA_RATIO_MAX)
+                "SBoRA-FA fwd+bwd no slower than PyTorch + PEFT LoRA's (ratio <= " + fmt(targets.peftLoraRatioMax())
                         + ")",
                 true,
-                Targets.PEFT_LORA_RATIO_MAX,
+                targets.peftLoraRatioMax(),
                 "%.2f");
-        String pct = String.format(Locale.ROOT, "%.0f%%", 100 * Targets.KERNEL_BANDWIDTH_FRACTION_MIN);
-        String peak = String.format(Locale.ROOT, "%.0f GB/s", H200.COPY_GB_PER_S);
+        String pct = String.format(Locale.ROOT, "%.0f%%", 100 * targets.kernelBandwidthFractionMin());
+        String peak = String.format(Locale.ROOT, "%.0f GB/s", gpu.copyGbPerS());
         TargetTally bwColumns = new TargetTally(
                 "gather and scatter DRAM traffic >= " + pct + " of " + peak + " (sector bytes, launches past the L2)",
                 false,
-                Targets.KERNEL_BANDWIDTH_FRACTION_MIN,
+                targets.kernelBandwidthFractionMin(),
                 "%.2f");
         TargetTally bwGemms = new TargetTally(
                 "fused gather-gemm and gemm-scatter DRAM traffic >= " + pct + " of " + peak
                         + " (sector bytes, launches past the L2)",
                 false,
-                Targets.KERNEL_BANDWIDTH_FRACTION_MIN,
+                targets.kernelBandwidthFractionMin(),
                 "%.2f");
 
         StringBuilder body = new StringBuilder();
         layers(body, f.layers());
-        overhead(body, f.paths(), f.layers(), pathFa, pathFb, diffFa, diffFb);
-        peers(body, peers, f.layers(), peft);
-        kernels(body, f.kernels(), bwColumns, bwGemms);
+        overhead(body, f.paths(), f.layers(), targets, pathFa, pathFb, diffFa, diffFb);
+        peers(body, peers, f.layers(), targets, peft);
+        kernels(body, f.kernels(), ctx, bwColumns, bwGemms);
         merges(body, f.merges());
 
         StringBuilder sb = new StringBuilder("# sbora4j GPU benchmark results\n\n");
@@ -106,7 +113,14 @@ public final class GpuMarkdown {
             ctx.inputs().forEach(i -> sb.append("- ").append(i).append('\n'));
             sb.append('\n');
         }
-        sb.append("## Targets\n\n");
+        sb.append("## Targets\n\n")
+                .append("From `")
+                .append(targets.source())
+                .append("`; bandwidths against the ")
+                .append(gpu.id())
+                .append(" entry of `")
+                .append(gpu.source())
+                .append("`.\n\n");
         for (TargetTally t : List.of(pathFa, pathFb, diffFa, diffFb, peft, bwColumns, bwGemms)) {
             sb.append(t.line()).append('\n');
         }
@@ -143,8 +157,8 @@ public final class GpuMarkdown {
         for (LayerRow row : rows) {
             List<String> cells = layerCells(row.key());
             methods.forEach(m -> cells.add(timing(row.times().get(m), 1, "%.3f")));
-            cells.add(num(row.ratioToLora(BenchFigures.SBORA_FA), "%.2f"));
-            cells.add(num(row.ratioToLora(BenchFigures.SBORA_FB), "%.2f"));
+            cells.add(num(row.ratioToLora(Methods.SBORA_FA), "%.2f"));
+            cells.add(num(row.ratioToLora(Methods.SBORA_FB), "%.2f"));
             t.row(cells);
         }
         sb.append(t.render()).append('\n');
@@ -156,6 +170,7 @@ public final class GpuMarkdown {
             StringBuilder sb,
             List<LayerRow> paths,
             List<LayerRow> layers,
+            Targets targets,
             TargetTally pathFa,
             TargetTally pathFb,
             TargetTally diffFa,
@@ -167,7 +182,7 @@ public final class GpuMarkdown {
             sb.append("### Measured directly (adapterPathOnly)\n\n")
                     .append("The same step with the two frozen GEMMs replaced by fixed buffers: the time is the ")
                     .append("adapter's overhead itself, ms. SBoRA / LoRA against the target <= ")
-                    .append(fmt(Targets.OVERHEAD_RATIO_MAX))
+                    .append(fmt(targets.overheadRatioMax()))
                     .append(".\n\n");
             List<String> methods = methodsIn(paths);
             List<String> head = layerHead();
@@ -177,15 +192,14 @@ public final class GpuMarkdown {
             for (LayerRow row : paths) {
                 List<String> cells = layerCells(row.key());
                 methods.forEach(m -> cells.add(timing(row.times().get(m), 1, "%.3f")));
-                cells.add(verdict(pathFa, row.ratioToLora(BenchFigures.SBORA_FA), row.key()));
-                cells.add(verdict(pathFb, row.ratioToLora(BenchFigures.SBORA_FB), row.key()));
+                cells.add(verdict(pathFa, row.ratioToLora(Methods.SBORA_FA), row.key()));
+                cells.add(verdict(pathFb, row.ratioToLora(Methods.SBORA_FB), row.key()));
                 t.row(cells);
             }
             sb.append(t.render()).append('\n');
         }
         List<LayerRow> withBase = layers.stream()
-                .filter(r ->
-                        r.times().containsKey(BenchFigures.BASE) && r.times().size() > 1)
+                .filter(r -> r.times().containsKey(Methods.BASE) && r.times().size() > 1)
                 .toList();
         if (withBase.isEmpty()) {
             sb.append("Overhead as fwd+bwd - base: not measured (no base beside an adapter at one shape).\n\n");
@@ -194,11 +208,11 @@ public final class GpuMarkdown {
         sb.append("### As fwd+bwd - base\n\n")
                 .append("Each method's forward + backward time minus the frozen layer's at the same shape, ms, and ")
                 .append("SBoRA's as a fraction of LoRA's (target <= ")
-                .append(fmt(Targets.OVERHEAD_RATIO_MAX))
+                .append(fmt(targets.overheadRatioMax()))
                 .append("): a small difference of two larger times, so noisier than the direct measure (a ")
                 .append("negative overhead is marked noise and not counted).\n\n");
         List<String> adapters = methodsIn(withBase).stream()
-                .filter(m -> !m.equals(BenchFigures.BASE))
+                .filter(m -> !m.equals(Methods.BASE))
                 .toList();
         List<String> head = layerHead();
         head.addAll(adapters);
@@ -207,8 +221,8 @@ public final class GpuMarkdown {
         for (LayerRow row : withBase) {
             List<String> cells = layerCells(row.key());
             adapters.forEach(m -> cells.add(num(row.overheadMs(m), "%.3f")));
-            cells.add(verdict(diffFa, row.overheadRatioToLora(BenchFigures.SBORA_FA), row.key()));
-            cells.add(verdict(diffFb, row.overheadRatioToLora(BenchFigures.SBORA_FB), row.key()));
+            cells.add(verdict(diffFa, row.overheadRatioToLora(Methods.SBORA_FA), row.key()));
+            cells.add(verdict(diffFb, row.overheadRatioToLora(Methods.SBORA_FB), row.key()));
             t.row(cells);
         }
         sb.append(t.render()).append('\n');
@@ -233,7 +247,8 @@ public final class GpuMarkdown {
 
     // ---------------------------------------------------------------- (c)
 
-    private static void peers(StringBuilder sb, List<PeerRun> runs, List<LayerRow> layers, TargetTally peft) {
+    private static void peers(
+            StringBuilder sb, List<PeerRun> runs, List<LayerRow> layers, Targets targets, TargetTally peft) {
         sb.append("## (c) PyTorch + PEFT beside sbora4j\n\n");
         // (dtype, d_in, d_out, tokens) -> base; (..., r) -> method -> peer; later files win
         Map<List<Object>, Peer> base = new LinkedHashMap<>();
@@ -241,7 +256,7 @@ public final class GpuMarkdown {
         for (PeerRun run : runs) {
             for (Peer p : run.results()) {
                 List<Object> shape = List.of(p.dtype(), p.dIn(), p.dOut(), p.tokens());
-                if (BenchFigures.BASE.equals(p.method())) {
+                if (Methods.BASE.equals(p.method())) {
                     base.put(shape, p);
                 } else {
                     List<Object> k = new ArrayList<>(shape);
@@ -272,7 +287,7 @@ public final class GpuMarkdown {
                 .append("and a synchronize included, route fused. PEFT lora keeps its adapter weights in f32 on a ")
                 .append("bf16 model (its default); lora-bf16 keeps them in bf16 (its fastest form). Target: SBoRA-FA ")
                 .append("/ PEFT LoRA <= ")
-                .append(fmt(Targets.PEFT_LORA_RATIO_MAX))
+                .append(fmt(targets.peftLoraRatioMax()))
                 .append(", against the faster of PEFT's two LoRA forms.\n\n");
         MarkdownTable t = new MarkdownTable(
                 "dtype",
@@ -304,12 +319,12 @@ public final class GpuMarkdown {
                     .filter(l -> l.key().equals(ours))
                     .findFirst()
                     .orElse(null);
-            double peftF32Adapters = peerMs(ps.get(BenchFigures.LORA));
+            double peftF32Adapters = peerMs(ps.get(Methods.LORA));
             double peftBf16Adapters = peerMs(ps.get("lora-bf16"));
             double peftLora = Double.isNaN(peftBf16Adapters)
                     ? peftF32Adapters
                     : Double.isNaN(peftF32Adapters) ? peftBf16Adapters : Math.min(peftF32Adapters, peftBf16Adapters);
-            double fa = row == null ? Double.NaN : row.ms(BenchFigures.SBORA_FA);
+            double fa = row == null ? Double.NaN : row.ms(Methods.SBORA_FA);
             double ratio = fa / peftLora;
             String v = NONE;
             if (!Double.isNaN(ratio)) {
@@ -325,11 +340,11 @@ public final class GpuMarkdown {
                     num(peftF32Adapters, "%.3f"),
                     num(peftBf16Adapters, "%.3f"),
                     num(peerMs(ps.get("dora")), "%.3f"),
-                    num(ms(row, BenchFigures.BASE), "%.3f"),
-                    num(ms(row, BenchFigures.LORA), "%.3f"),
+                    num(ms(row, Methods.BASE), "%.3f"),
+                    num(ms(row, Methods.LORA), "%.3f"),
                     num(fa, "%.3f"),
-                    num(ms(row, BenchFigures.SBORA_FB), "%.3f"),
-                    num(ms(row, BenchFigures.LORA) / peftLora, "%.2f"),
+                    num(ms(row, Methods.SBORA_FB), "%.3f"),
+                    num(ms(row, Methods.LORA) / peftLora, "%.2f"),
                     v));
         }
         sb.append(t.render()).append('\n');
@@ -356,7 +371,10 @@ public final class GpuMarkdown {
 
     // ---------------------------------------------------------------- (d)
 
-    private static void kernels(StringBuilder sb, List<KernelRow> rows, TargetTally columns, TargetTally gemms) {
+    private static void kernels(
+            StringBuilder sb, List<KernelRow> rows, Context ctx, TargetTally columns, TargetTally gemms) {
+        Targets targets = ctx.targets();
+        GpuConstants gpu = ctx.gpu();
         sb.append("## (d) SBoRA column kernels: gather, scatter and the fused GEMMs\n\n");
         if (rows.isEmpty()) {
             sb.append("Not measured: no GatherScatterBench results in the inputs.\n\n");
@@ -365,15 +383,17 @@ public final class GpuMarkdown {
         sb.append(String.format(
                         Locale.ROOT,
                         "Microseconds per launch (%d launches, then one synchronize, per ",
-                        GatherScatterBench.LAUNCHES))
+                        KernelTraffic.LAUNCHES_PER_INVOCATION))
                 .append("invocation) on (tokens x d) activations and r distinct random columns. GB/s two ways: the ")
                 .append("useful bytes (each element once) and the DRAM sector bytes (each strided element a whole ")
                 .append("32-byte sector), both over the time; % of ")
-                .append(String.format(Locale.ROOT, "%.0f", H200.COPY_GB_PER_S))
-                .append(" GB/s, the H200's measured copy bandwidth. The target (>= ")
-                .append(String.format(Locale.ROOT, "%.0f%%", 100 * Targets.KERNEL_BANDWIDTH_FRACTION_MIN))
+                .append(String.format(Locale.ROOT, "%.0f", gpu.copyGbPerS()))
+                .append(" GB/s, the ")
+                .append(gpu.name())
+                .append("'s measured copy bandwidth. The target (>= ")
+                .append(String.format(Locale.ROOT, "%.0f%%", 100 * targets.kernelBandwidthFractionMin()))
                 .append(" on sector bytes) is checked only where one launch moves at least twice the L2 (")
-                .append(String.format(Locale.ROOT, "%.0f MB", H200.L2_BYTES / 1e6))
+                .append(String.format(Locale.ROOT, "%.0f MB", gpu.l2Bytes() / 1e6))
                 .append("): smaller launches are served from the L2 and cost about a launch, so their figure is ")
                 .append("latency, not bandwidth (\"in L2\").\n\n");
         MarkdownTable t = new MarkdownTable(
@@ -390,16 +410,16 @@ public final class GpuMarkdown {
                 "sector GB/s",
                 "sector % peak",
                 "GFLOP/s",
-                "sector >= " + String.format(Locale.ROOT, "%.0f%%", 100 * Targets.KERNEL_BANDWIDTH_FRACTION_MIN));
+                "sector >= " + String.format(Locale.ROOT, "%.0f%%", 100 * targets.kernelBandwidthFractionMin()));
         for (KernelRow k : rows) {
             double s = k.time().ms() * 1e-3;
-            long useful = GatherScatterBench.usefulBytes(k.kernel(), k.tokens(), k.d(), k.r(), k.elemBytes());
-            long sector = GatherScatterBench.sectorBytes(k.kernel(), k.tokens(), k.d(), k.r(), k.elemBytes());
-            double flops = GatherScatterBench.flops(k.kernel(), k.tokens(), k.d(), k.r());
+            long useful = KernelTraffic.usefulBytes(k.kernel(), k.tokens(), k.d(), k.r(), k.elemBytes());
+            long sector = KernelTraffic.sectorBytes(k.kernel(), k.tokens(), k.d(), k.r(), k.elemBytes());
+            double flops = KernelTraffic.flops(k.kernel(), k.tokens(), k.d(), k.r());
             double usefulGbs = useful / s / 1e9, sectorGbs = sector / s / 1e9;
-            double sectorFraction = sectorGbs / H200.COPY_GB_PER_S;
+            double sectorFraction = sectorGbs / gpu.copyGbPerS();
             String v;
-            if (sector < 2 * H200.L2_BYTES) {
+            if (sector < 2 * gpu.l2Bytes()) {
                 v = "in L2";
             } else {
                 String label = k.dtype() + " " + k.kernel() + " T=" + k.tokens() + " d=" + k.d() + " r=" + k.r();
@@ -416,7 +436,7 @@ public final class GpuMarkdown {
                     timing(k.time(), 1e3, "%.2f"),
                     num(useful / 1e6, "%.1f"),
                     num(usefulGbs, "%.0f"),
-                    percent(usefulGbs / H200.COPY_GB_PER_S),
+                    percent(usefulGbs / gpu.copyGbPerS()),
                     num(sector / 1e6, "%.1f"),
                     num(sectorGbs, "%.0f"),
                     percent(sectorFraction),
@@ -429,11 +449,12 @@ public final class GpuMarkdown {
                 .append("2·T·r·e useful, 32·T·r + T·r·e sectors; scatter 3·T·r·e useful, 2·32·T·r + T·r·e sectors; ")
                 .append("gather-gemm T·r·e + 4·d·r + 2·T·d·e useful, the T·r gathered elements as sectors; ")
                 .append("gemm-scatter T·d·e + 4·d·r + 2·T·r·e useful, the 2·T·r scattered ones as sectors. ")
-                .append("Sector bytes are an upper bound: columns within one sector share it.\n\n");
-    }
-
-    private static String percent(double fraction) {
-        return Double.isFinite(fraction) ? String.format(Locale.ROOT, "%.0f%%", 100 * fraction) : NONE;
+                .append("Sector bytes are an upper bound: columns within one sector share it. GFLOP/s counts the ")
+                .append("fused GEMMs' 2·T·r·d flops per launch; the ")
+                .append(gpu.name())
+                .append("'s dense bf16 tensor-core peak is ")
+                .append(String.format(Locale.ROOT, "%.0f", gpu.peakBf16TflopPerS()))
+                .append(" TFLOP/s.\n\n");
     }
 
     // ---------------------------------------------------------------- (e)
@@ -448,8 +469,7 @@ public final class GpuMarkdown {
                 .append("dtype; factors f32), synchronize included; half of it is one merge. The speed-ups over ")
                 .append("LoRA are shown without the CPU targets: on a GPU a merge this small costs about a launch.")
                 .append("\n\n");
-        List<String> methods =
-                BenchFigures.methodsIn(rows.stream().map(MergeRow::times).toList());
+        List<String> methods = Methods.in(rows.stream().map(MergeRow::times).toList());
         List<String> head = new ArrayList<>(List.of("dtype", "d", "r"));
         head.addAll(methods);
         head.addAll(List.of("lora / sbora-fa", "lora / sbora-fb"));
@@ -458,8 +478,8 @@ public final class GpuMarkdown {
             List<String> cells =
                     new ArrayList<>(List.of(row.dtype(), Integer.toString(row.d()), Integer.toString(row.r())));
             methods.forEach(m -> cells.add(timing(row.times().get(m), 1e3, "%.1f")));
-            cells.add(num(row.loraOver(BenchFigures.SBORA_FA), "%.1f"));
-            cells.add(num(row.loraOver(BenchFigures.SBORA_FB), "%.1f"));
+            cells.add(num(row.loraOver(Methods.SBORA_FA), "%.1f"));
+            cells.add(num(row.loraOver(Methods.SBORA_FB), "%.1f"));
             t.row(cells);
         }
         sb.append(t.render()).append('\n');
@@ -468,7 +488,7 @@ public final class GpuMarkdown {
     // ---------------------------------------------------------------- cells
 
     private static List<String> methodsIn(List<LayerRow> rows) {
-        return BenchFigures.methodsIn(rows.stream().map(LayerRow::times).toList());
+        return Methods.in(rows.stream().map(LayerRow::times).toList());
     }
 
     private static List<String> layerHead() {
@@ -484,20 +504,7 @@ public final class GpuMarkdown {
                 k.r() > 0 ? Integer.toString(k.r()) : NONE));
     }
 
-    /** "1.234 ± 0.056" in ms × {@code scale}, the error left out when JMH gave none. */
-    private static String timing(Timing t, double scale, String fmt) {
-        if (t == null) {
-            return NONE;
-        }
-        String v = num(t.ms() * scale, fmt);
-        return Double.isNaN(t.errorMs()) ? v : v + " ± " + num(t.errorMs() * scale, fmt);
-    }
-
     private static String fmt(double v) {
         return String.format(Locale.ROOT, "%.2f", v);
-    }
-
-    private static String num(double v, String fmt) {
-        return Double.isFinite(v) ? String.format(Locale.ROOT, fmt, v) : NONE;
     }
 }
