@@ -8,7 +8,7 @@
 #                   needs Jackson only, which core brings), their dependencies, JUnit's console
 #                   launcher and JMH (OpenBLAS, the HF tokenizers library and the charting library are left out: the
 #                   CUDA tests compare against the plain-Java reference backend, and charts are drawn back home)
-#   bench-data/     docs/bench/targets.json and machines.json, which the report checks against
+#   docs/bench/     targets.json and machines.json, copied from the repository: what the report checks against
 #   run-gpu-checks.sh   the one script to run there (see its header)
 # Usage: scripts/gpu-bundle.sh            (builds first with ./mvnw)
 set -euo pipefail
@@ -62,8 +62,8 @@ done
 (cd java/core/target/test-classes && "$JDK/bin/jar" cf "$out/lib/sbora4j-core-tests.jar" .)
 (cd jmh/target/classes && "$JDK/bin/jar" cf "$out/lib/sbora4j-bench.jar" .)
 (cd jmh/report/target/classes && "$JDK/bin/jar" cf "$out/lib/sbora4j-bench-report.jar" .)
-mkdir -p "$out/bench-data"
-cp docs/bench/targets.json docs/bench/machines.json "$out/bench-data/"
+mkdir -p "$out/docs/bench"
+cp docs/bench/targets.json docs/bench/machines.json "$out/docs/bench/"
 for j in "$deps"/*.jar; do
   [ -f "$j" ] && [ ! -e "$out/lib/$(basename "$j")" ] || continue
   if gpu_jar "$j" && ! test_tool_jar "$j"; then cp "$j" "$out/lib/"; fi

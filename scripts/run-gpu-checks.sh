@@ -17,7 +17,7 @@
 #    9. the PyTorch + PEFT peer, f32
 #   10. JMH GatherScatterBench at the layer's own 4096 tokens, bf16 (latency: launches of 1-10 us, data in L2)
 #   11. the report tool (jmh/report, `gpu`): gpu-report.md from everything above (always runs, also after failures),
-#       its targets and the H200's constants from bench-data/ (docs/bench/targets.json and machines.json)
+#       its targets and the H200's constants from the bundle's copy of docs/bench/targets.json and machines.json
 # JMH runs 1 fork, 1 warmup and 3 measurement iterations of 300 ms per trial, failures recorded, not fatal.
 #
 # Expected runtime on one H200: about 7 minutes. A JMH trial costs ~4-5 s (fork, CUDA and cuBLAS start, seeded
@@ -142,7 +142,7 @@ MACHINE="${MACHINE:-GPU unknown (nvidia-smi failed)}, $(nproc) CPU cores"
 DEADLINE=$(( $(date +%s) - START + 60 ))
 run report 0 "$JAVA" -cp "$CP" io.sbora4j.bench.report.BenchReport gpu "$(IFS=,; echo "${JMH_JSONS[*]}")" \
   --peers "$OUT/peers-bf16.json,$OUT/peers-f32.json" --machine "$MACHINE" --date "$(date -u +%Y-%m-%d)" \
-  --merged-jmh "$OUT/jmh-gpu.json" --data "$B/bench-data" --out "$OUT/gpu-report.md"
+  --merged-jmh "$OUT/jmh-gpu.json" --data "$B/docs/bench" --out "$OUT/gpu-report.md"
 if [ ! -s "$OUT/jmh-gpu.json" ]; then # the report failed: keep the raw results all the same, in one file
   python3 - "$OUT/jmh-gpu.json" "${JMH_JSONS[@]}" <<'PY' && note "   jmh-gpu.json merged by python3 instead"
 import json, os, sys

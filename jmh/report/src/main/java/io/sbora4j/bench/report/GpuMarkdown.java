@@ -2,25 +2,21 @@ package io.sbora4j.bench.report;
 
 import static io.sbora4j.bench.report.Cells.NONE;
 import static io.sbora4j.bench.report.Cells.num;
-import static io.sbora4j.bench.report.Cells.percent;
 import static io.sbora4j.bench.report.Cells.timing;
 
-import io.sbora4j.bench.report.GpuFigures.KernelRow;
 import io.sbora4j.bench.report.GpuFigures.LayerKey;
 import io.sbora4j.bench.report.GpuFigures.LayerRow;
 import io.sbora4j.bench.report.GpuFigures.MergeRow;
-import io.sbora4j.bench.report.PeerResults.Peer;
 import io.sbora4j.bench.report.PeerResults.PeerRun;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 
 /**
  * The GPU report as Markdown: the targets met or missed first, then (a) the adapted layer's forward + backward,
- * (b) the adapter's overhead, (c) PyTorch + PEFT beside ours, (d) the SBoRA column kernels' bandwidth and (e) the
- * merges. A section with nothing behind it is one line saying so.
+ * (b) the adapter's overhead, (c) PyTorch + PEFT beside ours ({@link GpuPeerSection}), (d) the SBoRA column
+ * kernels' bandwidth ({@link GpuKernelSection}) and (e) the merges. A section with nothing behind it is one line
+ * saying so.
  */
 public final class GpuMarkdown {
 
@@ -49,55 +45,32 @@ public final class GpuMarkdown {
     public static String render(GpuFigures f, List<PeerRun> peers, Context ctx) {
         Targets targets = ctx.targets();
         GpuConstants gpu = ctx.gpu();
-        TargetTally pathFa = new TargetTally(
-                "SBoRA-FA adapter overhead <= " + fmt(targets.overheadRatioMax())
-                        + " x LoRA's, adapter path measured directly (route fused)",
-                true,
-                targets.overheadRatioMax(),
-                "%.2f");
-        TargetTally pathFb = new TargetTally(
-                "SBoRA-FB adapter overhead <= " + fmt(targets.overheadRatioMax())
-                        + " x LoRA's, adapter path measured directly (route fused)",
-                true,
-                targets.overheadRatioMax(),
-                "%.2f");
-        TargetTally diffFa = new TargetTally(
-                "SBoRA-FA adapter overhead <= " + fmt(targets.overheadRatioMax())
-                        + " x LoRA's, as fwd+bwd - base (route fused)",
-                true,
-                targets.overheadRatioMax(),
-                "%.2f");
-        TargetTally diffFb = new TargetTally(
-                "SBoRA-FB adapter overhead <= " + fmt(targets.overheadRatioMax())
-                        + " x LoRA's, as fwd+bwd - base (route fused)",
-                true,
-                targets.overheadRatioMax(),
-                "%.2f");
-        TargetTally peft = new TargetTally(
+        String overhead = "adapter overhead <= " + fmt(targets.overheadRatioMax()) + " x LoRA's, ";
+        TargetTally pathFa = TargetTally.atMost(
+                "SBoRA-FA " + overhead + "adapter path measured directly (route fused)", targets.overheadRatioMax());
+        TargetTally pathFb = TargetTally.atMost(
+                "SBoRA-FB " + overhead + "adapter path measured directly (route fused)", targets.overheadRatioMax());
+        TargetTally diffFa = TargetTally.atMost(
+                "SBoRA-FA " + overhead + "as fwd+bwd - base (route fused)", targets.overheadRatioMax());
+        TargetTally diffFb = TargetTally.atMost(
+                "SBoRA-FB " + overhead + "as fwd+bwd - base (route fused)", targets.overheadRatioMax());
+        TargetTally peft = TargetTally.atMost(
                 "SBoRA-FA fwd+bwd no slower than PyTorch + PEFT LoRA's (ratio <= " + fmt(targets.peftLoraRatioMax())
                         + ")",
-                true,
-                targets.peftLoraRatioMax(),
-                "%.2f");
-        String pct = String.format(Locale.ROOT, "%.0f%%", 100 * targets.kernelBandwidthFractionMin());
-        String peak = String.format(Locale.ROOT, "%.0f GB/s", gpu.copyGbPerS());
-        TargetTally bwColumns = new TargetTally(
-                "gather and scatter DRAM traffic >= " + pct + " of " + peak + " (sector bytes, launches past the L2)",
-                false,
-                targets.kernelBandwidthFractionMin(),
-                "%.2f");
-        TargetTally bwGemms = new TargetTally(
-                "fused gather-gemm and gemm-scatter DRAM traffic >= " + pct + " of " + peak
-                        + " (sector bytes, launches past the L2)",
-                false,
-                targets.kernelBandwidthFractionMin(),
-                "%.2f");
+                targets.peftLoraRatioMax());
+        String bandwidth = " DRAM traffic >= "
+                + String.format(Locale.ROOT, "%.0f%%", 100 * targets.kernelBandwidthFractionMin()) + " of "
+                + String.format(Locale.ROOT, "%.0f GB/s", gpu.copyGbPerS()) + " (sector bytes, launches past the L2)";
+        TargetTally bwColumns =
+                TargetTally.atLeast("gather and scatter" + bandwidth, targets.kernelBandwidthFractionMin());
+        TargetTally bwGemms = TargetTally.atLeast(
+                "fused gather-gemm and gemm-scatter" + bandwidth, targets.kernelBandwidthFractionMin());
 
         StringBuilder body = new StringBuilder();
         layers(body, f.layers());
         overhead(body, f.paths(), f.layers(), targets, pathFa, pathFb, diffFa, diffFb);
-        peers(body, peers, f.layers(), targets, peft);
-        kernels(body, f.kernels(), ctx, bwColumns, bwGemms);
+        GpuPeerSection.render(body, peers, f.layers(), targets, peft);
+        GpuKernelSection.render(body, f.kernels(), targets, gpu, bwColumns, bwGemms);
         merges(body, f.merges());
 
         StringBuilder sb = new StringBuilder("# sbora4j GPU benchmark results\n\n");
@@ -243,218 +216,6 @@ public final class GpuMarkdown {
             tally.add(v, key.label());
         }
         return num(v, "%.2f") + (tally.meets(v) ? " ok" : " MISSED");
-    }
-
-    // ---------------------------------------------------------------- (c)
-
-    private static void peers(
-            StringBuilder sb, List<PeerRun> runs, List<LayerRow> layers, Targets targets, TargetTally peft) {
-        sb.append("## (c) PyTorch + PEFT beside sbora4j\n\n");
-        // (dtype, d_in, d_out, tokens) -> base; (..., r) -> method -> peer; later files win
-        Map<List<Object>, Peer> base = new LinkedHashMap<>();
-        Map<List<Object>, Map<String, Peer>> adapted = new LinkedHashMap<>();
-        for (PeerRun run : runs) {
-            for (Peer p : run.results()) {
-                List<Object> shape = List.of(p.dtype(), p.dIn(), p.dOut(), p.tokens());
-                if (Methods.BASE.equals(p.method())) {
-                    base.put(shape, p);
-                } else {
-                    List<Object> k = new ArrayList<>(shape);
-                    k.add(p.r());
-                    adapted.computeIfAbsent(k, x -> new LinkedHashMap<>()).put(p.method(), p);
-                }
-            }
-        }
-        if (adapted.isEmpty()) {
-            sb.append("Not measured: no peer results (bench/peers/peft_lora.py) in the inputs.\n\n");
-            return;
-        }
-        for (PeerRun run : runs) {
-            sb.append("- ")
-                    .append(run.source())
-                    .append(": torch ")
-                    .append(run.torch())
-                    .append(" on ")
-                    .append(run.device())
-                    .append(", ")
-                    .append(run.time())
-                    .append('\n');
-        }
-        sb.append('\n')
-                .append("Milliseconds per forward + backward of one adapted layer at the same shape, dtype and ")
-                .append("r. PEFT: median of its timed steps (CUDA events around each step; its x is a leaf, so ")
-                .append("each step also accumulates x.grad). sbora4j: JMH's mean wall time per step, launch work ")
-                .append("and a synchronize included, route fused. PEFT lora keeps its adapter weights in f32 on a ")
-                .append("bf16 model (its default); lora-bf16 keeps them in bf16 (its fastest form). Target: SBoRA-FA ")
-                .append("/ PEFT LoRA <= ")
-                .append(fmt(targets.peftLoraRatioMax()))
-                .append(", against the faster of PEFT's two LoRA forms.\n\n");
-        MarkdownTable t = new MarkdownTable(
-                "dtype",
-                "d x dout",
-                "tokens",
-                "r",
-                "PEFT base",
-                "PEFT lora",
-                "PEFT lora-bf16",
-                "PEFT dora",
-                "ours base",
-                "ours lora",
-                "ours sbora-fa",
-                "ours sbora-fb",
-                "ours lora / PEFT lora",
-                "sbora-fa / PEFT lora");
-        List<List<Object>> keys = new ArrayList<>(adapted.keySet());
-        keys.sort(GpuMarkdown::compareKeys);
-        for (List<Object> k : keys) {
-            String dtype = (String) k.get(0);
-            int dIn = (Integer) k.get(1),
-                    dOut = (Integer) k.get(2),
-                    tokens = (Integer) k.get(3),
-                    r = (Integer) k.get(4);
-            Map<String, Peer> ps = adapted.get(k);
-            Peer pb = base.get(k.subList(0, 4));
-            LayerKey ours = new LayerKey(dtype, GpuFigures.FUSED, dIn, dOut, tokens, r);
-            LayerRow row = layers.stream()
-                    .filter(l -> l.key().equals(ours))
-                    .findFirst()
-                    .orElse(null);
-            double peftF32Adapters = peerMs(ps.get(Methods.LORA));
-            double peftBf16Adapters = peerMs(ps.get("lora-bf16"));
-            double peftLora = Double.isNaN(peftBf16Adapters)
-                    ? peftF32Adapters
-                    : Double.isNaN(peftF32Adapters) ? peftBf16Adapters : Math.min(peftF32Adapters, peftBf16Adapters);
-            double fa = row == null ? Double.NaN : row.ms(Methods.SBORA_FA);
-            double ratio = fa / peftLora;
-            String v = NONE;
-            if (!Double.isNaN(ratio)) {
-                peft.add(ratio, ours.label());
-                v = num(ratio, "%.2f") + (peft.meets(ratio) ? " ok" : " MISSED");
-            }
-            t.row(List.of(
-                    dtype,
-                    dIn + " x " + dOut,
-                    Integer.toString(tokens),
-                    Integer.toString(r),
-                    num(peerMs(pb), "%.3f"),
-                    num(peftF32Adapters, "%.3f"),
-                    num(peftBf16Adapters, "%.3f"),
-                    num(peerMs(ps.get("dora")), "%.3f"),
-                    num(ms(row, Methods.BASE), "%.3f"),
-                    num(ms(row, Methods.LORA), "%.3f"),
-                    num(fa, "%.3f"),
-                    num(ms(row, Methods.SBORA_FB), "%.3f"),
-                    num(ms(row, Methods.LORA) / peftLora, "%.2f"),
-                    v));
-        }
-        sb.append(t.render()).append('\n');
-    }
-
-    private static double peerMs(Peer p) {
-        return p == null ? Double.NaN : p.medianMs();
-    }
-
-    private static double ms(LayerRow row, String method) {
-        return row == null ? Double.NaN : row.ms(method);
-    }
-
-    @SuppressWarnings({"unchecked", "rawtypes"})
-    private static int compareKeys(List<Object> a, List<Object> b) {
-        for (int i = 0; i < a.size(); i++) {
-            int c = ((Comparable) a.get(i)).compareTo(b.get(i));
-            if (c != 0) {
-                return c;
-            }
-        }
-        return 0;
-    }
-
-    // ---------------------------------------------------------------- (d)
-
-    private static void kernels(
-            StringBuilder sb, List<KernelRow> rows, Context ctx, TargetTally columns, TargetTally gemms) {
-        Targets targets = ctx.targets();
-        GpuConstants gpu = ctx.gpu();
-        sb.append("## (d) SBoRA column kernels: gather, scatter and the fused GEMMs\n\n");
-        if (rows.isEmpty()) {
-            sb.append("Not measured: no GatherScatterBench results in the inputs.\n\n");
-            return;
-        }
-        sb.append(String.format(
-                        Locale.ROOT,
-                        "Microseconds per launch (%d launches, then one synchronize, per ",
-                        KernelTraffic.LAUNCHES_PER_INVOCATION))
-                .append("invocation) on (tokens x d) activations and r distinct random columns. GB/s two ways: the ")
-                .append("useful bytes (each element once) and the DRAM sector bytes (each strided element a whole ")
-                .append("32-byte sector), both over the time; % of ")
-                .append(String.format(Locale.ROOT, "%.0f", gpu.copyGbPerS()))
-                .append(" GB/s, the ")
-                .append(gpu.name())
-                .append("'s measured copy bandwidth. The target (>= ")
-                .append(String.format(Locale.ROOT, "%.0f%%", 100 * targets.kernelBandwidthFractionMin()))
-                .append(" on sector bytes) is checked only where one launch moves at least twice the L2 (")
-                .append(String.format(Locale.ROOT, "%.0f MB", gpu.l2Bytes() / 1e6))
-                .append("): smaller launches are served from the L2 and cost about a launch, so their figure is ")
-                .append("latency, not bandwidth (\"in L2\").\n\n");
-        MarkdownTable t = new MarkdownTable(
-                "dtype",
-                "kernel",
-                "tokens",
-                "d",
-                "r",
-                "µs / launch",
-                "useful MB",
-                "useful GB/s",
-                "useful % peak",
-                "sector MB",
-                "sector GB/s",
-                "sector % peak",
-                "GFLOP/s",
-                "sector >= " + String.format(Locale.ROOT, "%.0f%%", 100 * targets.kernelBandwidthFractionMin()));
-        for (KernelRow k : rows) {
-            double s = k.time().ms() * 1e-3;
-            long useful = KernelTraffic.usefulBytes(k.kernel(), k.tokens(), k.d(), k.r(), k.elemBytes());
-            long sector = KernelTraffic.sectorBytes(k.kernel(), k.tokens(), k.d(), k.r(), k.elemBytes());
-            double flops = KernelTraffic.flops(k.kernel(), k.tokens(), k.d(), k.r());
-            double usefulGbs = useful / s / 1e9, sectorGbs = sector / s / 1e9;
-            double sectorFraction = sectorGbs / gpu.copyGbPerS();
-            String v;
-            if (sector < 2 * gpu.l2Bytes()) {
-                v = "in L2";
-            } else {
-                String label = k.dtype() + " " + k.kernel() + " T=" + k.tokens() + " d=" + k.d() + " r=" + k.r();
-                TargetTally tally = k.kernel().contains("gemm") ? gemms : columns;
-                tally.add(sectorFraction, label);
-                v = num(sectorFraction, "%.2f") + (tally.meets(sectorFraction) ? " ok" : " MISSED");
-            }
-            t.row(List.of(
-                    k.dtype(),
-                    k.kernel(),
-                    Integer.toString(k.tokens()),
-                    Integer.toString(k.d()),
-                    Integer.toString(k.r()),
-                    timing(k.time(), 1e3, "%.2f"),
-                    num(useful / 1e6, "%.1f"),
-                    num(usefulGbs, "%.0f"),
-                    percent(usefulGbs / gpu.copyGbPerS()),
-                    num(sector / 1e6, "%.1f"),
-                    num(sectorGbs, "%.0f"),
-                    percent(sectorFraction),
-                    flops > 0 ? num(flops / s / 1e9, "%.0f") : NONE,
-                    v));
-        }
-        sb.append(t.render())
-                .append('\n')
-                .append("Bytes per launch (T tokens, e bytes per activation element, B is d x r f32): gather ")
-                .append("2·T·r·e useful, 32·T·r + T·r·e sectors; scatter 3·T·r·e useful, 2·32·T·r + T·r·e sectors; ")
-                .append("gather-gemm T·r·e + 4·d·r + 2·T·d·e useful, the T·r gathered elements as sectors; ")
-                .append("gemm-scatter T·d·e + 4·d·r + 2·T·r·e useful, the 2·T·r scattered ones as sectors. ")
-                .append("Sector bytes are an upper bound: columns within one sector share it. GFLOP/s counts the ")
-                .append("fused GEMMs' 2·T·r·d flops per launch; the ")
-                .append(gpu.name())
-                .append("'s dense bf16 tensor-core peak is ")
-                .append(String.format(Locale.ROOT, "%.0f", gpu.peakBf16TflopPerS()))
-                .append(" TFLOP/s.\n\n");
     }
 
     // ---------------------------------------------------------------- (e)
