@@ -4,9 +4,11 @@
 #   runtime/ bin/sbora   from `sbora bundle --small --no-charts`: a jlink'd Java runtime (java.base and the few
 #                   modules the code uses; no java.desktop, no class-data-sharing archives) and the launcher
 #   lib/            our modules (core, cpu, cuda, cli from `sbora bundle`), the cuda tests and the core test helpers,
-#                   the benchmarks, their dependencies, JUnit's console
+#                   the benchmarks (sbora4j-bench.jar), the report tool (sbora4j-bench-report.jar: its gpu report
+#                   needs Jackson only, which core brings), their dependencies, JUnit's console
 #                   launcher and JMH (OpenBLAS, the HF tokenizers library and the charting library are left out: the
 #                   CUDA tests compare against the plain-Java reference backend, and charts are drawn back home)
+#   docs/bench/     targets.json and machines.json, copied from the repository: what the report checks against
 #   run-gpu-checks.sh   the one script to run there (see its header)
 # Usage: scripts/gpu-bundle.sh            (builds first with ./mvnw)
 set -euo pipefail
@@ -54,11 +56,14 @@ done
 "$JDK/bin/java" --enable-native-access=ALL-UNNAMED -cp "$cp" io.sbora4j.cli.SboraCli \
   bundle --output "$out" --small --no-charts >&2
 
-# on top: the cuda tests, the core test helpers, the benchmarks, the test and JMH dependencies, JUnit's console
-# launcher, the run script
+# on top: the cuda tests, the core test helpers, the benchmarks, the report tool and its data, the test and JMH
+# dependencies, JUnit's console launcher, the run script
 (cd java/cuda/target/test-classes && "$JDK/bin/jar" cf "$out/lib/sbora4j-cuda-tests.jar" .)
 (cd java/core/target/test-classes && "$JDK/bin/jar" cf "$out/lib/sbora4j-core-tests.jar" .)
 (cd jmh/target/classes && "$JDK/bin/jar" cf "$out/lib/sbora4j-bench.jar" .)
+(cd jmh/report/target/classes && "$JDK/bin/jar" cf "$out/lib/sbora4j-bench-report.jar" .)
+mkdir -p "$out/docs/bench"
+cp docs/bench/targets.json docs/bench/machines.json "$out/docs/bench/"
 for j in "$deps"/*.jar; do
   [ -f "$j" ] && [ ! -e "$out/lib/$(basename "$j")" ] || continue
   if gpu_jar "$j" && ! test_tool_jar "$j"; then cp "$j" "$out/lib/"; fi

@@ -16,7 +16,8 @@
 #       only), so it is measured here, in f32 only, beside base, lora, sbora-fa and sbora-fb
 #    9. the PyTorch + PEFT peer, f32
 #   10. JMH GatherScatterBench at the layer's own 4096 tokens, bf16 (latency: launches of 1-10 us, data in L2)
-#   11. GpuReport: gpu-report.md from everything above (always runs, also after failures)
+#   11. the report tool (jmh/report, `gpu`): gpu-report.md from everything above (always runs, also after failures),
+#       its targets and the H200's constants from the bundle's copy of docs/bench/targets.json and machines.json
 # JMH runs 1 fork, 1 warmup and 3 measurement iterations of 300 ms per trial, failures recorded, not fatal.
 #
 # Expected runtime on one H200: about 7 minutes. A JMH trial costs ~4-5 s (fork, CUDA and cuBLAS start, seeded
@@ -30,9 +31,9 @@
 #   junit-cuda.xml   the CUDA tests' JUnit XML report
 #   jmh-gpu.json     every JMH result of the session, one JMH result file
 #   peers-bf16.json, peers-f32.json   the PEFT peer's results
-#   gpu-report.md    the report; again from the JSONs, anywhere:
-#                      java -cp jmh/target/benchmarks.jar io.sbora4j.bench.GpuReport jmh-gpu.json \
-#                        --peers peers-bf16.json,peers-f32.json gpu-report.md
+#   gpu-report.md    the report; again from the JSONs, from the repository's root:
+#                      java -jar jmh/report/target/bench-report.jar gpu jmh-gpu.json \
+#                        --peers peers-bf16.json,peers-f32.json --out gpu-report.md
 # The exit code is the number of failed or timed-out steps.
 #
 # Usage there: OUT=$OUT bash target/gpu-bundle/run-gpu-checks.sh   (device call: carry target/gpu-bundle,
@@ -139,9 +140,9 @@ jmh jmh-kernels-4096 25 'GatherScatterBench' -p device=cuda -p dtype=bf16 -p tok
 MACHINE="$(nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>/dev/null | head -n 1)"
 MACHINE="${MACHINE:-GPU unknown (nvidia-smi failed)}, $(nproc) CPU cores"
 DEADLINE=$(( $(date +%s) - START + 60 ))
-run report 0 "$JAVA" -cp "$CP" io.sbora4j.bench.GpuReport "$(IFS=,; echo "${JMH_JSONS[*]}")" \
+run report 0 "$JAVA" -cp "$CP" io.sbora4j.bench.report.BenchReport gpu "$(IFS=,; echo "${JMH_JSONS[*]}")" \
   --peers "$OUT/peers-bf16.json,$OUT/peers-f32.json" --machine "$MACHINE" --date "$(date -u +%Y-%m-%d)" \
-  --merged-jmh "$OUT/jmh-gpu.json" "$OUT/gpu-report.md"
+  --merged-jmh "$OUT/jmh-gpu.json" --data "$B/docs/bench" --out "$OUT/gpu-report.md"
 if [ ! -s "$OUT/jmh-gpu.json" ]; then # the report failed: keep the raw results all the same, in one file
   python3 - "$OUT/jmh-gpu.json" "${JMH_JSONS[@]}" <<'PY' && note "   jmh-gpu.json merged by python3 instead"
 import json, os, sys

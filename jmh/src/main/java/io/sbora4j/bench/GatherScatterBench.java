@@ -48,9 +48,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * several times the L2 ({@code -p tokens=131072}); inputs above {@value #TILE_ROWS} rows are the seeded
  * {@value #TILE_ROWS}-row block repeated (one gatherRows on the device), so that setup stays short.
  *
- * <p>α is 1e-3 so that the accumulating kernels keep their destinations bounded over millions of launches.
- * {@link #usefulBytes} and {@link #sectorBytes} give the bytes each kernel moves, from which the report
- * ({@code GpuReport}) derives GB/s.
+ * <p>α is 1e-3 so that the accumulating kernels keep their destinations bounded over millions of launches. The
+ * report tool ({@code jmh/report}, {@code KernelTraffic}) counts the bytes each kernel moves and derives GB/s from
+ * them; it assumes {@value #LAUNCHES} launches per invocation.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -69,12 +69,6 @@ public class GatherScatterBench {
 
     /** The scale of the accumulating kernels: small, so that destinations stay bounded. */
     static final float ALPHA = 1e-3f;
-
-    /** Bytes of a DRAM sector, the unit a GPU's memory moves: a strided element costs a whole one. */
-    public static final int SECTOR_BYTES = 32;
-
-    /** The f32 factor B (d x r): 4 bytes an element whatever the activations' type. */
-    private static final int FACTOR_BYTES = 4;
 
     /** The kernels, as the {@code kernel} parameter names them. */
     public static final String GATHER = "gather";
@@ -187,59 +181,6 @@ public class GatherScatterBench {
             backend.synchronize();
             arena.close();
         }
-    }
-
-    /**
-     * The bytes {@code kernel} must move at least, once, at (tokens, d, r) with activations of {@code elemBytes}
-     * bytes (B is f32, 4 bytes), each byte counted once however the memory serves it:
-     *
-     * <ul>
-     *   <li>gather: T·r elements read (the gathered columns) and T·r written: 2·T·r·e;
-     *   <li>scatter: T·r read from the source, T·r read and written in the destination's columns: 3·T·r·e;
-     *   <li>gather-gemm: T·r gathered, B (d·r·4) read, c (T x d) read and written: T·r·e + 4·d·r + 2·T·d·e;
-     *   <li>gemm-scatter: dy (T x d) read, B read, dx's r columns read and written: T·d·e + 4·d·r + 2·T·r·e.
-     * </ul>
-     * The index list (r·4 bytes) is left out.
-     */
-    public static long usefulBytes(String kernel, int tokens, int d, int r, int elemBytes) {
-        long t = tokens, n = d, k = r, e = elemBytes;
-        return switch (kernel(kernel)) {
-            case GATHER -> 2 * t * k * e;
-            case SCATTER -> 3 * t * k * e;
-            case GATHER_GEMM -> t * k * e + FACTOR_BYTES * n * k + 2 * t * n * e;
-            case GEMM_SCATTER -> t * n * e + FACTOR_BYTES * n * k + 2 * t * k * e;
-        };
-    }
-
-    /**
-     * The bytes the DRAM moves for {@code kernel} when every strided element costs a whole {@value #SECTOR_BYTES}-byte
-     * sector, as on a GPU: as {@link #usefulBytes} with each element of the strided (column) side counted as
-     * {@value #SECTOR_BYTES} bytes, each read and each write-back:
-     *
-     * <ul>
-     *   <li>gather: T·r sectors read, T·r elements written contiguously: 32·T·r + T·r·e;
-     *   <li>scatter: T·r sectors read and written back, the source read contiguously: 2·32·T·r + T·r·e;
-     *   <li>gather-gemm: 32·T·r + 4·d·r + 2·T·d·e;
-     *   <li>gemm-scatter: T·d·e + 4·d·r + 2·32·T·r.
-     * </ul>
-     * An upper bound: two indices within one sector (8 f32 or 16 bf16 columns apart) share it.
-     */
-    public static long sectorBytes(String kernel, int tokens, int d, int r, int elemBytes) {
-        long t = tokens, n = d, k = r, e = elemBytes, s = SECTOR_BYTES;
-        return switch (kernel(kernel)) {
-            case GATHER -> s * t * k + t * k * e;
-            case SCATTER -> 2 * s * t * k + t * k * e;
-            case GATHER_GEMM -> s * t * k + FACTOR_BYTES * n * k + 2 * t * n * e;
-            case GEMM_SCATTER -> t * n * e + FACTOR_BYTES * n * k + 2 * s * t * k;
-        };
-    }
-
-    /** The multiply-adds of the GEMM kernels, as flops (2·T·r·d); 0 for gather and scatter. */
-    public static double flops(String kernel, int tokens, int d, int r) {
-        return switch (kernel(kernel)) {
-            case GATHER, SCATTER -> 0;
-            case GATHER_GEMM, GEMM_SCATTER -> 2.0 * tokens * r * (double) d;
-        };
     }
 
     private static Kernel kernel(String name) {

@@ -57,7 +57,7 @@ class JmhResultsTest {
         assertEquals(16, r16.r());
         assertEquals(0.25, r16.overheadRatioToLora("sbora-fa"), 1e-12);
         assertTrue(Double.isNaN(r16.overheadRatioToLora("sbora-fb")), "not measured: NaN");
-        assertEquals(List.of("base", "lora", "sbora-fa"), BenchFigures.methodsIn(List.of(r16.times())));
+        assertEquals(List.of("base", "lora", "sbora-fa"), Methods.in(List.of(r16.times())));
         BenchFigures.GemmRow g = f.gemms().get(0);
         assertEquals(102, g.baseMs(), 1e-12);
         assertEquals(2.0, g.baseRatio(), 1e-12);

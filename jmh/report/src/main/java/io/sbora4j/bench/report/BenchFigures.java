@@ -27,14 +27,6 @@ public record BenchFigures(
     public static final String MERGE_BENCH = "MergeBench";
     public static final String QUANT_BENCH = "QuantBench";
 
-    public static final String BASE = "base";
-    public static final String LORA = "lora";
-    public static final String SBORA_FA = "sbora-fa";
-    public static final String SBORA_FB = "sbora-fb";
-
-    /** The order methods are shown in; other names follow, alphabetically. */
-    public static final List<String> METHOD_ORDER = List.of(BASE, LORA, "lora-fa", "dora", SBORA_FA, SBORA_FB);
-
     /** The AdapterLayerBench method timing only the adapter path. */
     public static final String PATH_ONLY = "adapterPathOnly";
 
@@ -95,17 +87,17 @@ public record BenchFigures(
 
         /** What the adapter adds to the frozen layer: method time − base time, ms. */
         public double overheadMs(String method) {
-            return ms(method) - ms(BASE);
+            return ms(method) - ms(Methods.BASE);
         }
 
         /** overhead(method) / overhead(lora): the figure the SBoRA targets are stated in. */
         public double overheadRatioToLora(String method) {
-            return overheadMs(method) / overheadMs(LORA);
+            return overheadMs(method) / overheadMs(Methods.LORA);
         }
 
         /** For adapter-path rows, whose times are the overheads themselves: time(method) / time(lora). */
         public double ratioToLora(String method) {
-            return ms(method) / ms(LORA);
+            return ms(method) / ms(Methods.LORA);
         }
     }
 
@@ -150,19 +142,19 @@ public record BenchFigures(
 
         /** How many times longer LoRA's merge + unmerge takes than {@code method}'s. */
         public double loraOver(String method) {
-            return ms(LORA) / ms(method);
+            return ms(Methods.LORA) / ms(method);
         }
 
         public double sboraFbGbPerSecond() {
-            return MergeTraffic.gbPerSecond(MergeTraffic.sboraFbBytes(d, r), ms(SBORA_FB));
+            return MergeTraffic.gbPerSecond(MergeTraffic.sboraFbBytes(d, r), ms(Methods.SBORA_FB));
         }
 
         public double sboraFaUsefulGbPerSecond() {
-            return MergeTraffic.gbPerSecond(MergeTraffic.sboraFaUsefulBytes(d, r), ms(SBORA_FA));
+            return MergeTraffic.gbPerSecond(MergeTraffic.sboraFaUsefulBytes(d, r), ms(Methods.SBORA_FA));
         }
 
         public double sboraFaCacheLineGbPerSecond() {
-            return MergeTraffic.gbPerSecond(MergeTraffic.sboraFaCacheLineBytes(d, r), ms(SBORA_FA));
+            return MergeTraffic.gbPerSecond(MergeTraffic.sboraFaCacheLineBytes(d, r), ms(Methods.SBORA_FA));
         }
     }
 
@@ -182,19 +174,21 @@ public record BenchFigures(
             switch (res.benchmark()) {
                 case LAYER_BENCH -> {
                     boolean pathOnly = PATH_ONLY.equals(res.method());
-                    if (pathOnly && BASE.equals(method(res))) {
+                    if (pathOnly && Methods.BASE.equals(method(res))) {
                         continue; // the frozen layer has no adapter path
                     }
                     (pathOnly ? pathTimes : layerTimes)
                             .computeIfAbsent(
                                     List.of(res.intParam("d"), res.intParam("tokens"), res.intParam("r")),
-                                    k -> new TreeMap<>(METHODS))
+                                    k -> new TreeMap<>(Methods.COMPARATOR))
                             .put(method(res), res.timing());
                 }
                 case GEMM_BENCH -> gemmTimes.put(List.of(res.intParam("d"), res.intParam("tokens")), res.timing());
                 case MERGE_BENCH ->
                     mergeTimes
-                            .computeIfAbsent(List.of(res.intParam("d"), res.intParam("r")), k -> new TreeMap<>(METHODS))
+                            .computeIfAbsent(
+                                    List.of(res.intParam("d"), res.intParam("r")),
+                                    k -> new TreeMap<>(Methods.COMPARATOR))
                             .put(method(res), res.timing());
                 case QUANT_BENCH -> {
                     String key = switch (res.method()) {
@@ -243,23 +237,11 @@ public record BenchFigures(
 
     private static double baseMs(List<LayerRow> layers, int d, int tokens) {
         List<Timing> base = layers.stream()
-                .filter(l -> l.d() == d && l.tokens() == tokens && l.times().containsKey(BASE))
-                .map(l -> l.times().get(BASE))
+                .filter(l -> l.d() == d && l.tokens() == tokens && l.times().containsKey(Methods.BASE))
+                .map(l -> l.times().get(Methods.BASE))
                 .toList();
         return base.isEmpty() ? Double.NaN : Timing.mean(base).ms();
     }
-
-    /** Every method name in {@code rows}' maps, in {@link #METHOD_ORDER}. */
-    public static List<String> methodsIn(List<? extends Map<String, Timing>> rows) {
-        TreeMap<String, Boolean> names = new TreeMap<>(METHODS);
-        rows.forEach(m -> m.keySet().forEach(k -> names.put(k, true)));
-        return List.copyOf(names.keySet());
-    }
-
-    /** Known methods in their paper order, unknown ones after them by name. */
-    public static final Comparator<String> METHODS = Comparator.comparingInt(
-                    (String m) -> METHOD_ORDER.indexOf(m) < 0 ? Integer.MAX_VALUE : METHOD_ORDER.indexOf(m))
-            .thenComparing(Comparator.naturalOrder());
 
     private static final Comparator<List<Integer>> KEY_ORDER = (a, b) -> {
         for (int i = 0; i < Math.min(a.size(), b.size()); i++) {

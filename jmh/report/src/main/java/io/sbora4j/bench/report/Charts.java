@@ -35,8 +35,8 @@ import org.jfree.data.xy.XYSeries;
 import org.jfree.data.xy.XYSeriesCollection;
 
 /**
- * PNG charts of the results with JFreeChart, headless: time against r, one line per method, one panel per d
- * (panels side by side in one image).
+ * PNG charts of the CPU results with JFreeChart, headless: time against r, one line per method, one panel per d
+ * (panels side by side in one image). The only class that touches JFreeChart or AWT: the GPU report never loads it.
  */
 public final class Charts {
 
@@ -90,7 +90,7 @@ public final class Charts {
     /** One (r, time × scale) series per method, in the report's method order. */
     private static <R> XYSeriesCollection series(
             List<R> rows, ToIntFunction<R> rank, Function<R, Map<String, Timing>> times, double scale) {
-        Map<String, XYSeries> byMethod = new TreeMap<>(BenchFigures.METHODS);
+        Map<String, XYSeries> byMethod = new TreeMap<>(Methods.COMPARATOR);
         for (R row : rows) {
             times.apply(row)
                     .forEach((method, t) -> byMethod.computeIfAbsent(method, m -> new XYSeries(m, true, false))

@@ -1,11 +1,10 @@
-package io.sbora4j.bench;
+package io.sbora4j.bench.report;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.sbora4j.bench.report.JmhResults;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,7 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * GpuReport end to end on a small synthetic GPU session: JMH result files in JMH 1.37's own format (two of them,
+ * The GPU report end to end on a small synthetic GPU session: JMH result files in JMH 1.37's own format (two of them,
  * as the GPU script writes one per JMH command), a peer file as {@code bench/peers/peft_lora.py} writes it, and a
  * missing peer file.
  */
@@ -118,7 +117,7 @@ class GpuReportTest {
         Path out = dir.resolve("out").resolve("gpu-report.md");
         Path merged = dir.resolve("out").resolve("jmh-gpu.json");
 
-        String md = GpuReport.write(GpuReport.parse(new String[] {
+        String md = GpuReport.write(GpuReport.Options.parse(new String[] {
             layers + "," + kernels,
             "--peers",
             peers + "," + dir.resolve("peers-f32.json"),
@@ -128,11 +127,18 @@ class GpuReportTest {
             "2026-12-01",
             "--merged-jmh",
             merged.toString(),
+            "--data",
+            TestData.DOCS.toString(),
+            "--out",
             out.toString()
         }));
 
         assertEquals(md, Files.readString(out));
         assertTrue(md.contains("Machine: NVIDIA H200 test. Date: 2026-12-01. Device: cuda."), md);
+        assertTrue(
+                md.contains("From `" + TestData.DOCS.resolve("targets.json")
+                        + "`; bandwidths against the h200 entry of `" + TestData.DOCS.resolve("machines.json") + "`."),
+                md);
 
         // The summary: one line per target, fused rows only.
         assertTrue(
@@ -189,7 +195,7 @@ class GpuReportTest {
         // The merged JMH file holds every entry of both inputs and makes the same tables again.
         assertEquals(20 + 7, JmhResults.read(merged).size());
         Path again = dir.resolve("again.md");
-        String md2 = GpuReport.write(GpuReport.parse(new String[] {
+        String md2 = GpuReport.write(GpuReport.Options.parse(new String[] {
             merged.toString(),
             "--peers",
             peers.toString(),
@@ -197,6 +203,9 @@ class GpuReportTest {
             "NVIDIA H200 test",
             "--date",
             "2026-12-01",
+            "--data",
+            TestData.DOCS.toString(),
+            "--out",
             again.toString()
         }));
         assertEquals(section(md, "## Targets"), section(md2, "## Targets"));
@@ -213,12 +222,15 @@ class GpuReportTest {
         Path empty = Files.writeString(dir.resolve("empty.json"), "");
         Path out = dir.resolve("gpu-report.md");
         Path merged = dir.resolve("jmh-gpu.json");
-        String md = GpuReport.write(GpuReport.parse(new String[] {
+        String md = GpuReport.write(GpuReport.Options.parse(new String[] {
             dir.resolve("none.json") + "," + empty,
             "--peers",
             dir.resolve("peers-bf16.json").toString(),
             "--merged-jmh",
             merged.toString(),
+            "--data",
+            TestData.DOCS.toString(),
+            "--out",
             out.toString()
         }));
         assertTrue(Files.exists(out));
@@ -243,40 +255,51 @@ class GpuReportTest {
                                 layer("forwardBackward", "lora", 32, "bf16", "fused", 2.5),
                                 layer("forwardBackward", "sbora-fa", 32, "bf16", "fused", 1.9))
                         + "\n]\n");
-        String md = GpuReport.write(GpuReport.parse(
-                new String[] {json.toString(), dir.resolve("r.md").toString()}));
+        String md = GpuReport.write(GpuReport.Options.parse(new String[] {
+            json.toString(),
+            "--data",
+            TestData.DOCS.toString(),
+            "--out",
+            dir.resolve("r.md").toString()
+        }));
         assertTrue(md.contains("-0.20 noise"), md);
         assertTrue(md.contains("- [not measured] SBoRA-FA adapter overhead <= 0.55 x LoRA's, as fwd+bwd - base"), md);
     }
 
     @Test
     void commandLine() {
-        GpuReport.Options o = GpuReport.parse(new String[] {"a.json,b.json", "--peers", "p.json", "out.md"});
+        GpuReport.Options o =
+                GpuReport.Options.parse(new String[] {"a.json,b.json", "--peers", "p.json", "--out", "out.md"});
         assertEquals(List.of(Path.of("a.json"), Path.of("b.json")), o.jmh());
         assertEquals(List.of(Path.of("p.json")), o.peers());
         assertEquals(Path.of("out.md"), o.out());
-        assertThrows(IllegalArgumentException.class, () -> GpuReport.parse(new String[] {"a.json"}));
-        assertThrows(IllegalArgumentException.class, () -> GpuReport.parse(new String[] {"a.json", "--date"}));
-        assertThrows(IllegalArgumentException.class, () -> GpuReport.parse(new String[] {"a", "--x", "b"}));
+        assertEquals(Path.of("docs", "bench"), o.data());
+        assertEquals("h200", o.gpu());
+        GpuReport.Options d = GpuReport.Options.parse(new String[] {"a.json"});
+        assertEquals(Path.of("gpu-report.md"), d.out());
+        assertEquals(List.of(), d.peers());
+        assertThrows(Args.UsageError.class, () -> GpuReport.Options.parse(new String[] {}));
+        assertThrows(Args.UsageError.class, () -> GpuReport.Options.parse(new String[] {"a.json", "b.md"}));
+        assertThrows(Args.UsageError.class, () -> GpuReport.Options.parse(new String[] {"a.json", "--date"}));
+        assertThrows(Args.UsageError.class, () -> GpuReport.Options.parse(new String[] {"a", "--x", "b"}));
     }
 
     @Test
     void bytesPerKernel() {
         int t = 4096, d = 4096, r = 32;
-        assertEquals(2L * t * r * 2, GatherScatterBench.usefulBytes("gather", t, d, r, 2));
-        assertEquals(3L * t * r * 4, GatherScatterBench.usefulBytes("scatter", t, d, r, 4));
+        assertEquals(2L * t * r * 2, KernelTraffic.usefulBytes("gather", t, d, r, 2));
+        assertEquals(3L * t * r * 4, KernelTraffic.usefulBytes("scatter", t, d, r, 4));
         assertEquals(
-                (long) t * r * 2 + 4L * d * r + 2L * t * d * 2,
-                GatherScatterBench.usefulBytes("gather-gemm", t, d, r, 2));
+                (long) t * r * 2 + 4L * d * r + 2L * t * d * 2, KernelTraffic.usefulBytes("gather-gemm", t, d, r, 2));
         assertEquals(
-                (long) t * d * 4 + 4L * d * r + 2L * t * r * 4,
-                GatherScatterBench.usefulBytes("gemm-scatter", t, d, r, 4));
-        assertEquals(32L * t * r + (long) t * r * 2, GatherScatterBench.sectorBytes("gather", t, d, r, 2));
-        assertEquals(64L * t * r + (long) t * r * 4, GatherScatterBench.sectorBytes("scatter", t, d, r, 4));
+                (long) t * d * 4 + 4L * d * r + 2L * t * r * 4, KernelTraffic.usefulBytes("gemm-scatter", t, d, r, 4));
+        assertEquals(32L * t * r + (long) t * r * 2, KernelTraffic.sectorBytes("gather", t, d, r, 2));
+        assertEquals(64L * t * r + (long) t * r * 4, KernelTraffic.sectorBytes("scatter", t, d, r, 4));
         assertEquals(
-                (long) t * d * 2 + 4L * d * r + 64L * t * r,
-                GatherScatterBench.sectorBytes("gemm-scatter", t, d, r, 2));
-        assertThrows(IllegalArgumentException.class, () -> GatherScatterBench.usefulBytes("copy", t, d, r, 4));
+                (long) t * d * 2 + 4L * d * r + 64L * t * r, KernelTraffic.sectorBytes("gemm-scatter", t, d, r, 2));
+        assertEquals(2.0 * t * r * d, KernelTraffic.flops("gemm-scatter", t, d, r));
+        assertEquals(0, KernelTraffic.flops("gather", t, d, r));
+        assertThrows(IllegalArgumentException.class, () -> KernelTraffic.usefulBytes("copy", t, d, r, 4));
     }
 
     private static String section(String md, String heading) {

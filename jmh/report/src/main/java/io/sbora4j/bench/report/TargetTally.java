@@ -15,22 +15,25 @@ final class TargetTally {
     private final String target;
     private final boolean atMost;
     private final double limit;
-    private final String format;
     private int checked;
     private int met;
     private double worst = Double.NaN;
     private String worstAt;
 
-    /**
-     * @param target what is checked, as the line names it
-     * @param atMost whether a figure must be at most {@code limit} (else at least)
-     * @param format how a figure prints, e.g. {@code %.2f}
-     */
-    TargetTally(String target, boolean atMost, double limit, String format) {
+    private TargetTally(String target, boolean atMost, double limit) {
         this.target = target;
         this.atMost = atMost;
         this.limit = limit;
-        this.format = format;
+    }
+
+    /** A target every figure of which must be at most {@code limit}; {@code target} names it in the line. */
+    static TargetTally atMost(String target, double limit) {
+        return new TargetTally(target, true, limit);
+    }
+
+    /** A target every figure of which must be at least {@code limit}. */
+    static TargetTally atLeast(String target, double limit) {
+        return new TargetTally(target, false, limit);
     }
 
     /** Whether {@code value} meets the target (false for NaN). */
@@ -72,6 +75,6 @@ final class TargetTally {
             return "- " + NOT_MEASURED + " " + target;
         }
         return "- " + (met == checked ? MET : MISSED) + " " + target + ": " + met + " of " + checked
-                + " meet it (worst " + String.format(Locale.ROOT, format, worst) + " at " + worstAt + ")";
+                + " meet it (worst " + String.format(Locale.ROOT, "%.2f", worst) + " at " + worstAt + ")";
     }
 }

@@ -89,17 +89,17 @@ public record GpuFigures(
 
         /** time(method) / time(lora). */
         public double ratioToLora(String method) {
-            return ms(method) / ms(BenchFigures.LORA);
+            return ms(method) / ms(Methods.LORA);
         }
 
         /** What the adapter adds to the frozen layer: time(method) − time(base), ms; NaN without a base. */
         public double overheadMs(String method) {
-            return ms(method) - ms(BenchFigures.BASE);
+            return ms(method) - ms(Methods.BASE);
         }
 
         /** overhead(method) / overhead(lora); NaN unless LoRA's overhead is above zero (else it is noise). */
         public double overheadRatioToLora(String method) {
-            double lora = overheadMs(BenchFigures.LORA);
+            double lora = overheadMs(Methods.LORA);
             return lora > 0 ? overheadMs(method) / lora : Double.NaN;
         }
     }
@@ -137,7 +137,7 @@ public record GpuFigures(
 
         /** How many times longer LoRA's merge + unmerge takes than {@code method}'s. */
         public double loraOver(String method) {
-            return ms(BenchFigures.LORA) / ms(method);
+            return ms(Methods.LORA) / ms(method);
         }
     }
 
@@ -168,7 +168,7 @@ public record GpuFigures(
                     case BenchFigures.LAYER_BENCH -> {
                         boolean pathOnly = BenchFigures.PATH_ONLY.equals(res.method());
                         String method = method(res);
-                        if (pathOnly && BenchFigures.BASE.equals(method)) {
+                        if (pathOnly && Methods.BASE.equals(method)) {
                             continue; // the frozen layer has no adapter path
                         }
                         int d = res.intParam("d");
@@ -181,7 +181,7 @@ public record GpuFigures(
                                 res.intParam("tokens"),
                                 res.intParam("r"));
                         (pathOnly ? paths : steps)
-                                .computeIfAbsent(key, k -> new TreeMap<>(BenchFigures.METHODS))
+                                .computeIfAbsent(key, k -> new TreeMap<>(Methods.COMPARATOR))
                                 .computeIfAbsent(method, m -> new ArrayList<>())
                                 .add(res.timing());
                     }
@@ -197,7 +197,7 @@ public record GpuFigures(
                     case BenchFigures.MERGE_BENCH ->
                         merges.computeIfAbsent(
                                         List.of(param(res, "dtype", "f32"), res.intParam("d"), res.intParam("r")),
-                                        k -> new TreeMap<>(BenchFigures.METHODS))
+                                        k -> new TreeMap<>(Methods.COMPARATOR))
                                 .put(method(res), res.timing());
                     default -> {} // not ours to report
                 }
@@ -234,7 +234,7 @@ public record GpuFigures(
         Map<List<Object>, Map<String, List<Timing>>> anyRoute = new LinkedHashMap<>(); // (dtype, d, dout, T, r)
         TreeSet<LayerKey> keys = new TreeSet<>(LayerKey.ORDER);
         measured.forEach((k, byMethod) -> byMethod.forEach((method, ts) -> {
-            if (BenchFigures.BASE.equals(method)) {
+            if (Methods.BASE.equals(method)) {
                 base.computeIfAbsent(shape(k), s -> new ArrayList<>()).addAll(ts);
                 return;
             }
@@ -257,14 +257,14 @@ public record GpuFigures(
         }
         List<LayerRow> rows = new ArrayList<>();
         for (LayerKey k : keys) {
-            Map<String, Timing> times = new TreeMap<>(BenchFigures.METHODS);
+            Map<String, Timing> times = new TreeMap<>(Methods.COMPARATOR);
             List<Timing> b = base.get(shape(k));
             if (b != null) {
-                times.put(BenchFigures.BASE, Timing.mean(b));
+                times.put(Methods.BASE, Timing.mean(b));
             }
             anyRoute.getOrDefault(shapeAndRank(k), Map.of()).forEach((m, ts) -> times.put(m, Timing.mean(ts)));
             measured.getOrDefault(k, Map.of()).forEach((m, ts) -> {
-                if (!BenchFigures.BASE.equals(m) && (isRouted(m) || !times.containsKey(m))) {
+                if (!Methods.BASE.equals(m) && (isRouted(m) || !times.containsKey(m))) {
                     times.put(m, Timing.mean(ts));
                 }
             });

@@ -1,4 +1,4 @@
-package io.sbora4j.bench;
+package io.sbora4j.bench.report;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -8,8 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -18,21 +21,21 @@ import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** BenchReport end to end on a small hand-written JMH result file: both PNGs and results.md come out. */
-class BenchReportTest {
+/** The CPU report end to end on a small hand-written JMH result file: both PNGs and results.md come out. */
+class CpuReportTest {
 
     private static final byte[] PNG_SIGNATURE = {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
 
     @Test
     void writesChartsAndMarkdown(@TempDir Path dir) throws IOException {
         Path json = dir.resolve("results.json");
-        try (InputStream in = BenchReportTest.class.getResourceAsStream("/jmh-sample.json")) {
+        try (InputStream in = CpuReportTest.class.getResourceAsStream("/jmh-sample.json")) {
             assertNotNull(in, "test resource jmh-sample.json");
             Files.copy(in, json, StandardCopyOption.REPLACE_EXISTING);
         }
         Path out = dir.resolve("report");
 
-        BenchReport.Written w = BenchReport.write(json, out);
+        CpuReport.Written w = CpuReport.write(json, out, Targets.read(TestData.DOCS));
 
         assertEquals(out.resolve("results.md"), w.markdown());
         for (Path png : new Path[] {w.layerChart(), w.mergeChart()}) {
@@ -48,6 +51,7 @@ class BenchReportTest {
         assertEquals(md, w.text());
         assertTrue(md.contains("![AdapterLayerBench: time against r](adapter-layer.png)"), md);
         assertTrue(md.contains("![MergeBench: time against r](merge.png)"), md);
+        assertTrue(md.contains("Targets from `" + TestData.DOCS.resolve("targets.json") + "`."), md);
         // d=2048 r=16: overheads lora 30, sbora-fa 12, sbora-fb 15 ms.
         assertTrue(md.contains("| 30.00 |") && md.contains("0.40 ok") && md.contains("0.50 ok"), md);
         // d=2048 r=64: sbora-fa 28 / lora 48 = 0.58, over the 0.55 target.
@@ -66,10 +70,39 @@ class BenchReportTest {
                   "params": {"d": "2048", "tokens": "1024"},
                   "primaryMetric": {"score": 92.0, "scoreError": "NaN", "scoreUnit": "ms/op"}}]
                 """);
-        BenchReport.Written again = BenchReport.write(json, out);
+        CpuReport.Written again = CpuReport.write(json, out, Targets.read(TestData.DOCS));
         assertNull(again.mergeChart());
         assertNull(again.layerChart());
-        assertFalse(Files.exists(out.resolve(BenchReport.MERGE_PNG)));
+        assertFalse(Files.exists(out.resolve(CpuReport.MERGE_PNG)));
         assertFalse(Files.readString(again.markdown()).contains(".png"));
+    }
+
+    @Test
+    void theTargetsComeFromTheDataFolder(@TempDir Path dir) throws IOException {
+        Path json = dir.resolve("results.json");
+        try (InputStream in = CpuReportTest.class.getResourceAsStream("/jmh-sample.json")) {
+            Files.copy(in, json);
+        }
+        // The same targets but a looser overhead bound: d=2048 r=64's 0.58 now meets it.
+        Path data = Files.createDirectories(dir.resolve("data"));
+        Files.writeString(
+                data.resolve("targets.json"),
+                Files.readString(TestData.DOCS.resolve("targets.json")).replace("\"value\": 0.55", "\"value\": 0.60"));
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+        int status = BenchReport.run(
+                new String[] {
+                    "cpu", json.toString(), "--out", dir.resolve("report").toString(), "--data", data.toString()
+                },
+                new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+
+        assertEquals(0, status, err.toString(StandardCharsets.UTF_8));
+        String md = Files.readString(dir.resolve("report").resolve(CpuReport.MARKDOWN));
+        assertTrue(md.contains("0.58 ok") && !md.contains("0.58 MISSED"), md);
+        assertTrue(md.contains("(target <= 0.60)"), md);
+        assertTrue(md.contains("Targets from `" + data.resolve("targets.json") + "`."), md);
+        assertTrue(out.toString(StandardCharsets.UTF_8).startsWith(md), "the Markdown is printed too");
     }
 }

@@ -3,7 +3,6 @@ package io.sbora4j.bench.report;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
-import io.sbora4j.io.AtomicFiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -61,6 +60,6 @@ public final class JmhFiles {
 
     /** Writes {@code json} (a JMH result array) to {@code file}, as JMH would, atomically. */
     public static void write(ArrayNode json, Path file) throws IOException {
-        AtomicFiles.writeString(file, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(json) + "\n");
+        AtomicWrite.writeString(file, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(json) + "\n");
     }
 }
