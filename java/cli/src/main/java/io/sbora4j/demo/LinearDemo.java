@@ -1,13 +1,12 @@
 package io.sbora4j.demo;
 
-import io.sbora4j.autograd.Autograd;
 import io.sbora4j.autograd.NoGrad;
 import io.sbora4j.autograd.Node;
 import io.sbora4j.backend.Backend;
 import io.sbora4j.backend.Backends;
 import io.sbora4j.nn.Linear;
 import io.sbora4j.ops.Losses;
-import io.sbora4j.optim.AdamW;
+import io.sbora4j.optim.LrSchedule;
 import io.sbora4j.peft.AdaptedLinear;
 import io.sbora4j.peft.AdapterConfig;
 import io.sbora4j.peft.AdapterMethod;
@@ -15,9 +14,13 @@ import io.sbora4j.peft.AdapterMethods;
 import io.sbora4j.tensor.Device;
 import io.sbora4j.tensor.MemoryScope;
 import io.sbora4j.tensor.Tensor;
+import io.sbora4j.train.Trainable;
+import io.sbora4j.train.Trainer;
 import java.lang.foreign.Arena;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.function.Consumer;
 
@@ -120,34 +123,46 @@ public final class LinearDemo {
             AdaptedLinear layer = AdaptedLinear.attach(new Linear("layer", w), cfg, arena);
             SplittableRandom data = new SplittableRandom(o.seed() + 1);
             double initial = evalLoss(o, layer, teacher, new SplittableRandom(o.seed() + 2));
-            long savedBytes = 0;
-            long start = 0;
-            int timed = 0;
-            try (AdamW opt =
-                    new AdamW(layer.trainable(), AdamW.Config.lr(o.lr()).withWeightDecay(0))) {
-                for (int step = 0; step < o.steps(); step++) {
-                    if (step == Math.min(5, o.steps() - 1)) {
-                        start = System.nanoTime(); // the first steps warm up the JIT and the caches
-                    }
-                    try (MemoryScope ignored = MemoryScope.open()) {
-                        Tensor x = Tensor.of(o.device(), gaussian(data, o.tokens() * o.dim(), 1), o.tokens(), o.dim());
-                        Tensor target = Tensor.empty(o.device(), x.dtype(), o.tokens(), o.dim());
-                        be.gemm(false, true, 1f, x, teacher, 0f, target);
-                        Tensor y = layer.forward(x);
-                        savedBytes = ((Node) y.gradFn()).savedBytes();
-                        Autograd.backward(Losses.mse(y, target));
-                        opt.step();
-                        opt.zeroGrad();
-                    }
-                    if (step >= Math.min(5, o.steps() - 1)) {
-                        timed++;
-                    }
+            long[] savedBytes = {0};
+            Trainer.Task task = new Trainer.Task() {
+                @Override
+                public Tensor loss(long step, int micro) {
+                    Tensor x = Tensor.of(o.device(), gaussian(data, o.tokens() * o.dim(), 1), o.tokens(), o.dim());
+                    Tensor target = Tensor.empty(o.device(), x.dtype(), o.tokens(), o.dim());
+                    be.gemm(false, true, 1f, x, teacher, 0f, target);
+                    Tensor y = layer.forward(x);
+                    savedBytes[0] = ((Node) y.gradFn()).savedBytes();
+                    return Losses.mse(y, target);
                 }
-            }
-            double ms = (System.nanoTime() - start) / 1e6 / Math.max(1, timed);
+
+                @Override
+                public long tokens(long step, int micro) {
+                    return o.tokens();
+                }
+            };
+            // The first steps warm up the JIT and the caches: the time per step counts from the sixth.
+            int warm = Math.min(5, o.steps() - 1);
+            long[] start = {System.nanoTime()};
+            Trainer.Config tc =
+                    new Trainer.Config(o.steps(), 1, LrSchedule.constant(o.lr(), o.steps()), 0, 0, o.seed(), null, 0);
+            new Trainer(Trainable.of(named(layer)), tc, task).run(p -> {
+                if (p.step() == warm) {
+                    start[0] = System.nanoTime();
+                }
+            });
+            double ms = (System.nanoTime() - start[0]) / 1e6 / Math.max(1, o.steps() - warm);
             double fin = evalLoss(o, layer, teacher, new SplittableRandom(o.seed() + 2));
-            return merged(o, layer, w0, method, r, initial, fin, ms, savedBytes);
+            return merged(o, layer, w0, method, r, initial, fin, ms, savedBytes[0]);
         }
+    }
+
+    /** The layer's trainable tensors by name, for the trainer. */
+    private static Map<String, Tensor> named(AdaptedLinear layer) {
+        Map<String, Tensor> m = new LinkedHashMap<>();
+        for (Tensor t : layer.trainable()) {
+            m.put(t.name(), t);
+        }
+        return m;
     }
 
     private static Row merged(
