@@ -47,62 +47,106 @@ static inline int64_t padded(int64_t n) {
     return (n + 15) & ~(int64_t)15;
 }
 
-/* C (rows x cols, row stride ldc) = s C + A B, where s is 0 (overwrite), c_scale[r] or 1, A[r][k] is
- * a[r * a_row + k * a_col] (a tile, its transpose or rows of a tensor) and B (depth x cols) is a stack tile with
- * rows of TW floats.
+/* ---- the matrix products ----
  *
- * Outer-loop vectorisation (omp simd on the column loop): each vector lane keeps the running sums of four rows of C
- * in registers while k runs over the whole depth, every step one contiguous load of B and four broadcasts of A, as
- * in a register-blocked GEMM micro-kernel; C is read and written once. GCC vectorises that form only when B's row
- * stride is a compile-time constant, hence the stack tiles, and only without a zero-trip guard around the inner
- * loop, hence the do-while (depth >= 1). Each sum runs in the order k = 0, 1, ..., as a plain dot product does. */
+ * All of them are C = s C + A B with B a stack tile (rows of TW floats), written for outer-loop vectorisation:
+ * omp simd on the loop over the columns of C, so that each vector lane keeps the running sums of four rows of C in
+ * registers while k runs over the whole depth, every step one contiguous load of B and four broadcasts of A, as in
+ * a register-blocked GEMM micro-kernel; C is read and written once. GCC vectorises that form only when B's row
+ * stride is a compile-time constant (hence the stack tiles) and when the inner loop has no zero-trip guard (hence
+ * the do-while: depth >= 1). Each sum runs in the order k = 0, 1, ..., as a plain dot product does. */
+
+/* Four rows of C over all TW columns, each lane computing columns j and j + TW/2: eight independent sums a lane
+ * rather than four, so that the additions' latency stays hidden behind the other sums. */
+SB_INLINE void gemm_rows4_full(int64_t depth, const float *a0, int64_t a_row, int64_t a_col, const float *b, float *c0,
+                               int64_t ldc, int overwrite, const float *s) {
+    const float *a1 = a0 + a_row, *a2 = a1 + a_row, *a3 = a2 + a_row;
+    float *c1 = c0 + ldc, *c2 = c1 + ldc, *c3 = c2 + ldc;
+    const float s0 = overwrite ? 0.0f : s ? s[0] : 1.0f, s1 = overwrite ? 0.0f : s ? s[1] : 1.0f;
+    const float s2 = overwrite ? 0.0f : s ? s[2] : 1.0f, s3 = overwrite ? 0.0f : s ? s[3] : 1.0f;
+    enum { H = TW / 2 };
+#pragma omp simd
+    for (int64_t j = 0; j < H; j++) {
+        float x0 = overwrite ? 0.0f : c0[j] * s0, x1 = overwrite ? 0.0f : c1[j] * s1;
+        float x2 = overwrite ? 0.0f : c2[j] * s2, x3 = overwrite ? 0.0f : c3[j] * s3;
+        float y0 = overwrite ? 0.0f : c0[j + H] * s0, y1 = overwrite ? 0.0f : c1[j + H] * s1;
+        float y2 = overwrite ? 0.0f : c2[j + H] * s2, y3 = overwrite ? 0.0f : c3[j + H] * s3;
+        int64_t k = 0;
+        do {
+            const float bx = b[k * TW + j], by = b[k * TW + j + H];
+            const float e0 = a0[k * a_col], e1 = a1[k * a_col], e2 = a2[k * a_col], e3 = a3[k * a_col];
+            x0 += e0 * bx;
+            x1 += e1 * bx;
+            x2 += e2 * bx;
+            x3 += e3 * bx;
+            y0 += e0 * by;
+            y1 += e1 * by;
+            y2 += e2 * by;
+            y3 += e3 * by;
+        } while (++k < depth);
+        c0[j] = x0, c1[j] = x1, c2[j] = x2, c3[j] = x3;
+        c0[j + H] = y0, c1[j + H] = y1, c2[j + H] = y2, c3[j + H] = y3;
+    }
+}
+
+/* Four rows of C over any number of columns, one column a lane. */
+SB_INLINE void gemm_rows4(int64_t cols, int64_t depth, const float *a0, int64_t a_row, int64_t a_col, const float *b,
+                          float *c0, int64_t ldc, int overwrite, const float *s) {
+    const float *a1 = a0 + a_row, *a2 = a1 + a_row, *a3 = a2 + a_row;
+    float *c1 = c0 + ldc, *c2 = c1 + ldc, *c3 = c2 + ldc;
+    const float s0 = overwrite ? 0.0f : s ? s[0] : 1.0f, s1 = overwrite ? 0.0f : s ? s[1] : 1.0f;
+    const float s2 = overwrite ? 0.0f : s ? s[2] : 1.0f, s3 = overwrite ? 0.0f : s ? s[3] : 1.0f;
+#pragma omp simd
+    for (int64_t j = 0; j < cols; j++) {
+        float x0 = overwrite ? 0.0f : c0[j] * s0, x1 = overwrite ? 0.0f : c1[j] * s1;
+        float x2 = overwrite ? 0.0f : c2[j] * s2, x3 = overwrite ? 0.0f : c3[j] * s3;
+        int64_t k = 0;
+        do {
+            const float bk = b[k * TW + j];
+            x0 += a0[k * a_col] * bk;
+            x1 += a1[k * a_col] * bk;
+            x2 += a2[k * a_col] * bk;
+            x3 += a3[k * a_col] * bk;
+        } while (++k < depth);
+        c0[j] = x0, c1[j] = x1, c2[j] = x2, c3[j] = x3;
+    }
+}
+
+/* One row of C, for the rows left over. */
+SB_INLINE void gemm_row(int64_t cols, int64_t depth, const float *ar, int64_t a_col, const float *b, float *cr,
+                        int overwrite, const float *s) {
+    const float sr = overwrite ? 0.0f : s ? s[0] : 1.0f;
+#pragma omp simd
+    for (int64_t j = 0; j < cols; j++) {
+        float x = overwrite ? 0.0f : cr[j] * sr;
+        int64_t k = 0;
+        do x += ar[k * a_col] * b[k * TW + j];
+        while (++k < depth);
+        cr[j] = x;
+    }
+}
+
+/* C (rows x cols, row stride ldc) = s C + A B, where s is 0 (overwrite), c_scale[r] or 1, A[r][k] is
+ * a[r * a_row + k * a_col] (a tile, its transpose or rows of a tensor) and B (depth x cols) is a stack tile.
+ * a_col must be a constant at each call: a run-time one makes GCC version the loop for a_col == 1 and leave the
+ * other version scalar. */
 SB_INLINE void tile_gemm(int64_t rows, int64_t cols, int64_t depth, const float *a, int64_t a_row, int64_t a_col,
                          const float *b, float *c, int64_t ldc, int overwrite, const float *c_scale) {
     int64_t r = 0;
     for (; r + 4 <= rows; r += 4) {
-        const float *a0 = a + r * a_row, *a1 = a0 + a_row, *a2 = a1 + a_row, *a3 = a2 + a_row;
-        float *c0 = c + r * ldc, *c1 = c0 + ldc, *c2 = c1 + ldc, *c3 = c2 + ldc;
-        const float s0 = overwrite ? 0.0f : c_scale ? c_scale[r] : 1.0f;
-        const float s1 = overwrite ? 0.0f : c_scale ? c_scale[r + 1] : 1.0f;
-        const float s2 = overwrite ? 0.0f : c_scale ? c_scale[r + 2] : 1.0f;
-        const float s3 = overwrite ? 0.0f : c_scale ? c_scale[r + 3] : 1.0f;
-#pragma omp simd
-        for (int64_t j = 0; j < cols; j++) {
-            float x0 = overwrite ? 0.0f : c0[j] * s0, x1 = overwrite ? 0.0f : c1[j] * s1;
-            float x2 = overwrite ? 0.0f : c2[j] * s2, x3 = overwrite ? 0.0f : c3[j] * s3;
-            int64_t k = 0;
-            do {
-                const float bk = b[k * TW + j];
-                x0 += a0[k * a_col] * bk;
-                x1 += a1[k * a_col] * bk;
-                x2 += a2[k * a_col] * bk;
-                x3 += a3[k * a_col] * bk;
-            } while (++k < depth);
-            c0[j] = x0;
-            c1[j] = x1;
-            c2[j] = x2;
-            c3[j] = x3;
-        }
+        const float *s = c_scale ? c_scale + r : NULL;
+        if (cols == TW)
+            gemm_rows4_full(depth, a + r * a_row, a_row, a_col, b, c + r * ldc, ldc, overwrite, s);
+        else
+            gemm_rows4(cols, depth, a + r * a_row, a_row, a_col, b, c + r * ldc, ldc, overwrite, s);
     }
-    for (; r < rows; r++) {
-        const float *ar = a + r * a_row;
-        float *cr = c + r * ldc;
-        const float sr = overwrite ? 0.0f : c_scale ? c_scale[r] : 1.0f;
-#pragma omp simd
-        for (int64_t j = 0; j < cols; j++) {
-            float x = overwrite ? 0.0f : cr[j] * sr;
-            int64_t k = 0;
-            do x += ar[k * a_col] * b[k * TW + j];
-            while (++k < depth);
-            cr[j] = x;
-        }
-    }
+    for (; r < rows; r++)
+        gemm_row(cols, depth, a + r * a_row, a_col, b, c + r * ldc, overwrite, c_scale ? c_scale + r : NULL);
 }
 
 /* dst[r][c] = src[r][c] for r < rows, c < cols: a slice of rows of a tensor as a B tile. */
 SB_INLINE void copy_tile(float *restrict dst, const float *restrict src, int64_t ld, int64_t rows, int64_t cols) {
     for (int64_t r = 0; r < rows; r++)
-#pragma omp simd /* a vector loop: left alone, GCC makes a memcpy of each row, expanded as a slow rep movsq */
         for (int64_t c = 0; c < cols; c++) dst[r * TW + c] = src[r * ld + c];
 }
 
