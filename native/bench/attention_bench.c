@@ -246,10 +246,11 @@ static void run_backward(const shape *s, buffers *x, int ref) {
                               s->head_dim, scale, x->dq, x->dk, x->dv);
 }
 
-/* Best of several runs (at least 3 and 0.3 s; a single run for the slow reference above 1 s), in ms. */
+/* Best of several runs (at least 5 and 0.5 s; a single run for the slow reference above 1 s), in ms: the best
+ * run is the one least disturbed by whatever else the machine runs. */
 static double time_ms(pass_fn f, const shape *s, buffers *x, int ref) {
     double best = INFINITY, total = 0;
-    for (int it = 0; it < 50 && (it < 3 || total < 0.3); it++) {
+    for (int it = 0; it < 100 && (it < 5 || total < 0.5); it++) {
         const double t0 = now();
         f(s, x, ref);
         const double t = now() - t0;
