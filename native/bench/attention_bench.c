@@ -165,7 +165,7 @@ static int check_shapes(void) {
         {1, 1, 1, 1, 1},    {2, 13, 4, 2, 40},  {1, 5, 2, 2, 33},    {1, 3, 2, 1, 800},   {1, 2, 1, 1, 1600},
         {1, 33, 3, 1, 16},  {3, 17, 6, 2, 9},   {1, 63, 2, 1, 64},   {1, 64, 2, 2, 64},   {1, 65, 4, 2, 7},
         {2, 100, 4, 4, 9},  {1, 129, 2, 1, 128}, {1, 300, 8, 2, 64}, {1, 200, 3, 3, 130}, {1, 77, 6, 2, 200},
-        {1, 150, 2, 2, 257}, {1, 1, 4, 1, 64},  {2, 257, 2, 1, 24},
+        {1, 150, 2, 2, 257}, {1, 1, 4, 1, 64},  {2, 257, 2, 1, 24},   {1, 2048, 2, 1, 64}, {1, 1000, 2, 2, 128},
     };
     int failures = 0;
     printf("correctness against the reference (max |err| / max(1, |ref|); Java tests allow 1e-5 fwd, 1e-4 bwd)\n");
@@ -269,7 +269,8 @@ static void time_shapes(int threads) {
     printf("\n%d thread%s; batch 1, heads 8, kv_heads 4; GFLOP/s counts the causal half "
            "(fwd 2*2*b*h*seq^2*d/2, bwd 2.5x that)\n",
            threads, threads == 1 ? "" : "s");
-    printf("   d   seq |  fwd ms  GFLOP/s   ref ms  ref GF/s  speedup |  bwd ms  GFLOP/s   ref ms  ref GF/s  speedup\n");
+    printf("   d   seq |  fwd ms  GFLOP/s   ref ms  ref GF/s  speedup"
+           " |  bwd ms  GFLOP/s   ref ms  ref GF/s  speedup\n");
     const int dims[] = {64, 128};
     for (int di = 0; di < 2; di++) {
         for (long seq = 128; seq <= max_seq; seq *= 2) {

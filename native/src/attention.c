@@ -1,8 +1,9 @@
-/* Causal softmax attention with grouped-query heads, forward and backward, in the FlashAttention-2 style
- * (Dao 2023, "FlashAttention-2", Algorithms 1 and 2; "line n" below cites them): the sequence is cut into tiles of
- * BQ queries and BK keys, a tile of scores is a small matrix product, the forward keeps a running softmax (max and
- * sum) so that no seq x seq matrix ever exists, and the backward recomputes the probabilities tile by tile from the
- * log-sum-exp the forward saved. Tiles entirely above the causal diagonal are skipped.
+/* Causal softmax attention with grouped-query heads, forward and backward, in the FlashAttention-2 style (Dao 2023,
+ * "FlashAttention-2", Algorithm 1 for the forward, whose line numbers the comments cite, and Algorithm 2): the
+ * sequence is cut into tiles of BQ queries and BK keys, a tile of scores is a small matrix product, the forward keeps
+ * a running softmax (max and sum) so that no seq x seq matrix ever exists, and the backward recomputes the
+ * probabilities tile by tile from the log-sum-exp the forward saved. Tiles entirely above the causal diagonal are
+ * skipped.
  *
  * A score tile is kept transposed, st[j][i] for key j and query i, so that the softmax statistics (one per query)
  * run along the contiguous axis and every softmax step is an elementwise loop over a row of the tile.
@@ -166,8 +167,8 @@ SB_INLINE void rows_gemm(int64_t rows, int64_t n, int64_t depth, const float *a,
 
 /* dst[k][i] = src[i][k] for k < dc, i < n, zero for n <= i < cols: a slice of a Q or dO tile, transposed so that
  * queries are contiguous. Not inlined: in the large callers the loop runs short of registers. */
-static __attribute__((noinline)) void transpose_tile(float *restrict dst, const float *restrict src, int64_t ld, int64_t n, int64_t cols,
-                              int64_t dc) {
+static __attribute__((noinline)) void transpose_tile(float *restrict dst, const float *restrict src, int64_t ld,
+                                                     int64_t n, int64_t cols, int64_t dc) {
     for (int64_t k = 0; k < dc; k++) {
         float *d = dst + k * TW;
         for (int64_t i = 0; i < n; i++) d[i] = src[i * ld + k];
@@ -301,16 +302,18 @@ SB_INLINE void backward_query_tile(const attn_args *p, int64_t b, int64_t h, int
     for (int64_t i = 0; i < cols; i++) lse[i] = 0.0f, dsum[i] = 0.0f;
     for (int64_t i = 0; i < nq; i++) {
         lse[i] = p->lse[(b * p->heads + h) * p->seq + i0 + i];
-        float s = 0.0f; /* D_i = dO_i . O_i (line 4) */
+        /* D_i = dO_i . O_i, summed in the order of the dP products so that a query seeing a single key (P = 1,
+         * O = V) gets dS = 0 exactly. Once per query tile: no need to vectorise. */
+        float s = 0.0f;
         for (int64_t c = 0; c < d; c++) s += dorows[i * qw + c] * orows[i * qw + c];
         dsum[i] = s;
     }
     for (int64_t j0 = 0; j0 < i0 + nq; j0 += BK) {
         const int64_t nk = min64(BK, i0 + nq - j0);
         const float *krows = kbase + j0 * kw, *vrows = vbase + j0 * kw;
-        tile_scores(st, krows, nk, qt, qrows, nq, cols, p);   /* S = Q K^T (line 8) */
-        tile_scores(dpt, vrows, nk, dot, dorows, nq, cols, p); /* dP = dO V^T (line 11) */
-        /* P = exp(S scale - L) (line 9) and dS = P (dP - D) scale (line 12), masked above the diagonal. */
+        tile_scores(st, krows, nk, qt, qrows, nq, cols, p);   /* S = Q K^T */
+        tile_scores(dpt, vrows, nk, dot, dorows, nq, cols, p); /* dP = dO V^T */
+        /* P = exp(S scale - L) and dS = P (dP - D) scale, masked above the diagonal. */
         for (int64_t j = 0; j < nk; j++) {
             float *s = st + j * TW, *dp = dpt + j * TW;
             const int first = (int)(j0 + j - i0); /* queries i < first come before key j */
@@ -321,10 +324,10 @@ SB_INLINE void backward_query_tile(const attn_args *p, int64_t b, int64_t h, int
                 dp[i] = e * (dp[i] - dsum[i]) * scale;
             }
         }
-        /* dV += P^T dO (line 10) and dK += dS^T Q (line 14): rows are keys, the depth the nq real queries. */
+        /* dV += P^T dO and dK += dS^T Q: rows are keys, the depth the nq real queries. */
         rows_gemm(nk, d, nq, st, TW, 1, dorows, qw, buf, dvbase + j0 * kw, kw, NULL);
         rows_gemm(nk, d, nq, dpt, TW, 1, qrows, qw, buf, dkbase + j0 * kw, kw, NULL);
-        /* dQ += dS K (line 13): rows are queries, dS[i][j] is dpt[j][i]. */
+        /* dQ += dS K: rows are queries, dS[i][j] is dpt[j][i]. */
         rows_gemm(nq, d, nk, dpt, 1, TW, krows, kw, buf, dqrows, qw, NULL);
     }
 }
