@@ -5,7 +5,7 @@
  *   build/attention_bench [threads...]          (default: 1 2)
  *
  * Environment: SB_BENCH_REF_MAX_SEQ (default 2048) caps the sequence length at which the slow reference is timed;
- * SB_BENCH_MAX_SEQ (default 4096) the longest sequence timed at all. */
+ * SB_BENCH_MIN_SEQ and SB_BENCH_MAX_SEQ (default 128 and 4096) bound the sequence lengths timed at all. */
 #include "sbora_native.h"
 #include "../src/sb_math.h"
 
@@ -262,6 +262,7 @@ static double time_ms(pass_fn f, const shape *s, buffers *x, int ref) {
 }
 
 static void time_shapes(int threads) {
+    const long min_seq = getenv("SB_BENCH_MIN_SEQ") ? atol(getenv("SB_BENCH_MIN_SEQ")) : 128;
     const long max_seq = getenv("SB_BENCH_MAX_SEQ") ? atol(getenv("SB_BENCH_MAX_SEQ")) : 4096;
     const long ref_max = getenv("SB_BENCH_REF_MAX_SEQ") ? atol(getenv("SB_BENCH_REF_MAX_SEQ")) : 2048;
     sb_set_num_threads(threads);
@@ -274,6 +275,7 @@ static void time_shapes(int threads) {
     const int dims[] = {64, 128};
     for (int di = 0; di < 2; di++) {
         for (long seq = 128; seq <= max_seq; seq *= 2) {
+            if (seq < min_seq) continue;
             const shape s = {1, seq, 8, 4, dims[di]};
             buffers x = alloc_buffers(s);
             const double fwd_flops = 2.0 * 2.0 * s.batch * s.heads * (double)seq * seq * s.head_dim / 2;
