@@ -11,6 +11,7 @@ import io.sbora4j.tensor.Tensor;
 import io.sbora4j.testing.Rand;
 import java.lang.foreign.Arena;
 import java.util.SplittableRandom;
+import net.jqwik.api.Example;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
@@ -100,6 +101,24 @@ class LayerKernelsMatchReferenceProperties {
             @ForAll @IntRange(min = 1, max = 3) int group,
             @ForAll @IntRange(min = 1, max = 9) int hd,
             @ForAll long seed) {
+        attentionMatches(batch, seq, kvHeads, group, hd, seed);
+    }
+
+    /**
+     * Shapes around the native kernels' tiles of 64 queries x 64 keys: one partial tile, a tile and one more row,
+     * several tiles with a partial last one, and heads wider than the 128 columns the kernels transpose at once.
+     */
+    @Example
+    void attentionAcrossTiles() {
+        attentionMatches(1, 63, 1, 2, 64, 1);
+        attentionMatches(2, 65, 2, 1, 16, 2);
+        attentionMatches(1, 130, 2, 2, 9, 3);
+        attentionMatches(1, 300, 1, 2, 64, 4);
+        attentionMatches(1, 100, 1, 2, 130, 5);
+        attentionMatches(1, 70, 1, 1, 257, 6);
+    }
+
+    private static void attentionMatches(int batch, int seq, int kvHeads, int group, int hd, long seed) {
         SplittableRandom rng = new SplittableRandom(seed);
         int heads = kvHeads * group, tokens = batch * seq;
         AttentionShape s = new AttentionShape(batch, seq, heads, kvHeads, hd, (float) (1 / Math.sqrt(hd)));
