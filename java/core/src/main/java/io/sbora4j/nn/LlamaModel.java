@@ -201,7 +201,7 @@ public final class LlamaModel implements Module {
      * keeps in f32; activations are rounded to bf16 at each projection's input and widened at its output, and the
      * gradients take the same conversions back. Adapters injected afterwards keep f32 factors (DoRA refuses bf16).
      * Call it on a freshly loaded model, before adapters or quantisation; the f32 weights stay in the arena that
-     * loaded them.
+     * loaded them, and the pages of those mapped from a file are released once converted.
      */
     public void useBf16Projections(Arena arena) {
         for (Map.Entry<String, LinearLayer> e : projections.entrySet()) {
@@ -216,6 +216,7 @@ public final class LlamaModel implements Module {
             Tensor w = ((Linear) layer).weight();
             Tensor b = Tensor.empty(arena, device, DType.BF16, w.shape().dims()).named(w.name());
             be.convert(w, b);
+            w.releaseMappedPages();
             return new Linear(path, b);
         });
         projectionType = DType.BF16;

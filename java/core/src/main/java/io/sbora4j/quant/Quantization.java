@@ -1,6 +1,7 @@
 package io.sbora4j.quant;
 
 import io.sbora4j.nn.FrozenLinear;
+import io.sbora4j.nn.Linear;
 import io.sbora4j.nn.Module;
 import java.lang.foreign.Arena;
 import java.util.Locale;
@@ -44,8 +45,9 @@ public final class Quantization {
 
     /**
      * Replaces every linear layer of {@code model} by its NF4 form (QLoRA's base: for a LLaMA, the projections of
-     * every block; embedding, norms and head stay f32), allocated in {@code arena}. Do this before injecting
-     * adapters.
+     * every block; embedding, norms and head stay f32), allocated in {@code arena}, one layer at a time: the pages of
+     * an f32 weight mapped from a file are released as soon as it is encoded, so the resident memory grows by the
+     * NF4 form only. Do this before injecting adapters.
      */
     public static Report quantize(Module model, MergeMode mode, Arena arena) {
         int[] layers = {0};
@@ -53,6 +55,9 @@ public final class Quantization {
         model.replaceLinearLayers(layer -> {
             if (layer instanceof FrozenLinear f && !(layer instanceof QuantizedLinear)) {
                 QuantizedLinear q = QuantizedLinear.quantize(f, mode, arena);
+                if (f instanceof Linear l) {
+                    l.weight().releaseMappedPages();
+                }
                 layers[0]++;
                 params[0] += q.nf4().numel();
                 bytes[0] += q.nf4().storageBytes();

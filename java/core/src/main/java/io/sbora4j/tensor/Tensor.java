@@ -282,6 +282,17 @@ public final class Tensor {
         }
     }
 
+    /**
+     * Drops the pages of a tensor that is a read-only view of a memory-mapped file from memory (the file stays; a
+     * later read maps them in again): what a model does with the f32 weights it has converted or quantised, so that
+     * the resident memory is the new form's, not both. Does nothing for any other tensor.
+     */
+    public void releaseMappedPages() {
+        if (data.isMapped() && data.isReadOnly() && data.byteSize() > 0) {
+            data.unload();
+        }
+    }
+
     /** Bytes of memory held. */
     public long bytes() {
         return data.byteSize();
