@@ -14,6 +14,7 @@ import io.sbora4j.peft.AdapterConfig;
 import io.sbora4j.peft.AdapterMethods;
 import io.sbora4j.peft.PeftModel;
 import io.sbora4j.quant.MergeMode;
+import io.sbora4j.tensor.MemoryScope;
 import io.sbora4j.train.LmTask;
 import io.sbora4j.train.Trainable;
 import io.sbora4j.train.Trainer;
@@ -36,6 +37,8 @@ import picocli.CommandLine.Spec;
         description = "Fine-tune an adapter (any method) on a model directory and a JSON/JSONL"
                 + " dataset; resumes from the latest checkpoint in --out.")
 final class FinetuneCommand implements Callable<Integer> {
+
+    private static final double MIB = 1024.0 * 1024.0;
 
     @Spec
     CommandSpec spec;
@@ -182,6 +185,12 @@ final class FinetuneCommand implements Callable<Integer> {
                     res.losses().getLast(),
                     res.tokensPerSecond(),
                     out);
+            MemoryScope.PoolStats pool = MemoryScope.poolStats();
+            pw.printf(
+                    Locale.ROOT,
+                    "peak step memory %.1f MiB of host tensors (the pool holds %.1f MiB)%n",
+                    res.peakStepBytes() / MIB,
+                    pool.held() / MIB);
         }
         return 0;
     }

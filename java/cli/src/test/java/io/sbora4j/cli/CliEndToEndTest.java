@@ -121,6 +121,7 @@ class CliEndToEndTest {
         assertEquals(0, finetune.code(), finetune.err());
         assertTrue(finetune.out().contains("trainable params"), finetune.out());
         assertTrue(finetune.out().contains("final loss"), finetune.out());
+        assertTrue(finetune.out().contains("peak step memory"), finetune.out());
         assertTrue(Files.isRegularFile(adapter.resolve(AdapterFiles.CONFIG)));
         assertTrue(Files.isRegularFile(adapter.resolve(AdapterFiles.WEIGHTS)));
         assertTrue(Files.isRegularFile(adapter.resolve("checkpoints").resolve("latest")));

@@ -187,13 +187,14 @@ public final class QuantizedLinear implements FrozenLinear {
     public Tensor forwardRaw(Tensor x2) {
         Backend be = Backends.of(device);
         int out = weight.rows(), step = tileRows();
-        Tensor y = Tensor.zeros(device, x2.dim(0), out);
         if (step >= out) {
+            Tensor y = Tensor.empty(device, DType.F32, x2.dim(0), out);
             try (MemoryScope ignored = MemoryScope.open()) {
                 be.gemm(false, true, 1f, x2, tile(0, out), 0f, y);
             }
             return y;
         }
+        Tensor y = Tensor.zeros(device, x2.dim(0), out); // the tiles' products are added into it
         for (int r0 = 0; r0 < out; r0 += step) {
             int k = Math.min(step, out - r0);
             try (MemoryScope ignored = MemoryScope.open()) {
@@ -209,13 +210,14 @@ public final class QuantizedLinear implements FrozenLinear {
     public Tensor backwardRaw(Tensor dy) {
         Backend be = Backends.of(device);
         int out = weight.rows(), step = tileRows();
-        Tensor dx = Tensor.zeros(device, dy.dim(0), weight.cols());
         if (step >= out) {
+            Tensor dx = Tensor.empty(device, DType.F32, dy.dim(0), weight.cols());
             try (MemoryScope ignored = MemoryScope.open()) {
                 be.gemm(false, false, 1f, dy, tile(0, out), 0f, dx);
             }
             return dx;
         }
+        Tensor dx = Tensor.zeros(device, dy.dim(0), weight.cols()); // the tiles' products are added into it
         for (int r0 = 0; r0 < out; r0 += step) {
             int k = Math.min(step, out - r0);
             try (MemoryScope ignored = MemoryScope.open()) {

@@ -11,8 +11,19 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>The whole memory model in three sentences: long-lived tensors (weights, adapters, optimizer state) live in an
  * {@link Arena} their owner creates and closes; every other tensor lives in the innermost open scope of its thread
- * and is freed with it, so a training step (one scope) releases its activations all at once; outside any scope,
- * host tensors fall back to an automatic arena the garbage collector frees, and device tensors are refused.
+ * and is freed with it, so a training step (one scope) releases its activations all at once, into a pool of host
+ * memory the next step reuses; outside any scope, host tensors fall back to an automatic arena the garbage
+ * collector frees, and device tensors are refused.
+ *
+ * <p><b>The pool.</b> A scope cuts small tensors from 1 MiB slabs by bumping a pointer and gives each large one a
+ * block of its size class (eight per doubling); at close its segments die (any later access throws) and the blocks
+ * go back to a process-wide pool, so a step that repeats the previous one's shapes takes no memory from the
+ * operating system and no page faults. The pool keeps at most as many free bytes as scopes ever held at once,
+ * {@link #releasePool()} empties it, and {@link #poolStats()} and {@link #peakBytes()} report it. Pooled memory is
+ * not zeroed: {@link Tensor#empty} has unspecified contents, {@link Tensor#zeros} writes its zeros.
+ * {@code -Dsbora.memory.pool=false} (or a module without native access) gives each scope fresh memory instead, and
+ * {@code -Dsbora.memory.poison=true} fills every new host tensor of {@code Tensor.empty} with NaN (0xFF bytes), so
+ * that reading what no kernel wrote fails loudly (the test suites run with it).
  *
  * <pre>{@code
  * try (MemoryScope step = MemoryScope.open()) {
@@ -26,23 +37,58 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class MemoryScope implements AutoCloseable {
 
-    private static final ThreadLocal<Deque<MemoryScope>> STACK = ThreadLocal.withInitial(ArrayDeque::new);
+    /**
+     * The pool of host memory behind all scopes. Figures in bytes of pooled blocks (slabs and large tensors' blocks,
+     * rounded up to their size class), counts since the process started.
+     *
+     * @param pooling          whether scopes draw on the pool (false: each scope allocates fresh memory, and every
+     *                         other figure is 0)
+     * @param inUse            held by open scopes now
+     * @param peakInUse        the most open scopes held at once
+     * @param pooled           free, kept for the next scopes
+     * @param held             taken from the C heap and not given back: {@code inUse + pooled}
+     * @param blocksFromSystem blocks ever allocated from the C heap (constant once steps repeat)
+     * @param blocksReleased   blocks given back to the C heap (trimmed, or by {@link #releasePool()})
+     */
+    public record PoolStats(
+            boolean pooling,
+            long inUse,
+            long peakInUse,
+            long pooled,
+            long held,
+            long blocksFromSystem,
+            long blocksReleased) {}
+
+    /** The scopes open on one thread, innermost first, and the host memory they hold together. */
+    private static final class ThreadScopes {
+        final Deque<MemoryScope> stack = new ArrayDeque<>();
+        long live;
+    }
+
+    private static final ThreadLocal<ThreadScopes> THREAD = ThreadLocal.withInitial(ThreadScopes::new);
     private static final AtomicLong LIVE_SCOPED_BYTES = new AtomicLong();
 
-    private final Arena arena;
+    private final ThreadScopes thread;
+    private final ScopeArena arena;
     private final Thread owner;
+    private final long base;
+    private long maxLive;
     private long bytes;
     private boolean closed;
 
-    private MemoryScope(Arena arena) {
-        this.arena = arena;
+    private MemoryScope(ThreadScopes thread) {
+        this.thread = thread;
         this.owner = Thread.currentThread();
+        this.base = thread.live;
+        this.maxLive = base;
+        this.arena = new ScopeArena(this, HostMemoryPool.instance());
     }
 
     /** Opens a scope on this thread; tensors created until {@link #close()} belong to it. */
     public static MemoryScope open() {
-        MemoryScope s = new MemoryScope(Arena.ofConfined());
-        STACK.get().push(s);
+        ThreadScopes t = THREAD.get();
+        MemoryScope s = new MemoryScope(t);
+        t.stack.push(s);
         return s;
     }
 
@@ -52,7 +98,7 @@ public final class MemoryScope implements AutoCloseable {
      * release must not wait for a collection that GPU memory pressure does not trigger.
      */
     static Arena arenaFor(Device device) {
-        MemoryScope top = STACK.get().peek();
+        MemoryScope top = THREAD.get().stack.peek();
         if (top != null) {
             return top.arena;
         }
@@ -63,13 +109,19 @@ public final class MemoryScope implements AutoCloseable {
         return Arena.ofAuto();
     }
 
-    /** Records an allocation made in the innermost scope (for {@link #bytesAllocated()} and leak checks). */
+    /** Records a tensor of {@code size} bytes allocated in {@code arena} (for {@link #bytesAllocated()}). */
     static void recordAllocation(Arena arena, long size) {
-        MemoryScope top = STACK.get().peek();
-        if (top != null && top.arena == arena) {
-            top.bytes += size;
+        if (arena instanceof ScopeArena s) {
+            s.memoryScope().bytes += size;
             LIVE_SCOPED_BYTES.addAndGet(size);
         }
+    }
+
+    /** The host memory of this scope's arena grew by {@code size} bytes (on the owner thread). */
+    void grew(long size) {
+        thread.live += size;
+        MemoryScope top = thread.stack.peek();
+        top.maxLive = Math.max(top.maxLive, thread.live);
     }
 
     /** Bytes of tensor memory allocated in this scope so far. */
@@ -77,17 +129,46 @@ public final class MemoryScope implements AutoCloseable {
         return bytes;
     }
 
+    /**
+     * The most host memory this scope and the scopes opened inside it held at once, in bytes of pooled blocks
+     * (what the step it wraps needs from the pool); final once it is closed.
+     */
+    public long peakBytes() {
+        return maxLive - base;
+    }
+
     /** Bytes held by all scopes of all threads that are still open: zero when every scope has been closed. */
     public static long liveScopedBytes() {
         return LIVE_SCOPED_BYTES.get();
     }
 
-    /** The arena of this scope, for callers that allocate other native memory with the same lifetime. */
+    /** What the pool of host memory behind the scopes holds now. */
+    public static PoolStats poolStats() {
+        HostMemoryPool pool = HostMemoryPool.instance();
+        return pool == null ? new PoolStats(false, 0, 0, 0, 0, 0, 0) : pool.stats();
+    }
+
+    /**
+     * Gives every free block of the pool back to the C heap (blocks of open scopes stay theirs); the bytes
+     * released. The next steps take memory from the system again, as the first one did.
+     */
+    public static long releasePool() {
+        HostMemoryPool pool = HostMemoryPool.instance();
+        return pool == null ? 0 : pool.releaseFree();
+    }
+
+    /**
+     * The arena of this scope, for callers that allocate other native memory with the same lifetime. Its memory
+     * is not zeroed, and it is closed by closing this scope.
+     */
     public Arena arena() {
         return arena;
     }
 
-    /** Frees every tensor allocated in this scope. Scopes must be closed innermost first. */
+    /**
+     * Frees every tensor allocated in this scope: its segments can no longer be accessed, and its memory goes back
+     * to the pool. Scopes must be closed innermost first.
+     */
     @Override
     public void close() {
         if (closed) {
@@ -96,13 +177,17 @@ public final class MemoryScope implements AutoCloseable {
         if (Thread.currentThread() != owner) {
             throw new IllegalStateException("a MemoryScope must be closed by the thread that opened it");
         }
-        Deque<MemoryScope> stack = STACK.get();
-        if (stack.peek() != this) {
+        if (thread.stack.peek() != this) {
             throw new IllegalStateException("MemoryScope closed out of order: close inner scopes first");
         }
-        stack.pop();
+        thread.stack.pop();
         closed = true;
         LIVE_SCOPED_BYTES.addAndGet(-bytes);
-        arena.close();
+        thread.live -= arena.footprint();
+        MemoryScope parent = thread.stack.peek();
+        if (parent != null) {
+            parent.maxLive = Math.max(parent.maxLive, maxLive);
+        }
+        arena.release();
     }
 }

@@ -43,19 +43,34 @@ public final class Tensor {
 
     // ---------------------------------------------------------------- creation
 
-    /** A tensor with unspecified contents in the current {@link MemoryScope} (zeros, on host devices). */
+    /**
+     * Whether new host tensors of {@link #empty} are filled with NaN (0xFF bytes: NaN in f32 and bf16, -1 in i32),
+     * so that code reading memory nothing wrote fails loudly: {@code -Dsbora.memory.poison=true}, on in the tests.
+     */
+    private static final boolean POISON = Boolean.getBoolean("sbora.memory.poison");
+
+    /**
+     * A tensor with unspecified contents in the current {@link MemoryScope}: scopes reuse memory, so it may hold
+     * anything. Write every element before reading it, or take {@link #zeros}.
+     */
     public static Tensor empty(Device device, DType dtype, int... dims) {
         return empty(MemoryScope.arenaFor(device), device, dtype, dims);
     }
 
-    /** A tensor with unspecified contents owned by {@code arena} (zeros, on host devices). */
+    /** A tensor with unspecified contents owned by {@code arena} (see {@link #empty(Device, DType, int...)}). */
     public static Tensor empty(Arena arena, Device device, DType dtype, int... dims) {
         Objects.requireNonNull(arena, "arena");
         Shape shape = Shape.of(dims);
         long bytes = shape.numel() * dtype.bytes();
-        MemorySegment seg = device.isHost()
-                ? arena.allocate(Math.max(bytes, 1), ALIGNMENT).asSlice(0, bytes)
-                : device.memory().allocate(arena, bytes);
+        MemorySegment seg;
+        if (device.isHost()) {
+            seg = arena.allocate(Math.max(bytes, 1), ALIGNMENT).asSlice(0, bytes);
+            if (POISON) {
+                seg.fill((byte) 0xFF);
+            }
+        } else {
+            seg = device.memory().allocate(arena, bytes);
+        }
         MemoryScope.recordAllocation(arena, bytes);
         return new Tensor(shape, dtype, device, seg, arena);
     }
@@ -100,12 +115,16 @@ public final class Tensor {
 
     /** An f32 tensor of zeros in the current scope. */
     public static Tensor zeros(Device device, int... dims) {
-        return empty(device, DType.F32, dims); // host arenas hand out zeroed memory
+        return zeros(MemoryScope.arenaFor(device), device, dims);
     }
 
     /** An f32 tensor of zeros owned by {@code arena}. */
     public static Tensor zeros(Arena arena, Device device, int... dims) {
-        return empty(arena, device, DType.F32, dims);
+        Tensor t = empty(arena, device, DType.F32, dims);
+        if (device.isHost()) {
+            t.data.fill((byte) 0); // device memory comes zeroed (DeviceMemory.allocate); host memory may be reused
+        }
+        return t;
     }
 
     /** An f32 tensor holding {@code values} (row-major) in the current scope. */

@@ -71,8 +71,18 @@ public final class Trainer {
             double tokensPerSecond,
             double etaSeconds) {}
 
-    /** What a run did. */
-    public record Result(List<Double> losses, double tokensPerSecond, double msPerStep, Optional<Path> checkpoint) {}
+    /**
+     * What a run did.
+     *
+     * @param peakStepBytes the most host memory one micro-batch held at once, in bytes of the scope's pooled blocks
+     *                      ({@link MemoryScope#peakBytes()}): its activations, temporaries and intermediate gradients
+     */
+    public record Result(
+            List<Double> losses,
+            double tokensPerSecond,
+            double msPerStep,
+            Optional<Path> checkpoint,
+            long peakStepBytes) {}
 
     private final Trainable model;
     private final Config config;
@@ -115,13 +125,15 @@ public final class Trainer {
             }
             model.train(true);
             long tokens = 0;
+            long peak = 0;
             long t0 = System.nanoTime();
             for (long step = start; step < config.steps(); step++) {
                 double loss = 0;
                 for (int micro = 0; micro < config.gradAccumulation(); micro++) {
                     long counter = step * config.gradAccumulation() + micro;
                     model.startMicroBatch(counter ^ config.seed());
-                    try (MemoryScope ignored = MemoryScope.open()) {
+                    MemoryScope scope = MemoryScope.open();
+                    try (scope) {
                         Tensor l = task.loss(step, micro);
                         float v = l.item();
                         if (!Float.isFinite(v)) {
@@ -133,6 +145,7 @@ public final class Trainer {
                                 : Elementwise.scale(l, 1f / config.gradAccumulation());
                         Autograd.backward(scaled);
                     }
+                    peak = Math.max(peak, scope.peakBytes());
                     tokens += task.tokens(step, micro);
                 }
                 double norm = GradientClipping.clip(opt.parameters(), config.maxGradNorm());
@@ -162,7 +175,7 @@ public final class Trainer {
             }
             double secs = (System.nanoTime() - t0) / 1e9;
             long ran = config.steps() - start;
-            return new Result(losses, tokens / Math.max(secs, 1e-9), ran == 0 ? 0 : secs * 1000 / ran, last);
+            return new Result(losses, tokens / Math.max(secs, 1e-9), ran == 0 ? 0 : secs * 1000 / ran, last, peak);
         } catch (IOException e) {
             throw new UncheckedIOException("checkpoint I/O failed: " + e.getMessage(), e);
         }

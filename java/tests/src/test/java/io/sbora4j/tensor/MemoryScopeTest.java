@@ -1,21 +1,28 @@
 package io.sbora4j.tensor;
 
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.sbora4j.autograd.Autograd;
+import io.sbora4j.backend.Backends;
 import io.sbora4j.nn.Linear;
+import io.sbora4j.nn.LlamaConfig;
+import io.sbora4j.nn.LlamaModel;
 import io.sbora4j.ops.Losses;
 import io.sbora4j.optim.AdamW;
 import io.sbora4j.peft.AdaptedLinear;
 import io.sbora4j.peft.AdapterConfig;
 import io.sbora4j.peft.AdapterMethods;
+import io.sbora4j.peft.PeftModel;
 import io.sbora4j.testing.Rand;
 import java.lang.foreign.Arena;
 import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 class MemoryScopeTest {
@@ -73,5 +80,135 @@ class MemoryScopeTest {
         Tensor t = Tensor.zeros(Device.CPU, 3);
         assertTrue(t.data().scope().isAlive());
         assertEquals(12, t.bytes());
+    }
+
+    /** One training step of {@code peft} in a scope of its own; the scope's peak. */
+    private static long step(LlamaModel model, AdamW opt, Tensor ids, int[] targets) {
+        MemoryScope scope = MemoryScope.open();
+        try (scope) {
+            Tensor t = Tensor.ofInts(Device.CPU, targets, targets.length);
+            Autograd.backward(Losses.crossEntropy(model.logits(ids), t, -100));
+            opt.step();
+            opt.zeroGrad();
+        }
+        return scope.peakBytes();
+    }
+
+    @Test
+    void stepsAfterTheFirstTakeNoMemoryFromTheSystem() {
+        assumeTrue(MemoryScope.poolStats().pooling(), "the pool is on (native access, no -Dsbora.memory.pool=false)");
+        LlamaConfig cfg = LlamaConfig.tiny(259);
+        try (Arena arena = Arena.ofConfined()) {
+            LlamaModel model = LlamaModel.random(cfg, 1, Device.CPU, arena);
+            PeftModel<LlamaModel> peft =
+                    PeftModel.inject(model, AdapterConfig.of(AdapterMethods.SBORA_FA, 16, 32), arena);
+            peft.train(true);
+            SplittableRandom rng = new SplittableRandom(2);
+            int batch = 4, seq = 64;
+            int[] ids = rng.ints(batch * seq, 0, cfg.vocabSize()).toArray();
+            int[] targets = rng.ints(batch * seq, 0, cfg.vocabSize()).toArray();
+            Tensor input = Tensor.ofInts(arena, Device.CPU, ids, batch, seq);
+            try (AdamW opt = new AdamW(peft.trainable(), AdamW.Config.lr(1e-3))) {
+                long live = MemoryScope.liveScopedBytes();
+                long warmPeak = step(model, opt, input, targets); // the warm-up fills the pool
+                MemoryScope.PoolStats warm = MemoryScope.poolStats();
+                assertTrue(warmPeak > 4L * batch * seq * cfg.vocabSize(), "the step held its logits and more");
+                assertTrue(warm.held() >= warmPeak && warm.peakInUse() >= warmPeak, warm.toString());
+                for (int i = 0; i < 3; i++) {
+                    long peak = step(model, opt, input, targets);
+                    MemoryScope.PoolStats s = MemoryScope.poolStats();
+                    assertEquals(warm.blocksFromSystem(), s.blocksFromSystem(), "no block came from the system");
+                    assertEquals(warm.held(), s.held(), "the pool holds what it held after the warm-up");
+                    assertEquals(warm.inUse(), s.inUse(), "the step gave back every block it took");
+                    assertEquals(live, MemoryScope.liveScopedBytes(), "nothing of the step stays allocated");
+                    assertEquals(warmPeak, peak, "each step needs what the first one did");
+                }
+            }
+        }
+    }
+
+    @Test
+    void aTensorOfAClosedScopeCannotBeReadEvenWhenItsMemoryIsReused() {
+        Tensor old;
+        try (MemoryScope scope = MemoryScope.open()) {
+            old = Tensor.of(Device.CPU, new float[] {1, 2, 3}, 3);
+        }
+        assertThrows(IllegalStateException.class, () -> old.getFloat(0));
+        try (MemoryScope scope = MemoryScope.open()) {
+            Tensor now = Tensor.of(Device.CPU, new float[] {4, 5, 6}, 3);
+            if (MemoryScope.poolStats().pooling()) {
+                assertEquals(old.data().address(), now.data().address(), "the next scope reuses the memory");
+            }
+            assertThrows(IllegalStateException.class, () -> old.getFloat(0));
+            assertThrows(IllegalStateException.class, old::toFloatArray);
+            assertThrows(
+                    IllegalStateException.class, () -> Backends.of(Device.CPU).copy(old, now), "nor a kernel");
+            assertThrows(
+                    IllegalStateException.class, () -> old.data().asSlice(0, 4).get(JAVA_FLOAT, 0));
+            assertEquals(4f, now.getFloat(0));
+        }
+    }
+
+    @Test
+    void reusedMemoryIsNotZeroedButZerosWritesItsZeros() {
+        long address;
+        try (MemoryScope scope = MemoryScope.open()) {
+            Tensor t = Tensor.empty(Device.CPU, DType.F32, 1000);
+            Backends.of(Device.CPU).fill(t, 7f);
+            address = t.data().address();
+        }
+        try (MemoryScope scope = MemoryScope.open()) {
+            Tensor e = Tensor.empty(Device.CPU, DType.F32, 1000);
+            if (MemoryScope.poolStats().pooling()) {
+                assertEquals(address, e.data().address());
+            }
+            if (Boolean.getBoolean("sbora.memory.poison")) {
+                assertTrue(Float.isNaN(e.getFloat(0)) && Float.isNaN(e.getFloat(999)), "poisoned: " + e);
+            }
+        }
+        try (MemoryScope scope = MemoryScope.open()) {
+            Tensor z = Tensor.zeros(Device.CPU, 1000);
+            for (float v : z.toFloatArray()) {
+                assertEquals(0f, v);
+            }
+        }
+    }
+
+    @Test
+    void peakBytesCountsTheScopesOpenedInside() {
+        assumeTrue(MemoryScope.poolStats().pooling());
+        long mib = 1 << 20;
+        try (MemoryScope outer = MemoryScope.open()) {
+            Tensor.zeros(Device.CPU, 10); // the first small tensor takes a 1 MiB slab
+            assertEquals(mib, outer.peakBytes());
+            try (MemoryScope inner = MemoryScope.open()) {
+                Tensor.zeros(Device.CPU, 1 << 18); // 1 MiB: a block of its own
+                assertEquals(mib, inner.peakBytes());
+            }
+            assertEquals(2 * mib, outer.peakBytes());
+            Tensor.zeros(Device.CPU, 10); // cut from the outer scope's slab
+            assertEquals(2 * mib, outer.peakBytes());
+        }
+    }
+
+    @Test
+    void aScopesArenaIsConfinedAndClosesOnlyWithTheScope() throws InterruptedException {
+        try (MemoryScope scope = MemoryScope.open()) {
+            assertThrows(
+                    UnsupportedOperationException.class, () -> scope.arena().close());
+            AtomicReference<Throwable> thrown = new AtomicReference<>();
+            Thread other = new Thread(() -> {
+                try {
+                    scope.arena().allocate(16);
+                } catch (Throwable t) {
+                    thrown.set(t);
+                }
+            });
+            other.start();
+            other.join();
+            assertTrue(thrown.get() instanceof WrongThreadException, String.valueOf(thrown.get()));
+            Tensor t = Tensor.zeros(Device.CPU, 4);
+            assertTrue(t.data().scope().isAlive());
+        }
     }
 }

@@ -120,6 +120,7 @@ class TrainerTest {
             resumed = trainable(peft);
         }
         assertEquals(straightResult.losses(), resumedResult.losses(), "the same losses, bit for bit");
+        assertTrue(straightResult.peakStepBytes() > 0, "the result reports the memory a micro-batch took");
         assertBitEqual(straight, resumed);
         boolean changed = false;
         for (var e : initial.entrySet()) {

@@ -1,0 +1,77 @@
+package io.sbora4j.tensor;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The pool on its own (a private instance, not the process's): size classes, reuse, the bound, release. */
+class HostMemoryPoolTest {
+
+    private static HostMemoryPool pool() {
+        HostMemoryPool p = HostMemoryPool.create(true);
+        assertNotNull(p, "the tests run with native access, so the pool is on");
+        return p;
+    }
+
+    @Test
+    void sizeClassesLoseAtMostAnEighth() {
+        assertEquals(HostMemoryPool.SLAB, HostMemoryPool.classSize(1));
+        assertEquals(HostMemoryPool.SLAB, HostMemoryPool.classSize(HostMemoryPool.SMALL_MAX));
+        for (long n = HostMemoryPool.SMALL_MAX + 1; n < 1L << 32; n = n * 3 / 2 + 4097) {
+            long c = HostMemoryPool.classSize(n);
+            assertTrue(c >= n && c - n <= n / 8 + 4096, n + " -> " + c);
+            assertEquals(c, HostMemoryPool.classSize(c), "a class size is its own class");
+        }
+        assertEquals(1L << 20, HostMemoryPool.classSize(1L << 20));
+        assertEquals(9L << 17, HostMemoryPool.classSize((1L << 20) + 1));
+    }
+
+    @Test
+    void aBlockGivenBackIsTheNextOneTakenOfItsClass() {
+        HostMemoryPool p = pool();
+        HostMemoryPool.Block a = p.take(300_000);
+        assertEquals(0, a.address() % Tensor.ALIGNMENT);
+        assertEquals(HostMemoryPool.classSize(300_000), a.size());
+        p.give(List.of(a));
+        HostMemoryPool.Block b = p.take(299_000); // same class
+        assertEquals(a, b);
+        MemoryScope.PoolStats s = p.stats();
+        assertEquals(1, s.blocksFromSystem());
+        assertEquals(a.size(), s.inUse());
+        assertEquals(0, s.pooled());
+        p.give(List.of(b));
+        assertEquals(a.size(), p.releaseFree());
+        assertEquals(0, p.stats().held());
+    }
+
+    @Test
+    void freeMemoryIsBoundedByThePeakInUseOldestClassesFirst() {
+        HostMemoryPool p = pool();
+        List<HostMemoryPool.Block> small = takeAll(p, 4, 200_000); // 4 x 200 KiB-class blocks
+        long peak = p.stats().inUse();
+        p.give(small);
+        List<HostMemoryPool.Block> large = takeAll(p, 2, 400_000); // other sizes, about as many bytes
+        p.give(large);
+        MemoryScope.PoolStats s = p.stats();
+        assertEquals(Math.max(peak, 2 * HostMemoryPool.classSize(400_000)), s.peakInUse());
+        assertTrue(s.pooled() <= s.peakInUse(), "free bytes never exceed the peak in use: " + s);
+        assertTrue(s.blocksReleased() > 0, "the surplus went back to the C heap");
+        List<HostMemoryPool.Block> again = takeAll(p, 2, 400_000);
+        assertEquals(6, p.stats().blocksFromSystem(), "the class taken last was kept, the older one released");
+        p.give(again);
+        p.releaseFree();
+        assertEquals(0, p.stats().held());
+    }
+
+    private static List<HostMemoryPool.Block> takeAll(HostMemoryPool p, int n, long bytes) {
+        List<HostMemoryPool.Block> blocks = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            blocks.add(p.take(bytes));
+        }
+        return blocks;
+    }
+}
