@@ -51,6 +51,8 @@ static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 #define GG_NV 2          /* 16-float vectors per row of a tile */
 #define GG_NR (16 * GG_NV)
 #define GG_KC 64         /* k per pass (r above it takes several passes, each adding to c) */
+#define GG_SMALL_M 4     /* fewer rows than this take gg_rows_direct */
+#define GG_CHUNK 2048    /* columns of a row accumulated at a time there */
 #define GG_PANEL 16384   /* floats of packed F per thread (64 KiB): kc x (GG_PANEL / kc) columns */
 
 /* c[0..MR, 0..NR) += alpha * xp(MR x kc, row stride xps) * fp(kc x NR, row stride fps) */
@@ -158,12 +160,58 @@ SB_CLONES static void gg_gather_rows(const float *x, int64_t ldx, const int32_t 
     }
 }
 
+/* Few rows: packing F would cost as much as the product, so F is read in place once per row: along j (not
+ * trans_f) as axpys into a stack chunk of the row; along k (trans_f) as dot products of length r, or for r < 16 as
+ * axpys of F's strided columns. */
+SBG_CLONES static void gg_rows_direct(const float *x, int64_t ldx, const int32_t *idx, int64_t r, const float *f,
+                                      int64_t ldf, int trans_f, float alpha, float *c, int64_t ldc, int64_t i0,
+                                      int64_t i1, int64_t j0, int64_t j1) {
+    float xg[GG_KC], acc[GG_CHUNK];
+    for (int64_t i = i0; i < i1; i++) {
+        const float *xr = x + i * ldx;
+        float *ci = c + i * ldc;
+        for (int64_t k0 = 0; k0 < r; k0 += GG_KC) {
+            const int64_t kc = min64(r - k0, GG_KC);
+            for (int64_t k = 0; k < kc; k++) xg[k] = xr[idx[k0 + k]];
+            if (trans_f && kc >= 16) {
+                for (int64_t j = j0; j < j1; j++) {
+                    const float *fr = f + j * ldf + k0;
+                    float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+                    for (int64_t k = 0; k < kc; k++) sum += xg[k] * fr[k];
+                    ci[j] = MADD(alpha, sum, ci[j]);
+                }
+            } else {
+                for (int64_t jb = j0; jb < j1; jb += GG_CHUNK) {
+                    const int64_t w = min64(j1 - jb, GG_CHUNK);
+                    for (int64_t j = 0; j < w; j++) acc[j] = 0.0f;
+                    for (int64_t k = 0; k < kc; k++) {
+                        const float v = xg[k];
+                        if (trans_f) { /* a short dot per column would be all overhead: F's column k, strided */
+                            const float *fc = f + jb * ldf + k0 + k;
+                            for (int64_t j = 0; j < w; j++) acc[j] = MADD(v, fc[j * ldf], acc[j]);
+                        } else {
+                            const float *fr = f + (k0 + k) * ldf + jb;
+                            for (int64_t j = 0; j < w; j++) acc[j] = MADD(v, fr[j], acc[j]);
+                        }
+                    }
+                    for (int64_t j = 0; j < w; j++) ci[jb + j] = MADD(alpha, acc[j], ci[jb + j]);
+                }
+            }
+        }
+    }
+}
+
 /* Rows [i0, i1) and columns [j0, j1) of c; xs (when not NULL) receives x[i0..i1, idx] first. */
 static void gg_range(const float *x, int64_t ldx, const int32_t *idx, int64_t r, const float *f, int64_t ldf,
                      int trans_f, float alpha, float *c, int64_t ldc, float *xs, int64_t ldxs, int64_t i0, int64_t i1,
                      int64_t j0, int64_t j1) {
     float fp[GG_PANEL];
     if (xs != NULL) gg_gather_rows(x, ldx, idx, r, xs, ldxs, i0, i1);
+    if (i1 - i0 < GG_SMALL_M) {
+        gg_rows_direct(x, ldx, idx, r, f, ldf, trans_f, alpha, c, ldc, i0, i1, j0, j1);
+        return;
+    }
     for (int64_t k0 = 0; k0 < r; k0 += GG_KC) {
         const int64_t kc = min64(r - k0, GG_KC);
         const int64_t nbmax = GG_PANEL / kc / GG_NR * GG_NR;
@@ -183,6 +231,8 @@ static void gg_range(const float *x, int64_t ldx, const int32_t *idx, int64_t r,
 #endif
 #define GS_PANEL 16384         /* floats of F packed per k-block (64 KiB), F along k above 8 columns */
 #define GS_FEW 64              /* at most this many rows may take the split over k */
+#define GS_PACK_ROWS 32        /* F along k is packed for blocks of at least this many rows (else dot tiles) */
+#define GS_DOT_COLS 4          /* F along j with at most this many columns goes through dot tiles */
 #define GS_RPMAX 64            /* product columns per pass (r above it takes several) */
 #define GS_FBYTES (256 * 1024) /* bytes of F per k-block: it stays in L2 while a block's rows stream past */
 #ifndef GSD_KB
@@ -317,11 +367,12 @@ SB_CLONES static void gs_pack_t(const float *f, int64_t ldf, int64_t j0, int64_t
 }
 
 /* t (mb x rc, row stride ts) += a(mb rows) * F(k in [k0, k1), j in [j0, j0 + rc)), F along k (trans_f). Above 8
- * columns, F is packed along j one k-block at a time for the broadcast tiles (the packing is paid once per block
- * of rows, hence the large blocks of rows); up to 8, the dot tiles read F's rows in place. */
+ * columns and from GS_PACK_ROWS rows, F is packed along j one k-block at a time for the broadcast tiles (the
+ * packing is paid once per block of rows, hence the large blocks of rows); otherwise the dot tiles read F's rows in
+ * place. */
 static void gs_block_t(const float *a, int64_t lda, int64_t mb, const float *f, int64_t ldf, int64_t j0, int64_t rc,
                        int64_t k0, int64_t k1, float *t, int64_t ts) {
-    if (rc <= 8) {
+    if (rc <= 8 || mb < GS_PACK_ROWS) {
         for (int64_t kb0 = k0; kb0 < k1; kb0 += GSD_KB)
             gsd_rows(mb, min64(k1 - kb0, GSD_KB), a + kb0, lda, f + j0 * ldf + kb0, ldf, rc, t, ts);
         return;
@@ -340,6 +391,16 @@ static void gs_block_t(const float *a, int64_t lda, int64_t mb, const float *f, 
  * wide reads would pass the end of f, go through a zero-padded copy. */
 static void gs_block_n(const float *a, int64_t lda, int64_t mb, const float *f, int64_t ldf, int64_t j0, int64_t rc,
                        int64_t k0, int64_t k1, float *t, int64_t ts) {
+    if (rc <= GS_DOT_COLS) { /* 16-wide rows would be mostly waste: F's few columns packed along k, dot tiles */
+        float fp[GS_DOT_COLS * GSD_KB];
+        for (int64_t kb0 = k0; kb0 < k1; kb0 += GSD_KB) {
+            const int64_t kc = min64(k1 - kb0, GSD_KB);
+            for (int64_t j = 0; j < rc; j++)
+                for (int64_t k = 0; k < kc; k++) fp[j * kc + k] = f[(kb0 + k) * ldf + j0 + j];
+            gsd_rows(mb, kc, a + kb0, lda, fp, kc, rc, t, ts);
+        }
+        return;
+    }
     const int64_t rp = (rc + 15) / 16 * 16;
     const int64_t ktail = rp == rc ? 0 : min64((rp - rc + ldf - 1) / ldf, k1 - k0);
     const int64_t kdirect = k1 - ktail, kb = GS_FBYTES / 4 / rp;
