@@ -450,6 +450,59 @@ static void hand_db(const float *dy, int64_t T, int64_t n, const float *xs, int6
     }
 }
 
+/* hand_db with T blocked: a strip of dy (TB rows x 32 columns, 32 KiB) stays in L1 while every 8 of r go past it;
+ * each block's 32 x 8 tile is added into db (transposed, element by element). */
+#define HDB3_TB 256
+BENCH_CLONES static void hand_db3_cols(const float *dy, int64_t T, int64_t n, const float *xs, int64_t r, float alpha,
+                                       float *db, int64_t o0, int64_t o1) {
+    for (int64_t t0 = 0; t0 < T; t0 += HDB3_TB) {
+        const int64_t tb = T - t0 < HDB3_TB ? T - t0 : HDB3_TB;
+        for (int64_t o = o0; o < o1; o += 32) {
+            const int64_t ow = o1 - o < 32 ? o1 - o : 32;
+            for (int64_t k0 = 0; k0 < r; k0 += 8) {
+                const int64_t kw = r - k0 < 8 ? r - k0 : 8;
+                float acc[8][2][16];
+                _Pragma("GCC unroll 8") for (int k = 0; k < 8; k++)
+                    _Pragma("GCC unroll 2") for (int v = 0; v < 2; v++)
+                        _Pragma("GCC unroll 1") for (int l = 0; l < 16; l++) acc[k][v][l] = 0.0f;
+                if (ow == 32 && kw == 8) {
+                    for (int64_t t = t0; t < t0 + tb; t++) {
+                        const float *d = dy + t * n + o, *x = xs + t * r + k0;
+                        _Pragma("GCC unroll 8") for (int k = 0; k < 8; k++) {
+                            const float xv = x[k];
+                            _Pragma("GCC unroll 2") for (int v = 0; v < 2; v++)
+                                _Pragma("GCC unroll 1") for (int l = 0; l < 16; l++)
+                                    acc[k][v][l] = fmaf(xv, d[v * 16 + l], acc[k][v][l]);
+                        }
+                    }
+                } else {
+                    for (int64_t t = t0; t < t0 + tb; t++)
+                        for (int64_t k = 0; k < kw; k++)
+                            for (int64_t j = 0; j < ow; j++)
+                                acc[k][j / 16][j % 16] =
+                                    fmaf(xs[t * r + k0 + k], dy[t * n + o + j], acc[k][j / 16][j % 16]);
+                }
+                for (int64_t j = 0; j < ow; j++)
+                    for (int64_t k = 0; k < kw; k++) {
+                        float *p = db + (o + j) * r + k0 + k;
+                        *p = t0 == 0 ? alpha * acc[k][j / 16][j % 16] : fmaf(alpha, acc[k][j / 16][j % 16], *p);
+                    }
+            }
+        }
+    }
+}
+
+static void hand_db3(const float *dy, int64_t T, int64_t n, const float *xs, int64_t r, float alpha, float *db,
+                     int nt) {
+#pragma omp parallel num_threads(nt)
+    {
+        const int tid = omp_get_thread_num(), nth = omp_get_num_threads();
+        const int64_t blocks = (n + 31) / 32;
+        const int64_t lo = blocks * tid / nth * 32, hi = blocks * (tid + 1) / nth * 32;
+        if (lo < n) hand_db3_cols(dy, T, n, xs, r, alpha, db, lo, hi < n ? hi : n);
+    }
+}
+
 /* The same product in the broadcast form of the library's scatter tiles: a tile of MR rows of db (MR consecutive
  * columns of dy, broadcast one at a time) x rp (r rounded up to 16) accumulates over a block of T, then is added
  * into db rows. xs's block is packed zero-padded (rp wide), so no tail handling is needed; dy is read in place. */
@@ -680,6 +733,11 @@ static void bench_smalln(const int *threads, int nthreads) {
                 TIME_BEST(th, hand_db(L.dy, L.T, L.d, L.xs, L.r, L.s, dbh, threads[ti]));
                 compare(dbh, L.dB, L.d * L.r, 1e-5 * (double)L.T, "hand dB");
                 printf("%-29s %3d %5lld %5lld %3lld | %9.3f %6.1f | %9.3f %6.1f | %6.2f\n", "dB = s*dy^T*xs (n-vector)",
+                       threads[ti], (long long)L.d, (long long)L.T, (long long)L.r, tb * 1e3, flops / tb * 1e-9,
+                       th * 1e3, flops / th * 1e-9, th / tb);
+                TIME_BEST(th, hand_db3(L.dy, L.T, L.d, L.xs, L.r, L.s, dbh, threads[ti]));
+                compare(dbh, L.dB, L.d * L.r, 1e-5 * (double)L.T, "hand dB (T blocked)");
+                printf("%-29s %3d %5lld %5lld %3lld | %9.3f %6.1f | %9.3f %6.1f | %6.2f\n", "dB = s*dy^T*xs (T blocked)",
                        threads[ti], (long long)L.d, (long long)L.T, (long long)L.r, tb * 1e3, flops / tb * 1e-9,
                        th * 1e3, flops / th * 1e-9, th / tb);
                 TIME_BEST(th, hand_db2(L.dy, L.T, L.d, L.xs, L.r, L.s, dbh, threads[ti]));

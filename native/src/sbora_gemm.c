@@ -7,35 +7,62 @@
  * like every other and asks for the fused multiply-adds it wants by name).
  *
  *  sb_gather_gemm  c[i, j] += alpha * sum_k x[i, idx[k]] * F(k, j): a rank-r update of c. F is packed per block of
- *                  columns into a stack panel (transposed when trans_f: SBoRA-FA's B is n x r), the r gathered values
- *                  of each row come from xs when the caller wants xs (gathered first, then read as a packed panel) or
- *                  are gathered per tile; a tile of GG_MR rows x GG_NR columns accumulates in registers over k and is
- *                  added to c once. Threads split the rows (or the columns, for few rows).
+ *                  columns into a stack panel, tile by tile (transposed when trans_f: SBoRA-FA's B is n x r); the r
+ *                  gathered values of each row come from xs when the caller wants xs (gathered first, then read as a
+ *                  packed panel) or are gathered per tile; a tile of rows x columns accumulates in registers over k
+ *                  and is added to c once. Threads split the rows (or the columns, for few rows). A few rows read F
+ *                  in place instead (packing would cost as much as the product).
  *  sb_gemm_scatter c[i, idx[j]] += alpha * sum_k a[i, k] * F(k, j): r dot products of length kdim per row. With F
  *                  along j (trans_f == 0, SBoRA-FA's B, kdim x r), rows of F are read in place, 16..64 wide, and
- *                  each a[i, k] is broadcast (GSB tiles); with F along k (trans_f == 1, SBoRA-FB's A, r x kdim), a row
- *                  of a and a row of F are multiplied 16 lanes at a time and reduced at the end (GSD tiles). Neither
- *                  packs anything. The sums of a block of rows stay on the stack until they are scattered. Threads
- *                  split the rows, or k for a few rows (partial sums added in thread order: deterministic).
+ *                  each a[i, k] is broadcast (GSB tiles); with F along k (trans_f == 1, SBoRA-FB's A, r x kdim), F is
+ *                  packed along j one k-block at a time for large blocks of rows, else a row of a and a row of F are
+ *                  multiplied 16 lanes at a time and reduced at the end (GSD tiles). The sums of a block of rows stay
+ *                  on the stack until they are scattered. Threads split the rows, or k for a few rows (partial sums
+ *                  added in thread order: deterministic for a given thread count).
  *
  * Register tiles are written as loops with constant bounds: the loops over rows and 16-lane groups are unrolled
- * completely (SBG_UNROLL) and each 16-lane loop is left whole for the vectoriser (SBG_VEC); so on AVX-512 a tile is
- * a set of zmm accumulators. Each tile family lives in its own small cloned function: inlined together into one
- * large function, GCC lost their register allocation. On x86-64 without FMA the kernels fall back to plain loops. */
+ * completely (SBG_UNROLL) and each 16-lane loop is left whole for the vectoriser (SBG_VEC, which keeps GCC from
+ * unrolling it into scalars first), so that a tile is a set of vector accumulators. Each tile family lives in its
+ * own small function: inlined together into one large function, GCC lost their register allocation. Stack use:
+ * up to 64 KiB of panel plus 64 KiB of sums per thread (the caller's thread included). */
 #include "sb_internal.h"
 
 #include <math.h>
+#include <stdlib.h>
 
 #define MADD(a, b, c) fmaf((a), (b), (c))
 
+/* Two tile sets: large tiles for AVX-512 (32 registers of 16 floats) and small ones for AVX2 + FMA (16 registers of
+ * 8 floats), each compiled for its target and picked once at run time (sbg_level); a tile set written for one does
+ * not fit the other (AVX2 spilled the AVX-512 tiles and ran at two thirds of OpenBLAS). Elsewhere (not x86-64 with
+ * GCC) the small set is compiled for the default target. Helpers outside the tiles use target_clones. */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define SBG_X86 1
+#define SBG_T512 __attribute__((target("avx512f")))
+#define SBG_T256 __attribute__((target("avx2,fma")))
 /* "arch=haswell" rather than "avx2": an AVX2 target without FMA would call fmaf in libm. */
 #define SBG_CLONES __attribute__((target_clones("avx512f", "arch=haswell", "default")))
-#define SBG_HAS_FMA() (__builtin_cpu_supports("fma"))
 #else
+#define SBG_T256
 #define SBG_CLONES
-#define SBG_HAS_FMA() 1
 #endif
+
+/* 2: AVX-512 tiles; 1: AVX2 tiles (or not x86-64); 0: no FMA, plain loops. SBG_LEVEL (a digit) in the environment
+ * lowers it, for measurements and tests of the other paths. */
+static int sbg_level(void) {
+    static int level = -1;
+    int l = __atomic_load_n(&level, __ATOMIC_RELAXED);
+    if (l >= 0) return l;
+#ifdef SBG_X86
+    l = __builtin_cpu_supports("avx512f") ? 2 : __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? 1 : 0;
+#else
+    l = 1;
+#endif
+    const char *env = getenv("SBG_LEVEL");
+    if (env != NULL && env[0] >= '0' && env[0] < '0' + l) l = env[0] - '0';
+    __atomic_store_n(&level, l, __ATOMIC_RELAXED);
+    return l;
+}
 
 #define SBG_INLINE static inline __attribute__((always_inline))
 #define SBG_UNROLL _Pragma("GCC unroll 64")
@@ -47,83 +74,101 @@ static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
 /* ---------------------------------------------------------------- gather GEMM */
 
-#define GG_MR 8          /* rows of a register tile */
-#define GG_NV 2          /* 16-float vectors per row of a tile */
-#define GG_NR (16 * GG_NV)
+#define GG_MR 8          /* rows per thread's share are multiples of this */
+#define GG_NRMAX 32      /* widest tile (AVX-512); panels are padded to the tile width nr of the level */
 #define GG_KC 64         /* k per pass (r above it takes several passes, each adding to c) */
 #define GG_SMALL_M 4     /* fewer rows than this take gg_rows_direct */
 #define GG_CHUNK 2048    /* columns of a row accumulated at a time there */
 #define GG_PANEL 16384   /* floats of packed F per thread (64 KiB): kc x (GG_PANEL / kc) columns */
 
-/* c[0..MR, 0..NR) += alpha * xp(MR x kc, row stride xps) * fp(kc x NR, row stride fps) */
-SBG_INLINE void gg_tile(int64_t kc, const float *xp, int64_t xps, const float *fp, int64_t fps, float alpha,
-                        float *c, int64_t ldc) {
-    float acc[GG_MR][GG_NV][16];
-    SBG_UNROLL
-    for (int i = 0; i < GG_MR; i++) {
-        SBG_UNROLL
-        for (int v = 0; v < GG_NV; v++) SBG_LANES(l) acc[i][v][l] = 0.0f;
+/* A tile set of the gather GEMM: MR rows x NV vectors of 16 floats.
+ * gg_tile: c[0..MR, 0..16 NV) += alpha * xp(MR x kc, row stride xps) * fp(kc x 16 NV, row stride fps).
+ * gg_block: rows [0, mb) x columns [0, nb) of c (c at the block's corner) from a panel fp packed by gg_pack (tile
+ * width 16 NV). Row tiles read their r values from xs (stride ldxs) when given, else gather them from x. */
+#define GG_DEFINE(SUF, TARGET, MR, NV)                                                                               \
+    SBG_INLINE void gg_tile_##SUF(int64_t kc, const float *xp, int64_t xps, const float *fp, int64_t fps,          \
+                                  float alpha, float *c, int64_t ldc) {                                            \
+        float acc[MR][NV][16];                                                                                     \
+        SBG_UNROLL                                                                                                 \
+        for (int i = 0; i < MR; i++) {                                                                             \
+            SBG_UNROLL                                                                                             \
+            for (int v = 0; v < NV; v++) SBG_LANES(l) acc[i][v][l] = 0.0f;                                         \
+        }                                                                                                          \
+        for (int64_t k = 0; k < kc; k++) {                                                                         \
+            const float *fr = fp + k * fps;                                                                        \
+            SBG_UNROLL                                                                                             \
+            for (int i = 0; i < MR; i++) {                                                                         \
+                const float xv = xp[i * xps + k];                                                                  \
+                SBG_UNROLL                                                                                         \
+                for (int v = 0; v < NV; v++) SBG_LANES(l) acc[i][v][l] = MADD(xv, fr[v * 16 + l], acc[i][v][l]);   \
+            }                                                                                                      \
+        }                                                                                                          \
+        SBG_UNROLL                                                                                                 \
+        for (int i = 0; i < MR; i++) {                                                                             \
+            SBG_UNROLL                                                                                             \
+            for (int v = 0; v < NV; v++) {                                                                         \
+                float *cv = c + i * ldc + v * 16;                                                                  \
+                SBG_LANES(l) cv[l] = MADD(alpha, acc[i][v][l], cv[l]);                                             \
+            }                                                                                                      \
+        }                                                                                                          \
+    }                                                                                                              \
+    TARGET static void gg_block_##SUF(int64_t mb, int64_t nb, int64_t kc, const float *x, int64_t ldx,              \
+                                      const int32_t *idx, const float *xs, int64_t ldxs, const float *fp,           \
+                                      float alpha, float *c, int64_t ldc) {                                         \
+        enum { NR = 16 * NV };                                                                                     \
+        float xt[MR * GG_KC];                                                                                      \
+        float ct[MR * NR];                                                                                         \
+        for (int64_t i = 0; i < mb; i += MR) {                                                                     \
+            const int64_t mr = min64(mb - i, MR);                                                                  \
+            const float *xp = xt;                                                                                  \
+            int64_t xps = GG_KC;                                                                                   \
+            if (xs != NULL && mr == MR) {                                                                          \
+                xp = xs + i * ldxs;                                                                                \
+                xps = ldxs;                                                                                        \
+            } else {                                                                                               \
+                for (int64_t ii = 0; ii < MR; ii++) {                                                              \
+                    float *p = xt + ii * GG_KC;                                                                    \
+                    if (ii >= mr) {                                                                                \
+                        for (int64_t k = 0; k < kc; k++) p[k] = 0.0f;                                              \
+                    } else if (xs != NULL) {                                                                       \
+                        for (int64_t k = 0; k < kc; k++) p[k] = xs[(i + ii) * ldxs + k];                           \
+                    } else {                                                                                       \
+                        const float *xr = x + (i + ii) * ldx;                                                      \
+                        for (int64_t k = 0; k < kc; k++) p[k] = xr[idx[k]];                                        \
+                    }                                                                                              \
+                }                                                                                                  \
+            }                                                                                                      \
+            float *ci = c + i * ldc;                                                                               \
+            for (int64_t j = 0; j < nb; j += NR) {                                                                 \
+                const int64_t nr = min64(nb - j, NR);                                                              \
+                if (mr == MR && nr == NR) {                                                                        \
+                    gg_tile_##SUF(kc, xp, xps, fp + j * kc, NR, alpha, ci + j, ldc);                               \
+                } else { /* an edge tile: a full one on a copy of c */                                             \
+                    for (int64_t ii = 0; ii < mr; ii++)                                                            \
+                        for (int64_t jj = 0; jj < nr; jj++) ct[ii * NR + jj] = ci[ii * ldc + j + jj];              \
+                    gg_tile_##SUF(kc, xp, xps, fp + j * kc, NR, alpha, ct, NR);                                    \
+                    for (int64_t ii = 0; ii < mr; ii++)                                                            \
+                        for (int64_t jj = 0; jj < nr; jj++) ci[ii * ldc + j + jj] = ct[ii * NR + jj];              \
+                }                                                                                                  \
+            }                                                                                                      \
+        }                                                                                                          \
     }
-    for (int64_t k = 0; k < kc; k++) {
-        const float *fr = fp + k * fps;
-        SBG_UNROLL
-        for (int i = 0; i < GG_MR; i++) {
-            const float xv = xp[i * xps + k];
-            SBG_UNROLL
-            for (int v = 0; v < GG_NV; v++) SBG_LANES(l) acc[i][v][l] = MADD(xv, fr[v * 16 + l], acc[i][v][l]);
-        }
-    }
-    SBG_UNROLL
-    for (int i = 0; i < GG_MR; i++) {
-        SBG_UNROLL
-        for (int v = 0; v < GG_NV; v++) {
-            float *cv = c + i * ldc + v * 16;
-            SBG_LANES(l) cv[l] = MADD(alpha, acc[i][v][l], cv[l]);
-        }
-    }
-}
 
-/* Rows [0, mb) x columns [0, nb) of c (c at the block's corner) from a panel fp packed by gg_pack. Row tiles read
- * their r values from xs (stride ldxs) when given, else gather them from x through idx. */
-SBG_CLONES static void gg_block(int64_t mb, int64_t nb, int64_t kc, const float *x, int64_t ldx,
-                                const int32_t *idx, const float *xs, int64_t ldxs, const float *fp, float alpha,
-                                float *c, int64_t ldc) {
-    float xt[GG_MR * GG_KC];
-    float ct[GG_MR * GG_NR];
-    for (int64_t i = 0; i < mb; i += GG_MR) {
-        const int64_t mr = min64(mb - i, GG_MR);
-        const float *xp = xt;
-        int64_t xps = GG_KC;
-        if (xs != NULL && mr == GG_MR) {
-            xp = xs + i * ldxs;
-            xps = ldxs;
-        } else {
-            for (int64_t ii = 0; ii < GG_MR; ii++) {
-                float *p = xt + ii * GG_KC;
-                if (ii >= mr) {
-                    for (int64_t k = 0; k < kc; k++) p[k] = 0.0f;
-                } else if (xs != NULL) {
-                    for (int64_t k = 0; k < kc; k++) p[k] = xs[(i + ii) * ldxs + k];
-                } else {
-                    const float *xr = x + (i + ii) * ldx;
-                    for (int64_t k = 0; k < kc; k++) p[k] = xr[idx[k]];
-                }
-            }
-        }
-        float *ci = c + i * ldc;
-        for (int64_t j = 0; j < nb; j += GG_NR) {
-            const int64_t nr = min64(nb - j, GG_NR);
-            if (mr == GG_MR && nr == GG_NR) {
-                gg_tile(kc, xp, xps, fp + j * kc, GG_NR, alpha, ci + j, ldc);
-            } else { /* an edge tile: a full one on a copy of c */
-                for (int64_t ii = 0; ii < mr; ii++)
-                    for (int64_t jj = 0; jj < nr; jj++) ct[ii * GG_NR + jj] = ci[ii * ldc + j + jj];
-                gg_tile(kc, xp, xps, fp + j * kc, GG_NR, alpha, ct, GG_NR);
-                for (int64_t ii = 0; ii < mr; ii++)
-                    for (int64_t jj = 0; jj < nr; jj++) ci[ii * ldc + j + jj] = ct[ii * GG_NR + jj];
-            }
-        }
+#ifdef SBG_X86
+GG_DEFINE(512, SBG_T512, 8, 2)
+#endif
+GG_DEFINE(256, SBG_T256, 6, 1)
+
+static void gg_block(int level, int64_t mb, int64_t nb, int64_t kc, const float *x, int64_t ldx, const int32_t *idx,
+                     const float *xs, int64_t ldxs, const float *fp, float alpha, float *c, int64_t ldc) {
+#ifdef SBG_X86
+    if (level == 2) {
+        gg_block_512(mb, nb, kc, x, ldx, idx, xs, ldxs, fp, alpha, c, ldc);
+        return;
     }
+#endif
+    (void)level;
+    gg_block_256(mb, nb, kc, x, ldx, idx, xs, ldxs, fp, alpha, c, ldc);
 }
 
 /* fp = F(k0 + k, jb + j) for k < kc, j < nbp, zeros for j >= nb, packed by tiles: the NR columns of tile q are
@@ -131,22 +176,22 @@ SBG_CLONES static void gg_block(int64_t mb, int64_t nb, int64_t kc, const float 
  * panel at a power-of-two stride fell into a few L1 sets and evicted each other). trans_f: F(k, j) = f[j * ldf + k],
  * transposed 16 columns at a time (16 rows of f in, kc runs of 16 floats out). */
 SB_CLONES static void gg_pack(const float *f, int64_t ldf, int trans_f, int64_t k0, int64_t kc, int64_t jb, int64_t nb,
-                              int64_t nbp, float *fp) {
+                              int64_t nbp, int64_t nr, float *fp) {
     for (int64_t js = 0; js < nbp; js += 16) {
-        float *p = fp + (js / GG_NR) * kc * GG_NR + js % GG_NR;
+        float *p = fp + (js / nr) * kc * nr + js % nr;
         const int64_t w = js < nb ? min64(nb - js, 16) : 0;
         if (w == 16 && trans_f) {
             const float *fs = f + (jb + js) * ldf + k0;
             for (int64_t k = 0; k < kc; k++)
-                for (int64_t j = 0; j < 16; j++) p[k * GG_NR + j] = fs[j * ldf + k];
+                for (int64_t j = 0; j < 16; j++) p[k * nr + j] = fs[j * ldf + k];
         } else if (w == 16) {
             const float *fs = f + k0 * ldf + jb + js;
             for (int64_t k = 0; k < kc; k++)
-                for (int64_t j = 0; j < 16; j++) p[k * GG_NR + j] = fs[k * ldf + j];
+                for (int64_t j = 0; j < 16; j++) p[k * nr + j] = fs[k * ldf + j];
         } else {
             for (int64_t k = 0; k < kc; k++)
                 for (int64_t j = 0; j < 16; j++)
-                    p[k * GG_NR + j] = j >= w ? 0.0f : trans_f ? f[(jb + js + j) * ldf + k0 + k] : f[(k0 + k) * ldf + jb + js + j];
+                    p[k * nr + j] = j >= w ? 0.0f : trans_f ? f[(jb + js + j) * ldf + k0 + k] : f[(k0 + k) * ldf + jb + js + j];
         }
     }
 }
@@ -203,10 +248,11 @@ SBG_CLONES static void gg_rows_direct(const float *x, int64_t ldx, const int32_t
 }
 
 /* Rows [i0, i1) and columns [j0, j1) of c; xs (when not NULL) receives x[i0..i1, idx] first. */
-static void gg_range(const float *x, int64_t ldx, const int32_t *idx, int64_t r, const float *f, int64_t ldf,
-                     int trans_f, float alpha, float *c, int64_t ldc, float *xs, int64_t ldxs, int64_t i0, int64_t i1,
-                     int64_t j0, int64_t j1) {
+static void gg_range(int level, const float *x, int64_t ldx, const int32_t *idx, int64_t r, const float *f,
+                     int64_t ldf, int trans_f, float alpha, float *c, int64_t ldc, float *xs, int64_t ldxs, int64_t i0,
+                     int64_t i1, int64_t j0, int64_t j1) {
     float fp[GG_PANEL];
+    const int64_t nr = level == 2 ? 32 : 16; /* the tile width of gg_block_512 / gg_block_256 */
     if (xs != NULL) gg_gather_rows(x, ldx, idx, r, xs, ldxs, i0, i1);
     if (i1 - i0 < GG_SMALL_M) {
         gg_rows_direct(x, ldx, idx, r, f, ldf, trans_f, alpha, c, ldc, i0, i1, j0, j1);
@@ -214,11 +260,11 @@ static void gg_range(const float *x, int64_t ldx, const int32_t *idx, int64_t r,
     }
     for (int64_t k0 = 0; k0 < r; k0 += GG_KC) {
         const int64_t kc = min64(r - k0, GG_KC);
-        const int64_t nbmax = GG_PANEL / kc / GG_NR * GG_NR;
+        const int64_t nbmax = GG_PANEL / kc / GG_NRMAX * GG_NRMAX;
         for (int64_t jb = j0; jb < j1; jb += nbmax) {
-            const int64_t nb = min64(j1 - jb, nbmax), nbp = (nb + GG_NR - 1) / GG_NR * GG_NR;
-            gg_pack(f, ldf, trans_f, k0, kc, jb, nb, nbp, fp);
-            gg_block(i1 - i0, nb, kc, x + i0 * ldx, ldx, idx + k0, xs != NULL ? xs + i0 * ldxs + k0 : NULL,
+            const int64_t nb = min64(j1 - jb, nbmax), nbp = (nb + nr - 1) / nr * nr;
+            gg_pack(f, ldf, trans_f, k0, kc, jb, nb, nbp, nr, fp);
+            gg_block(level, i1 - i0, nb, kc, x + i0 * ldx, ldx, idx + k0, xs != NULL ? xs + i0 * ldxs + k0 : NULL,
                      ldxs, fp, alpha, c + i0 * ldc + jb, ldc);
         }
     }
@@ -233,7 +279,7 @@ static void gg_range(const float *x, int64_t ldx, const int32_t *idx, int64_t r,
 #define GS_FEW 64              /* at most this many rows may take the split over k */
 #define GS_PACK_ROWS 32        /* F along k is packed for blocks of at least this many rows (else dot tiles) */
 #define GS_DOT_COLS 4          /* F along j with at most this many columns goes through dot tiles */
-#define GS_RPMAX 64            /* product columns per pass (r above it takes several) */
+#define GS_RPMAX 64            /* product columns per pass at most (r above it takes several) */
 #define GS_FBYTES (256 * 1024) /* bytes of F per k-block: it stays in L2 while a block's rows stream past */
 #ifndef GSD_KB
 #define GSD_KB 512             /* k per block of the dot form: JR rows of F stay in L1 across a block's rows */
@@ -269,30 +315,54 @@ static void gg_range(const float *x, int64_t ldx, const int32_t *idx, int64_t r,
         }                                                                                                          \
     }
 
+GSB_TILE(16, 8)
+GSB_TILE(32, 8)
+GSB_TILE(48, 8)
+GSB_TILE(64, 6)
+GSB_TILE(16, 6)
+GSB_TILE(32, 3)
+GSB_TILE(16, 1)
+GSB_TILE(32, 1)
+GSB_TILE(48, 1)
+GSB_TILE(64, 1)
+
 /* t rows [0, mb) += a(mb x kc) * F(kc x RP): tiles of MR rows, then single rows. */
-#define GSB_ROWS(RP, MR)                                                                                             \
-    GSB_TILE(RP, MR)                                                                                                 \
-    GSB_TILE(RP, 1)                                                                                                  \
-    SBG_CLONES static void gsb_rows_##RP(int64_t mb, int64_t kc, const float *a, int64_t lda, const float *f,       \
-                                         int64_t fs, float *t, int64_t ts) {                                         \
+#define GSB_ROWS(SUF, TARGET, RP, MR)                                                                                \
+    TARGET static void gsb_rows_##SUF##_##RP(int64_t mb, int64_t kc, const float *a, int64_t lda, const float *f,   \
+                                             int64_t fs, float *t, int64_t ts) {                                     \
         int64_t i = 0;                                                                                               \
         for (; i + MR <= mb; i += MR) gsb_tile_##RP##_##MR(kc, a + i * lda, lda, f, fs, t + i * ts, ts);            \
         for (; i < mb; i++) gsb_tile_##RP##_1(kc, a + i * lda, lda, f, fs, t + i * ts, ts);                         \
     }
 
-GSB_ROWS(16, 8)
-GSB_ROWS(32, 8)
-GSB_ROWS(48, 8)
-GSB_ROWS(64, 6)
+#ifdef SBG_X86
+GSB_ROWS(512, SBG_T512, 16, 8)
+GSB_ROWS(512, SBG_T512, 32, 8)
+GSB_ROWS(512, SBG_T512, 48, 8)
+GSB_ROWS(512, SBG_T512, 64, 6)
+#endif
+GSB_ROWS(256, SBG_T256, 16, 6)
+GSB_ROWS(256, SBG_T256, 32, 3)
 
-static void gsb_rows(int64_t mb, int64_t kc, const float *a, int64_t lda, const float *f, int64_t fs, int64_t rp,
-                     float *t, int64_t ts) {
-    switch (rp) {
-    case 16: gsb_rows_16(mb, kc, a, lda, f, fs, t, ts); break;
-    case 32: gsb_rows_32(mb, kc, a, lda, f, fs, t, ts); break;
-    case 48: gsb_rows_48(mb, kc, a, lda, f, fs, t, ts); break;
-    default: gsb_rows_64(mb, kc, a, lda, f, fs, t, ts); break;
+/* Product columns per pass: a pass's rows of t are at most this wide. */
+static int64_t gs_rpmax(int level) { return level == 2 ? 64 : 32; }
+
+static void gsb_rows(int level, int64_t mb, int64_t kc, const float *a, int64_t lda, const float *f, int64_t fs,
+                     int64_t rp, float *t, int64_t ts) {
+#ifdef SBG_X86
+    if (level == 2) {
+        switch (rp) {
+        case 16: gsb_rows_512_16(mb, kc, a, lda, f, fs, t, ts); break;
+        case 32: gsb_rows_512_32(mb, kc, a, lda, f, fs, t, ts); break;
+        case 48: gsb_rows_512_48(mb, kc, a, lda, f, fs, t, ts); break;
+        default: gsb_rows_512_64(mb, kc, a, lda, f, fs, t, ts); break;
+        }
+        return;
     }
+#endif
+    (void)level;
+    if (rp == 16) gsb_rows_256_16(mb, kc, a, lda, f, fs, t, ts);
+    else gsb_rows_256_32(mb, kc, a, lda, f, fs, t, ts);
 }
 
 /* Dot form (F along k): t[i, j] += sum_k a[i, k] * f[j * ldf + k] for MR rows and JR columns, 16 lanes over k
@@ -326,29 +396,50 @@ static void gsb_rows(int64_t mb, int64_t kc, const float *a, int64_t lda, const 
             }                                                                                                      \
     }
 
+GSD_TILE(2, 8)
+GSD_TILE(4, 4)
+GSD_TILE(6, 2)
+GSD_TILE(8, 1)
+GSD_TILE(3, 2)
+GSD_TILE(6, 1)
+GSD_TILE(1, 8)
+GSD_TILE(1, 4)
+GSD_TILE(1, 2)
+GSD_TILE(1, 1)
+
 /* t rows [0, mb), columns [0, JR) += a(mb x kc) * F^T */
-#define GSD_COLS(JR, MR)                                                                                             \
-    GSD_TILE(MR, JR)                                                                                                 \
-    GSD_TILE(1, JR)                                                                                                  \
-    SBG_CLONES static void gsd_cols_##JR(int64_t mb, int64_t kc, const float *a, int64_t lda, const float *f,       \
-                                         int64_t ldf, float *t, int64_t ts) {                                        \
+#define GSD_COLS(SUF, TARGET, JR, MR)                                                                                \
+    TARGET static void gsd_cols_##SUF##_##JR(int64_t mb, int64_t kc, const float *a, int64_t lda, const float *f,   \
+                                             int64_t ldf, float *t, int64_t ts) {                                    \
         int64_t i = 0;                                                                                               \
         for (; i + MR <= mb; i += MR) gsd_tile_##MR##_##JR(kc, a + i * lda, lda, f, ldf, t + i * ts, ts);           \
         for (; i < mb; i++) gsd_tile_1_##JR(kc, a + i * lda, lda, f, ldf, t + i * ts, ts);                          \
     }
 
-GSD_COLS(8, 2)
-GSD_COLS(4, 4)
-GSD_COLS(2, 6)
-GSD_COLS(1, 8)
+#ifdef SBG_X86
+GSD_COLS(512, SBG_T512, 8, 2)
+GSD_COLS(512, SBG_T512, 4, 4)
+GSD_COLS(512, SBG_T512, 2, 6)
+GSD_COLS(512, SBG_T512, 1, 8)
+#endif
+GSD_COLS(256, SBG_T256, 2, 3)
+GSD_COLS(256, SBG_T256, 1, 6)
 
-static void gsd_rows(int64_t mb, int64_t kc, const float *a, int64_t lda, const float *f, int64_t ldf, int64_t rc,
-                     float *t, int64_t ts) {
+static void gsd_rows(int level, int64_t mb, int64_t kc, const float *a, int64_t lda, const float *f, int64_t ldf,
+                     int64_t rc, float *t, int64_t ts) {
     int64_t j = 0;
-    for (; j + 8 <= rc; j += 8) gsd_cols_8(mb, kc, a, lda, f + j * ldf, ldf, t + j, ts);
-    for (; j + 4 <= rc; j += 4) gsd_cols_4(mb, kc, a, lda, f + j * ldf, ldf, t + j, ts);
-    for (; j + 2 <= rc; j += 2) gsd_cols_2(mb, kc, a, lda, f + j * ldf, ldf, t + j, ts);
-    for (; j < rc; j++) gsd_cols_1(mb, kc, a, lda, f + j * ldf, ldf, t + j, ts);
+#ifdef SBG_X86
+    if (level == 2) {
+        for (; j + 8 <= rc; j += 8) gsd_cols_512_8(mb, kc, a, lda, f + j * ldf, ldf, t + j, ts);
+        for (; j + 4 <= rc; j += 4) gsd_cols_512_4(mb, kc, a, lda, f + j * ldf, ldf, t + j, ts);
+        for (; j + 2 <= rc; j += 2) gsd_cols_512_2(mb, kc, a, lda, f + j * ldf, ldf, t + j, ts);
+        for (; j < rc; j++) gsd_cols_512_1(mb, kc, a, lda, f + j * ldf, ldf, t + j, ts);
+        return;
+    }
+#endif
+    (void)level;
+    for (; j + 2 <= rc; j += 2) gsd_cols_256_2(mb, kc, a, lda, f + j * ldf, ldf, t + j, ts);
+    for (; j < rc; j++) gsd_cols_256_1(mb, kc, a, lda, f + j * ldf, ldf, t + j, ts);
 }
 
 /* fp (kc x rp) = F(k0 + k, j0 + j) for F along k (f[j * ldf + k]), zeros for j in [rc, rp): a transpose, 16 k at a
@@ -370,11 +461,11 @@ SB_CLONES static void gs_pack_t(const float *f, int64_t ldf, int64_t j0, int64_t
  * columns and from GS_PACK_ROWS rows, F is packed along j one k-block at a time for the broadcast tiles (the
  * packing is paid once per block of rows, hence the large blocks of rows); otherwise the dot tiles read F's rows in
  * place. */
-static void gs_block_t(const float *a, int64_t lda, int64_t mb, const float *f, int64_t ldf, int64_t j0, int64_t rc,
+static void gs_block_t(int level, const float *a, int64_t lda, int64_t mb, const float *f, int64_t ldf, int64_t j0, int64_t rc,
                        int64_t k0, int64_t k1, float *t, int64_t ts) {
     if (rc <= 8 || mb < GS_PACK_ROWS) {
         for (int64_t kb0 = k0; kb0 < k1; kb0 += GSD_KB)
-            gsd_rows(mb, min64(k1 - kb0, GSD_KB), a + kb0, lda, f + j0 * ldf + kb0, ldf, rc, t, ts);
+            gsd_rows(level, mb, min64(k1 - kb0, GSD_KB), a + kb0, lda, f + j0 * ldf + kb0, ldf, rc, t, ts);
         return;
     }
     float fp[GS_PANEL];
@@ -382,14 +473,14 @@ static void gs_block_t(const float *a, int64_t lda, int64_t mb, const float *f, 
     for (int64_t kb0 = k0; kb0 < k1; kb0 += kb) {
         const int64_t kc = min64(k1 - kb0, kb);
         gs_pack_t(f, ldf, j0, rc, rp, kb0, kc, fp);
-        gsb_rows(mb, kc, a + kb0, lda, fp, rp, rp, t, ts);
+        gsb_rows(level, mb, kc, a + kb0, lda, fp, rp, rp, t, ts);
     }
 }
 
 /* The same for F along j (not trans_f): F's rows are read in place, rp wide (rc rounded up to 16); past rc they
  * read the next row's values, whose products land in columns of t that are never scattered. The last rows, whose
  * wide reads would pass the end of f, go through a zero-padded copy. */
-static void gs_block_n(const float *a, int64_t lda, int64_t mb, const float *f, int64_t ldf, int64_t j0, int64_t rc,
+static void gs_block_n(int level, const float *a, int64_t lda, int64_t mb, const float *f, int64_t ldf, int64_t j0, int64_t rc,
                        int64_t k0, int64_t k1, float *t, int64_t ts) {
     if (rc <= GS_DOT_COLS) { /* 16-wide rows would be mostly waste: F's few columns packed along k, dot tiles */
         float fp[GS_DOT_COLS * GSD_KB];
@@ -397,7 +488,7 @@ static void gs_block_n(const float *a, int64_t lda, int64_t mb, const float *f, 
             const int64_t kc = min64(k1 - kb0, GSD_KB);
             for (int64_t j = 0; j < rc; j++)
                 for (int64_t k = 0; k < kc; k++) fp[j * kc + k] = f[(kb0 + k) * ldf + j0 + j];
-            gsd_rows(mb, kc, a + kb0, lda, fp, kc, rc, t, ts);
+            gsd_rows(level, mb, kc, a + kb0, lda, fp, kc, rc, t, ts);
         }
         return;
     }
@@ -405,19 +496,19 @@ static void gs_block_n(const float *a, int64_t lda, int64_t mb, const float *f, 
     const int64_t ktail = rp == rc ? 0 : min64((rp - rc + ldf - 1) / ldf, k1 - k0);
     const int64_t kdirect = k1 - ktail, kb = GS_FBYTES / 4 / rp;
     for (int64_t kb0 = k0; kb0 < kdirect; kb0 += kb)
-        gsb_rows(mb, min64(kdirect - kb0, kb), a + kb0, lda, f + kb0 * ldf + j0, ldf, rp, t, ts);
+        gsb_rows(level, mb, min64(kdirect - kb0, kb), a + kb0, lda, f + kb0 * ldf + j0, ldf, rp, t, ts);
     if (ktail > 0) {
         float ftail[16 * GS_RPMAX];
         for (int64_t k = 0; k < ktail; k++)
             for (int64_t j = 0; j < rp; j++) ftail[k * rp + j] = j < rc ? f[(kdirect + k) * ldf + j0 + j] : 0.0f;
-        gsb_rows(mb, ktail, a + kdirect, lda, ftail, rp, rp, t, ts);
+        gsb_rows(level, mb, ktail, a + kdirect, lda, ftail, rp, rp, t, ts);
     }
 }
 
-static void gs_block(const float *a, int64_t lda, int64_t mb, const float *f, int64_t ldf, int trans_f, int64_t j0,
-                     int64_t rc, int64_t k0, int64_t k1, float *t, int64_t ts) {
-    if (trans_f) gs_block_t(a, lda, mb, f, ldf, j0, rc, k0, k1, t, ts);
-    else gs_block_n(a, lda, mb, f, ldf, j0, rc, k0, k1, t, ts);
+static void gs_block(int level, const float *a, int64_t lda, int64_t mb, const float *f, int64_t ldf, int trans_f,
+                     int64_t j0, int64_t rc, int64_t k0, int64_t k1, float *t, int64_t ts) {
+    if (trans_f) gs_block_t(level, a, lda, mb, f, ldf, j0, rc, k0, k1, t, ts);
+    else gs_block_n(level, a, lda, mb, f, ldf, j0, rc, k0, k1, t, ts);
 }
 
 /* c[i, idx[j]] += alpha * t[i, j] */
@@ -431,7 +522,7 @@ SBG_CLONES static void gs_scatter(float *c, int64_t ldc, const int32_t *idx, int
 }
 
 /* Rows [i0, i1), product columns [j0, j0 + rc), all of k: blocks of GS_TBUF / rp rows. */
-static void gs_rows_range(const float *a, int64_t kdim, int64_t lda, const float *f, int64_t ldf, int trans_f,
+static void gs_rows_range(int level, const float *a, int64_t kdim, int64_t lda, const float *f, int64_t ldf, int trans_f,
                           const int32_t *idx, int64_t j0, int64_t rc, float alpha, float *c, int64_t ldc, int64_t i0,
                           int64_t i1) {
     float t[GS_TBUF];
@@ -439,7 +530,7 @@ static void gs_rows_range(const float *a, int64_t kdim, int64_t lda, const float
     for (int64_t ib = i0; ib < i1; ib += mbmax) {
         const int64_t mb = min64(i1 - ib, mbmax);
         for (int64_t i = 0; i < mb * ts; i++) t[i] = 0.0f;
-        gs_block(a + ib * lda, lda, mb, f, ldf, trans_f, j0, rc, 0, kdim, t, ts);
+        gs_block(level, a + ib * lda, lda, mb, f, ldf, trans_f, j0, rc, 0, kdim, t, ts);
         gs_scatter(c + ib * ldc, ldc, idx + j0, mb, rc, alpha, t, ts);
     }
 }
@@ -494,17 +585,18 @@ int sb_gather_gemm(const float *x, int64_t m, int64_t ldx, const int32_t *idx, i
         if (xs != NULL) SB_PARALLEL_CHUNKS(m, m * r, lo, hi, gg_gather_rows(x, ldx, idx, r, xs, ldxs, lo, hi));
         return SB_OK;
     }
-    if (!SBG_HAS_FMA()) {
+    const int level = sbg_level();
+    if (level == 0) {
         plain_gather_gemm(x, m, ldx, idx, r, f, ldf, trans_f, n, alpha, c, ldc, xs, ldxs);
         return SB_OK;
     }
     const int nt = sb_threads_for(fused_work(m, n, r));
     if (nt <= 1) {
-        gg_range(x, ldx, idx, r, f, ldf, trans_f, alpha, c, ldc, xs, ldxs, 0, m, 0, n);
+        gg_range(level, x, ldx, idx, r, f, ldf, trans_f, alpha, c, ldc, xs, ldxs, 0, m, 0, n);
         return SB_OK;
     }
     /* Rows when each thread gets a few tiles' worth (each packs all of F), else columns (each gathers all rows). */
-    const int by_rows = m >= (int64_t)nt * 4 * GG_MR || n < (int64_t)nt * GG_NR;
+    const int by_rows = m >= (int64_t)nt * 4 * GG_MR || n < (int64_t)nt * GG_NRMAX;
 #pragma omp parallel num_threads(nt)
     {
         const int tid = omp_get_thread_num(), nth = omp_get_num_threads();
@@ -512,14 +604,15 @@ int sb_gather_gemm(const float *x, int64_t m, int64_t ldx, const int32_t *idx, i
             const int64_t lo = (m * tid / nth + GG_MR - 1) / GG_MR * GG_MR;
             int64_t hi = (m * (tid + 1) / nth + GG_MR - 1) / GG_MR * GG_MR;
             if (hi > m || tid == nth - 1) hi = m;
-            if (lo < hi) gg_range(x, ldx, idx, r, f, ldf, trans_f, alpha, c, ldc, xs, ldxs, lo, hi, 0, n);
+            if (lo < hi) gg_range(level, x, ldx, idx, r, f, ldf, trans_f, alpha, c, ldc, xs, ldxs, lo, hi, 0, n);
         } else {
-            const int64_t lo = (n * tid / nth + GG_NR - 1) / GG_NR * GG_NR;
-            int64_t hi = (n * (tid + 1) / nth + GG_NR - 1) / GG_NR * GG_NR;
+            const int64_t lo = (n * tid / nth + GG_NRMAX - 1) / GG_NRMAX * GG_NRMAX;
+            int64_t hi = (n * (tid + 1) / nth + GG_NRMAX - 1) / GG_NRMAX * GG_NRMAX;
             if (hi > n || tid == nth - 1) hi = n;
             /* the first thread also writes xs */
             if (lo < hi || (tid == 0 && xs != NULL))
-                gg_range(x, ldx, idx, r, f, ldf, trans_f, alpha, c, ldc, tid == 0 ? xs : NULL, ldxs, 0, m, lo, hi);
+                gg_range(level, x, ldx, idx, r, f, ldf, trans_f, alpha, c, ldc, tid == 0 ? xs : NULL, ldxs, 0, m, lo,
+                         hi);
         }
     }
     return SB_OK;
@@ -535,22 +628,24 @@ int sb_gemm_scatter(const float *a, int64_t m, int64_t kdim, int64_t lda, const 
     if (!sb_indices_in_range(idx, r, ldc)) return SB_ERR_INDEX;
     if (kdim == 0) return SB_OK; /* an empty sum adds nothing */
     SB_CHECK(a != NULL && f != NULL);
-    if (!SBG_HAS_FMA()) {
+    const int level = sbg_level();
+    if (level == 0) {
         plain_gemm_scatter(a, m, kdim, lda, f, ldf, trans_f, idx, r, alpha, c, ldc);
         return SB_OK;
     }
     int nt = sb_threads_for(fused_work(m, kdim, r));
     if (nt > GS_MAX_THREADS) nt = GS_MAX_THREADS;
-    for (int64_t j0 = 0; j0 < r; j0 += GS_RPMAX) {
-        const int64_t rc = min64(r - j0, GS_RPMAX);
+    const int64_t rpmax = gs_rpmax(level);
+    for (int64_t j0 = 0; j0 < r; j0 += rpmax) {
+        const int64_t rc = min64(r - j0, rpmax);
         if (nt <= 1) {
-            gs_rows_range(a, kdim, lda, f, ldf, trans_f, idx, j0, rc, alpha, c, ldc, 0, m);
+            gs_rows_range(level, a, kdim, lda, f, ldf, trans_f, idx, j0, rc, alpha, c, ldc, 0, m);
         } else if (m >= 8 * (int64_t)nt || m > GS_FEW) {
 #pragma omp parallel num_threads(nt)
             {
                 const int tid = omp_get_thread_num(), nth = omp_get_num_threads();
                 const int64_t lo = m * tid / nth, hi = m * (tid + 1) / nth;
-                if (lo < hi) gs_rows_range(a, kdim, lda, f, ldf, trans_f, idx, j0, rc, alpha, c, ldc, lo, hi);
+                if (lo < hi) gs_rows_range(level, a, kdim, lda, f, ldf, trans_f, idx, j0, rc, alpha, c, ldc, lo, hi);
             }
         } else {
             /* Few rows: threads split k, each sums its range on its own stack, and the first adds the partial sums
@@ -563,7 +658,7 @@ int sb_gemm_scatter(const float *a, int64_t m, int64_t kdim, int64_t lda, const 
                 const int64_t k0 = kdim * tid / nth / 16 * 16;
                 const int64_t k1 = tid == nth - 1 ? kdim : kdim * (tid + 1) / nth / 16 * 16;
                 for (int64_t i = 0; i < m * GS_RPMAX; i++) t[i] = 0.0f;
-                if (k0 < k1) gs_block(a, lda, m, f, ldf, trans_f, j0, rc, k0, k1, t, GS_RPMAX);
+                if (k0 < k1) gs_block(level, a, lda, m, f, ldf, trans_f, j0, rc, k0, k1, t, GS_RPMAX);
                 parts[tid] = t;
 #pragma omp barrier
                 if (tid == 0) {
