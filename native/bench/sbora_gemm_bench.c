@@ -576,6 +576,86 @@ static void hand_db2(const float *dy, int64_t T, int64_t n, const float *xs, int
     }
 }
 
+/* SBoRA-FA's whole backward in one pass over dy: t = dy*B scattered into dx[:, idx] and dB = s*dy^T*xs. A tile of
+ * MR rows keeps its xs rows and its t sums in registers; for each column o of dy it broadcasts dy[i, o] once for
+ * both products: t[i, :] += dy[i, o] * B[o, :] and dB[o, :] += dy[i, o] * xs[i, :] (dB's rows updated in place,
+ * a block of them small enough for L1). Threads split the columns o (each owns its dB rows); their partial t of a
+ * block of rows are added in thread order before the scatter. Candidate only (r = 16 and 32 here). */
+#define DUAL_MB 256
+#define DUAL_DEF(RP, MR)                                                                                             \
+    static inline __attribute__((always_inline)) void dual_tile_##RP(int64_t kb, const float *dy, int64_t lda,     \
+                                                                     const float *B, const float *xs, float *dB,    \
+                                                                     float *t) {                                    \
+        float xr[MR][RP / 16][16], acc[MR][RP / 16][16];                                                           \
+        _Pragma("GCC unroll 64") for (int i = 0; i < MR; i++)                                                      \
+            _Pragma("GCC unroll 64") for (int v = 0; v < RP / 16; v++)                                             \
+                _Pragma("GCC unroll 1") for (int l = 0; l < 16; l++) {                                             \
+                    xr[i][v][l] = xs[i * RP + v * 16 + l];                                                         \
+                    acc[i][v][l] = 0.0f;                                                                           \
+                }                                                                                                  \
+        for (int64_t o = 0; o < kb; o++) {                                                                         \
+            const float *br = B + o * RP;                                                                          \
+            float *dr = dB + o * RP, db[RP / 16][16];                                                              \
+            _Pragma("GCC unroll 64") for (int v = 0; v < RP / 16; v++)                                             \
+                _Pragma("GCC unroll 1") for (int l = 0; l < 16; l++) db[v][l] = dr[v * 16 + l];                    \
+            _Pragma("GCC unroll 64") for (int i = 0; i < MR; i++) {                                                \
+                const float a = dy[i * lda + o];                                                                   \
+                _Pragma("GCC unroll 64") for (int v = 0; v < RP / 16; v++)                                         \
+                    _Pragma("GCC unroll 1") for (int l = 0; l < 16; l++) {                                         \
+                        acc[i][v][l] = fmaf(a, br[v * 16 + l], acc[i][v][l]);                                      \
+                        db[v][l] = fmaf(a, xr[i][v][l], db[v][l]);                                                 \
+                    }                                                                                              \
+            }                                                                                                      \
+            _Pragma("GCC unroll 64") for (int v = 0; v < RP / 16; v++)                                             \
+                _Pragma("GCC unroll 1") for (int l = 0; l < 16; l++) dr[v * 16 + l] = db[v][l];                    \
+        }                                                                                                          \
+        _Pragma("GCC unroll 64") for (int i = 0; i < MR; i++)                                                      \
+            _Pragma("GCC unroll 64") for (int v = 0; v < RP / 16; v++)                                             \
+                _Pragma("GCC unroll 1") for (int l = 0; l < 16; l++) t[i * RP + v * 16 + l] += acc[i][v][l];       \
+    }                                                                                                              \
+    BENCH_CLONES static void dual_rows_##RP(const float *dy, int64_t lda, const float *B, const float *xs,         \
+                                            float *dB, int64_t o0, int64_t o1, float *t, int64_t i0, int64_t i1) { \
+        const int64_t KB = 4096 / RP;                                                                              \
+        for (int64_t i = 0; i < (i1 - i0) * RP; i++) t[i] = 0.0f;                                                  \
+        for (int64_t ob = o0; ob < o1; ob += KB) {                                                                 \
+            const int64_t kb = o1 - ob < KB ? o1 - ob : KB;                                                        \
+            for (int64_t i = i0; i + MR <= i1; i += MR)                                                            \
+                dual_tile_##RP(kb, dy + i * lda + ob, lda, B + ob * RP, xs + i * RP, dB + ob * RP,                 \
+                               t + (i - i0) * RP);                                                                 \
+        }                                                                                                          \
+    }
+DUAL_DEF(16, 8)
+DUAL_DEF(32, 4)
+
+/* T a multiple of 8, r 16 or 32, B and xs with leading dimension r */
+static void dual_fa_backward(const float *dy, int64_t T, int64_t d, const float *B, const float *xs,
+                             const int32_t *idx, int64_t r, float s, float *dx, float *dB, int nt) {
+    float *parts[64];
+    if (nt > 64) nt = 64;
+#pragma omp parallel num_threads(nt)
+    {
+        const int tid = omp_get_thread_num(), nth = omp_get_num_threads();
+        const int64_t o0 = d * tid / nth / 16 * 16, o1 = tid == nth - 1 ? d : d * (tid + 1) / nth / 16 * 16;
+        float tp[DUAL_MB * 32];
+        for (int64_t i = o0 * r; i < o1 * r; i++) dB[i] = 0.0f;
+        for (int64_t ib = 0; ib < T; ib += DUAL_MB) {
+            const int64_t i1 = ib + DUAL_MB < T ? ib + DUAL_MB : T;
+            if (r == 16) dual_rows_16(dy, d, B, xs, dB, o0, o1, tp, ib, i1);
+            else dual_rows_32(dy, d, B, xs, dB, o0, o1, tp, ib, i1);
+            parts[tid] = tp;
+#pragma omp barrier
+#pragma omp for
+            for (int64_t i = ib; i < i1; i++)
+                for (int64_t j = 0; j < r; j++) {
+                    float sum = 0.0f;
+                    for (int q = 0; q < nth; q++) sum += parts[q][(i - ib) * r + j];
+                    dx[i * d + idx[j]] = fmaf(s, sum, dx[i * d + idx[j]]);
+                }
+        }
+        for (int64_t i = o0 * r; i < o1 * r; i++) dB[i] *= s;
+    }
+}
+
 /* ---------------------------------------------------------------- the adapter paths */
 
 typedef struct {
@@ -720,11 +800,11 @@ static void bench_adapter(const int *threads, int nthreads) {
 static void bench_smalln(const int *threads, int nthreads) {
     printf("\nSmall-N GEMMs of the backward (ms, best of %d; GF/s)\n", reps);
     printf("gemm                          thr     d     T   r |  cblas ms   GF/s |   hand ms   GF/s | hand/cblas\n");
-    const int64_t ds[] = {2048, 4096}, rs[] = {16, 64};
+    const int64_t ds[] = {2048, 4096}, rs[] = {16, 32, 64};
     for (int ti = 0; ti < nthreads; ti++) {
         set_threads(threads[ti]);
         for (int di = 0; di < 2; di++)
-            for (int ri = 0; ri < 2; ri++) {
+            for (int ri = 0; ri < 3; ri++) {
                 layer L = make_layer(ds[di], 1024, rs[ri]);
                 const double flops = 2.0 * (double)L.d * (double)L.T * (double)L.r;
                 double tb, th;
@@ -745,6 +825,22 @@ static void bench_smalln(const int *threads, int nthreads) {
                 printf("%-29s %3d %5lld %5lld %3lld | %9.3f %6.1f | %9.3f %6.1f | %6.2f\n", "dB = s*dy^T*xs (broadcast)",
                        threads[ti], (long long)L.d, (long long)L.T, (long long)L.r, tb * 1e3, flops / tb * 1e-9,
                        th * 1e3, flops / th * 1e-9, th / tb);
+                if (L.r <= 32) { /* the whole FA backward in one pass against gemm_scatter + cblas dB */
+                    double tsep, tdual;
+                    float *dx2 = alloc_floats(L.T * L.d);
+                    memcpy(dx2, L.dx, (size_t)(L.T * L.d) * 4);
+                    TIME_BEST(tsep, {
+                        fa_dx_fused(&L);
+                        fa_db_blas(&L);
+                    });
+                    TIME_BEST(tdual, dual_fa_backward(L.dy, L.T, L.d, L.B, L.xs, L.idx, L.r, L.s, dx2, dbh, threads[ti]));
+                    compare(dbh, L.dB, L.d * L.r, 1e-5 * (double)L.T, "dual dB");
+                    printf("%-29s %3d %5lld %5lld %3lld | %9.3f %6.1f | %9.3f %6.1f | %6.2f  (cblas = gemm_scatter + "
+                           "sgemm dB)\n",
+                           "FA backward in one pass", threads[ti], (long long)L.d, (long long)L.T, (long long)L.r,
+                           tsep * 1e3, 2 * flops / tsep * 1e-9, tdual * 1e3, 2 * flops / tdual * 1e-9, tdual / tsep);
+                    free(dx2);
+                }
                 /* t = dy * B: cblas into the temporary vs the fused kernel's product (gemm_scatter with the
                  * scatter-add into dx; the route adds sb_index_add_cols). */
                 double tt, ts;
