@@ -54,9 +54,10 @@ SB_API int sb_index_add_rows(float *dst, int64_t rows, int64_t cols, int64_t ldd
 /* Fused SBoRA GEMMs: the gather (or scatter) of a standard-basis factor done inside the GEMM, so that x[:, idx] and
  * the T x r product of the backward need not be written out between two calls (the CPU twins of sbc_gather_gemm and
  * sbc_gemm_scatter). Sums are in f32 with fused multiply-adds, in another order than cblas_sgemm's: results agree
- * with a GEMM within rounding, not bit for bit. c is read, added to and written once per element (per 64 of r when
- * r > 64). Indices must lie in [0, ldx) (gather) or [0, ldc) (scatter), else SB_ERR_INDEX; that they lie within the
- * columns of x or c is the caller's to ensure when the leading dimension is larger.
+ * with a GEMM within rounding, not bit for bit. c is read, added to and written once per element (sb_gather_gemm:
+ * once per 64 of r). Indices must lie in [0, ldx) (gather) or [0, ldc) (scatter), else SB_ERR_INDEX; that they lie
+ * within the columns of x or c is the caller's to ensure when the leading dimension is larger. They use up to about
+ * 130 KiB of stack per thread (the caller's included).
  *
  * c[i, j] += alpha * sum_k x[i, idx[k]] * F(k, j)        for i < m, j < n, k < r
  *   F(k, j) = f[j * ldf + k] if trans_f (f is n x r: SBoRA-FA's B, the forward y += s * x[:, idx] * B^T),

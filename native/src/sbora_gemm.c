@@ -24,7 +24,7 @@
  * completely (SBG_UNROLL) and each 16-lane loop is left whole for the vectoriser (SBG_VEC, which keeps GCC from
  * unrolling it into scalars first), so that a tile is a set of vector accumulators. Each tile family lives in its
  * own small function: inlined together into one large function, GCC lost their register allocation. Stack use:
- * up to 64 KiB of panel plus 64 KiB of sums per thread (the caller's thread included). */
+ * up to 64 KiB of panel plus 64 KiB of sums per thread (the caller's thread included), no heap. */
 #include "sb_internal.h"
 
 #include <math.h>
