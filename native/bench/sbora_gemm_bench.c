@@ -9,7 +9,9 @@
  *   sbora_gemm_bench all                   all of the above, threads 1 and 2
  *
  * Environment: SBG_SHAPES=quick limits the kernel table to the shapes of a 4K model; SBG_REPS sets the timing
- * repetitions (best of, default 7). Links a CBLAS (OpenBLAS): the bench declares the two functions it calls. */
+ * repetitions (best of, default 7); SBG_LEVEL=1 or 0 makes the library take its AVX2 or its plain path (with
+ * OPENBLAS_CORETYPE=Haswell for a like-for-like AVX2 comparison); OMP_WAIT_POLICY defaults to PASSIVE, as in the
+ * Java process. Links a CBLAS (OpenBLAS): the bench declares the functions it calls. */
 #define _POSIX_C_SOURCE 200809L
 #include "sbora_native.h"
 
@@ -20,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 /* CBLAS as OpenBLAS exports it. */
 enum { CblasRowMajor = 101, CblasNoTrans = 111, CblasTrans = 112 };
@@ -324,6 +327,28 @@ static int reps = 7;
         (out) = best_;                                                                                                \
     } while (0)
 
+/* Variants compared with one another are timed in turns (a, b, a, b, ...), each keeping its best: on a machine that
+ * others share, a burst of load then hits both alike instead of one of them. */
+#define TIME_ONE_(best, stmt)                                                                                         \
+    do {                                                                                                              \
+        double t0_ = now();                                                                                           \
+        stmt;                                                                                                         \
+        double t_ = now() - t0_;                                                                                      \
+        if (t_ < (best)) (best) = t_;                                                                                 \
+    } while (0)
+#define TIME_PAIR(oa, sa, ob, sb)                                                                                     \
+    do {                                                                                                              \
+        sa;                                                                                                           \
+        sb;                                                                                                           \
+        double a_ = 1e30, b_ = 1e30;                                                                                  \
+        for (int rep_ = 0; rep_ < reps; rep_++) {                                                                     \
+            TIME_ONE_(a_, sa);                                                                                        \
+            TIME_ONE_(b_, sb);                                                                                        \
+        }                                                                                                             \
+        (oa) = a_;                                                                                                    \
+        (ob) = b_;                                                                                                    \
+    } while (0)
+
 static void set_threads(int nt) {
     sb_set_num_threads(nt);
     openblas_set_num_threads(nt);
@@ -360,11 +385,11 @@ static void bench_kernels(const int *threads, int nthreads) {
                         const double flops = 2.0 * (double)m * (double)n * (double)r;
                         const int64_t ldf = gather ? (trans ? r : n) : (trans ? n : r);
                         if (gather) {
-                            TIME_BEST(tf, sb_gather_gemm(x, m, n, idx, r, f, ldf, trans, n, alpha, c, n, tmp, r));
-                            TIME_BEST(tr, route_gather_gemm(x, m, n, n, idx, r, f, ldf, trans, n, alpha, c, n, tmp));
+                            TIME_PAIR(tf, sb_gather_gemm(x, m, n, idx, r, f, ldf, trans, n, alpha, c, n, tmp, r), tr,
+                                      route_gather_gemm(x, m, n, n, idx, r, f, ldf, trans, n, alpha, c, n, tmp));
                         } else {
-                            TIME_BEST(tf, sb_gemm_scatter(x, m, n, n, f, ldf, trans, idx, r, alpha, c, n));
-                            TIME_BEST(tr, route_gemm_scatter(x, m, n, n, f, ldf, trans, idx, r, alpha, c, n, n, tmp));
+                            TIME_PAIR(tf, sb_gemm_scatter(x, m, n, n, f, ldf, trans, idx, r, alpha, c, n), tr,
+                                      route_gemm_scatter(x, m, n, n, f, ldf, trans, idx, r, alpha, c, n, n, tmp));
                         }
                         if (threads[ti] == 1 && flops <= 4e8) { /* the plain loop once, single-threaded only */
                             double t0 = now();
@@ -746,25 +771,12 @@ static void fb_da_blas(layer *L) {
 
 typedef void (*piece)(layer *);
 
-static double time_piece(piece p, layer *L) {
-    double t;
-    TIME_BEST(t, p(L));
-    return t;
-}
-
-static double time_path(layer *L, piece a, piece b, piece c) {
-    double t;
-    TIME_BEST(t, {
-        a(L);
-        b(L);
-        c(L);
-    });
-    return t;
-}
-
+/* The adapter paths, timed in turns: LoRA's, then SBoRA's by the route, fused, and with the faster of the two for
+ * each piece (chosen from the pieces' own times, measured in turns as well). */
 static void bench_adapter(const int *threads, int nthreads) {
-    printf("\nAdapter path, forward + backward, frozen GEMMs excluded (ms, best of %d). LoRA: 6 cblas_sgemm. "
-           "SBoRA route: gather + sgemm | sgemm + index_add | sgemm (dB); fused: gather_gemm | gemm_scatter | sgemm.\n",
+    printf("\nAdapter path, forward + backward, frozen GEMMs excluded (ms, best of %d, variants timed in turns). LoRA: 6 "
+           "cblas_sgemm. SBoRA route: gather + sgemm | sgemm + index_add | sgemm (dB or dA); fused: gather_gemm | "
+           "gemm_scatter | sgemm (FB: gemm_scatter | gather_gemm | sgemm).\n",
            reps);
     printf("method    thr     d     T   r |   lora | fwd route fused |  dx route fused | dB/dA blas |  route  fused   best | "
            "route/lora fused/lora best/lora\n");
@@ -774,16 +786,34 @@ static void bench_adapter(const int *threads, int nthreads) {
         for (int di = 0; di < 2; di++)
             for (int ri = 0; ri < 2; ri++) {
                 layer L = make_layer(ds[di], 1024, rs[ri]);
-                double lora;
-                TIME_BEST(lora, lora_path(&L));
                 for (int fb = 0; fb <= 1; fb++) {
                     piece fr = fb ? fb_fwd_route : fa_fwd_route, ff = fb ? fb_fwd_fused : fa_fwd_fused;
                     piece xr = fb ? fb_dx_route : fa_dx_route, xf = fb ? fb_dx_fused : fa_dx_fused;
                     piece g = fb ? fb_da_blas : fa_db_blas;
-                    double tfr = time_piece(fr, &L), tff = time_piece(ff, &L);
-                    double txr = time_piece(xr, &L), txf = time_piece(xf, &L), tg = time_piece(g, &L);
-                    double route = time_path(&L, fr, xr, g), fused = time_path(&L, ff, xf, g);
-                    double best = time_path(&L, tff <= tfr ? ff : fr, txf <= txr ? xf : xr, g);
+                    double tfr, tff, txr, txf, tg = 1e30, lora = 1e30, route = 1e30, fused = 1e30, best = 1e30;
+                    TIME_PAIR(tfr, fr(&L), tff, ff(&L));
+                    TIME_PAIR(txr, xr(&L), txf, xf(&L));
+                    piece bf = tff <= tfr ? ff : fr, bx = txf <= txr ? xf : xr;
+                    lora_path(&L);
+                    for (int rep = 0; rep < reps; rep++) {
+                        TIME_ONE_(lora, lora_path(&L));
+                        TIME_ONE_(route, {
+                            fr(&L);
+                            xr(&L);
+                            g(&L);
+                        });
+                        TIME_ONE_(fused, {
+                            ff(&L);
+                            xf(&L);
+                            g(&L);
+                        });
+                        TIME_ONE_(best, {
+                            bf(&L);
+                            bx(&L);
+                            g(&L);
+                        });
+                        TIME_ONE_(tg, g(&L));
+                    }
                     printf("%-9s %3d %5lld %5lld %3lld | %6.3f | %6.3f %6.3f | %6.3f %6.3f | %10.3f | %6.3f %6.3f %6.3f "
                            "| %10.2f %10.2f %9.2f\n",
                            fb ? "sbora-fb" : "sbora-fa", threads[ti], (long long)L.d, (long long)L.T, (long long)L.r,
@@ -809,18 +839,17 @@ static void bench_smalln(const int *threads, int nthreads) {
                 const double flops = 2.0 * (double)L.d * (double)L.T * (double)L.r;
                 double tb, th;
                 float *dbh = alloc_floats(L.d * L.r);
-                TIME_BEST(tb, fa_db_blas(&L));
-                TIME_BEST(th, hand_db(L.dy, L.T, L.d, L.xs, L.r, L.s, dbh, threads[ti]));
+                TIME_PAIR(tb, fa_db_blas(&L), th, hand_db(L.dy, L.T, L.d, L.xs, L.r, L.s, dbh, threads[ti]));
                 compare(dbh, L.dB, L.d * L.r, 1e-5 * (double)L.T, "hand dB");
                 printf("%-29s %3d %5lld %5lld %3lld | %9.3f %6.1f | %9.3f %6.1f | %6.2f\n", "dB = s*dy^T*xs (n-vector)",
                        threads[ti], (long long)L.d, (long long)L.T, (long long)L.r, tb * 1e3, flops / tb * 1e-9,
                        th * 1e3, flops / th * 1e-9, th / tb);
-                TIME_BEST(th, hand_db3(L.dy, L.T, L.d, L.xs, L.r, L.s, dbh, threads[ti]));
+                TIME_PAIR(tb, fa_db_blas(&L), th, hand_db3(L.dy, L.T, L.d, L.xs, L.r, L.s, dbh, threads[ti]));
                 compare(dbh, L.dB, L.d * L.r, 1e-5 * (double)L.T, "hand dB (T blocked)");
                 printf("%-29s %3d %5lld %5lld %3lld | %9.3f %6.1f | %9.3f %6.1f | %6.2f\n", "dB = s*dy^T*xs (T blocked)",
                        threads[ti], (long long)L.d, (long long)L.T, (long long)L.r, tb * 1e3, flops / tb * 1e-9,
                        th * 1e3, flops / th * 1e-9, th / tb);
-                TIME_BEST(th, hand_db2(L.dy, L.T, L.d, L.xs, L.r, L.s, dbh, threads[ti]));
+                TIME_PAIR(tb, fa_db_blas(&L), th, hand_db2(L.dy, L.T, L.d, L.xs, L.r, L.s, dbh, threads[ti]));
                 compare(dbh, L.dB, L.d * L.r, 1e-5 * (double)L.T, "hand dB (broadcast)");
                 printf("%-29s %3d %5lld %5lld %3lld | %9.3f %6.1f | %9.3f %6.1f | %6.2f\n", "dB = s*dy^T*xs (broadcast)",
                        threads[ti], (long long)L.d, (long long)L.T, (long long)L.r, tb * 1e3, flops / tb * 1e-9,
@@ -829,11 +858,12 @@ static void bench_smalln(const int *threads, int nthreads) {
                     double tsep, tdual;
                     float *dx2 = alloc_floats(L.T * L.d);
                     memcpy(dx2, L.dx, (size_t)(L.T * L.d) * 4);
-                    TIME_BEST(tsep, {
-                        fa_dx_fused(&L);
-                        fa_db_blas(&L);
-                    });
-                    TIME_BEST(tdual, dual_fa_backward(L.dy, L.T, L.d, L.B, L.xs, L.idx, L.r, L.s, dx2, dbh, threads[ti]));
+                    TIME_PAIR(tsep,
+                              {
+                                  fa_dx_fused(&L);
+                                  fa_db_blas(&L);
+                              },
+                              tdual, dual_fa_backward(L.dy, L.T, L.d, L.B, L.xs, L.idx, L.r, L.s, dx2, dbh, threads[ti]));
                     compare(dbh, L.dB, L.d * L.r, 1e-5 * (double)L.T, "dual dB");
                     printf("%-29s %3d %5lld %5lld %3lld | %9.3f %6.1f | %9.3f %6.1f | %6.2f  (cblas = gemm_scatter + "
                            "sgemm dB)\n",
@@ -844,9 +874,10 @@ static void bench_smalln(const int *threads, int nthreads) {
                 /* t = dy * B: cblas into the temporary vs the fused kernel's product (gemm_scatter with the
                  * scatter-add into dx; the route adds sb_index_add_cols). */
                 double tt, ts;
-                TIME_BEST(tt, cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)L.T, (int)L.r, (int)L.d, 1.0f,
-                                          L.dy, (int)L.d, L.B, (int)L.r, 0.0f, L.t, (int)L.r));
-                TIME_BEST(ts, fa_dx_fused(&L));
+                TIME_PAIR(tt,
+                          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)L.T, (int)L.r, (int)L.d, 1.0f, L.dy,
+                                      (int)L.d, L.B, (int)L.r, 0.0f, L.t, (int)L.r),
+                          ts, fa_dx_fused(&L));
                 printf("%-29s %3d %5lld %5lld %3lld | %9.3f %6.1f | %9.3f %6.1f | %6.2f  (hand = gemm_scatter incl. "
                        "scatter)\n",
                        "t = dy*B (sgemm N,N)", threads[ti], (long long)L.d, (long long)L.T, (long long)L.r, tt * 1e3,
@@ -859,6 +890,12 @@ static void bench_smalln(const int *threads, int nthreads) {
 }
 
 int main(int argc, char **argv) {
+    /* As the Java side does (docs/ARCHITECTURE.md): libgomp workers that spin after a kernel take the cores that
+     * OpenBLAS's threads need next. libgomp reads the variable when it loads, hence the re-exec. */
+    if (getenv("OMP_WAIT_POLICY") == NULL) {
+        setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
+        execv("/proc/self/exe", argv);
+    }
     const char *mode = argc > 1 ? argv[1] : "all";
     if (getenv("SBG_REPS") != NULL) reps = atoi(getenv("SBG_REPS"));
     int threads[8], nthreads = 0;
