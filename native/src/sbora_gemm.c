@@ -272,18 +272,14 @@ static void gg_range(int level, const float *x, int64_t ldx, const int32_t *idx,
 
 /* ---------------------------------------------------------------- GEMM + scatter */
 
-#ifndef GS_TBUF
 #define GS_TBUF 16384          /* floats of sums kept on the stack (64 KiB): blocks of GS_TBUF / r rows */
-#endif
 #define GS_PANEL 16384         /* floats of F packed per k-block (64 KiB), F along k above 8 columns */
 #define GS_FEW 64              /* at most this many rows may take the split over k */
 #define GS_PACK_ROWS 32        /* F along k is packed for blocks of at least this many rows (else dot tiles) */
 #define GS_DOT_COLS 4          /* F along j with at most this many columns goes through dot tiles */
 #define GS_RPMAX 64            /* product columns per pass at most (r above it takes several) */
 #define GS_FBYTES (256 * 1024) /* bytes of F per k-block: it stays in L2 while a block's rows stream past */
-#ifndef GSD_KB
 #define GSD_KB 512             /* k per block of the dot form: JR rows of F stay in L1 across a block's rows */
-#endif
 
 /* Broadcast form (F along j): t[0..MR, 0..RP) += a(MR x kc) * F(kc x RP), F's rows at stride fs, RP floats read
  * from each. */
