@@ -721,14 +721,20 @@ static void free_layer(layer *L) {
 }
 
 /* LoRA: xa = x*A^T; y += s*xa*B^T; t = dy*B; dB = s*dy^T*xa; dA = s*t^T*x; dx += s*t*A (xa kept in L.xs) */
-static void lora_path(layer *L) {
+static void lora_gemm(layer *L, int which) {
     const int T = (int)L->T, d = (int)L->d, r = (int)L->r;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, r, d, 1.0f, L->x, d, L->A, d, 0.0f, L->xs, r);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, d, r, L->s, L->xs, r, L->B, r, 1.0f, L->y, d);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, r, d, 1.0f, L->dy, d, L->B, r, 0.0f, L->t, r);
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, d, r, T, L->s, L->dy, d, L->xs, r, 0.0f, L->dB, r);
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, r, d, T, L->s, L->t, r, L->x, d, 0.0f, L->dA, d);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, d, r, L->s, L->t, r, L->A, d, 1.0f, L->dx, d);
+    switch (which) {
+    case 0: cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, r, d, 1.0f, L->x, d, L->A, d, 0.0f, L->xs, r); break;
+    case 1: cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, d, r, L->s, L->xs, r, L->B, r, 1.0f, L->y, d); break;
+    case 2: cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, r, d, 1.0f, L->dy, d, L->B, r, 0.0f, L->t, r); break;
+    case 3: cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, d, r, T, L->s, L->dy, d, L->xs, r, 0.0f, L->dB, r); break;
+    case 4: cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, r, d, T, L->s, L->t, r, L->x, d, 0.0f, L->dA, d); break;
+    default: cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, d, r, L->s, L->t, r, L->A, d, 1.0f, L->dx, d); break;
+    }
+}
+
+static void lora_path(layer *L) {
+    for (int g = 0; g < 6; g++) lora_gemm(L, g);
 }
 
 /* SBoRA-FA's three pieces, each by either route: forward y += s*x[:, idx]*B^T (keeping xs), backward
@@ -779,7 +785,7 @@ static void bench_adapter(const int *threads, int nthreads) {
            "gemm_scatter | sgemm (FB: gemm_scatter | gather_gemm | sgemm).\n",
            reps);
     printf("method    thr     d     T   r |   lora | fwd route fused |  dx route fused | dB/dA blas |  route  fused   best | "
-           "route/lora fused/lora best/lora\n");
+           "route/lora fused/lora best/lora | lora-sum route-sum best-sum | route best (sums)\n");
     const int64_t ds[] = {2048, 4096}, rs[] = {16, 64};
     for (int ti = 0; ti < nthreads; ti++) {
         set_threads(threads[ti]);
@@ -791,6 +797,7 @@ static void bench_adapter(const int *threads, int nthreads) {
                     piece xr = fb ? fb_dx_route : fa_dx_route, xf = fb ? fb_dx_fused : fa_dx_fused;
                     piece g = fb ? fb_da_blas : fa_db_blas;
                     double tfr, tff, txr, txf, tg = 1e30, lora = 1e30, route = 1e30, fused = 1e30, best = 1e30;
+                    double lg[6] = {1e30, 1e30, 1e30, 1e30, 1e30, 1e30}, lsum = 0;
                     TIME_PAIR(tfr, fr(&L), tff, ff(&L));
                     TIME_PAIR(txr, xr(&L), txf, xf(&L));
                     piece bf = tff <= tfr ? ff : fr, bx = txf <= txr ? xf : xr;
@@ -813,12 +820,17 @@ static void bench_adapter(const int *threads, int nthreads) {
                             g(&L);
                         });
                         TIME_ONE_(tg, g(&L));
+                        for (int q = 0; q < 6; q++) TIME_ONE_(lg[q], lora_gemm(&L, q));
                     }
+                    for (int q = 0; q < 6; q++) lsum += lg[q];
+                    /* Sums of the pieces' best times as well: steadier than whole paths on a busy machine. */
+                    const double sroute = tfr + txr + tg, sbest = (tff < tfr ? tff : tfr) + (txf < txr ? txf : txr) + tg;
                     printf("%-9s %3d %5lld %5lld %3lld | %6.3f | %6.3f %6.3f | %6.3f %6.3f | %10.3f | %6.3f %6.3f %6.3f "
-                           "| %10.2f %10.2f %9.2f\n",
+                           "| %10.2f %10.2f %9.2f | %6.3f %6.3f %6.3f | %5.2f %5.2f\n",
                            fb ? "sbora-fb" : "sbora-fa", threads[ti], (long long)L.d, (long long)L.T, (long long)L.r,
                            lora * 1e3, tfr * 1e3, tff * 1e3, txr * 1e3, txf * 1e3, tg * 1e3, route * 1e3, fused * 1e3,
-                           best * 1e3, route / lora, fused / lora, best / lora);
+                           best * 1e3, route / lora, fused / lora, best / lora, lsum * 1e3, sroute * 1e3, sbest * 1e3,
+                           sroute / lsum, sbest / lsum);
                     fflush(stdout);
                 }
                 free_layer(&L);
