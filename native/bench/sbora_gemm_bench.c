@@ -5,7 +5,8 @@
  *   sbora_gemm_bench check                 correctness over awkward shapes (exit status 1 on a mismatch)
  *   sbora_gemm_bench kernels [threads...]  per-shape table: fused kernel, OpenBLAS route, reference
  *   sbora_gemm_bench adapter [threads...]  SBoRA-FA adapter path (forward + backward, frozen GEMMs excluded) vs LoRA
- *   sbora_gemm_bench smalln [threads...]   the backward's small-N GEMMs (dB = s*dy^T*xs, t = dy*B): cblas vs a plain loop
+ *   sbora_gemm_bench smalln [threads...]   the backward's small-N GEMMs (dB = s*dy^T*xs, t = dy*B): cblas against
+ *                                          sb_gemm_tn_small, sb_gemm_scatter and candidate kernels kept here
  *   sbora_gemm_bench all                   all of the above, threads 1 and 2
  *
  * Environment: SBG_SHAPES=quick limits the kernel table to the shapes of a 4K model; SBG_REPS sets the timing
@@ -97,6 +98,16 @@ static void ref_gemm_scatter(const float *a, int64_t m, int64_t kdim, int64_t ld
             c[i * ldc + idx[j]] = c[i * ldc + idx[j]] + (float)(alpha * acc);
         }
     }
+}
+
+static void ref_gemm_tn_small(const float *a, int64_t m, int64_t n, int64_t lda, const float *b, int64_t r, int64_t ldb,
+                              float alpha, float *c, int64_t ldc) {
+    for (int64_t j = 0; j < n; j++)
+        for (int64_t k = 0; k < r; k++) {
+            double acc = 0;
+            for (int64_t i = 0; i < m; i++) acc += (double)a[i * lda + j] * b[i * ldb + k];
+            c[j * ldc + k] = (float)(alpha * acc);
+        }
 }
 
 /* The plain C loops a compiler sees without help (single precision, the contract's order), timed as "loop". */
@@ -239,6 +250,23 @@ static void check_gemm_scatter(int64_t m, int64_t kdim, int64_t lda, int64_t col
     free(cref);
 }
 
+static void check_gemm_tn_small(int64_t m, int64_t n, int64_t lda, int64_t r, int64_t ldb, int64_t ldc) {
+    char what[200];
+    snprintf(what, sizeof what, "gemm_tn_small m=%lld n=%lld lda=%lld r=%lld ldb=%lld ldc=%lld", (long long)m,
+             (long long)n, (long long)lda, (long long)r, (long long)ldb, (long long)ldc);
+    float *a = alloc_floats(m * lda + 1), *b = alloc_floats(m * ldb + 1);
+    float *c = alloc_floats(n * ldc + 1), *cref = alloc_floats(n * ldc + 1);
+    memcpy(cref, c, (size_t)(n * ldc + 1) * 4);
+    ref_gemm_tn_small(a, m, n, lda, b, r, ldb, 0.625f, cref, ldc);
+    expect(sb_gemm_tn_small(a, m, n, lda, b, r, ldb, 0.625f, c, ldc) == SB_OK, what);
+    /* padding between c's rows is not touched */
+    compare(c, cref, n * ldc + 1, 1e-5 * (double)(m > 1 ? m : 1), what);
+    free(a);
+    free(b);
+    free(c);
+    free(cref);
+}
+
 static void check_errors(void) {
     float v[64] = {0};
     int32_t idx[4] = {0, 1, 2, 3}, bad[2] = {0, 8}, neg[2] = {-1, 0};
@@ -260,6 +288,13 @@ static void check_errors(void) {
     expect(sb_gemm_scatter(v, 2, 4, 4, v, 2, 0, neg, 2, 1.0f, v, 4) == SB_ERR_INDEX, "gemm_scatter idx < 0");
     expect(sb_gemm_scatter(NULL, 0, 4, 4, NULL, 2, 0, NULL, 2, 1.0f, NULL, 4) == SB_OK, "gemm_scatter m = 0");
     expect(sb_gemm_scatter(NULL, 2, 0, 0, NULL, 2, 0, idx, 2, 1.0f, v, 4) == SB_OK, "gemm_scatter kdim = 0");
+    expect(sb_gemm_tn_small(v, 2, 4, 3, v, 2, 2, 1.0f, v, 2) == SB_ERR_ARG, "gemm_tn_small lda < n");
+    expect(sb_gemm_tn_small(v, 2, 4, 4, v, 2, 1, 1.0f, v, 2) == SB_ERR_ARG, "gemm_tn_small ldb < r");
+    expect(sb_gemm_tn_small(v, 2, 4, 4, v, 2, 2, 1.0f, v, 1) == SB_ERR_ARG, "gemm_tn_small ldc < r");
+    expect(sb_gemm_tn_small(NULL, 2, 4, 4, v, 2, 2, 1.0f, v, 2) == SB_ERR_ARG, "gemm_tn_small a NULL");
+    expect(sb_gemm_tn_small(NULL, 2, 0, 4, NULL, 2, 2, 1.0f, NULL, 2) == SB_OK, "gemm_tn_small n = 0");
+    v[0] = 5.0f;
+    expect(sb_gemm_tn_small(NULL, 0, 4, 4, NULL, 2, 2, 1.0f, v, 2) == SB_OK && v[0] == 0.0f, "gemm_tn_small m = 0 zeroes c");
 }
 
 static void run_checks(void) {
@@ -303,6 +338,16 @@ static void run_checks(void) {
             check_gemm_scatter(4000, 300, 300, 64, 16, trans, trans ? 300 : 16, 64);
             check_gemm_scatter(3, 20000, 20000, 100, 64, trans, trans ? 20000 : 64, 100);
         }
+    }
+    for (int ti = 0; ti < 2; ti++) {
+        sb_set_num_threads(threads[ti]);
+        const int64_t ms[] = {1, 3, 255, 256, 257, 700}, ns[] = {1, 15, 16, 17, 31, 32, 33, 100, 1000}, rs[] = {1, 3, 4, 8, 9, 16, 17, 33, 64, 70};
+        for (size_t mi = 0; mi < sizeof ms / sizeof *ms; mi++)
+            for (size_t ni = 0; ni < sizeof ns / sizeof *ns; ni++)
+                for (size_t ri = 0; ri < sizeof rs / sizeof *rs; ri++)
+                    check_gemm_tn_small(ms[mi], ns[ni], ns[ni] + (int64_t)(mi % 2) * 3, rs[ri], rs[ri] + (int64_t)(ni % 2),
+                                        rs[ri] + (int64_t)(ri % 2) * 2);
+        check_gemm_tn_small(1024, 4096, 4096, 16, 16, 16); /* both threads */
     }
     check_errors();
     sb_set_num_threads(0);
@@ -425,8 +470,8 @@ static void bench_kernels(const int *threads, int nthreads) {
 /* ---------------------------------------------------------------- dB = s * dy^T * xs, a hand-written kernel */
 
 /* db (n x r, row-major) = alpha * dy^T (n x T) * xs (T x r): vectorised over n (dy's rows are contiguous along n),
- * a tile of 32 n x 8 k accumulates over all T in registers, then is stored transposed. The candidate that the
- * "smalln" table weighs against cblas_sgemm (kept here, not in the library: it does not win, see the table). */
+ * a tile of 32 n x 8 k accumulates over all T in registers, then is stored transposed. A candidate that the
+ * "smalln" table weighs against cblas_sgemm; its T-blocked form (hand_db3) became the library's sb_gemm_tn_small. */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define BENCH_CLONES __attribute__((target_clones("avx512f", "arch=haswell", "default")))
 #else
@@ -755,6 +800,7 @@ static void fa_db_blas(layer *L) {
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)L->d, (int)L->r, (int)L->T, L->s, L->dy, (int)L->d,
                 L->xs, (int)L->r, 0.0f, L->dB, (int)L->r);
 }
+static void fa_db_tn(layer *L) { sb_gemm_tn_small(L->dy, L->T, L->d, L->d, L->xs, L->r, L->r, L->s, L->dB, L->r); }
 
 /* SBoRA-FB: forward y[:, idx] += s*x*A^T; backward dx += s*dy[:, idx]*A (keeping dy[:, idx] in L.t), then
  * dA = s*dy[:, idx]^T*x. */
@@ -784,8 +830,10 @@ static void bench_adapter(const int *threads, int nthreads) {
            "cblas_sgemm. SBoRA route: gather + sgemm | sgemm + index_add | sgemm (dB or dA); fused: gather_gemm | "
            "gemm_scatter | sgemm (FB: gemm_scatter | gather_gemm | sgemm).\n",
            reps);
+    printf("(best: the faster of route and fused for each piece, and for SBoRA-FA's dB the faster of cblas_sgemm and "
+           "sb_gemm_tn_small; the sums add the pieces' best times.)\n");
     printf("method    thr     d     T   r |   lora | fwd route fused |  dx route fused | dB/dA blas |  route  fused   best | "
-           "route/lora fused/lora best/lora | lora-sum route-sum best-sum | route best (sums)\n");
+           "route/lora fused/lora best/lora | lora-sum route-sum best-sum | route best (sums) | dB blas tn\n");
     const int64_t ds[] = {2048, 4096}, rs[] = {16, 64};
     for (int ti = 0; ti < nthreads; ti++) {
         set_threads(threads[ti]);
@@ -797,6 +845,9 @@ static void bench_adapter(const int *threads, int nthreads) {
                     piece xr = fb ? fb_dx_route : fa_dx_route, xf = fb ? fb_dx_fused : fa_dx_fused;
                     piece g = fb ? fb_da_blas : fa_db_blas;
                     double tfr, tff, txr, txf, tg = 1e30, lora = 1e30, route = 1e30, fused = 1e30, best = 1e30;
+                    double tgb, tgt; /* dB by cblas_sgemm or by sb_gemm_tn_small (FA; FB's dA keeps cblas) */
+                    TIME_PAIR(tgb, g(&L), tgt, (fb ? g : fa_db_tn)(&L));
+                    piece bg = tgt < tgb ? (fb ? g : fa_db_tn) : g;
                     double lg[6] = {1e30, 1e30, 1e30, 1e30, 1e30, 1e30}, lsum = 0;
                     TIME_PAIR(tfr, fr(&L), tff, ff(&L));
                     TIME_PAIR(txr, xr(&L), txf, xf(&L));
@@ -817,20 +868,21 @@ static void bench_adapter(const int *threads, int nthreads) {
                         TIME_ONE_(best, {
                             bf(&L);
                             bx(&L);
-                            g(&L);
+                            bg(&L);
                         });
                         TIME_ONE_(tg, g(&L));
                         for (int q = 0; q < 6; q++) TIME_ONE_(lg[q], lora_gemm(&L, q));
                     }
                     for (int q = 0; q < 6; q++) lsum += lg[q];
                     /* Sums of the pieces' best times as well: steadier than whole paths on a busy machine. */
-                    const double sroute = tfr + txr + tg, sbest = (tff < tfr ? tff : tfr) + (txf < txr ? txf : txr) + tg;
+                    const double sroute = tfr + txr + tgb,
+                                 sbest = (tff < tfr ? tff : tfr) + (txf < txr ? txf : txr) + (tgt < tgb ? tgt : tgb);
                     printf("%-9s %3d %5lld %5lld %3lld | %6.3f | %6.3f %6.3f | %6.3f %6.3f | %10.3f | %6.3f %6.3f %6.3f "
-                           "| %10.2f %10.2f %9.2f | %6.3f %6.3f %6.3f | %5.2f %5.2f\n",
+                           "| %10.2f %10.2f %9.2f | %6.3f %6.3f %6.3f | %5.2f %5.2f | %6.3f %6.3f\n",
                            fb ? "sbora-fb" : "sbora-fa", threads[ti], (long long)L.d, (long long)L.T, (long long)L.r,
                            lora * 1e3, tfr * 1e3, tff * 1e3, txr * 1e3, txf * 1e3, tg * 1e3, route * 1e3, fused * 1e3,
                            best * 1e3, route / lora, fused / lora, best / lora, lsum * 1e3, sroute * 1e3, sbest * 1e3,
-                           sroute / lsum, sbest / lsum);
+                           sroute / lsum, sbest / lsum, tgb * 1e3, tgt * 1e3);
                     fflush(stdout);
                 }
                 free_layer(&L);
@@ -854,6 +906,11 @@ static void bench_smalln(const int *threads, int nthreads) {
                 TIME_PAIR(tb, fa_db_blas(&L), th, hand_db(L.dy, L.T, L.d, L.xs, L.r, L.s, dbh, threads[ti]));
                 compare(dbh, L.dB, L.d * L.r, 1e-5 * (double)L.T, "hand dB");
                 printf("%-29s %3d %5lld %5lld %3lld | %9.3f %6.1f | %9.3f %6.1f | %6.2f\n", "dB = s*dy^T*xs (n-vector)",
+                       threads[ti], (long long)L.d, (long long)L.T, (long long)L.r, tb * 1e3, flops / tb * 1e-9,
+                       th * 1e3, flops / th * 1e-9, th / tb);
+                TIME_PAIR(tb, fa_db_blas(&L), th, sb_gemm_tn_small(L.dy, L.T, L.d, L.d, L.xs, L.r, L.r, L.s, dbh, L.r));
+                compare(dbh, L.dB, L.d * L.r, 1e-5 * (double)L.T, "sb_gemm_tn_small dB");
+                printf("%-29s %3d %5lld %5lld %3lld | %9.3f %6.1f | %9.3f %6.1f | %6.2f\n", "dB: sb_gemm_tn_small (lib)",
                        threads[ti], (long long)L.d, (long long)L.T, (long long)L.r, tb * 1e3, flops / tb * 1e-9,
                        th * 1e3, flops / th * 1e-9, th / tb);
                 TIME_PAIR(tb, fa_db_blas(&L), th, hand_db3(L.dy, L.T, L.d, L.xs, L.r, L.s, dbh, threads[ti]));

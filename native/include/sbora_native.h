@@ -74,6 +74,13 @@ SB_API int sb_gather_gemm(const float *x, int64_t m, int64_t ldx, const int32_t 
 SB_API int sb_gemm_scatter(const float *a, int64_t m, int64_t kdim, int64_t lda, const float *f, int64_t ldf,
                            int trans_f, const int32_t *idx, int64_t r, float alpha, float *c, int64_t ldc);
 
+/* c[j, k] = alpha * sum_i a[i, j] * b[i, k]   for j < n, k < r, i < m: c (n x r) = alpha * a^T * b, overwritten;
+ * a is m x n, b m x r with r small. The weight gradient of a thin adapter factor, SBoRA-FA's dB = s * dy^T * x[:, idx]
+ * (a = dy, b = the xs kept by sb_gather_gemm), where cblas_sgemm is weakest (r = 16: about half its usual speed).
+ * Sums in f32 with fused multiply-adds, blocked over i (c is rewritten once per 256 rows of a). */
+SB_API int sb_gemm_tn_small(const float *a, int64_t m, int64_t n, int64_t lda, const float *b, int64_t r,
+                            int64_t ldb, float alpha, float *c, int64_t ldc);
+
 /* Elementwise over n contiguous floats; out may alias an input. */
 SB_API int sb_fill(float *x, int64_t n, float value);
 SB_API int sb_add(const float *a, const float *b, int64_t n, float *out);

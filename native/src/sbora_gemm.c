@@ -19,6 +19,10 @@
  *                  multiplied 16 lanes at a time and reduced at the end (GSD tiles). The sums of a block of rows stay
  *                  on the stack until they are scattered. Threads split the rows, or k for a few rows (partial sums
  *                  added in thread order: deterministic for a given thread count).
+ *  sb_gemm_tn_small c = alpha * a^T * b with few columns (SBoRA-FA's dB = s * dy^T * xs, where cblas_sgemm runs at
+ *                  half its usual speed for r = 16): a tile of 32 rows of c (32 columns of a, one vector load per
+ *                  row of a) x 8 columns of b (broadcast) accumulates over a block of 256 rows, so that a's strip
+ *                  stays in L1 while all of r goes past it, then is added to c transposed. Threads split c's rows.
  *
  * Register tiles are written as loops with constant bounds: the loops over rows and 16-lane groups are unrolled
  * completely (SBG_UNROLL) and each 16-lane loop is left whole for the vectoriser (SBG_VEC, which keeps GCC from
@@ -531,6 +535,127 @@ static void gs_rows_range(int level, const float *a, int64_t kdim, int64_t lda, 
     }
 }
 
+/* ---------------------------------------------------------------- a^T * b with few columns (dB) */
+
+#define TN_TB 256 /* rows of a and b per block: a's strip of the block stays in L1 while every KT of r go past */
+
+/* A tile set of sb_gemm_tn_small: OV vectors of 16 columns of a (rows of c) x KT columns of b (columns of c).
+ * tn_tile: acc[k][v] = sum over tb rows of b[t, k] * a[t, 16 v..]; tn_cols: c rows [o0, o1) for one block of rows,
+ * first (write) or not (add); the last r % KT columns of b one at a time, the last n % (16 OV) rows of c by a plain
+ * loop. */
+#define TN_DEFINE(SUF, TARGET, OV, KT)                                                                               \
+    SBG_INLINE void tn_tile_##SUF##_##KT(int64_t tb, const float *a, int64_t lda, const float *b, int64_t ldb,     \
+                                         float alpha, int first, float *c, int64_t ldc) {                          \
+        float acc[KT][OV][16];                                                                                     \
+        SBG_UNROLL                                                                                                 \
+        for (int k = 0; k < KT; k++) {                                                                             \
+            SBG_UNROLL                                                                                             \
+            for (int v = 0; v < OV; v++) SBG_LANES(l) acc[k][v][l] = 0.0f;                                         \
+        }                                                                                                          \
+        for (int64_t t = 0; t < tb; t++) {                                                                         \
+            const float *ar = a + t * lda, *br = b + t * ldb;                                                      \
+            SBG_UNROLL                                                                                             \
+            for (int k = 0; k < KT; k++) {                                                                         \
+                const float bv = br[k];                                                                            \
+                SBG_UNROLL                                                                                         \
+                for (int v = 0; v < OV; v++) SBG_LANES(l) acc[k][v][l] = MADD(bv, ar[v * 16 + l], acc[k][v][l]);   \
+            }                                                                                                      \
+        }                                                                                                          \
+        for (int v = 0; v < OV; v++)                                                                               \
+            for (int l = 0; l < 16; l++)                                                                           \
+                for (int k = 0; k < KT; k++) {                                                                     \
+                    float *p = c + (v * 16 + l) * ldc + k;                                                         \
+                    *p = first ? alpha * acc[k][v][l] : MADD(alpha, acc[k][v][l], *p);                             \
+                }                                                                                                  \
+    }                                                                                                              \
+    TARGET static void tn_cols_##SUF(int64_t tb, const float *a, int64_t lda, const float *b, int64_t ldb,          \
+                                     int64_t r, float alpha, int first, float *c, int64_t ldc, int64_t o0,          \
+                                     int64_t o1) {                                                                 \
+        enum { OT = 16 * OV };                                                                                     \
+        int64_t o = o0;                                                                                            \
+        for (; o + OT <= o1; o += OT) {                                                                            \
+            int64_t k = 0;                                                                                         \
+            for (; k + KT <= r; k += KT)                                                                           \
+                tn_tile_##SUF##_##KT(tb, a + o, lda, b + k, ldb, alpha, first, c + o * ldc + k, ldc);              \
+            for (; k < r; k++) tn_tile_##SUF##_1(tb, a + o, lda, b + k, ldb, alpha, first, c + o * ldc + k, ldc);  \
+        }                                                                                                          \
+        for (; o + 16 <= o1; o += 16) {                                                                            \
+            int64_t k = 0;                                                                                         \
+            for (; k + 4 <= r; k += 4) tn_tile_16_4(tb, a + o, lda, b + k, ldb, alpha, first, c + o * ldc + k, ldc); \
+            for (; k < r; k++) tn_tile_16_1(tb, a + o, lda, b + k, ldb, alpha, first, c + o * ldc + k, ldc);       \
+        }                                                                                                          \
+        for (; o < o1; o++)                                                                                        \
+            for (int64_t k = 0; k < r; k++) {                                                                      \
+                float sum = 0.0f;                                                                                  \
+                for (int64_t t = 0; t < tb; t++) sum = MADD(b[t * ldb + k], a[t * lda + o], sum);                  \
+                c[o * ldc + k] = first ? alpha * sum : MADD(alpha, sum, c[o * ldc + k]);                           \
+            }                                                                                                      \
+    }
+
+#define TN_TILE_ONLY(SUF, OV, KT) /* the one-column tile each set needs besides its own */                         \
+    SBG_INLINE void tn_tile_##SUF##_##KT(int64_t tb, const float *a, int64_t lda, const float *b, int64_t ldb,     \
+                                         float alpha, int first, float *c, int64_t ldc) {                          \
+        float acc[OV][16];                                                                                         \
+        SBG_UNROLL                                                                                                 \
+        for (int v = 0; v < OV; v++) SBG_LANES(l) acc[v][l] = 0.0f;                                                \
+        for (int64_t t = 0; t < tb; t++) {                                                                         \
+            const float bv = b[t * ldb], *ar = a + t * lda;                                                        \
+            SBG_UNROLL                                                                                             \
+            for (int v = 0; v < OV; v++) SBG_LANES(l) acc[v][l] = MADD(bv, ar[v * 16 + l], acc[v][l]);              \
+        }                                                                                                          \
+        for (int v = 0; v < OV; v++)                                                                               \
+            for (int l = 0; l < 16; l++) {                                                                         \
+                float *p = c + (v * 16 + l) * ldc;                                                                 \
+                *p = first ? alpha * acc[v][l] : MADD(alpha, acc[v][l], *p);                                       \
+            }                                                                                                      \
+    }
+
+/* 16 rows of c wide: the rest of a thread's rows past its wide tiles, and the AVX2 set's own tiles */
+#define TN_TILE16(KT)                                                                                                \
+    SBG_INLINE void tn_tile_16_##KT(int64_t tb, const float *a, int64_t lda, const float *b, int64_t ldb,          \
+                                    float alpha, int first, float *c, int64_t ldc) {                               \
+        float acc[KT][16];                                                                                         \
+        SBG_UNROLL                                                                                                 \
+        for (int k = 0; k < KT; k++) SBG_LANES(l) acc[k][l] = 0.0f;                                                \
+        for (int64_t t = 0; t < tb; t++) {                                                                         \
+            const float *ar = a + t * lda, *br = b + t * ldb;                                                      \
+            SBG_UNROLL                                                                                             \
+            for (int k = 0; k < KT; k++) {                                                                         \
+                const float bv = br[k];                                                                            \
+                SBG_LANES(l) acc[k][l] = MADD(bv, ar[l], acc[k][l]);                                               \
+            }                                                                                                      \
+        }                                                                                                          \
+        for (int l = 0; l < 16; l++)                                                                               \
+            for (int k = 0; k < KT; k++) {                                                                         \
+                float *p = c + l * ldc + k;                                                                        \
+                *p = first ? alpha * acc[k][l] : MADD(alpha, acc[k][l], *p);                                       \
+            }                                                                                                      \
+    }
+TN_TILE16(4)
+TN_TILE16(1)
+
+#ifdef SBG_X86
+TN_TILE_ONLY(512, 2, 1)
+TN_DEFINE(512, SBG_T512, 2, 8)
+#endif
+TN_TILE_ONLY(256, 1, 1)
+TN_DEFINE(256, SBG_T256, 1, 4)
+
+/* Rows [o0, o1) of c over all of a's rows, in blocks of TN_TB. */
+static void tn_range(int level, const float *a, int64_t m, int64_t lda, const float *b, int64_t r, int64_t ldb,
+                     float alpha, float *c, int64_t ldc, int64_t o0, int64_t o1) {
+    for (int64_t t0 = 0; t0 < m; t0 += TN_TB) {
+        const int64_t tb = min64(m - t0, TN_TB);
+#ifdef SBG_X86
+        if (level == 2) {
+            tn_cols_512(tb, a + t0 * lda, lda, b + t0 * ldb, ldb, r, alpha, t0 == 0, c, ldc, o0, o1);
+            continue;
+        }
+#endif
+        tn_cols_256(tb, a + t0 * lda, lda, b + t0 * ldb, ldb, r, alpha, t0 == 0, c, ldc, o0, o1);
+    }
+}
+
 /* ---------------------------------------------------------------- without FMA: plain loops */
 
 SB_CLONES static void plain_gather_gemm(const float *x, int64_t m, int64_t ldx, const int32_t *idx, int64_t r,
@@ -562,6 +687,19 @@ SB_CLONES static void plain_gemm_scatter(const float *a, int64_t m, int64_t kdim
                 for (int64_t k = 0; k < kdim; k++) s += a[i * lda + k] * f[k * ldf + j];
             c[i * ldc + idx[j]] += alpha * s;
         }
+}
+
+SB_CLONES static void plain_gemm_tn_small(const float *a, int64_t m, int64_t n, int64_t lda, const float *b, int64_t r,
+                                          int64_t ldb, float alpha, float *c, int64_t ldc) {
+    for (int64_t j = 0; j < n; j++)
+        for (int64_t k = 0; k < r; k++) c[j * ldc + k] = 0.0f;
+    for (int64_t i = 0; i < m; i++)
+        for (int64_t j = 0; j < n; j++) {
+            const float v = a[i * lda + j];
+            for (int64_t k = 0; k < r; k++) c[j * ldc + k] += v * b[i * ldb + k];
+        }
+    for (int64_t j = 0; j < n; j++)
+        for (int64_t k = 0; k < r; k++) c[j * ldc + k] *= alpha;
 }
 
 /* ---------------------------------------------------------------- entry points */
@@ -665,6 +803,39 @@ int sb_gemm_scatter(const float *a, int64_t m, int64_t kdim, int64_t lda, const 
 #pragma omp barrier
             }
         }
+    }
+    return SB_OK;
+}
+
+int sb_gemm_tn_small(const float *a, int64_t m, int64_t n, int64_t lda, const float *b, int64_t r, int64_t ldb,
+                     float alpha, float *c, int64_t ldc) {
+    SB_CHECK(m >= 0 && n >= 0 && r >= 0 && lda >= n && ldb >= r && ldc >= r);
+    if (n == 0 || r == 0) return SB_OK;
+    SB_CHECK(c != NULL);
+    if (m == 0) { /* an empty sum */
+        for (int64_t j = 0; j < n; j++)
+            for (int64_t k = 0; k < r; k++) c[j * ldc + k] = 0.0f;
+        return SB_OK;
+    }
+    SB_CHECK(a != NULL && b != NULL);
+    const int level = sbg_level();
+    if (level == 0) {
+        plain_gemm_tn_small(a, m, n, lda, b, r, ldb, alpha, c, ldc);
+        return SB_OK;
+    }
+    /* Threads split c's rows (a's columns) in multiples of 32: each owns its rows, no reduction. */
+    const int nt = sb_threads_for(fused_work(n, m, r));
+    if (nt <= 1) {
+        tn_range(level, a, m, lda, b, r, ldb, alpha, c, ldc, 0, n);
+        return SB_OK;
+    }
+#pragma omp parallel num_threads(nt)
+    {
+        const int tid = omp_get_thread_num(), nth = omp_get_num_threads();
+        const int64_t lo = (n * tid / nth + 31) / 32 * 32;
+        int64_t hi = (n * (tid + 1) / nth + 31) / 32 * 32;
+        if (hi > n || tid == nth - 1) hi = n;
+        if (lo < hi) tn_range(level, a, m, lda, b, r, ldb, alpha, c, ldc, lo, hi);
     }
     return SB_OK;
 }

@@ -328,6 +328,45 @@ public final class sbora_native_h {
             throw new AssertionError("should not reach here", ex);
         }
     }
+    private static final class sb_gemm_tn_small {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            C_INT,
+            C_POINTER,
+            C_LONG,
+            C_LONG,
+            C_LONG,
+            C_POINTER,
+            C_LONG,
+            C_LONG,
+            C_FLOAT,
+            C_POINTER,
+            C_LONG
+        );
+
+        /** Resolved on first call, so that descriptors can be inspected without the library. */
+        private static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("sb_gemm_tn_small");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
+    }
+
+    public static FunctionDescriptor sb_gemm_tn_small$descriptor() {
+        return sb_gemm_tn_small.DESC;
+    }
+
+    public static MethodHandle sb_gemm_tn_small$handle() {
+        return sb_gemm_tn_small.Linked.HANDLE;
+    }
+
+    public static int sb_gemm_tn_small(MemorySegment a, long m, long n, long lda, MemorySegment b, long r, long ldb, float alpha, MemorySegment c, long ldc) {
+        try {
+            return (int) sb_gemm_tn_small.Linked.HANDLE.invokeExact(a, m, n, lda, b, r, ldb, alpha, c, ldc);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex) {
+            throw new AssertionError("should not reach here", ex);
+        }
+    }
     private static final class sb_fill {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(
             C_INT,
