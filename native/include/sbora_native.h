@@ -51,6 +51,36 @@ SB_API int sb_index_add_cols(float *dst, int64_t rows, int64_t cols, int64_t ldd
 SB_API int sb_index_add_rows(float *dst, int64_t rows, int64_t cols, int64_t ldd, const int32_t *idx, int64_t r,
                              const float *src, int64_t lds, float alpha);
 
+/* Fused SBoRA GEMMs: the gather (or scatter) of a standard-basis factor done inside the GEMM, so that x[:, idx] and
+ * the T x r product of the backward need not be written out between two calls (the CPU twins of sbc_gather_gemm and
+ * sbc_gemm_scatter). Sums are in f32 with fused multiply-adds, in another order than cblas_sgemm's: results agree
+ * with a GEMM within rounding, not bit for bit. c is read, added to and written once per element (sb_gather_gemm:
+ * once per 64 of r). Indices must lie in [0, ldx) (gather) or [0, ldc) (scatter), else SB_ERR_INDEX; that they lie
+ * within the columns of x or c is the caller's to ensure when the leading dimension is larger. They use up to about
+ * 130 KiB of stack per thread (the caller's included).
+ *
+ * c[i, j] += alpha * sum_k x[i, idx[k]] * F(k, j)        for i < m, j < n, k < r
+ *   F(k, j) = f[j * ldf + k] if trans_f (f is n x r: SBoRA-FA's B, the forward y += s * x[:, idx] * B^T),
+ *             f[k * ldf + j] otherwise (f is r x n: SBoRA-FB's A, the backward dx += s * dy[:, idx] * A).
+ *   If xs is not NULL it also receives x[:, idx] (m x r, leading dimension ldxs), what SBoRA-FA's backward keeps
+ *   (written even when n == 0). */
+SB_API int sb_gather_gemm(const float *x, int64_t m, int64_t ldx, const int32_t *idx, int64_t r, const float *f,
+                          int64_t ldf, int trans_f, int64_t n, float alpha, float *c, int64_t ldc, float *xs,
+                          int64_t ldxs);
+/* c[i, idx[j]] += alpha * sum_k a[i, k] * F(k, j)         for i < m, j < r, k < kdim; idx distinct
+ *   F(k, j) = f[j * ldf + k] if trans_f (f is r x kdim: SBoRA-FB's A, the forward y[:, idx] += s * x * A^T),
+ *             f[k * ldf + j] otherwise (f is kdim x r: SBoRA-FA's B, the backward dx[:, idx] += s * dy * B).
+ *   Columns of c outside idx are not touched. */
+SB_API int sb_gemm_scatter(const float *a, int64_t m, int64_t kdim, int64_t lda, const float *f, int64_t ldf,
+                           int trans_f, const int32_t *idx, int64_t r, float alpha, float *c, int64_t ldc);
+
+/* c[j, k] = alpha * sum_i a[i, j] * b[i, k]   for j < n, k < r, i < m: c (n x r) = alpha * a^T * b, overwritten;
+ * a is m x n, b m x r with r small. The weight gradient of a thin adapter factor, SBoRA-FA's dB = s * dy^T * x[:, idx]
+ * (a = dy, b = the xs kept by sb_gather_gemm), where cblas_sgemm is weakest (r = 16: about half its usual speed).
+ * Sums in f32 with fused multiply-adds, blocked over i (c is rewritten once per 256 rows of a). */
+SB_API int sb_gemm_tn_small(const float *a, int64_t m, int64_t n, int64_t lda, const float *b, int64_t r,
+                            int64_t ldb, float alpha, float *c, int64_t ldc);
+
 /* Elementwise over n contiguous floats; out may alias an input. */
 SB_API int sb_fill(float *x, int64_t n, float value);
 SB_API int sb_add(const float *a, const float *b, int64_t n, float *out);

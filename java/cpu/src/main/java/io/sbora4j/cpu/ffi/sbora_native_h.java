@@ -227,6 +227,133 @@ public final class sbora_native_h {
         }
     }
 
+    private static final class sb_gather_gemm {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(
+                C_INT, C_POINTER, C_LONG, C_LONG, C_POINTER, C_LONG, C_POINTER, C_LONG, C_INT, C_LONG, C_FLOAT,
+                C_POINTER, C_LONG, C_POINTER, C_LONG);
+
+        /** Resolved on first call, so that descriptors can be inspected without the library. */
+        private static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("sb_gather_gemm");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
+    }
+
+    public static FunctionDescriptor sb_gather_gemm$descriptor() {
+        return sb_gather_gemm.DESC;
+    }
+
+    public static MethodHandle sb_gather_gemm$handle() {
+        return sb_gather_gemm.Linked.HANDLE;
+    }
+
+    public static int sb_gather_gemm(
+            MemorySegment x,
+            long m,
+            long ldx,
+            MemorySegment idx,
+            long r,
+            MemorySegment f,
+            long ldf,
+            int trans_f,
+            long n,
+            float alpha,
+            MemorySegment c,
+            long ldc,
+            MemorySegment xs,
+            long ldxs) {
+        try {
+            return (int) sb_gather_gemm.Linked.HANDLE.invokeExact(
+                    x, m, ldx, idx, r, f, ldf, trans_f, n, alpha, c, ldc, xs, ldxs);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex) {
+            throw new AssertionError("should not reach here", ex);
+        }
+    }
+
+    private static final class sb_gemm_scatter {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(
+                C_INT, C_POINTER, C_LONG, C_LONG, C_LONG, C_POINTER, C_LONG, C_INT, C_POINTER, C_LONG, C_FLOAT,
+                C_POINTER, C_LONG);
+
+        /** Resolved on first call, so that descriptors can be inspected without the library. */
+        private static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("sb_gemm_scatter");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
+    }
+
+    public static FunctionDescriptor sb_gemm_scatter$descriptor() {
+        return sb_gemm_scatter.DESC;
+    }
+
+    public static MethodHandle sb_gemm_scatter$handle() {
+        return sb_gemm_scatter.Linked.HANDLE;
+    }
+
+    public static int sb_gemm_scatter(
+            MemorySegment a,
+            long m,
+            long kdim,
+            long lda,
+            MemorySegment f,
+            long ldf,
+            int trans_f,
+            MemorySegment idx,
+            long r,
+            float alpha,
+            MemorySegment c,
+            long ldc) {
+        try {
+            return (int)
+                    sb_gemm_scatter.Linked.HANDLE.invokeExact(a, m, kdim, lda, f, ldf, trans_f, idx, r, alpha, c, ldc);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex) {
+            throw new AssertionError("should not reach here", ex);
+        }
+    }
+
+    private static final class sb_gemm_tn_small {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(
+                C_INT, C_POINTER, C_LONG, C_LONG, C_LONG, C_POINTER, C_LONG, C_LONG, C_FLOAT, C_POINTER, C_LONG);
+
+        /** Resolved on first call, so that descriptors can be inspected without the library. */
+        private static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("sb_gemm_tn_small");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
+    }
+
+    public static FunctionDescriptor sb_gemm_tn_small$descriptor() {
+        return sb_gemm_tn_small.DESC;
+    }
+
+    public static MethodHandle sb_gemm_tn_small$handle() {
+        return sb_gemm_tn_small.Linked.HANDLE;
+    }
+
+    public static int sb_gemm_tn_small(
+            MemorySegment a,
+            long m,
+            long n,
+            long lda,
+            MemorySegment b,
+            long r,
+            long ldb,
+            float alpha,
+            MemorySegment c,
+            long ldc) {
+        try {
+            return (int) sb_gemm_tn_small.Linked.HANDLE.invokeExact(a, m, n, lda, b, r, ldb, alpha, c, ldc);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex) {
+            throw new AssertionError("should not reach here", ex);
+        }
+    }
+
     private static final class sb_fill {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_LONG, C_FLOAT);
 
