@@ -26,6 +26,9 @@ import java.lang.foreign.ValueLayout;
  */
 public final class CpuBackend implements Backend {
 
+    /** The widest adapter rank the small-N kernels serve; above it OpenBLAS is as fast or faster. */
+    private static final int SMALL_N = 32;
+
     private final Device device;
     private final BackendOptions options;
 
@@ -62,6 +65,14 @@ public final class CpuBackend implements Backend {
         int m = c.dim(0), n = c.dim(1);
         int k = transA ? a.dim(0) : a.dim(1);
         if (m == 0 || n == 0) {
+            return;
+        }
+        if (transA && !transB && beta == 0f && n <= SMALL_N && k > 0) {
+            // c = alpha·aᵀ·b with few columns: a thin factor's weight gradient (dB = s·dyᵀ·xs), where OpenBLAS is
+            // weakest; sb_gemm_tn_small takes 0.55-0.77 of its time at r <= 32 (docs/bench/sbora-gemm-native.md).
+            check(
+                    sbora_native_h.sb_gemm_tn_small(seg(a), k, m, a.dim(1), seg(b), n, b.dim(1), alpha, seg(c), n),
+                    "sb_gemm_tn_small");
             return;
         }
         cblas_h.cblas_sgemm(
@@ -115,14 +126,75 @@ public final class CpuBackend implements Backend {
     }
 
     /** Gather then OpenBLAS: with r columns the gathered panel is small and stays in cache for the GEMM. */
+    /**
+     * One fused kernel where it measured faster than a gather and OpenBLAS (docs/bench/sbora-gemm-native.md): for
+     * r <= 32, except SBoRA-FB's backward on fewer than 128 rows, where the calls take microseconds either way.
+     */
+    private boolean fuseGather(long m, long r, boolean transF) {
+        return switch (options.sboraGemms()) {
+            case FUSED -> true;
+            case UNFUSED -> false;
+            case AUTO -> r <= SMALL_N && (transF || m >= 128);
+        };
+    }
+
+    /** The fused scatter GEMM beats a GEMM into a temporary plus an index-add except SBoRA-FB's on few rows. */
+    private boolean fuseScatter(long m, boolean transF) {
+        return switch (options.sboraGemms()) {
+            case FUSED -> true;
+            case UNFUSED -> false;
+            case AUTO -> !transF || m >= 128;
+        };
+    }
+
     @Override
     public void gatherGemm(Tensor x, Tensor idx, Tensor f, boolean transF, float alpha, Tensor c, Tensor xs) {
-        UnfusedSboraGemms.gatherGemm(this, x, idx, f, transF, alpha, c, xs);
+        long m = x.shape().rows(), r = idx.numel(), n = c.shape().cols();
+        if (!fuseGather(m, r, transF)) {
+            UnfusedSboraGemms.gatherGemm(this, x, idx, f, transF, alpha, c, xs);
+            return;
+        }
+        check(
+                sbora_native_h.sb_gather_gemm(
+                        seg(x),
+                        m,
+                        x.shape().cols(),
+                        seg(idx),
+                        r,
+                        seg(f),
+                        f.dim(1),
+                        transF ? 1 : 0,
+                        n,
+                        alpha,
+                        seg(c),
+                        n,
+                        xs == null ? MemorySegment.NULL : seg(xs),
+                        r),
+                "sb_gather_gemm");
     }
 
     @Override
     public void gemmScatter(Tensor a, Tensor f, boolean transF, Tensor idx, float alpha, Tensor c) {
-        UnfusedSboraGemms.gemmScatter(this, a, f, transF, idx, alpha, c);
+        long m = a.shape().rows(), kdim = a.shape().cols(), r = idx.numel();
+        if (!fuseScatter(m, transF)) {
+            UnfusedSboraGemms.gemmScatter(this, a, f, transF, idx, alpha, c);
+            return;
+        }
+        check(
+                sbora_native_h.sb_gemm_scatter(
+                        seg(a),
+                        m,
+                        kdim,
+                        kdim,
+                        seg(f),
+                        f.dim(1),
+                        transF ? 1 : 0,
+                        seg(idx),
+                        r,
+                        alpha,
+                        seg(c),
+                        c.shape().cols()),
+                "sb_gemm_scatter");
     }
 
     @Override

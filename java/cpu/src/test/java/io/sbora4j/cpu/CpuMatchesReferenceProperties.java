@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sbora4j.backend.AdamWStep;
 import io.sbora4j.backend.Backend;
+import io.sbora4j.backend.BackendOptions;
 import io.sbora4j.backend.Backends;
 import io.sbora4j.tensor.Device;
 import io.sbora4j.tensor.Tensor;
@@ -70,6 +71,61 @@ class CpuMatchesReferenceProperties {
         CPU.gemm(ta, tb, 0.75f, a.cpu, b.cpu, 0.5f, c.cpu);
         REF.gemm(ta, tb, 0.75f, a.ref, b.ref, 0.5f, c.ref);
         c.assertClose("gemm", 1e-5 * k);
+    }
+
+    /** c = alpha·aᵀ·b with few columns and beta 0: the thin weight gradients, on their own kernel. */
+    @Property(tries = 60)
+    void thinWeightGradientGemmMatches(
+            @ForAll @IntRange(min = 1, max = 300) int rows,
+            @ForAll @IntRange(min = 1, max = 90) int m,
+            @ForAll @IntRange(min = 1, max = 32) int n,
+            @ForAll long seed) {
+        SplittableRandom rng = new SplittableRandom(seed);
+        Pair a = Pair.of(rng, rows, m), b = Pair.of(rng, rows, n), c = Pair.of(rng, m, n);
+        CPU.gemm(true, false, -1.25f, a.cpu, b.cpu, 0f, c.cpu);
+        REF.gemm(true, false, -1.25f, a.ref, b.ref, 0f, c.ref);
+        c.assertClose("aᵀ·b", 1e-5 * rows);
+    }
+
+    /**
+     * SBoRA's gather and scatter GEMMs on each route of the cpu backend (one fused kernel, a gather and OpenBLAS, and
+     * the choice by shape) against the reference loops, in both forms of the factor, with and without the gathered
+     * columns kept.
+     */
+    @Property(tries = 40)
+    void sboraGemmsMatchOnEveryRoute(
+            @ForAll @IntRange(min = 1, max = 200) int m,
+            @ForAll @IntRange(min = 1, max = 90) int cols,
+            @ForAll @IntRange(min = 1, max = 70) int rWanted,
+            @ForAll @IntRange(min = 1, max = 90) int n,
+            @ForAll boolean transF,
+            @ForAll boolean keep,
+            @ForAll long seed) {
+        int r = Math.min(rWanted, cols);
+        for (BackendOptions.SboraGemms route : BackendOptions.SboraGemms.values()) {
+            Backend cpu = Backends.open("cpu", BackendOptions.DEFAULTS.withSboraGemms(route));
+            Device d = cpu.device();
+            SplittableRandom rng = new SplittableRandom(seed);
+            int[] idxValues = Rand.distinct(rng, cols, r);
+            Tensor idx = Tensor.ofInts(d, idxValues, r), idxRef = Tensor.ofInts(Device.REFERENCE, idxValues, r);
+            // gather: c (m x n) += alpha·x[:, idx]·op(f)
+            Tensor x = Rand.tensor(rng, d, m, cols), f = transF ? Rand.tensor(rng, d, n, r) : Rand.tensor(rng, d, r, n);
+            Tensor c = Rand.tensor(rng, d, m, n), xs = keep ? Tensor.zeros(d, m, r) : null;
+            Tensor cRef = c.to(Device.REFERENCE), xsRef = keep ? Tensor.zeros(Device.REFERENCE, m, r) : null;
+            cpu.gatherGemm(x, idx, f, transF, 0.5f, c, xs);
+            REF.gatherGemm(x.to(Device.REFERENCE), idxRef, f.to(Device.REFERENCE), transF, 0.5f, cRef, xsRef);
+            new Pair(c, cRef).assertClose(route + " gatherGemm", 1e-5 * r);
+            if (keep) {
+                new Pair(xs, xsRef).assertBitEqual(route + " gatherGemm xs");
+            }
+            // scatter: c (m x cols)[:, idx] += alpha·a·op(f), a: m x k
+            int k = n;
+            Tensor a = Rand.tensor(rng, d, m, k), g = transF ? Rand.tensor(rng, d, r, k) : Rand.tensor(rng, d, k, r);
+            Tensor dst = Rand.tensor(rng, d, m, cols), dstRef = dst.to(Device.REFERENCE);
+            cpu.gemmScatter(a, g, transF, idx, -2f, dst);
+            REF.gemmScatter(a.to(Device.REFERENCE), g.to(Device.REFERENCE), transF, idxRef, -2f, dstRef);
+            new Pair(dst, dstRef).assertClose(route + " gemmScatter", 1e-5 * k);
+        }
     }
 
     @Property(tries = 60)
