@@ -3,6 +3,7 @@ package io.sbora4j.tensor;
 import java.lang.foreign.Arena;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -90,6 +91,11 @@ public final class MemoryScope implements AutoCloseable {
         MemoryScope s = new MemoryScope(t);
         t.stack.push(s);
         return s;
+    }
+
+    /** The innermost open scope of this thread, if any. */
+    public static Optional<MemoryScope> current() {
+        return Optional.ofNullable(THREAD.get().stack.peek());
     }
 
     /**
