@@ -35,6 +35,14 @@ extern "C" {
 SB_API int sb_set_num_threads(int n);
 SB_API int sb_get_num_threads(int *out);
 
+/* GEMM on the kernels' threads. sb_set_blas_sgemm registers the CBLAS cblas_sgemm to call (once, before any
+ * sb_sgemm); sb_sgemm computes the row-major c = alpha * op(a) * op(b) + beta * c, op transposing where trans_* is
+ * non-zero (m x n result, k the inner dimension, leading dimensions as CBLAS), by calling it single-threaded on
+ * bands of c, one band per thread. Sizes and leading dimensions must fit in an int. */
+SB_API int sb_set_blas_sgemm(void *cblas_sgemm);
+SB_API int sb_sgemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float *a,
+                    int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc);
+
 /* out[t, j] = x[t, idx[j]] for t < rows, j < r; x is rows x cols. The SBoRA-FA gather x[:, idx]. */
 SB_API int sb_gather_cols(const float *x, int64_t rows, int64_t cols, int64_t ldx, const int32_t *idx, int64_t r,
                           float *out, int64_t ldo);

@@ -10,6 +10,7 @@ import io.sbora4j.backend.Backend;
 import io.sbora4j.backend.BackendOptions;
 import io.sbora4j.backend.Bf16Fallback;
 import io.sbora4j.backend.UnfusedSboraGemms;
+import io.sbora4j.cpu.ffi.CpuLibraries;
 import io.sbora4j.cpu.ffi.cblas_h;
 import io.sbora4j.cpu.ffi.sbora_native_h;
 import io.sbora4j.tensor.Device;
@@ -26,6 +27,34 @@ import java.lang.foreign.ValueLayout;
  */
 public final class CpuBackend implements Backend {
 
+    private static volatile boolean SPLIT = CpuLibraries.THREADING == CpuLibraries.BlasThreading.SPLIT;
+
+    /** Experiment: switches how GEMMs get their threads, for every cpu backend of the process, at run time. */
+    public static void useThreading(CpuLibraries.BlasThreading mode, int threads) {
+        CpuLibraries.wire();
+        sbora_native_h.sb_set_num_threads(threads);
+        switch (mode) {
+            case POOL -> {
+                cblas_h.openblas_set_threads_callback_function(MemorySegment.NULL);
+                cblas_h.openblas_set_num_threads(threads);
+                sbora_native_h.sb_set_blas_sgemm(CpuLibraries.blas().findOrThrow("cblas_sgemm"));
+                SPLIT = false;
+            }
+            case CALLBACK -> {
+                cblas_h.openblas_set_threads_callback_function(
+                        CpuLibraries.sboraNative().findOrThrow("sb_blas_threads_callback"));
+                cblas_h.openblas_set_num_threads(threads);
+                SPLIT = false;
+            }
+            case SPLIT -> {
+                cblas_h.openblas_set_threads_callback_function(MemorySegment.NULL);
+                cblas_h.openblas_set_num_threads(1);
+                sbora_native_h.sb_set_blas_sgemm(CpuLibraries.blas().findOrThrow("cblas_sgemm"));
+                SPLIT = true;
+            }
+        }
+    }
+
     private final Device device;
     private final BackendOptions options;
 
@@ -33,7 +62,10 @@ public final class CpuBackend implements Backend {
         this.device = device;
         this.options = options;
         int n = options.threads() > 0 ? options.threads() : Runtime.getRuntime().availableProcessors();
-        cblas_h.openblas_set_num_threads(n);
+        CpuLibraries.wire();
+        if (CpuLibraries.THREADING != CpuLibraries.BlasThreading.SPLIT) {
+            cblas_h.openblas_set_num_threads(n);
+        }
         check(sbora_native_h.sb_set_num_threads(options.threads()), "sb_set_num_threads");
     }
 
@@ -62,6 +94,25 @@ public final class CpuBackend implements Backend {
         int m = c.dim(0), n = c.dim(1);
         int k = transA ? a.dim(0) : a.dim(1);
         if (m == 0 || n == 0) {
+            return;
+        }
+        if (SPLIT) {
+            check(
+                    sbora_native_h.sb_sgemm(
+                            transA ? 1 : 0,
+                            transB ? 1 : 0,
+                            m,
+                            n,
+                            k,
+                            alpha,
+                            seg(a),
+                            Math.max(1, a.dim(1)),
+                            seg(b),
+                            Math.max(1, b.dim(1)),
+                            beta,
+                            seg(c),
+                            Math.max(1, n)),
+                    "sb_sgemm");
             return;
         }
         cblas_h.cblas_sgemm(

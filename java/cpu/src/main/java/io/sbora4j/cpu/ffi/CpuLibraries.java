@@ -15,6 +15,7 @@ import java.lang.invoke.MethodHandle;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 import java.util.Properties;
 
 /**
@@ -33,6 +34,36 @@ public final class CpuLibraries {
             List.of("libopenblas.so.0", "libgfortran.so.5", "libquadmath.so.0", "libgcc_s.so.1");
 
     private CpuLibraries() {}
+
+    /** How GEMMs get their threads (experiment). */
+    public enum BlasThreading {
+        POOL,
+        CALLBACK,
+        SPLIT
+    }
+
+    public static final BlasThreading THREADING = BlasThreading.valueOf(
+            System.getenv().getOrDefault("SBORA_BLAS_THREADING", "pool").toUpperCase(Locale.ROOT));
+
+    private static final class Wiring {
+        static final boolean DONE = wire();
+
+        private static boolean wire() {
+            switch (THREADING) {
+                case CALLBACK ->
+                    cblas_h.openblas_set_threads_callback_function(
+                            sboraNative().findOrThrow("sb_blas_threads_callback"));
+                case SPLIT -> sbora_native_h.sb_set_blas_sgemm(blas().findOrThrow("cblas_sgemm"));
+                default -> {}
+            }
+            return true;
+        }
+    }
+
+    /** Connects the two libraries once. */
+    public static void wire() {
+        boolean unused = Wiring.DONE;
+    }
 
     private static final class SboraHolder {
         static final LoadedLibrary LIB = openSbora();
@@ -100,7 +131,11 @@ public final class CpuLibraries {
      * reads the variable once, when it is loaded, so it must be set through the C library here.
      */
     private static void passiveOpenMpWaiting() {
-        if (System.getenv("OMP_WAIT_POLICY") != null) {
+        setenvUnlessSet("OMP_WAIT_POLICY", "PASSIVE");
+    }
+
+    private static void setenvUnlessSet(String name, String value) {
+        if (System.getenv(name) != null) {
             return;
         }
         try (Arena arena = Arena.ofConfined()) {
@@ -109,7 +144,7 @@ public final class CpuLibraries {
                     linker.defaultLookup().findOrThrow("setenv"),
                     FunctionDescriptor.of(
                             ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
-            int rc = (int) setenv.invokeExact(arena.allocateFrom("OMP_WAIT_POLICY"), arena.allocateFrom("PASSIVE"), 0);
+            int rc = (int) setenv.invokeExact(arena.allocateFrom(name), arena.allocateFrom(value), 0);
             assert rc == 0;
         } catch (Throwable e) {
             // only a performance setting: the kernels are correct without it
@@ -117,6 +152,9 @@ public final class CpuLibraries {
     }
 
     private static LoadedLibrary openBlas() {
+        if (THREADING == BlasThreading.SPLIT) {
+            setenvUnlessSet("OPENBLAS_NUM_THREADS", "1");
+        }
         String explicit = System.getenv("SBORA_BLAS_LIB");
         if (explicit != null && !explicit.isBlank()) {
             Path p = Path.of(explicit);
