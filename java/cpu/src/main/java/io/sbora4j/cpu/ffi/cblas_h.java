@@ -119,20 +119,4 @@ public final class cblas_h {
             throw new AssertionError("should not reach here", ex);
         }
     }
-
-    private static final class openblas_set_threads_callback_function {
-        static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(C_POINTER);
-        static final MemorySegment ADDR = findOrThrow("openblas_set_threads_callback_function");
-        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
-    }
-
-    public static void openblas_set_threads_callback_function(MemorySegment callback) {
-        try {
-            openblas_set_threads_callback_function.HANDLE.invokeExact(callback);
-        } catch (Error | RuntimeException ex) {
-            throw ex;
-        } catch (Throwable ex) {
-            throw new AssertionError("should not reach here", ex);
-        }
-    }
 }
