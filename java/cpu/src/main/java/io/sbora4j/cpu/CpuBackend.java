@@ -21,7 +21,7 @@ import java.lang.foreign.ValueLayout;
 
 /**
  * Native kernels on host memory: every matmul through {@code sb_sgemm}, which calls {@code cblas_sgemm} (OpenBLAS,
- * single-threaded) on bands of the result from the kernels' OpenMP team, everything else through the C kernels of
+ * single-threaded) on tiles of the result from the kernels' OpenMP team, everything else through the C kernels of
  * {@code libsbora_native.so}; f32 only ({@link CpuBackendProvider} wraps it in a {@link Bf16Fallback} for bf16).
  * Each backend keeps its own thread count and passes it with every call, so backends with different counts can be
  * used side by side, from one thread or several. Safe to call from several threads.
@@ -29,7 +29,7 @@ import java.lang.foreign.ValueLayout;
 public final class CpuBackend implements Backend {
 
     private final Device device;
-    /** Threads of every call: GEMM bands and kernels alike. */
+    /** Threads of every call: GEMM tiles and kernels alike. */
     private final int threads;
 
     /** Needs {@link CpuLibraries#connect()} done. */
@@ -465,6 +465,6 @@ public final class CpuBackend implements Backend {
             config = "a CBLAS library";
         }
         return "cpu: " + config + ", " + threads + (threads == 1 ? " thread" : " threads")
-                + " (GEMM bands on single-threaded BLAS and the kernels, one OpenMP team)";
+                + " (GEMM tiles on single-threaded BLAS and the kernels, one OpenMP team)";
     }
 }

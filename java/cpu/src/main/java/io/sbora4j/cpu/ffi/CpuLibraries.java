@@ -81,7 +81,7 @@ public final class CpuLibraries {
 
     /**
      * One pool of threads for GEMMs and kernels: OpenBLAS runs single-threaded, and {@code sb_sgemm} calls it on
-     * bands of C from the kernels' OpenMP team (docs/ARCHITECTURE.md, "Native boundary"). A CBLAS named by
+     * tiles of C from the kernels' OpenMP team (docs/ARCHITECTURE.md, "Native boundary"). A CBLAS named by
      * {@code SBORA_BLAS_LIB} that is not OpenBLAS has no {@code openblas_set_num_threads}; it must then run
      * single-threaded by its own settings.
      */
@@ -129,7 +129,7 @@ public final class CpuLibraries {
      * Sets {@code OMP_WAIT_POLICY=PASSIVE} in the process environment before libgomp starts, unless the user chose
      * a policy: a worker sleeps as soon as its region ends instead of spinning, so the team's idle threads take no
      * core while the JVM, or another process, has work for it (with libgomp's default spinning a training step on a
-     * shared 2-core machine ran three times slower). libgomp reads the variable once, when it is loaded, so it must
+     * shared 2-core machine ran up to three times slower). libgomp reads the variable once, when it is loaded, so it must
      * be set through the C library here.
      */
     private static void passiveOpenMpWaiting() {
