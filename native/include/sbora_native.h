@@ -2,7 +2,7 @@
  * sbora_native.h - the whole C API of the CPU kernels of sbora4j.
  *
  * Rules of this boundary (see docs/ARCHITECTURE.md):
- *  - plain C functions, no global state except the thread count below;
+ *  - plain C functions; the only state is the calling thread's thread count and the registered CBLAS sgemm below;
  *  - sizes are int64_t, tensors are float* (f32) or int32_t* (indices), row-major, with explicit leading
  *    dimensions (the distance in elements between consecutive rows) where a kernel reads a 2-D operand;
  *  - every function returns an sb_status (0 = ok); results come back through pointers;
@@ -31,9 +31,20 @@ extern "C" {
 #define SB_ERR_ARG 1   /* a null pointer, a negative size or a leading dimension smaller than the row */
 #define SB_ERR_INDEX 2 /* an index outside [0, dimension) */
 
-/* Threads used by the kernels (OpenMP). n <= 0 restores the default (all cores). */
+/* Threads used by the kernels (OpenMP) and sb_sgemm called from the calling thread: the count belongs to that
+ * thread, so callers with different counts do not disturb each other. n <= 0 restores the default (all cores, or
+ * OMP_NUM_THREADS). */
 SB_API int sb_set_num_threads(int n);
 SB_API int sb_get_num_threads(int *out);
+
+/* GEMM on the kernels' threads. sb_set_blas_sgemm registers the CBLAS cblas_sgemm to call (once, before any
+ * sb_sgemm; it should run single-threaded: OpenBLAS with one thread); sb_sgemm computes the row-major
+ * c = alpha * op(a) * op(b) + beta * c, op transposing where trans_* is non-zero (m x n result, k the inner
+ * dimension, leading dimensions as CBLAS), by calling it once per thread on a tile of c: bands of rows or columns on
+ * two threads, a grid on more. Sizes and leading dimensions must fit in an int. */
+SB_API int sb_set_blas_sgemm(void *cblas_sgemm);
+SB_API int sb_sgemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float *a,
+                    int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc);
 
 /* out[t, j] = x[t, idx[j]] for t < rows, j < r; x is rows x cols. The SBoRA-FA gather x[:, idx]. */
 SB_API int sb_gather_cols(const float *x, int64_t rows, int64_t cols, int64_t ldx, const int32_t *idx, int64_t r,

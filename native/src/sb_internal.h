@@ -18,6 +18,9 @@
 /* Below this many elements of work a kernel runs on the calling thread: waking a team costs more. */
 #define SB_PARALLEL_MIN_WORK 65536
 
+/* The calling thread's thread count (sb_set_num_threads; all cores by default). */
+int sb_max_threads(void);
+
 /* Threads to use for a kernel touching `work` elements (1 for small work). */
 int sb_threads_for(int64_t work);
 

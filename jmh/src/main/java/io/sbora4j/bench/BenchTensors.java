@@ -62,7 +62,7 @@ public final class BenchTensors {
      * The device a benchmark runs on: the default device named {@code name}, or one of its own when
      * {@value #THREADS_PROPERTY} is set (e.g. {@code -jvmArgsAppend -Dsbora.bench.threads=8}) or {@code route} is
      * {@code fused} or {@code unfused} (the SBoRA GEMM route, {@link BackendOptions.SboraGemms}). Its backend is
-     * opened here, so that no measured call pays for loading the native libraries. Left unset, OpenBLAS and OpenMP
+     * opened here, so that no measured call pays for loading the native libraries. Left unset, GEMMs and kernels
      * use all cores, which is what the targets are stated for.
      */
     public static Device device(String name, String route) {

@@ -11,6 +11,9 @@ import io.sbora4j.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -295,6 +298,80 @@ class BenchmarkBodiesTest {
         } finally {
             b.tearDown();
         }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"base", "lora", "sbora-fa", "sbora-fb"})
+    void trainingStepTrainsAndLeavesZeroedGradients(String method) {
+        TrainingStepBench b = new TrainingStepBench();
+        b.method = method;
+        b.shape = "smoke";
+        b.r = R;
+        b.setup();
+        try {
+            List<float[]> before =
+                    b.trainable().stream().map(Tensor::toFloatArray).toList();
+            float loss = b.step();
+            assertTrue(Float.isFinite(loss) && loss > 0, "loss " + loss);
+            for (int i = 0; i < before.size(); i++) {
+                Tensor t = b.trainable().get(i);
+                assertNotNull(t.grad(), t.name() + " received no gradient");
+                float[] g = t.grad().toFloatArray();
+                assertArrayEquals(new float[g.length], g, t.name() + " gradient not zeroed after the step");
+                if (!(method.equals("lora") && i % 2 == 0)) { // LoRA's A (A, B per layer) moves once B is non-zero
+                    assertFalse(Arrays.equals(before.get(i), t.toFloatArray()), t.name() + " was not updated");
+                }
+            }
+            assertTrue(Float.isFinite(b.step()), "a second step");
+            assertEquals(2 * 8, b.tokensPerStep());
+        } finally {
+            b.tearDown();
+        }
+    }
+
+    @Test
+    void trainingStepGemmsAreTheStepsShapes() {
+        // smoke: hidden 32, intermediate 48, 2 layers, 4 heads / 2 KV heads (KV width 16), vocab 64, 2 x 8 tokens
+        Map<String, Integer> counts = new LinkedHashMap<>();
+        for (String method : List.of("base", "lora", "sbora-fa", "sbora-fb")) {
+            TrainingStepBench b = new TrainingStepBench();
+            b.method = method;
+            b.shape = "smoke";
+            b.r = R;
+            b.setup();
+            try {
+                assertEquals(b.gemms().size(), b.gemmsOnly());
+                for (TrainingStepBench.Gemm g : b.gemms()) {
+                    int m = g.c().dim(0), n = g.c().dim(1);
+                    int k = g.transA() ? g.a().dim(0) : g.a().dim(1);
+                    assertEquals(m, g.transA() ? g.a().dim(1) : g.a().dim(0), method + ": rows of op(a)");
+                    assertEquals(k, g.transB() ? g.b().dim(1) : g.b().dim(0), method + ": inner dimension");
+                    assertEquals(n, g.transB() ? g.b().dim(0) : g.b().dim(1), method + ": columns of op(b)");
+                    assertTrue(g.a() != g.c() && g.b() != g.c(), method + ": no operand aliases the result");
+                }
+                counts.put(method, b.gemms().size());
+            } finally {
+                b.tearDown();
+            }
+        }
+        // 7 projections x 2 layers, forward and dx each, and the head's two; adapters: layer 0's q, k, v take no dx
+        int frozen = 14 + 11 + 2;
+        assertEquals(
+                Map.of(
+                        "base",
+                        30,
+                        "lora",
+                        frozen + 14 * 5 + 11,
+                        "sbora-fa",
+                        frozen + 14 * 2 + 11,
+                        "sbora-fb",
+                        frozen + 14 * 2 + 11),
+                counts);
+    }
+
+    @Test
+    void stepCpuTimeRunsTheStep() {
+        StepCpuTime.main(new String[] {"smoke", "sbora-fb", "2", "1"});
     }
 
     private static double[] toDoubles(float[] v) {

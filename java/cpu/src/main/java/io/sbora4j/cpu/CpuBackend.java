@@ -10,6 +10,7 @@ import io.sbora4j.backend.Backend;
 import io.sbora4j.backend.BackendOptions;
 import io.sbora4j.backend.Bf16Fallback;
 import io.sbora4j.backend.UnfusedSboraGemms;
+import io.sbora4j.cpu.ffi.CpuLibraries;
 import io.sbora4j.cpu.ffi.cblas_h;
 import io.sbora4j.cpu.ffi.sbora_native_h;
 import io.sbora4j.tensor.Device;
@@ -19,10 +20,11 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
- * Native kernels on host memory: every matmul through {@code cblas_sgemm} (OpenBLAS), everything else through the
- * C kernels of {@code libsbora_native.so}; f32 only ({@link CpuBackendProvider} wraps it in a {@link Bf16Fallback}
- * for bf16). Stateless apart from the thread count, which OpenBLAS and OpenMP keep per process: the backend opened
- * last sets it. Safe to call from several threads.
+ * Native kernels on host memory: every matmul through {@code sb_sgemm}, which calls {@code cblas_sgemm} (OpenBLAS,
+ * single-threaded) on tiles of the result from the kernels' OpenMP team, everything else through the C kernels of
+ * {@code libsbora_native.so}; f32 only ({@link CpuBackendProvider} wraps it in a {@link Bf16Fallback} for bf16).
+ * Each backend keeps its own thread count and passes it with every call, so backends with different counts can be
+ * used side by side, from one thread or several. Safe to call from several threads.
  */
 public final class CpuBackend implements Backend {
 
@@ -30,14 +32,32 @@ public final class CpuBackend implements Backend {
     private static final int SMALL_N = 32;
 
     private final Device device;
-    private final BackendOptions options;
+    /** Threads of every call: GEMM tiles and kernels alike. */
+    private final int threads;
 
+    /** Needs {@link CpuLibraries#connect()} done. */
     CpuBackend(Device device, BackendOptions options) {
         this.device = device;
-        this.options = options;
-        int n = options.threads() > 0 ? options.threads() : Runtime.getRuntime().availableProcessors();
-        cblas_h.openblas_set_num_threads(n);
-        check(sbora_native_h.sb_set_num_threads(options.threads()), "sb_set_num_threads");
+        this.threads = options.threads() > 0 ? options.threads() : allThreads();
+    }
+
+    /** OpenMP's default team size: every core the process may run on, or {@code OMP_NUM_THREADS}. */
+    private static int allThreads() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment out = a.allocate(ValueLayout.JAVA_INT);
+            check(sbora_native_h.sb_set_num_threads(0), "sb_set_num_threads");
+            check(sbora_native_h.sb_get_num_threads(out), "sb_get_num_threads");
+            return out.get(ValueLayout.JAVA_INT, 0);
+        }
+    }
+
+    /**
+     * Gives the calling thread this backend's thread count for the native call that follows. The count is the
+     * calling thread's in the C library, so setting it before every call (a few nanoseconds) is what makes it this
+     * backend's, whichever backend the thread called before and whatever other threads do meanwhile.
+     */
+    private void enter() {
+        sbora_native_h.sb_set_num_threads(threads);
     }
 
     @Override
@@ -67,6 +87,7 @@ public final class CpuBackend implements Backend {
         if (m == 0 || n == 0) {
             return;
         }
+        enter();
         if (transA && !transB && beta == 0f && n <= SMALL_N && k > 0) {
             // c = alpha·aᵀ·b with few columns: a thin factor's weight gradient (dB = s·dyᵀ·xs), where OpenBLAS is
             // weakest; sb_gemm_tn_small takes 0.55-0.77 of its time at r <= 32 (docs/bench/sbora-gemm-native.md).
@@ -75,37 +96,41 @@ public final class CpuBackend implements Backend {
                     "sb_gemm_tn_small");
             return;
         }
-        cblas_h.cblas_sgemm(
-                cblas_h.CblasRowMajor,
-                transA ? cblas_h.CblasTrans : cblas_h.CblasNoTrans,
-                transB ? cblas_h.CblasTrans : cblas_h.CblasNoTrans,
-                m,
-                n,
-                k,
-                alpha,
-                seg(a),
-                Math.max(1, a.dim(1)),
-                seg(b),
-                Math.max(1, b.dim(1)),
-                beta,
-                seg(c),
-                Math.max(1, n));
+        check(
+                sbora_native_h.sb_sgemm(
+                        transA ? 1 : 0,
+                        transB ? 1 : 0,
+                        m,
+                        n,
+                        k,
+                        alpha,
+                        seg(a),
+                        Math.max(1, a.dim(1)),
+                        seg(b),
+                        Math.max(1, b.dim(1)),
+                        beta,
+                        seg(c),
+                        Math.max(1, n)),
+                "sb_sgemm");
     }
 
     @Override
     public void gatherCols(Tensor x, Tensor idx, Tensor out) {
+        enter();
         long rows = x.shape().rows(), cols = x.shape().cols(), r = idx.numel();
         check(sbora_native_h.sb_gather_cols(seg(x), rows, cols, cols, seg(idx), r, seg(out), r), "sb_gather_cols");
     }
 
     @Override
     public void gatherRows(Tensor x, Tensor idx, Tensor out) {
+        enter();
         long rows = x.shape().rows(), cols = x.shape().cols(), r = idx.numel();
         check(sbora_native_h.sb_gather_rows(seg(x), rows, cols, cols, seg(idx), r, seg(out), cols), "sb_gather_rows");
     }
 
     @Override
     public void indexAddCols(Tensor dst, Tensor idx, Tensor src, float alpha) {
+        enter();
         long rows = dst.shape().rows(), cols = dst.shape().cols(), r = idx.numel();
         check(
                 sbora_native_h.sb_index_add_cols(seg(dst), rows, cols, cols, seg(idx), r, seg(src), r, alpha),
@@ -114,6 +139,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void indexAddRows(Tensor dst, Tensor idx, Tensor src, float alpha) {
+        enter();
         long rows = dst.shape().rows(), cols = dst.shape().cols(), r = idx.numel();
         check(
                 sbora_native_h.sb_index_add_rows(seg(dst), rows, cols, cols, seg(idx), r, seg(src), cols, alpha),
@@ -122,6 +148,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void fill(Tensor x, float value) {
+        enter();
         check(sbora_native_h.sb_fill(seg(x), x.numel(), value), "sb_fill");
     }
 
@@ -154,6 +181,7 @@ public final class CpuBackend implements Backend {
             UnfusedSboraGemms.gatherGemm(this, x, idx, f, transF, alpha, c, xs);
             return;
         }
+        enter();
         check(
                 sbora_native_h.sb_gather_gemm(
                         seg(x),
@@ -180,6 +208,7 @@ public final class CpuBackend implements Backend {
             UnfusedSboraGemms.gemmScatter(this, a, f, transF, idx, alpha, c);
             return;
         }
+        enter();
         check(
                 sbora_native_h.sb_gemm_scatter(
                         seg(a),
@@ -214,36 +243,43 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void add(Tensor a, Tensor b, Tensor out) {
+        enter();
         check(sbora_native_h.sb_add(seg(a), seg(b), out.numel(), seg(out)), "sb_add");
     }
 
     @Override
     public void sub(Tensor a, Tensor b, Tensor out) {
+        enter();
         check(sbora_native_h.sb_sub(seg(a), seg(b), out.numel(), seg(out)), "sb_sub");
     }
 
     @Override
     public void mul(Tensor a, Tensor b, Tensor out) {
+        enter();
         check(sbora_native_h.sb_mul(seg(a), seg(b), out.numel(), seg(out)), "sb_mul");
     }
 
     @Override
     public void div(Tensor a, Tensor b, Tensor out) {
+        enter();
         check(sbora_native_h.sb_div(seg(a), seg(b), out.numel(), seg(out)), "sb_div");
     }
 
     @Override
     public void scale(Tensor x, float s, Tensor out) {
+        enter();
         check(sbora_native_h.sb_scale(seg(x), out.numel(), s, seg(out)), "sb_scale");
     }
 
     @Override
     public void axpy(float alpha, Tensor x, Tensor y) {
+        enter();
         check(sbora_native_h.sb_axpy(y.numel(), alpha, seg(x), seg(y)), "sb_axpy");
     }
 
     @Override
     public double sum(Tensor x) {
+        enter();
         try (Arena a = Arena.ofConfined()) {
             MemorySegment out = a.allocate(ValueLayout.JAVA_DOUBLE);
             check(sbora_native_h.sb_sum(seg(x), x.numel(), out), "sb_sum");
@@ -253,6 +289,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public double dot(Tensor a, Tensor b) {
+        enter();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment out = arena.allocate(ValueLayout.JAVA_DOUBLE);
             check(sbora_native_h.sb_dot(seg(a), seg(b), a.numel(), out), "sb_dot");
@@ -262,6 +299,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public long countNonFinite(Tensor x) {
+        enter();
         try (Arena a = Arena.ofConfined()) {
             MemorySegment out = a.allocate(ValueLayout.JAVA_LONG);
             check(sbora_native_h.sb_count_nonfinite(seg(x), x.numel(), out), "sb_count_nonfinite");
@@ -271,11 +309,13 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void rowNorm(Tensor x, Tensor out) {
+        enter();
         check(sbora_native_h.sb_row_norm(seg(x), x.shape().rows(), x.shape().cols(), seg(out)), "sb_row_norm");
     }
 
     @Override
     public void scaleRows(Tensor x, Tensor s, Tensor out) {
+        enter();
         check(
                 sbora_native_h.sb_scale_rows(seg(x), x.shape().rows(), x.shape().cols(), seg(s), seg(out)),
                 "sb_scale_rows");
@@ -283,6 +323,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void scaleCols(Tensor x, Tensor s, Tensor out) {
+        enter();
         check(
                 sbora_native_h.sb_scale_cols(seg(x), x.shape().rows(), x.shape().cols(), seg(s), seg(out)),
                 "sb_scale_cols");
@@ -290,6 +331,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void colDot(Tensor a, Tensor b, Tensor out) {
+        enter();
         check(
                 sbora_native_h.sb_col_dot(
                         seg(a), seg(b), a.shape().rows(), a.shape().cols(), seg(out)),
@@ -298,6 +340,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void transpose(Tensor x, Tensor out) {
+        enter();
         check(sbora_native_h.sb_transpose(seg(x), x.shape().rows(), x.shape().cols(), seg(out)), "sb_transpose");
     }
 
@@ -309,6 +352,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void rmsNormForward(Tensor x, Tensor w, float eps, Tensor y, Tensor rstd) {
+        enter();
         check(
                 sbora_native_h.sb_rmsnorm_forward(
                         seg(x), seg(w), x.shape().rows(), x.shape().cols(), eps, seg(y), seg(rstd)),
@@ -317,6 +361,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void rmsNormBackward(Tensor x, Tensor w, Tensor rstd, Tensor dy, Tensor dx, Tensor dw) {
+        enter();
         check(
                 sbora_native_h.sb_rmsnorm_backward(
                         seg(x),
@@ -332,6 +377,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void rope(Tensor x, int heads, Tensor positions, Tensor cos, Tensor sin, float sign, Tensor out) {
+        enter();
         int headDim = x.shape().cols() / heads;
         check(
                 sbora_native_h.sb_rope(
@@ -350,11 +396,13 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void siluMulForward(Tensor g, Tensor u, Tensor out) {
+        enter();
         check(sbora_native_h.sb_silu_mul_forward(seg(g), seg(u), g.numel(), seg(out)), "sb_silu_mul_forward");
     }
 
     @Override
     public void siluMulBackward(Tensor g, Tensor u, Tensor dout, Tensor dg, Tensor du) {
+        enter();
         check(
                 sbora_native_h.sb_silu_mul_backward(seg(g), seg(u), seg(dout), g.numel(), orNull(dg), orNull(du)),
                 "sb_silu_mul_backward");
@@ -362,6 +410,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void attentionForward(Tensor q, Tensor k, Tensor v, AttentionShape a, Tensor out, Tensor lse) {
+        enter();
         check(
                 sbora_native_h.sb_attention_forward(
                         seg(q),
@@ -390,6 +439,7 @@ public final class CpuBackend implements Backend {
             Tensor dq,
             Tensor dk,
             Tensor dv) {
+        enter();
         check(
                 sbora_native_h.sb_attention_backward(
                         seg(q),
@@ -412,6 +462,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void crossEntropyForward(Tensor logits, Tensor targets, int ignoreIndex, Tensor loss, Tensor lse) {
+        enter();
         check(
                 sbora_native_h.sb_cross_entropy_forward(
                         seg(logits),
@@ -427,6 +478,7 @@ public final class CpuBackend implements Backend {
     @Override
     public void crossEntropyBackward(
             Tensor logits, Tensor targets, Tensor lse, int ignoreIndex, float scale, Tensor dlogits) {
+        enter();
         check(
                 sbora_native_h.sb_cross_entropy_backward(
                         seg(logits),
@@ -442,11 +494,13 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void nf4Quantize(Tensor x, int block, Tensor packed, Tensor absmax) {
+        enter();
         check(sbora_native_h.sb_nf4_quantize(seg(x), x.numel(), block, seg(packed), seg(absmax)), "sb_nf4_quantize");
     }
 
     @Override
     public void nf4Dequantize(Tensor packed, Tensor absmax, long start, int block, Tensor out) {
+        enter();
         check(
                 sbora_native_h.sb_nf4_dequantize(seg(packed), seg(absmax), start, out.numel(), block, seg(out)),
                 "sb_nf4_dequantize");
@@ -454,6 +508,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void adamwStep(Tensor p, Tensor g, Tensor m, Tensor v, AdamWStep s) {
+        enter();
         check(
                 sbora_native_h.sb_adamw_step(
                         seg(p),
@@ -470,13 +525,9 @@ public final class CpuBackend implements Backend {
                 "sb_adamw_step");
     }
 
-    /** Threads the native kernels use now. */
+    /** Threads of this backend's calls (its {@link BackendOptions#threads()}, or every core for 0). */
     public int threads() {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment out = a.allocate(ValueLayout.JAVA_INT);
-            check(sbora_native_h.sb_get_num_threads(out), "sb_get_num_threads");
-            return out.get(ValueLayout.JAVA_INT, 0);
-        }
+        return threads;
     }
 
     @Override
@@ -487,7 +538,7 @@ public final class CpuBackend implements Backend {
         } catch (RuntimeException | UnsatisfiedLinkError e) {
             config = "a CBLAS library";
         }
-        return "cpu: " + config + ", BLAS threads " + cblas_h.openblas_get_num_threads() + ", kernel threads "
-                + threads();
+        return "cpu: " + config + ", " + threads + (threads == 1 ? " thread" : " threads")
+                + " (GEMM tiles on single-threaded BLAS and the kernels, one OpenMP team)";
     }
 }

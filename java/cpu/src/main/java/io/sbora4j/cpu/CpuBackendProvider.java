@@ -33,8 +33,7 @@ public final class CpuBackendProvider implements BackendProvider {
     @Override
     public Backend open(Device device, BackendOptions options) {
         try {
-            CpuLibraries.sboraNative();
-            CpuLibraries.blas();
+            CpuLibraries.connect();
         } catch (NativeLibraryException e) {
             throw new BackendUnavailableException("the cpu backend: " + e.getMessage(), e);
         }

@@ -26,15 +26,18 @@ class NativeLibrariesTest {
     }
 
     @Test
-    void aBackendOpenedWithAThreadCountSetsItAndTheDefaultDeviceKeepsItsOwn() {
+    void aBackendOpenedWithAThreadCountKeepsItAndTheDefaultDeviceKeepsItsOwn() {
         var one = Backends.open("cpu", BackendOptions.DEFAULTS.withThreads(1));
         assertTrue(one.device() != Device.CPU, "a device of its own");
         assertEquals("cpu", one.device().name());
-        assertEquals(1, cblas_h.openblas_get_num_threads());
+        assertTrue(one.describe().contains(" 1 thread "), one.describe());
         assertTrue(Backends.open("cpu", BackendOptions.DEFAULTS) == Backends.of(Device.CPU));
-        Backends.open(
+        var all = Backends.open(
                 "cpu", BackendOptions.DEFAULTS.withThreads(Runtime.getRuntime().availableProcessors()));
-        assertEquals(Runtime.getRuntime().availableProcessors(), cblas_h.openblas_get_num_threads());
+        assertTrue(
+                all.describe().contains(" " + Runtime.getRuntime().availableProcessors() + " thread"), all.describe());
+        assertTrue(one.describe().contains(" 1 thread "), "opening another backend changes nothing of the first");
+        assertEquals(1, cblas_h.openblas_get_num_threads(), "OpenBLAS runs single-threaded, on our threads");
     }
 
     @Test

@@ -21,7 +21,7 @@ import java.util.Properties;
  * Finds and opens the cpu backend's libraries, once per process: our C kernels ({@code libsbora_native.so}, built by
  * CMake and carried in this module's jar under {@code native/linux-x86_64/} with the {@code libgomp.so.1} it links)
  * and a CBLAS library (OpenBLAS from the {@code org.bytedeco:openblas} jar, or the file named by
- * {@code SBORA_BLAS_LIB}).
+ * {@code SBORA_BLAS_LIB}), and connects them ({@link #connect}): GEMMs run on the kernels' threads.
  */
 public final class CpuLibraries {
 
@@ -54,6 +54,10 @@ public final class CpuLibraries {
         static final LoadedLibrary LIB = openBlas();
     }
 
+    private static final class GemmHolder {
+        static final boolean CONNECTED = connectGemm();
+    }
+
     /** Symbols of {@code libsbora_native.so}; throws {@link NativeLibraryException} with the reason when unavailable. */
     public static SymbolLookup sboraNative() {
         return SboraHolder.LIB.orThrow("libsbora_native.so");
@@ -62,6 +66,34 @@ public final class CpuLibraries {
     /** Symbols of the CBLAS library; throws {@link NativeLibraryException} with the reason when unavailable. */
     public static SymbolLookup blas() {
         return BlasHolder.LIB.orThrow("BLAS");
+    }
+
+    /**
+     * Opens both libraries and hands the BLAS's {@code cblas_sgemm} to our kernels' {@code sb_sgemm}, once; throws
+     * {@link NativeLibraryException} with the reason when a library is unavailable.
+     */
+    public static void connect() {
+        sboraNative();
+        blas();
+        boolean connected = GemmHolder.CONNECTED;
+        assert connected;
+    }
+
+    /**
+     * One pool of threads for GEMMs and kernels: OpenBLAS runs single-threaded, and {@code sb_sgemm} calls it on
+     * tiles of C from the kernels' OpenMP team (docs/ARCHITECTURE.md, "Native boundary"). A CBLAS named by
+     * {@code SBORA_BLAS_LIB} that is not OpenBLAS has no {@code openblas_set_num_threads}; it must then run
+     * single-threaded by its own settings.
+     */
+    private static boolean connectGemm() {
+        int status = sbora_native_h.sb_set_blas_sgemm(blas().findOrThrow("cblas_sgemm"));
+        if (status != sbora_native_h.SB_OK) {
+            throw new IllegalStateException("sb_set_blas_sgemm failed with status " + status);
+        }
+        if (blas().find("openblas_set_num_threads").isPresent()) {
+            cblas_h.openblas_set_num_threads(1);
+        }
+        return true;
     }
 
     /** The state of our kernel library (opened or why not). */
@@ -95,12 +127,18 @@ public final class CpuLibraries {
 
     /**
      * Sets {@code OMP_WAIT_POLICY=PASSIVE} in the process environment before libgomp starts, unless the user chose
-     * a policy. By default OpenMP threads spin after each parallel region, and on a machine with few cores they take
-     * the cores OpenBLAS's threads need for the next GEMM: a training step ran ten times slower that way. libgomp
-     * reads the variable once, when it is loaded, so it must be set through the C library here.
+     * a policy: a worker sleeps as soon as its region ends instead of spinning, so the team's idle threads take no
+     * core while the JVM, or another process, has work for it (with libgomp's default spinning a training step on a
+     * shared 2-core machine ran up to three times slower). libgomp reads the variable once, when it is loaded, so it must
+     * be set through the C library here.
      */
     private static void passiveOpenMpWaiting() {
-        if (System.getenv("OMP_WAIT_POLICY") != null) {
+        setenvUnlessSet("OMP_WAIT_POLICY", "PASSIVE");
+    }
+
+    /** Sets an environment variable of the process (the C library's, which native libraries read) unless set. */
+    private static void setenvUnlessSet(String name, String value) {
+        if (System.getenv(name) != null) {
             return;
         }
         try (Arena arena = Arena.ofConfined()) {
@@ -109,7 +147,7 @@ public final class CpuLibraries {
                     linker.defaultLookup().findOrThrow("setenv"),
                     FunctionDescriptor.of(
                             ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
-            int rc = (int) setenv.invokeExact(arena.allocateFrom("OMP_WAIT_POLICY"), arena.allocateFrom("PASSIVE"), 0);
+            int rc = (int) setenv.invokeExact(arena.allocateFrom(name), arena.allocateFrom(value), 0);
             assert rc == 0;
         } catch (Throwable e) {
             // only a performance setting: the kernels are correct without it
@@ -117,6 +155,8 @@ public final class CpuLibraries {
     }
 
     private static LoadedLibrary openBlas() {
+        // OpenBLAS runs single-threaded (connectGemm); with this it does not even start its pool when it loads.
+        setenvUnlessSet("OPENBLAS_NUM_THREADS", "1");
         String explicit = System.getenv("SBORA_BLAS_LIB");
         if (explicit != null && !explicit.isBlank()) {
             Path p = Path.of(explicit);

@@ -91,6 +91,78 @@ public final class sbora_native_h {
         }
     }
 
+    private static final class sb_set_blas_sgemm {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER);
+
+        /** Resolved on first call, so that descriptors can be inspected without the library. */
+        private static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("sb_set_blas_sgemm");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
+    }
+
+    public static FunctionDescriptor sb_set_blas_sgemm$descriptor() {
+        return sb_set_blas_sgemm.DESC;
+    }
+
+    public static MethodHandle sb_set_blas_sgemm$handle() {
+        return sb_set_blas_sgemm.Linked.HANDLE;
+    }
+
+    public static int sb_set_blas_sgemm(MemorySegment cblas_sgemm) {
+        try {
+            return (int) sb_set_blas_sgemm.Linked.HANDLE.invokeExact(cblas_sgemm);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex) {
+            throw new AssertionError("should not reach here", ex);
+        }
+    }
+
+    private static final class sb_sgemm {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(
+                C_INT, C_INT, C_INT, C_LONG, C_LONG, C_LONG, C_FLOAT, C_POINTER, C_LONG, C_POINTER, C_LONG, C_FLOAT,
+                C_POINTER, C_LONG);
+
+        /** Resolved on first call, so that descriptors can be inspected without the library. */
+        private static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("sb_sgemm");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
+    }
+
+    public static FunctionDescriptor sb_sgemm$descriptor() {
+        return sb_sgemm.DESC;
+    }
+
+    public static MethodHandle sb_sgemm$handle() {
+        return sb_sgemm.Linked.HANDLE;
+    }
+
+    public static int sb_sgemm(
+            int trans_a,
+            int trans_b,
+            long m,
+            long n,
+            long k,
+            float alpha,
+            MemorySegment a,
+            long lda,
+            MemorySegment b,
+            long ldb,
+            float beta,
+            MemorySegment c,
+            long ldc) {
+        try {
+            return (int)
+                    sb_sgemm.Linked.HANDLE.invokeExact(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex) {
+            throw new AssertionError("should not reach here", ex);
+        }
+    }
+
     private static final class sb_gather_cols {
         static final FunctionDescriptor DESC =
                 FunctionDescriptor.of(C_INT, C_POINTER, C_LONG, C_LONG, C_LONG, C_POINTER, C_LONG, C_POINTER, C_LONG);
