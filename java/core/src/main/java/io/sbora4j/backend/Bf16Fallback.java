@@ -212,6 +212,16 @@ public final class Bf16Fallback implements Backend {
     }
 
     @Override
+    public void addRmsNormForward(Tensor x, Tensor delta, Tensor w, float eps, Tensor sum, Tensor y, Tensor rstd) {
+        f32.addRmsNormForward(x, delta, w, eps, sum, y, rstd);
+    }
+
+    @Override
+    public void addRmsNormBackward(Tensor sum, Tensor w, Tensor rstd, Tensor dy, Tensor dsum, Tensor dx, Tensor dw) {
+        f32.addRmsNormBackward(sum, w, rstd, dy, dsum, dx, dw);
+    }
+
+    @Override
     public void nf4Quantize(Tensor x, int block, Tensor packed, Tensor absmax) {
         f32.nf4Quantize(x, block, packed, absmax);
     }

@@ -4,7 +4,9 @@ import io.sbora4j.autograd.Autograd;
 import io.sbora4j.backend.Backend;
 import io.sbora4j.backend.Backends;
 import io.sbora4j.tensor.DType;
+import io.sbora4j.tensor.MemoryScope;
 import io.sbora4j.tensor.Tensor;
+import java.util.Arrays;
 import java.util.List;
 
 /** Loss functions, each one fused op. */
@@ -67,5 +69,118 @@ public final class Losses {
             be.crossEntropyBackward(logits, targets, lse, ignoreIndex, n == 0 ? 0f : (float) (g.item() / n), dl);
             return new Tensor[] {dl};
         });
+    }
+
+    /**
+     * Mean softmax cross-entropy of the logits {@code h·headᵀ} (h: rows x hidden, head: vocab x hidden, both f32)
+     * against i32 targets (one per row), over the rows whose target is not {@code ignoreIndex}: the value and
+     * gradients of {@link #crossEntropy}{@code (MatMul.matmul(h, false, head, true), ...)} without ever holding more
+     * than {@code chunkRows} rows of logits.
+     *
+     * <p>The forward computes the logits of {@code chunkRows} counted rows at a time (ignored rows cost nothing) in a
+     * {@link MemoryScope} of their own, freed before the next chunk, and keeps only each row's log-sum-exp. The
+     * backward recomputes each chunk's logits, turns them in place into {@code dlogits = softmax - onehot} (scaled),
+     * and accumulates {@code dh = dlogits·head} and, when the head requires a gradient (pre-training),
+     * {@code dhead += dlogitsᵀ·h}. Saves h and the head (the op's inputs) and one float per counted row, where the
+     * unchunked loss saves the logits; the price is the head GEMM once more than the unchunked loss computes it.
+     */
+    public static Tensor linearCrossEntropy(Tensor h, Tensor head, Tensor targets, int ignoreIndex, int chunkRows) {
+        String op = "linearCrossEntropy";
+        Checks.f32SameDevice(op, h, head);
+        Checks.matrix(op, h);
+        Checks.matrix(op, head);
+        if (head.dim(1) != h.dim(1)) {
+            throw new IllegalArgumentException(op + ": head " + head.shape() + " does not match rows of " + h.shape());
+        }
+        int rows = h.dim(0), vocab = head.dim(0), hidden = h.dim(1);
+        if (targets.dtype() != DType.I32 || targets.numel() != rows || targets.device() != h.device()) {
+            throw new IllegalArgumentException(
+                    op + ": need one i32 target per row of " + h.shape() + ", got " + targets.describe());
+        }
+        if (chunkRows < 1) {
+            throw new IllegalArgumentException(op + ": chunks of " + chunkRows + " rows");
+        }
+        int[] t = targets.toIntArray();
+        int[] countedRows = new int[rows];
+        int counted = 0;
+        for (int i = 0; i < rows; i++) {
+            if (t[i] != ignoreIndex) {
+                if (t[i] < 0 || t[i] >= vocab) {
+                    throw new IllegalArgumentException(op + ": target " + t[i] + " outside [0, " + vocab + ")");
+                }
+                countedRows[counted++] = i;
+            }
+        }
+        Backend be = Backends.of(h.device());
+        int n = counted;
+        // the counted rows: all of them as slices of h, or their indices (h's rows are gathered chunk by chunk)
+        boolean all = n == rows;
+        Tensor idx = all || n == 0 ? null : Tensor.ofInts(h.device(), Arrays.copyOf(countedRows, n), n);
+        Tensor tc = all ? targets.view(rows) : compactTargets(t, countedRows, n, h);
+        Tensor lse = Tensor.empty(h.device(), DType.F32, n);
+        Tensor perRow = Tensor.empty(h.device(), DType.F32, n);
+        for (int start = 0; start < n; start += chunkRows) {
+            int c = Math.min(chunkRows, n - start);
+            try (MemoryScope ignored = MemoryScope.open()) {
+                Tensor logits = Tensor.empty(h.device(), DType.F32, c, vocab);
+                be.gemm(false, true, 1f, chunkOf(be, h, idx, start, c), head, 0f, logits);
+                be.crossEntropyForward(
+                        logits, tc.slice(start, c), ignoreIndex, perRow.slice(start, c), lse.slice(start, c));
+            }
+        }
+        Tensor out = Tensor.empty(h.device(), DType.F32);
+        be.fill(out, n == 0 ? 0f : (float) (be.sum(perRow) / n));
+        List<Tensor> saved = idx == null ? List.of(h, head, lse, tc) : List.of(h, head, lse, tc, idx);
+        return Autograd.record(out, op, List.of(h, head), saved, g -> {
+            float scale = n == 0 ? 0f : (float) (g.item() / n);
+            Tensor dh = h.requiresGrad() ? h.emptyLike() : null;
+            Tensor dhead = head.requiresGrad() ? head.emptyLike() : null;
+            if (dh != null && !all) {
+                be.fill(dh, 0f); // ignored rows get no gradient; the counted ones are added below
+            }
+            if (dhead != null && n == 0) {
+                be.fill(dhead, 0f);
+            }
+            for (int start = 0; start < n; start += chunkRows) {
+                int c = Math.min(chunkRows, n - start);
+                try (MemoryScope ignored = MemoryScope.open()) {
+                    Tensor hc = chunkOf(be, h, idx, start, c);
+                    Tensor d = Tensor.empty(h.device(), DType.F32, c, vocab);
+                    be.gemm(false, true, 1f, hc, head, 0f, d);
+                    be.crossEntropyBackward(d, tc.slice(start, c), lse.slice(start, c), ignoreIndex, scale, d);
+                    if (dh != null) {
+                        if (idx == null) {
+                            be.gemm(false, false, 1f, d, head, 0f, dh.slice(start, c));
+                        } else {
+                            Tensor dhc = Tensor.empty(h.device(), DType.F32, c, hidden);
+                            be.gemm(false, false, 1f, d, head, 0f, dhc);
+                            be.indexAddRows(dh, idx.slice(start, c), dhc, 1f);
+                        }
+                    }
+                    if (dhead != null) {
+                        be.gemm(true, false, 1f, d, hc, start == 0 ? 0f : 1f, dhead);
+                    }
+                }
+            }
+            return new Tensor[] {dh, dhead};
+        });
+    }
+
+    /** Rows {@code [start, start + c)} of the counted rows of h: a slice, or a gathered copy in the current scope. */
+    private static Tensor chunkOf(Backend be, Tensor h, Tensor idx, int start, int c) {
+        if (idx == null) {
+            return h.slice(start, c);
+        }
+        Tensor out = Tensor.empty(h.device(), DType.F32, c, h.dim(1));
+        be.gatherRows(h, idx.slice(start, c), out);
+        return out;
+    }
+
+    private static Tensor compactTargets(int[] t, int[] countedRows, int n, Tensor like) {
+        int[] c = new int[n];
+        for (int i = 0; i < n; i++) {
+            c[i] = t[countedRows[i]];
+        }
+        return Tensor.ofInts(like.device(), c, n);
     }
 }
