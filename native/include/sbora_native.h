@@ -124,6 +124,11 @@ SB_API int sb_add_rmsnorm_forward(const float *x, const float *delta, const floa
 SB_API int sb_add_rmsnorm_backward(const float *sum, const float *w, const float *rstd, const float *dy,
                                    const float *dsum, int64_t rows, int64_t n, float *dx, float *dw);
 
+/* Softmax cross-entropy forward and backward in one pass over each row (native/src/fused_cross_entropy.c): loss and
+ * lse as sb_cross_entropy_forward, dlogits as sb_cross_entropy_backward with that lse. dlogits may alias logits. */
+SB_API int sb_cross_entropy_fused(const float *logits, const int32_t *targets, int64_t rows, int64_t vocab,
+                                  int32_t ignore_index, float scale, float *loss, float *lse, float *dlogits);
+
 /* ---- NF4 (QLoRA's 4-bit NormalFloat), blockwise. Element i belongs to block i / block; two elements per byte,
  * the even one in the high nibble (as bitsandbytes packs them). ---- */
 

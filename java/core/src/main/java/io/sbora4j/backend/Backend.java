@@ -190,6 +190,17 @@ public interface Backend {
         }
     }
 
+    /**
+     * {@link #crossEntropyForward} and {@link #crossEntropyBackward} (with the lse just computed) in one call:
+     * {@code loss}, {@code lse} and {@code dlogits = scale·(softmax - onehot)}; {@code dlogits} may be
+     * {@code logits}. The default makes the two calls; a fused kernel reads each row once more while it is in cache.
+     */
+    default void crossEntropyForwardBackward(
+            Tensor logits, Tensor targets, int ignoreIndex, float scale, Tensor loss, Tensor lse, Tensor dlogits) {
+        crossEntropyForward(logits, targets, ignoreIndex, loss, lse);
+        crossEntropyBackward(logits, targets, lse, ignoreIndex, scale, dlogits);
+    }
+
     // ---------------------------------------------------------------- NF4
 
     /**

@@ -222,6 +222,12 @@ public final class Bf16Fallback implements Backend {
     }
 
     @Override
+    public void crossEntropyForwardBackward(
+            Tensor logits, Tensor targets, int ignoreIndex, float scale, Tensor loss, Tensor lse, Tensor dlogits) {
+        f32.crossEntropyForwardBackward(logits, targets, ignoreIndex, scale, loss, lse, dlogits);
+    }
+
+    @Override
     public void nf4Quantize(Tensor x, int block, Tensor packed, Tensor absmax) {
         f32.nf4Quantize(x, block, packed, absmax);
     }

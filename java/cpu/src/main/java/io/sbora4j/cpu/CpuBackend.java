@@ -401,6 +401,23 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public void crossEntropyForwardBackward(
+            Tensor logits, Tensor targets, int ignoreIndex, float scale, Tensor loss, Tensor lse, Tensor dlogits) {
+        check(
+                sbora_native_h.sb_cross_entropy_fused(
+                        seg(logits),
+                        seg(targets),
+                        logits.shape().rows(),
+                        logits.shape().cols(),
+                        ignoreIndex,
+                        scale,
+                        seg(loss),
+                        seg(lse),
+                        seg(dlogits)),
+                "sb_cross_entropy_fused");
+    }
+
+    @Override
     public void nf4Quantize(Tensor x, int block, Tensor packed, Tensor absmax) {
         check(sbora_native_h.sb_nf4_quantize(seg(x), x.numel(), block, seg(packed), seg(absmax)), "sb_nf4_quantize");
     }

@@ -1054,6 +1054,45 @@ public final class sbora_native_h {
         }
     }
 
+    private static final class sb_cross_entropy_fused {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(
+                C_INT, C_POINTER, C_POINTER, C_LONG, C_LONG, C_INT, C_FLOAT, C_POINTER, C_POINTER, C_POINTER);
+
+        /** Resolved on first call, so that descriptors can be inspected without the library. */
+        private static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("sb_cross_entropy_fused");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
+    }
+
+    public static FunctionDescriptor sb_cross_entropy_fused$descriptor() {
+        return sb_cross_entropy_fused.DESC;
+    }
+
+    public static MethodHandle sb_cross_entropy_fused$handle() {
+        return sb_cross_entropy_fused.Linked.HANDLE;
+    }
+
+    public static int sb_cross_entropy_fused(
+            MemorySegment logits,
+            MemorySegment targets,
+            long rows,
+            long vocab,
+            int ignore_index,
+            float scale,
+            MemorySegment loss,
+            MemorySegment lse,
+            MemorySegment dlogits) {
+        try {
+            return (int) sb_cross_entropy_fused.Linked.HANDLE.invokeExact(
+                    logits, targets, rows, vocab, ignore_index, scale, loss, lse, dlogits);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex) {
+            throw new AssertionError("should not reach here", ex);
+        }
+    }
+
     private static final class sb_nf4_quantize {
         static final FunctionDescriptor DESC =
                 FunctionDescriptor.of(C_INT, C_POINTER, C_LONG, C_LONG, C_POINTER, C_POINTER);
