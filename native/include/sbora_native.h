@@ -125,7 +125,8 @@ SB_API int sb_add_rmsnorm_backward(const float *sum, const float *w, const float
                                    const float *dsum, int64_t rows, int64_t n, float *dx, float *dw);
 
 /* Softmax cross-entropy forward and backward in one pass over each row (native/src/fused_cross_entropy.c): loss and
- * lse as sb_cross_entropy_forward, dlogits as sb_cross_entropy_backward with that lse. dlogits may alias logits. */
+ * lse as sb_cross_entropy_forward, dlogits as sb_cross_entropy_backward with that lse, within a few ulp (vectorised
+ * exponentials). dlogits may alias logits. */
 SB_API int sb_cross_entropy_fused(const float *logits, const int32_t *targets, int64_t rows, int64_t vocab,
                                   int32_t ignore_index, float scale, float *loss, float *lse, float *dlogits);
 

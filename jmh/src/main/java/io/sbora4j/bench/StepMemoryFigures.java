@@ -15,6 +15,7 @@ import io.sbora4j.tensor.Device;
 import io.sbora4j.tensor.MemoryScope;
 import io.sbora4j.tensor.Tensor;
 import java.lang.foreign.Arena;
+import java.lang.management.ManagementFactory;
 import java.lang.reflect.Method;
 import java.util.Arrays;
 import java.util.List;
@@ -62,7 +63,13 @@ public final class StepMemoryFigures {
     }
 
     /** One step's figures: bytes allocated in its scope (all, and up to the end of the forward), saved bytes, ms. */
-    record StepFigures(long bytes, long forwardBytes, long savedBytes, double ms, float loss) {}
+    record StepFigures(long bytes, long forwardBytes, long savedBytes, double ms, double cpuMs, float loss) {}
+
+    /** CPU time of the whole process (all threads) in ns: under a shared machine's load, steadier than wall time. */
+    private static long cpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime();
+    }
 
     static void step(int steps, boolean fullLoss) throws Exception {
         Device dev = Device.CPU;
@@ -89,15 +96,17 @@ public final class StepMemoryFigures {
                     Runtime.getRuntime().availableProcessors());
             try (AdamW opt = new AdamW(trainable, AdamW.Config.lr(1e-4))) {
                 int warmup = 3;
-                double[] ms = new double[steps];
+                double[] ms = new double[steps], cpu = new double[steps];
                 StepFigures last = null;
                 for (int s = 0; s < warmup + steps; s++) {
                     last = oneStep(model, ids, targets, modelLoss, opt);
                     if (s >= warmup) {
                         ms[s - warmup] = last.ms();
+                        cpu[s - warmup] = last.cpuMs();
                     }
                 }
                 Arrays.sort(ms);
+                Arrays.sort(cpu);
                 System.out.printf(
                         Locale.ROOT,
                         "  bytes allocated in the step's scope: %d (%.2f MiB); by the end of the forward: %d (%.2f"
@@ -110,11 +119,14 @@ public final class StepMemoryFigures {
                         last.savedBytes() / 1048576.0);
                 System.out.printf(
                         Locale.ROOT,
-                        "  ms per step over %d steps: median %.1f, min %.1f, max %.1f (loss %.5f)%n",
+                        "  ms per step over %d steps: median %.1f, min %.1f, max %.1f; CPU ms (all threads): median"
+                                + " %.1f, min %.1f (loss %.5f)%n",
                         steps,
                         ms[steps / 2],
                         ms[0],
                         ms[steps - 1],
+                        cpu[steps / 2],
+                        cpu[0],
                         last.loss());
             }
         }
@@ -122,7 +134,7 @@ public final class StepMemoryFigures {
 
     private static StepFigures oneStep(LlamaModel model, Tensor ids, Tensor targets, Method modelLoss, AdamW opt)
             throws Exception {
-        long t0 = System.nanoTime();
+        long t0 = System.nanoTime(), c0 = cpuNanos();
         long bytes, forwardBytes, saved = 0;
         float value;
         try (MemoryScope step = MemoryScope.open()) {
@@ -143,7 +155,8 @@ public final class StepMemoryFigures {
         opt.step();
         opt.zeroGrad();
         Backends.of(model.device()).synchronize();
-        return new StepFigures(bytes, forwardBytes, saved, (System.nanoTime() - t0) / 1e6, value);
+        return new StepFigures(
+                bytes, forwardBytes, saved, (System.nanoTime() - t0) / 1e6, (cpuNanos() - c0) / 1e6, value);
     }
 
     /** {@code LlamaModel.loss(ids, targets, ignoreIndex)}, or null in a build without it. */
@@ -182,7 +195,7 @@ public final class StepMemoryFigures {
                     4.0 * chunk * vocab / 1048576);
             for (String which : List.of("full", "chunked", "full", "chunked")) {
                 h.setGrad(null);
-                long t0 = System.nanoTime();
+                long t0 = System.nanoTime(), c0 = cpuNanos();
                 long bytes;
                 float value;
                 try (MemoryScope scope = MemoryScope.open()) {
@@ -195,12 +208,14 @@ public final class StepMemoryFigures {
                 }
                 System.out.printf(
                         Locale.ROOT,
-                        "  %-7s loss %.5f, bytes allocated in the scope %d (%.1f MiB), %.1f s (forward + backward)%n",
+                        "  %-7s loss %.5f, bytes allocated in the scope %d (%.1f MiB), forward + backward %.1f s"
+                                + " (CPU %.1f s)%n",
                         which,
                         value,
                         bytes,
                         bytes / 1048576.0,
-                        (System.nanoTime() - t0) / 1e9);
+                        (System.nanoTime() - t0) / 1e9,
+                        (cpuNanos() - c0) / 1e9);
             }
         }
     }

@@ -247,16 +247,17 @@ class LayerKernelsMatchReferenceProperties {
         CPU.crossEntropyBackward(logits, targets, lse, -100, 0.25f, d);
         REF.crossEntropyBackward(ref(logits), ref(targets), lseR, -100, 0.25f, dR);
         close("dlogits", dR, d, 1e-5);
-        // forward and backward in one pass: the two kernels' results exactly, into a new tensor or over the logits
+        // forward and backward in one pass (vectorised exponentials): the two kernels' results within a few ulp,
+        // into a new tensor or over the logits
         Tensor loss2 = loss.emptyLike(), lse2 = lse.emptyLike(), d2 = d.emptyLike();
         CPU.crossEntropyForwardBackward(logits, targets, -100, 0.25f, loss2, lse2, d2);
-        close("fused loss", loss, loss2, 0);
-        close("fused lse", lse, lse2, 0);
-        close("fused dlogits", d, d2, 0);
+        close("fused loss", loss, loss2, 1e-5);
+        close("fused lse", lse, lse2, 1e-6);
+        close("fused dlogits", d, d2, 1e-6);
         Tensor lossR2 = ref(loss2), lseR2 = ref(lse2), logitsR = ref(logits);
         REF.crossEntropyForwardBackward(logitsR, ref(targets), -100, 0.25f, lossR2, lseR2, logitsR);
         CPU.crossEntropyForwardBackward(logits, targets, -100, 0.25f, loss2, lse2, logits);
-        close("fused dlogits in place", d, logits, 0);
+        close("fused dlogits in place", d2, logits, 0);
         close("fused loss against the reference", lossR, loss2, 1e-5);
         close("fused dlogits against the reference", dR, logitsR, 1e-5);
         close("fused in place against the reference", logitsR, logits, 1e-5);
