@@ -155,10 +155,10 @@ class ChunkedLossTest {
     }
 
     @Test
-    void chunksHoldAtMostSixteenMebibytesOfLogits() {
-        assertEquals(32, LlamaModel.lossChunkRows(128_000, 4096));
-        assertEquals(131, LlamaModel.lossChunkRows(32_000, 4096));
+    void chunksHoldAtMostSixtyFourMebibytesOfLogits() {
+        assertEquals(131, LlamaModel.lossChunkRows(128_000, 4096));
+        assertEquals(524, LlamaModel.lossChunkRows(32_000, 4096));
         assertEquals(1024, LlamaModel.lossChunkRows(320, 1024)); // one chunk: the whole batch
-        assertEquals(1, LlamaModel.lossChunkRows(10_000_000, 4096));
+        assertEquals(1, LlamaModel.lossChunkRows(100_000_000, 4096));
     }
 }
