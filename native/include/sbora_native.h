@@ -127,7 +127,7 @@ SB_API int sb_rmsnorm_backward(const float *x, const float *w, const float *rstd
 /* Rotary embedding in HF's rotate_half convention, for every head of every row: with h = head_dim/2 and
  * c = cos_table[pos*h + j], s = sin_table[pos*h + j] (pos = positions[row]):
  *   out[j] = x[j]*c - x[j+h]*s*sign;  out[j+h] = x[j+h]*c + x[j]*s*sign     (sign = -1 undoes the rotation)
- * The tables have max_pos rows; positions must lie in [0, max_pos). */
+ * The tables have max_pos rows; positions must lie in [0, max_pos). out may alias x (rotation in place). */
 SB_API int sb_rope(const float *x, int64_t rows, int64_t heads, int64_t head_dim, const int32_t *positions,
                    const float *cos_table, const float *sin_table, int64_t max_pos, float sign, float *out);
 /* SwiGLU gate: out = silu(g) * u with silu(g) = g / (1 + exp(-g)). */
@@ -148,9 +148,28 @@ SB_API int sb_attention_backward(const float *q, const float *k, const float *v,
  * Targets other than ignore_index must lie in [0, vocab). */
 SB_API int sb_cross_entropy_forward(const float *logits, const int32_t *targets, int64_t rows, int64_t vocab,
                                     int32_t ignore_index, float *loss, float *lse);
-/* dlogits[i,:] = scale * (softmax(logits[i,:]) - onehot(targets[i])); zero rows where ignored. */
+/* dlogits[i,:] = scale * (softmax(logits[i,:]) - onehot(targets[i])); zero rows where ignored. dlogits may alias
+ * logits. */
 SB_API int sb_cross_entropy_backward(const float *logits, const int32_t *targets, const float *lse, int64_t rows,
                                      int64_t vocab, int32_t ignore_index, float scale, float *dlogits);
+
+/* ---- Fused layers (native/src/fused_norm.c): work that would otherwise make a second pass over the rows. ---- */
+
+/* The residual add and the RMSNorm that follows it: sum = x + delta, then rstd and y as sb_rmsnorm_forward of sum.
+ * sum may alias x or delta. */
+SB_API int sb_add_rmsnorm_forward(const float *x, const float *delta, const float *w, int64_t rows, int64_t n,
+                                  float eps, float *sum, float *y, float *rstd);
+/* Gradients of sb_add_rmsnorm_forward given dy (of y) and dsum (the gradient that reaches sum from its other uses):
+ * dx = dsum + the RMSNorm's dx of sum, what x and delta both receive; dw as sb_rmsnorm_backward. dsum, dx or dw
+ * may be NULL. */
+SB_API int sb_add_rmsnorm_backward(const float *sum, const float *w, const float *rstd, const float *dy,
+                                   const float *dsum, int64_t rows, int64_t n, float *dx, float *dw);
+
+/* Softmax cross-entropy forward and backward in one pass over each row (native/src/fused_cross_entropy.c): loss and
+ * lse as sb_cross_entropy_forward, dlogits as sb_cross_entropy_backward with that lse, within a few ulp (vectorised
+ * exponentials). dlogits may alias logits. */
+SB_API int sb_cross_entropy_fused(const float *logits, const int32_t *targets, int64_t rows, int64_t vocab,
+                                  int32_t ignore_index, float scale, float *loss, float *lse, float *dlogits);
 
 /* ---- NF4 (QLoRA's 4-bit NormalFloat), blockwise. Element i belongs to block i / block; two elements per byte,
  * the even one in the high nibble (as bitsandbytes packs them). ---- */

@@ -13,7 +13,6 @@ import io.sbora4j.io.LoadOptions;
 import io.sbora4j.io.ModelFiles;
 import io.sbora4j.nn.LlamaConfig;
 import io.sbora4j.nn.LlamaModel;
-import io.sbora4j.ops.Losses;
 import io.sbora4j.optim.LrSchedule;
 import io.sbora4j.peft.AdapterConfig;
 import io.sbora4j.peft.AdapterMethod;
@@ -209,7 +208,7 @@ public final class LlamaDemo {
                         @Override
                         public Tensor loss(long step, int micro) {
                             SftData.Batch bt = batch(step);
-                            return Losses.crossEntropy(model.logits(bt.ids()), bt.targets(), SftData.IGNORE);
+                            return model.loss(bt.ids(), bt.targets(), SftData.IGNORE);
                         }
 
                         @Override
@@ -312,7 +311,7 @@ public final class LlamaDemo {
     private static long savedActivationBytes(LlamaModel model, SftData data, Options o) {
         try (MemoryScope ignored = MemoryScope.open()) {
             SftData.Batch b = data.batch(0, 0, 1, o.batch(), o.device());
-            Tensor loss = Losses.crossEntropy(model.logits(b.ids()), b.targets(), SftData.IGNORE);
+            Tensor loss = model.loss(b.ids(), b.targets(), SftData.IGNORE);
             long bytes = 0;
             for (Node n : Autograd.nodes(loss)) {
                 if (n.name().endsWith("_linear")) {

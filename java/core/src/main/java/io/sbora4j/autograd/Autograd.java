@@ -2,7 +2,6 @@ package io.sbora4j.autograd;
 
 import io.sbora4j.backend.Backend;
 import io.sbora4j.backend.Backends;
-import io.sbora4j.tensor.GradFn;
 import io.sbora4j.tensor.Tensor;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -42,9 +41,28 @@ public final class Autograd {
     public static Tensor record(
             Tensor output, String name, List<Tensor> inputs, List<Tensor> saved, BackwardFn backward) {
         if (needsGraph(inputs.toArray(Tensor[]::new))) {
-            output.attachGradFn(new Node(name, inputs, saved, backward));
+            output.attachGradFn(new Node(name, inputs, List.of(output), saved, g -> backward.apply(g[0])));
         }
         return output;
+    }
+
+    /**
+     * Attaches one node to all of {@code outputs} (distinct tensors, not views of one another) when
+     * {@link #needsGraph} holds for {@code inputs}, and returns the outputs. The backward rule runs once, with the
+     * gradients of every output: an op that computes two results in one pass (a residual sum and its norm) also
+     * takes their gradients back in one pass.
+     *
+     * @param saved the tensors {@code backward} keeps alive, declared for accounting ({@link Node#savedBytes()})
+     */
+    public static Tensor[] record(
+            Tensor[] outputs, String name, List<Tensor> inputs, List<Tensor> saved, MultiBackwardFn backward) {
+        if (needsGraph(inputs.toArray(Tensor[]::new))) {
+            Node node = new Node(name, inputs, List.of(outputs), saved, backward);
+            for (Tensor out : outputs) {
+                out.attachGradFn(node);
+            }
+        }
+        return outputs;
     }
 
     /** Back-propagates from a one-element {@code loss}, seeding its gradient with 1. */
@@ -71,18 +89,23 @@ public final class Autograd {
             accumulateLeaf(output, gradOutput);
             return;
         }
-        List<Tensor> order = topologicalOrder(output);
+        List<Node> order = topologicalOrder((Node) output.gradFn());
         Map<Tensor, Tensor> grads = new IdentityHashMap<>();
         grads.put(output, gradOutput);
         for (int k = order.size() - 1; k >= 0; k--) {
-            Tensor t = order.get(k);
-            Tensor g = grads.remove(t);
-            Node node = (Node) t.gradFn();
-            if (g == null) {
-                node.release();
-                continue; // no path from the output to this tensor carries a gradient
+            Node node = order.get(k);
+            List<Tensor> outputs = node.outputs();
+            Tensor[] outGrads = new Tensor[outputs.size()];
+            boolean any = false;
+            for (int o = 0; o < outGrads.length; o++) {
+                outGrads[o] = grads.remove(outputs.get(o));
+                any |= outGrads[o] != null;
             }
-            Tensor[] inGrads = node.runBackward(g);
+            if (!any) {
+                node.release();
+                continue; // no path from the output to this node carries a gradient
+            }
+            Tensor[] inGrads = node.runBackward(outGrads);
             node.release();
             List<Tensor> inputs = node.inputs();
             for (int i = 0; i < inputs.size(); i++) {
@@ -131,38 +154,34 @@ public final class Autograd {
 
     /** The recorded nodes that produced {@code root}, inputs before the ops that use them (for inspection). */
     public static List<Node> nodes(Tensor root) {
-        List<Node> out = new ArrayList<>();
-        if (root.gradFn() != null) {
-            for (Tensor t : topologicalOrder(root)) {
-                out.add((Node) t.gradFn());
-            }
-        }
-        return out;
+        return root.gradFn() == null ? new ArrayList<>() : topologicalOrder((Node) root.gradFn());
     }
 
-    /** Non-leaf tensors reachable from {@code root}, each after all of its inputs (iterative DFS). */
-    private static List<Tensor> topologicalOrder(Tensor root) {
-        List<Tensor> order = new ArrayList<>();
-        Map<Tensor, Boolean> visited = new IdentityHashMap<>();
+    /**
+     * The nodes reachable from {@code root}, each after the nodes that computed its inputs (iterative DFS). A node
+     * with several outputs is one vertex: every op that used any of its outputs comes after it.
+     */
+    private static List<Node> topologicalOrder(Node root) {
+        List<Node> order = new ArrayList<>();
+        Map<Node, Boolean> visited = new IdentityHashMap<>();
         Deque<Object[]> stack = new ArrayDeque<>();
         stack.push(new Object[] {root, 0});
         visited.put(root, Boolean.TRUE);
         while (!stack.isEmpty()) {
             Object[] frame = stack.peek();
-            Tensor t = (Tensor) frame[0];
-            GradFn fn = t.gradFn();
+            Node node = (Node) frame[0];
             int next = (Integer) frame[1];
-            List<Tensor> inputs = fn.inputs();
+            List<Tensor> inputs = node.inputs();
             if (next < inputs.size()) {
                 frame[1] = next + 1;
                 Tensor in = inputs.get(next);
-                if (in.gradFn() != null && in.requiresGrad() && !visited.containsKey(in)) {
-                    visited.put(in, Boolean.TRUE);
-                    stack.push(new Object[] {in, 0});
+                if (in.gradFn() instanceof Node producer && in.requiresGrad() && !visited.containsKey(producer)) {
+                    visited.put(producer, Boolean.TRUE);
+                    stack.push(new Object[] {producer, 0});
                 }
             } else {
                 stack.pop();
-                order.add(t);
+                order.add(node);
             }
         }
         return order;

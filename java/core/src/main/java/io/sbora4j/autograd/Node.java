@@ -5,21 +5,23 @@ import io.sbora4j.tensor.Tensor;
 import java.util.List;
 
 /**
- * One recorded op of the autograd graph: its inputs, the tensors it saved for its backward, and the rule. The saved
- * tensors are declared explicitly so that what an op keeps alive is visible ({@link #savedBytes()}); SBoRA-FA's
- * layer, for instance, saves x[:, idx] and nothing of x.
+ * One recorded op of the autograd graph: its inputs, its outputs (one for most ops), the tensors it saved for its
+ * backward, and the rule. The saved tensors are declared explicitly so that what an op keeps alive is visible
+ * ({@link #savedBytes()}); SBoRA-FA's layer, for instance, saves x[:, idx] and nothing of x.
  */
 public final class Node implements GradFn {
 
     private final String name;
     private final List<Tensor> inputs;
+    private final List<Tensor> outputs;
     private final boolean[] needsGrad;
     private final long savedBytes;
-    private BackwardFn backward;
+    private MultiBackwardFn backward;
 
-    Node(String name, List<Tensor> inputs, List<Tensor> saved, BackwardFn backward) {
+    Node(String name, List<Tensor> inputs, List<Tensor> outputs, List<Tensor> saved, MultiBackwardFn backward) {
         this.name = name;
         this.inputs = List.copyOf(inputs);
+        this.outputs = List.copyOf(outputs);
         this.needsGrad = new boolean[inputs.size()];
         for (int i = 0; i < needsGrad.length; i++) {
             needsGrad[i] = inputs.get(i).requiresGrad();
@@ -42,6 +44,11 @@ public final class Node implements GradFn {
         return inputs;
     }
 
+    /** The tensors this op computed, in order: one for most ops. */
+    public List<Tensor> outputs() {
+        return outputs;
+    }
+
     /** Whether input {@code i} needs a gradient. */
     public boolean needsGrad(int i) {
         return needsGrad[i];
@@ -52,12 +59,12 @@ public final class Node implements GradFn {
         return savedBytes;
     }
 
-    Tensor[] runBackward(Tensor gradOutput) {
+    Tensor[] runBackward(Tensor[] gradOutputs) {
         if (backward == null) {
             throw new IllegalStateException("backward through '" + name
                     + "' a second time: its saved tensors were released after the first backward pass");
         }
-        Tensor[] grads = backward.apply(gradOutput);
+        Tensor[] grads = backward.apply(gradOutputs);
         if (grads.length != inputs.size()) {
             throw new IllegalStateException(
                     name + " backward returned " + grads.length + " gradients for " + inputs.size() + " inputs");

@@ -19,7 +19,11 @@ import io.sbora4j.tensor.Tensor;
  * so that the product is bf16 times bf16, accumulated in f32, and stored in c's type. Every other method is f32
  * only.
  * A "matrix" view of a tensor is {@code rows() x cols()} of its shape: the last dimension is the row.
- * Outputs may alias inputs for the elementwise methods only.
+ * Outputs may alias inputs for the elementwise methods only, and where a method says so.
+ *
+ * <p>Some methods have a default composed of the others: a fused form of work the ops could also do in several
+ * calls. A backend overrides them with one kernel where that saves passes over memory; the defaults give the same
+ * results (the reference backend, the oracle, keeps them).
  */
 public interface Backend {
 
@@ -126,7 +130,7 @@ public interface Backend {
     /**
      * Rotary embedding (HF rotate_half) of every head of every row of x (rows x heads·headDim) by the angle of the
      * row's position; {@code cos} and {@code sin} are tables (maxPos x headDim/2); {@code sign = -1} rotates back
-     * (the backward pass).
+     * (the backward pass). {@code out} may be {@code x}: the rotation in place.
      */
     void rope(Tensor x, int heads, Tensor positions, Tensor cos, Tensor sin, float sign, Tensor out);
 
@@ -155,8 +159,47 @@ public interface Backend {
     /** Per-row softmax cross-entropy against i32 targets; 0 where the target is {@code ignoreIndex}. */
     void crossEntropyForward(Tensor logits, Tensor targets, int ignoreIndex, Tensor loss, Tensor lse);
 
-    /** {@code dlogits = scale·(softmax - onehot)}, zero rows where the target is {@code ignoreIndex}. */
+    /**
+     * {@code dlogits = scale·(softmax - onehot)}, zero rows where the target is {@code ignoreIndex}; {@code dlogits}
+     * may be {@code logits} (the gradient overwrites the logits it came from).
+     */
     void crossEntropyBackward(Tensor logits, Tensor targets, Tensor lse, int ignoreIndex, float scale, Tensor dlogits);
+
+    // ---------------------------------------------------------------- fused layers (defaults composed of the above)
+
+    /**
+     * The residual add of a block and the RMSNorm after it: {@code sum = x + delta}, then
+     * {@link #rmsNormForward}{@code (sum, w, eps, y, rstd)}; {@code sum} may alias x or delta. The default makes two
+     * passes; a fused kernel reads x and delta once and writes sum and y once.
+     */
+    default void addRmsNormForward(Tensor x, Tensor delta, Tensor w, float eps, Tensor sum, Tensor y, Tensor rstd) {
+        add(x, delta, sum);
+        rmsNormForward(sum, w, eps, y, rstd);
+    }
+
+    /**
+     * Gradients of {@link #addRmsNormForward} given {@code dy} (of y) and {@code dsum}, the gradient reaching sum
+     * from its other uses (the next residual): {@code dx = dsum + ∂(norm)/∂sum·dy}, which x and delta both receive,
+     * and {@code dw} as {@link #rmsNormBackward}. {@code dsum}, {@code dx} or {@code dw} may be null; the default
+     * adds dsum in a second pass.
+     */
+    default void addRmsNormBackward(Tensor sum, Tensor w, Tensor rstd, Tensor dy, Tensor dsum, Tensor dx, Tensor dw) {
+        rmsNormBackward(sum, w, rstd, dy, dx, dw);
+        if (dsum != null && dx != null) {
+            add(dx, dsum, dx);
+        }
+    }
+
+    /**
+     * {@link #crossEntropyForward} and {@link #crossEntropyBackward} (with the lse just computed) in one call:
+     * {@code loss}, {@code lse} and {@code dlogits = scale·(softmax - onehot)}; {@code dlogits} may be
+     * {@code logits}. The default makes the two calls; a fused kernel reads each row once more while it is in cache.
+     */
+    default void crossEntropyForwardBackward(
+            Tensor logits, Tensor targets, int ignoreIndex, float scale, Tensor loss, Tensor lse, Tensor dlogits) {
+        crossEntropyForward(logits, targets, ignoreIndex, loss, lse);
+        crossEntropyBackward(logits, targets, lse, ignoreIndex, scale, dlogits);
+    }
 
     // ---------------------------------------------------------------- NF4
 

@@ -212,6 +212,22 @@ public final class Bf16Fallback implements Backend {
     }
 
     @Override
+    public void addRmsNormForward(Tensor x, Tensor delta, Tensor w, float eps, Tensor sum, Tensor y, Tensor rstd) {
+        f32.addRmsNormForward(x, delta, w, eps, sum, y, rstd);
+    }
+
+    @Override
+    public void addRmsNormBackward(Tensor sum, Tensor w, Tensor rstd, Tensor dy, Tensor dsum, Tensor dx, Tensor dw) {
+        f32.addRmsNormBackward(sum, w, rstd, dy, dsum, dx, dw);
+    }
+
+    @Override
+    public void crossEntropyForwardBackward(
+            Tensor logits, Tensor targets, int ignoreIndex, float scale, Tensor loss, Tensor lse, Tensor dlogits) {
+        f32.crossEntropyForwardBackward(logits, targets, ignoreIndex, scale, loss, lse, dlogits);
+    }
+
+    @Override
     public void nf4Quantize(Tensor x, int block, Tensor packed, Tensor absmax) {
         f32.nf4Quantize(x, block, packed, absmax);
     }

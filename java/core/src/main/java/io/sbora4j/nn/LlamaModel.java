@@ -6,8 +6,8 @@ import io.sbora4j.backend.Backends;
 import io.sbora4j.ops.Activations;
 import io.sbora4j.ops.Attention;
 import io.sbora4j.ops.Casts;
-import io.sbora4j.ops.Elementwise;
 import io.sbora4j.ops.Embeddings;
+import io.sbora4j.ops.Losses;
 import io.sbora4j.ops.MatMul;
 import io.sbora4j.ops.Norms;
 import io.sbora4j.ops.Rope;
@@ -142,9 +142,54 @@ public final class LlamaModel implements Module {
 
     /**
      * Logits for token ids of shape (batch, seq), i32: (batch·seq) x vocab, row b·seq + t predicting the token after
-     * position t of sequence b. Positions restart at 0 for every sequence.
+     * position t of sequence b. Positions restart at 0 for every sequence. For inference and evaluation; training
+     * takes {@link #loss}, which never holds all the logits.
      */
     public Tensor logits(Tensor ids) {
+        return MatMul.matmul(hidden(ids), false, head(), true);
+    }
+
+    /**
+     * The mean next-token cross-entropy of the batch: the logits of {@link #logits} against i32 targets (one per
+     * token, {@code ignoreIndex} for those not counted: prompt and padding), without materialising the
+     * (tokens x vocab) logits. The LM head and the softmax run {@link #lossChunkRows} rows at a time
+     * ({@link Losses#linearCrossEntropy}), so that a chunk's logits take at most {@link #LOSS_CHUNK_BYTES}: a 128k
+     * vocabulary at 4k tokens would otherwise hold 2 GB of logits, and as much again for their gradient.
+     */
+    public Tensor loss(Tensor ids, Tensor targets, int ignoreIndex) {
+        return loss(ids, targets, ignoreIndex, lossChunkRows(config.vocabSize(), ids.numel()));
+    }
+
+    /** {@link #loss(Tensor, Tensor, int)} with the logits computed {@code chunkRows} rows at a time. */
+    public Tensor loss(Tensor ids, Tensor targets, int ignoreIndex, int chunkRows) {
+        return Losses.linearCrossEntropy(hidden(ids), head(), targets, ignoreIndex, chunkRows);
+    }
+
+    /**
+     * The most a chunk of logits takes in {@link #loss}: 64 MiB (131 rows of a 128k vocabulary, 524 of a 32k one),
+     * against 2 GB for 4k tokens of a 128k vocabulary at once. Each chunk reads the whole head twice (its logits, and
+     * dh), so that smaller chunks cost time where the head is large: on the cpu backend, at 4096 tokens of a 128k
+     * vocabulary (hidden 512), chunks of 32, 64 and 128 rows took 28.5, 18.6 and 15.7 s.
+     */
+    public static final long LOSS_CHUNK_BYTES = 64L << 20;
+
+    /** The rows of logits {@link #loss} computes at a time for a batch of {@code tokens} over {@code vocabSize}. */
+    public static int lossChunkRows(int vocabSize, long tokens) {
+        long rows = LOSS_CHUNK_BYTES / (4L * vocabSize);
+        return (int) Math.max(1, Math.min(Math.max(tokens, 1), rows));
+    }
+
+    /** The LM head: its own weight, or the embedding when they are tied. */
+    private Tensor head() {
+        return config.tieWordEmbeddings() ? tensors.get("model.embed_tokens.weight") : tensors.get("lm_head.weight");
+    }
+
+    /**
+     * The final hidden states (tokens x hidden, f32, after the final norm). Each residual add and the RMSNorm that
+     * reads its result are one op ({@link Norms#addRmsNorm}: one pass forward, one backward), and q and k are
+     * rotated in place over the projections' outputs ({@link Rope#applyInPlace}).
+     */
+    private Tensor hidden(Tensor ids) {
         if (ids.rank() != 2 || ids.dtype() != DType.I32) {
             throw new IllegalArgumentException("token ids must be an i32 (batch, seq) tensor, got " + ids.describe());
         }
@@ -163,22 +208,28 @@ public final class LlamaModel implements Module {
                         (1 / Math.sqrt(config.headDim())));
         float eps = (float) config.rmsNormEps();
         Tensor x = Embeddings.lookup(tensors.get("model.embed_tokens.weight"), ids);
+        Tensor h = Norms.rmsNorm(x, tensors.get("model.layers.0.input_layernorm.weight"), eps);
         for (int l = 0; l < config.layers(); l++) {
             String p = "model.layers." + l + ".";
-            Tensor h = toProjectionType(Norms.rmsNorm(x, tensors.get(p + "input_layernorm.weight"), eps));
-            Tensor q = Rope.apply(project(p + "self_attn.q_proj", h), config.heads(), positions, rope);
-            Tensor k = Rope.apply(project(p + "self_attn.k_proj", h), config.kvHeads(), positions, rope);
+            h = toProjectionType(h);
+            // the projections' outputs are fresh and their backward keeps the projections' input: rotate in place
+            Tensor q = Rope.applyInPlace(project(p + "self_attn.q_proj", h), config.heads(), positions, rope);
+            Tensor k = Rope.applyInPlace(project(p + "self_attn.k_proj", h), config.kvHeads(), positions, rope);
             Tensor v = project(p + "self_attn.v_proj", h);
             Tensor attn = toProjectionType(Attention.causal(q, k, v, shape));
-            x = Elementwise.add(x, project(p + "self_attn.o_proj", attn));
-            h = toProjectionType(Norms.rmsNorm(x, tensors.get(p + "post_attention_layernorm.weight"), eps));
+            Norms.Residual r = Norms.addRmsNorm(
+                    x, project(p + "self_attn.o_proj", attn), tensors.get(p + "post_attention_layernorm.weight"), eps);
+            x = r.sum();
+            h = toProjectionType(r.normed());
             Tensor gated = Activations.siluMul(project(p + "mlp.gate_proj", h), project(p + "mlp.up_proj", h));
-            x = Elementwise.add(x, project(p + "mlp.down_proj", toProjectionType(gated)));
+            String nextNorm = l + 1 < config.layers()
+                    ? "model.layers." + (l + 1) + ".input_layernorm.weight"
+                    : "model.norm.weight"; // the last block's residual feeds the final norm
+            r = Norms.addRmsNorm(x, project(p + "mlp.down_proj", toProjectionType(gated)), tensors.get(nextNorm), eps);
+            x = r.sum();
+            h = r.normed();
         }
-        x = Norms.rmsNorm(x, tensors.get("model.norm.weight"), eps);
-        Tensor head =
-                config.tieWordEmbeddings() ? tensors.get("model.embed_tokens.weight") : tensors.get("lm_head.weight");
-        return MatMul.matmul(x, false, head, true);
+        return h;
     }
 
     private LinearLayer proj(String path) {

@@ -14,6 +14,30 @@ public final class Rope {
 
     /** Rotates each of the {@code heads} heads of every row of x (tokens x heads·headDim) by its row's position. */
     public static Tensor apply(Tensor x, int heads, Tensor positions, RopeTables tables) {
+        Backend be = check(x, heads, positions, tables);
+        Tensor out = x.emptyLike();
+        be.rope(x, heads, positions, tables.cos(), tables.sin(), 1f, out);
+        return record(be, out, x, heads, positions, tables);
+    }
+
+    /**
+     * {@link #apply} written over x's own memory: no new tensor, and the rows are read and written in one pass. The
+     * backward needs nothing of x (it rotates the gradient back), so this is right wherever nothing else reads x
+     * afterwards and no other backward keeps it: a projection's fresh output, whose backward keeps the projection's
+     * input. The result shares x's memory and x must not be used again. A parameter (a leaf that requires a
+     * gradient) and read-only memory are refused.
+     */
+    public static Tensor applyInPlace(Tensor x, int heads, Tensor positions, RopeTables tables) {
+        Backend be = check(x, heads, positions, tables);
+        if (x.isLeaf() && x.requiresGrad()) {
+            throw new IllegalArgumentException("rope in place would overwrite the parameter " + x.describe());
+        }
+        x.requireWritable("rope in place");
+        be.rope(x, heads, positions, tables.cos(), tables.sin(), 1f, x);
+        return record(be, x.detach(), x, heads, positions, tables);
+    }
+
+    private static Backend check(Tensor x, int heads, Tensor positions, RopeTables tables) {
         Checks.f32SameDevice("rope", x);
         if (x.rank() != 2 || x.dim(1) != heads * tables.headDim()) {
             throw new IllegalArgumentException(
@@ -22,9 +46,11 @@ public final class Rope {
         if (positions.dtype() != DType.I32 || positions.numel() != x.dim(0)) {
             throw new IllegalArgumentException("rope: need one i32 position per row, got " + positions.describe());
         }
-        Backend be = Backends.of(x.device());
-        Tensor out = x.emptyLike();
-        be.rope(x, heads, positions, tables.cos(), tables.sin(), 1f, out);
+        return Backends.of(x.device());
+    }
+
+    /** Saves nothing: the gradient is rotated back by the opposite angle. */
+    private static Tensor record(Backend be, Tensor out, Tensor x, int heads, Tensor positions, RopeTables tables) {
         return Autograd.record(out, "rope", List.of(x), List.of(), g -> {
             Tensor gx = g.emptyLike();
             be.rope(g, heads, positions, tables.cos(), tables.sin(), -1f, gx);

@@ -252,6 +252,22 @@ public final class Tensor {
         return new Tensor(shape, dtype, device, data, arena);
     }
 
+    /**
+     * The entries {@code [start, start + length)} along the first dimension (rows of a matrix, elements of a
+     * vector): a view of that contiguous part of the memory, on any device, not recorded by autograd. Kernels take
+     * it like any tensor (its memory is aligned to the element, not to {@link #ALIGNMENT}).
+     */
+    public Tensor slice(int start, int length) {
+        if (rank() == 0) {
+            throw new IllegalArgumentException("cannot slice a tensor of rank 0");
+        }
+        Objects.checkFromIndexSize(start, length, shape.dim(0));
+        int[] dims = shape.dims();
+        long stride = numel() / Math.max(1, dims[0]) * dtype.bytes();
+        dims[0] = length;
+        return new Tensor(Shape.of(dims), dtype, device, data.asSlice(start * stride, length * stride), arena);
+    }
+
     // ---------------------------------------------------------------- properties
 
     public Shape shape() {

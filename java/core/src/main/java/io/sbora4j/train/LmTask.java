@@ -2,7 +2,6 @@ package io.sbora4j.train;
 
 import io.sbora4j.data.SftData;
 import io.sbora4j.nn.LlamaModel;
-import io.sbora4j.ops.Losses;
 import io.sbora4j.tensor.Tensor;
 
 /** Causal language modelling on {@link SftData}: mean cross-entropy over the supervised targets of a batch. */
@@ -26,7 +25,7 @@ public final class LmTask implements Trainer.Task {
     @Override
     public Tensor loss(long step, int micro) {
         SftData.Batch b = data.batch(step, micro, accumulation, batchSize, model.device());
-        return Losses.crossEntropy(model.logits(b.ids()), b.targets(), SftData.IGNORE);
+        return model.loss(b.ids(), b.targets(), SftData.IGNORE);
     }
 
     @Override

@@ -22,6 +22,24 @@ class TensorTest {
     }
 
     @Test
+    void slicesShareTheRowsTheyView() {
+        Tensor t = Tensor.of(Device.CPU, new float[] {1, 2, 3, 4, 5, 6, 7, 8}, 4, 2);
+        Tensor s = t.slice(1, 2);
+        assertArrayEquals(new int[] {2, 2}, s.shape().dims());
+        assertArrayEquals(new float[] {3, 4, 5, 6}, s.toFloatArray());
+        s.setFloat(3, 0f);
+        assertEquals(0f, t.get(2, 1));
+        assertEquals(0, t.slice(4, 0).numel());
+        Tensor v = Tensor.ofInts(Device.CPU, new int[] {5, 6, 7}, 3);
+        assertArrayEquals(new int[] {7}, v.slice(2, 1).toIntArray());
+        assertThrows(IndexOutOfBoundsException.class, () -> t.slice(3, 2));
+        assertThrows(IndexOutOfBoundsException.class, () -> t.slice(-1, 1));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> Tensor.scalar(Device.CPU, 1f).slice(0, 1));
+    }
+
+    @Test
     void rejectsMismatchedSizesAndTypes() {
         assertThrows(IllegalArgumentException.class, () -> Tensor.of(Device.CPU, new float[5], 2, 3));
         assertThrows(

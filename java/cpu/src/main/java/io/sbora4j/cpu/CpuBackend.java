@@ -376,6 +376,40 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public void addRmsNormForward(Tensor x, Tensor delta, Tensor w, float eps, Tensor sum, Tensor y, Tensor rstd) {
+        enter();
+        check(
+                sbora_native_h.sb_add_rmsnorm_forward(
+                        seg(x),
+                        seg(delta),
+                        seg(w),
+                        x.shape().rows(),
+                        x.shape().cols(),
+                        eps,
+                        seg(sum),
+                        seg(y),
+                        seg(rstd)),
+                "sb_add_rmsnorm_forward");
+    }
+
+    @Override
+    public void addRmsNormBackward(Tensor sum, Tensor w, Tensor rstd, Tensor dy, Tensor dsum, Tensor dx, Tensor dw) {
+        enter();
+        check(
+                sbora_native_h.sb_add_rmsnorm_backward(
+                        seg(sum),
+                        seg(w),
+                        seg(rstd),
+                        seg(dy),
+                        orNull(dsum),
+                        sum.shape().rows(),
+                        sum.shape().cols(),
+                        orNull(dx),
+                        orNull(dw)),
+                "sb_add_rmsnorm_backward");
+    }
+
+    @Override
     public void rope(Tensor x, int heads, Tensor positions, Tensor cos, Tensor sin, float sign, Tensor out) {
         enter();
         int headDim = x.shape().cols() / heads;
@@ -490,6 +524,24 @@ public final class CpuBackend implements Backend {
                         scale,
                         seg(dlogits)),
                 "sb_cross_entropy_backward");
+    }
+
+    @Override
+    public void crossEntropyForwardBackward(
+            Tensor logits, Tensor targets, int ignoreIndex, float scale, Tensor loss, Tensor lse, Tensor dlogits) {
+        enter();
+        check(
+                sbora_native_h.sb_cross_entropy_fused(
+                        seg(logits),
+                        seg(targets),
+                        logits.shape().rows(),
+                        logits.shape().cols(),
+                        ignoreIndex,
+                        scale,
+                        seg(loss),
+                        seg(lse),
+                        seg(dlogits)),
+                "sb_cross_entropy_fused");
     }
 
     @Override

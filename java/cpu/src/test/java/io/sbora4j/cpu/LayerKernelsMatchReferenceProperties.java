@@ -54,6 +54,91 @@ class LayerKernelsMatchReferenceProperties {
         close("dw", dwr, dw, 1e-4);
     }
 
+    @Property(tries = 40)
+    void addRmsNormForwardAndBackward(
+            @ForAll @IntRange(min = 1, max = 70) int rows,
+            @ForAll @IntRange(min = 1, max = 1100) int n,
+            @ForAll long seed) {
+        addRmsNormMatches(rows, n, seed);
+    }
+
+    /** One row, one column, sizes around the vector widths (4, 8, 16 floats) and a wide row. */
+    @Example
+    void addRmsNormAwkwardShapes() {
+        int[][] shapes = {{1, 1}, {1, 7}, {1, 17}, {2, 15}, {3, 33}, {5, 4097}, {1, 8192}};
+        for (int[] s : shapes) {
+            addRmsNormMatches(s[0], s[1], s[0] * 31L + s[1]);
+        }
+    }
+
+    /**
+     * The fused residual-add and RMSNorm against the reference's two calls: the sum exactly, the norm and its
+     * gradients within the tolerance of the plain RMSNorm's (a reduction per row), with and without a residual
+     * gradient, and dw.
+     */
+    private static void addRmsNormMatches(int rows, int n, long seed) {
+        SplittableRandom rng = new SplittableRandom(seed);
+        Tensor x = Rand.tensor(rng, Device.CPU, rows, n), delta = Rand.tensor(rng, Device.CPU, rows, n);
+        Tensor w = Rand.tensor(rng, Device.CPU, n);
+        Tensor dy = Rand.tensor(rng, Device.CPU, rows, n), dsum = Rand.tensor(rng, Device.CPU, rows, n);
+        Tensor sum = x.emptyLike(), y = x.emptyLike(), r = Tensor.zeros(Device.CPU, rows);
+        Tensor sumR = ref(sum), yR = ref(y), rR = ref(r);
+        CPU.addRmsNormForward(x, delta, w, 1e-6f, sum, y, r);
+        REF.addRmsNormForward(ref(x), ref(delta), ref(w), 1e-6f, sumR, yR, rR);
+        close("sum", sumR, sum, 0);
+        close("y", yR, y, 1e-5);
+        close("rstd", rR, r, 1e-5);
+        for (Tensor residual : new Tensor[] {dsum, null}) {
+            Tensor dx = x.emptyLike(), dw = w.emptyLike(), dxR = ref(dx), dwR = ref(dw);
+            CPU.addRmsNormBackward(sum, w, r, dy, residual, dx, dw);
+            REF.addRmsNormBackward(sumR, ref(w), rR, ref(dy), residual == null ? null : ref(residual), dxR, dwR);
+            close("dx" + (residual == null ? "" : " + dsum"), dxR, dx, 1e-4);
+            close("dw", dwR, dw, 1e-4);
+        }
+        // dx alone, dw alone
+        Tensor dx = x.emptyLike(), dxR = ref(dx), dw = w.emptyLike(), dwR = ref(dw);
+        CPU.addRmsNormBackward(sum, w, r, dy, dsum, dx, null);
+        REF.addRmsNormBackward(sumR, ref(w), rR, ref(dy), ref(dsum), dxR, null);
+        close("dx only", dxR, dx, 1e-4);
+        CPU.addRmsNormBackward(sum, w, r, dy, dsum, null, dw);
+        REF.addRmsNormBackward(sumR, ref(w), rR, ref(dy), ref(dsum), null, dwR);
+        close("dw only", dwR, dw, 1e-4);
+    }
+
+    /** Rope and the cross-entropy backward may write over their input: the same values as into a new tensor. */
+    @Property(tries = 20)
+    void ropeAndCrossEntropyBackwardInPlace(
+            @ForAll @IntRange(min = 1, max = 40) int rows,
+            @ForAll @IntRange(min = 1, max = 33) int halfDim,
+            @ForAll @IntRange(min = 1, max = 3000) int vocab,
+            @ForAll long seed) {
+        SplittableRandom rng = new SplittableRandom(seed);
+        int hd = 2 * halfDim;
+        RopeTables tc = new RopeTables(Arena.ofAuto(), Device.CPU, hd, 64, 10000);
+        int[] p = new int[rows];
+        for (int i = 0; i < rows; i++) {
+            p[i] = rng.nextInt(64);
+        }
+        Tensor pos = Tensor.ofInts(Device.CPU, p, rows);
+        Tensor x = Rand.tensor(rng, Device.CPU, rows, 2 * hd), out = x.emptyLike();
+        CPU.rope(x, 2, pos, tc.cos(), tc.sin(), 1f, out);
+        CPU.rope(x, 2, pos, tc.cos(), tc.sin(), 1f, x);
+        close("rope in place", out, x, 0);
+
+        Tensor logits = Tensor.of(Device.CPU, Rand.floats(rng, rows * vocab, 20), rows, vocab);
+        int[] t = new int[rows];
+        for (int i = 0; i < rows; i++) {
+            t[i] = rng.nextInt(4) == 0 ? -100 : rng.nextInt(vocab);
+        }
+        Tensor targets = Tensor.ofInts(Device.CPU, t, rows);
+        Tensor loss = Tensor.zeros(Device.CPU, rows), lse = Tensor.zeros(Device.CPU, rows);
+        CPU.crossEntropyForward(logits, targets, -100, loss, lse);
+        Tensor d = logits.emptyLike();
+        CPU.crossEntropyBackward(logits, targets, lse, -100, 0.5f, d);
+        CPU.crossEntropyBackward(logits, targets, lse, -100, 0.5f, logits);
+        close("dlogits in place", d, logits, 0);
+    }
+
     @Property(tries = 30)
     void ropeRotatesBothWays(
             @ForAll @IntRange(min = 1, max = 40) int rows,
@@ -162,6 +247,20 @@ class LayerKernelsMatchReferenceProperties {
         CPU.crossEntropyBackward(logits, targets, lse, -100, 0.25f, d);
         REF.crossEntropyBackward(ref(logits), ref(targets), lseR, -100, 0.25f, dR);
         close("dlogits", dR, d, 1e-5);
+        // forward and backward in one pass (vectorised exponentials): the two kernels' results within a few ulp,
+        // into a new tensor or over the logits
+        Tensor loss2 = loss.emptyLike(), lse2 = lse.emptyLike(), d2 = d.emptyLike();
+        CPU.crossEntropyForwardBackward(logits, targets, -100, 0.25f, loss2, lse2, d2);
+        close("fused loss", loss, loss2, 1e-5);
+        close("fused lse", lse, lse2, 1e-6);
+        close("fused dlogits", d, d2, 1e-6);
+        Tensor lossR2 = ref(loss2), lseR2 = ref(lse2), logitsR = ref(logits);
+        REF.crossEntropyForwardBackward(logitsR, ref(targets), -100, 0.25f, lossR2, lseR2, logitsR);
+        CPU.crossEntropyForwardBackward(logits, targets, -100, 0.25f, loss2, lse2, logits);
+        close("fused dlogits in place", d2, logits, 0);
+        close("fused loss against the reference", lossR, loss2, 1e-5);
+        close("fused dlogits against the reference", dR, logitsR, 1e-5);
+        close("fused in place against the reference", logitsR, logits, 1e-5);
     }
 
     @Property(tries = 20)

@@ -366,4 +366,34 @@ class CudaBackendTest {
         }
         assertArrayEquals(losses[0], losses[1], 1e-4f);
     }
+
+    /**
+     * The fused ops as the cuda backend runs them (the Backend defaults: the residual add then the norm, rope over
+     * its input, the cross-entropy backward over its logits) and the chunked loss, in a pre-training step: the loss
+     * and every weight's gradient equal the reference's.
+     */
+    @Test
+    void theChunkedLossAndTheFusedBlockOpsEqualTheReference() {
+        LlamaConfig cfg = new LlamaConfig(259, 32, 64, 2, 4, 2, 1e-6, 10000, 64, true);
+        int[] ids = {1, 7, 200, 33, 9, 12, 5, 8, 40, 41};
+        int[] targets = {7, 200, 33, -100, 12, 5, 8, 40, 41, -100};
+        float[] losses = new float[2];
+        List<List<float[]>> grads = List.of(new ArrayList<>(), new ArrayList<>());
+        Device[] devices = {Device.REFERENCE, CUDA};
+        for (int k = 0; k < 2; k++) {
+            Device d = devices[k];
+            LlamaModel model = LlamaModel.random(cfg, 4, d, Arena.ofAuto());
+            model.setTrainable(true);
+            Tensor loss = model.loss(Tensor.ofInts(d, ids, 2, 5), Tensor.ofInts(d, targets, 10), -100, 3);
+            losses[k] = loss.item();
+            Autograd.backward(loss);
+            for (Tensor w : model.trainableWeights()) {
+                grads.get(k).add(w.grad().toFloatArray());
+            }
+        }
+        assertEquals(losses[0], losses[1], 1e-4f);
+        for (int i = 0; i < grads.get(0).size(); i++) {
+            assertArrayEquals(grads.get(0).get(i), grads.get(1).get(i), 1e-4f, "gradient " + i);
+        }
+    }
 }

@@ -1177,6 +1177,121 @@ public final class sbora_native_h {
         }
     }
 
+    private static final class sb_add_rmsnorm_forward {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(
+                C_INT, C_POINTER, C_POINTER, C_POINTER, C_LONG, C_LONG, C_FLOAT, C_POINTER, C_POINTER, C_POINTER);
+
+        /** Resolved on first call, so that descriptors can be inspected without the library. */
+        private static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("sb_add_rmsnorm_forward");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
+    }
+
+    public static FunctionDescriptor sb_add_rmsnorm_forward$descriptor() {
+        return sb_add_rmsnorm_forward.DESC;
+    }
+
+    public static MethodHandle sb_add_rmsnorm_forward$handle() {
+        return sb_add_rmsnorm_forward.Linked.HANDLE;
+    }
+
+    public static int sb_add_rmsnorm_forward(
+            MemorySegment x,
+            MemorySegment delta,
+            MemorySegment w,
+            long rows,
+            long n,
+            float eps,
+            MemorySegment sum,
+            MemorySegment y,
+            MemorySegment rstd) {
+        try {
+            return (int) sb_add_rmsnorm_forward.Linked.HANDLE.invokeExact(x, delta, w, rows, n, eps, sum, y, rstd);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex) {
+            throw new AssertionError("should not reach here", ex);
+        }
+    }
+
+    private static final class sb_add_rmsnorm_backward {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(
+                C_INT, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_LONG, C_LONG, C_POINTER, C_POINTER);
+
+        /** Resolved on first call, so that descriptors can be inspected without the library. */
+        private static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("sb_add_rmsnorm_backward");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
+    }
+
+    public static FunctionDescriptor sb_add_rmsnorm_backward$descriptor() {
+        return sb_add_rmsnorm_backward.DESC;
+    }
+
+    public static MethodHandle sb_add_rmsnorm_backward$handle() {
+        return sb_add_rmsnorm_backward.Linked.HANDLE;
+    }
+
+    public static int sb_add_rmsnorm_backward(
+            MemorySegment sum,
+            MemorySegment w,
+            MemorySegment rstd,
+            MemorySegment dy,
+            MemorySegment dsum,
+            long rows,
+            long n,
+            MemorySegment dx,
+            MemorySegment dw) {
+        try {
+            return (int) sb_add_rmsnorm_backward.Linked.HANDLE.invokeExact(sum, w, rstd, dy, dsum, rows, n, dx, dw);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex) {
+            throw new AssertionError("should not reach here", ex);
+        }
+    }
+
+    private static final class sb_cross_entropy_fused {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(
+                C_INT, C_POINTER, C_POINTER, C_LONG, C_LONG, C_INT, C_FLOAT, C_POINTER, C_POINTER, C_POINTER);
+
+        /** Resolved on first call, so that descriptors can be inspected without the library. */
+        private static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("sb_cross_entropy_fused");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
+    }
+
+    public static FunctionDescriptor sb_cross_entropy_fused$descriptor() {
+        return sb_cross_entropy_fused.DESC;
+    }
+
+    public static MethodHandle sb_cross_entropy_fused$handle() {
+        return sb_cross_entropy_fused.Linked.HANDLE;
+    }
+
+    public static int sb_cross_entropy_fused(
+            MemorySegment logits,
+            MemorySegment targets,
+            long rows,
+            long vocab,
+            int ignore_index,
+            float scale,
+            MemorySegment loss,
+            MemorySegment lse,
+            MemorySegment dlogits) {
+        try {
+            return (int) sb_cross_entropy_fused.Linked.HANDLE.invokeExact(
+                    logits, targets, rows, vocab, ignore_index, scale, loss, lse, dlogits);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex) {
+            throw new AssertionError("should not reach here", ex);
+        }
+    }
+
     private static final class sb_nf4_quantize {
         static final FunctionDescriptor DESC =
                 FunctionDescriptor.of(C_INT, C_POINTER, C_LONG, C_LONG, C_POINTER, C_POINTER);
