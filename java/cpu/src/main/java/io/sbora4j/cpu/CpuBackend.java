@@ -20,14 +20,14 @@ import java.lang.foreign.ValueLayout;
 
 /**
  * Native kernels on host memory: every matmul through {@code cblas_sgemm} (OpenBLAS), everything else through the
- * C kernels of {@code libsbora_native.so}; f32 only ({@link CpuBackendProvider} wraps it in a {@link Bf16Fallback}
- * for bf16). Stateless apart from the thread count, which OpenBLAS and OpenMP keep per process: the backend opened
+ * C kernels of {@code libsbora_native.so}; f32 only (calls with a bf16 tensor go to {@link CpuBf16Backend}: the
+ * {@link Bf16Fallback} that {@link CpuBackendProvider} builds routes them). Stateless apart from the thread count, which OpenBLAS and OpenMP keep per process: the backend opened
  * last sets it. Safe to call from several threads.
  */
 public final class CpuBackend implements Backend {
 
     /** The widest adapter rank the small-N kernels serve; above it OpenBLAS is as fast or faster. */
-    private static final int SMALL_N = 32;
+    static final int SMALL_N = 32;
 
     private final Device device;
     private final BackendOptions options;
@@ -45,7 +45,7 @@ public final class CpuBackend implements Backend {
         return device;
     }
 
-    private static void check(int status, String function) {
+    static void check(int status, String function) {
         if (status == SB_OK) {
             return;
         }
@@ -130,7 +130,7 @@ public final class CpuBackend implements Backend {
      * One fused kernel where it measured faster than a gather and OpenBLAS (docs/bench/sbora-gemm-native.md): for
      * r <= 32, except SBoRA-FB's backward on fewer than 128 rows, where the calls take microseconds either way.
      */
-    private boolean fuseGather(long m, long r, boolean transF) {
+    boolean fuseGather(long m, long r, boolean transF) {
         return switch (options.sboraGemms()) {
             case FUSED -> true;
             case UNFUSED -> false;
@@ -139,7 +139,7 @@ public final class CpuBackend implements Backend {
     }
 
     /** The fused scatter GEMM beats a GEMM into a temporary plus an index-add except SBoRA-FB's on few rows. */
-    private boolean fuseScatter(long m, boolean transF) {
+    boolean fuseScatter(long m, boolean transF) {
         return switch (options.sboraGemms()) {
             case FUSED -> true;
             case UNFUSED -> false;
@@ -202,7 +202,7 @@ public final class CpuBackend implements Backend {
         MemorySegment.copy(src.data(), 0, dst.data(), 0, src.bytes());
     }
 
-    /** Same-type copies only: conversions to and from bf16 go to the bf16 backend ({@link Bf16Fallback}). */
+    /** Same-type copies only: conversions to and from bf16 go to {@link CpuBf16Backend} ({@link Bf16Fallback}). */
     @Override
     public void convert(Tensor src, Tensor dst) {
         if (src.dtype() != dst.dtype()) {
