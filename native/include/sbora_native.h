@@ -188,6 +188,66 @@ SB_API int sb_nf4_dequantize(const uint8_t *packed, const float *absmax, int64_t
 SB_API int sb_adamw_step(float *p, const float *g, float *m, float *v, int64_t n, float beta1, float beta2, float eps,
                          float decay, float step_size, float bias_correction2_sqrt);
 
+/* ---- bf16: mixed precision (the CPU twins of sbora_cuda.h's typed launchers) ----
+ * Element types are SB_F32 (float) and SB_BF16 (bfloat16: the upper 16 bits of a float, stored as uint16_t); arrays
+ * are void * of the type passed beside them. Each function computes in f32 and rounds once per stored element to
+ * its type (to nearest, ties to even; a NaN stays a quiet NaN of the same sign; subnormals are kept), so that
+ * element-wise results, gathers and index-adds equal the reference backend's bit for bit. Where every array is
+ * f32 a function returns what the f32 function of the same name does. */
+#define SB_F32 0
+#define SB_BF16 1
+
+/* Binary operators of sb_binary_t. */
+#define SB_OP_ADD 0
+#define SB_OP_SUB 1
+#define SB_OP_MUL 2
+#define SB_OP_DIV 3
+
+/* out = x converted (f32 -> bf16 rounds, bf16 -> f32 is exact; the same type: a copy). */
+SB_API int sb_convert(const void *x, int xtype, void *out, int otype, int64_t n);
+SB_API int sb_fill_t(void *x, int type, int64_t n, float value);
+/* out = a op b, all three of `type`; out may alias an input. */
+SB_API int sb_binary_t(int op, const void *a, const void *b, int type, int64_t n, void *out);
+SB_API int sb_scale_t(const void *x, int type, int64_t n, float s, void *out);
+/* y += alpha * x, x and y of their own types. */
+SB_API int sb_axpy_t(int64_t n, float alpha, const void *x, int xtype, void *y, int ytype);
+/* Accumulated in double, in blocks added in a fixed order (for bf16: the same result on any thread count). */
+SB_API int sb_sum_t(const void *x, int type, int64_t n, double *out);
+SB_API int sb_count_nonfinite_t(const void *x, int type, int64_t n, int64_t *out);
+/* As sb_gather_cols / sb_gather_rows; out of x's type. */
+SB_API int sb_gather_cols_t(const void *x, int type, int64_t rows, int64_t cols, int64_t ldx, const int32_t *idx,
+                            int64_t r, void *out, int64_t ldo);
+SB_API int sb_gather_rows_t(const void *x, int type, int64_t rows, int64_t cols, int64_t ldx, const int32_t *idx,
+                            int64_t r, void *out, int64_t ldo);
+/* As sb_index_add_cols / sb_index_add_rows, dst and src of their own types (the merge of f32 factors into a bf16
+ * weight: dst bf16, src f32); each addition is rounded to dst's type. */
+SB_API int sb_index_add_cols_t(void *dst, int dtype, int64_t rows, int64_t cols, int64_t ldd, const int32_t *idx,
+                               int64_t r, const void *src, int stype, int64_t lds, float alpha);
+SB_API int sb_index_add_rows_t(void *dst, int dtype, int64_t rows, int64_t cols, int64_t ldd, const int32_t *idx,
+                               int64_t r, const void *src, int stype, int64_t lds, float alpha);
+
+/* The two ends of a GEMM with bf16 operands run as f32 GEMMs on bounded tiles (the caller's cblas_sgemm, or the
+ * fused kernels above): the products of bf16 values are exact in f32, so an f32 GEMM of the widened values is a
+ * bf16 x bf16 product with f32 accumulation.
+ * sb_bf16_panel: out[i, j] = x[i, j] as a bf16 operand holds it, in f32 (rows x cols): a bf16 x widened exactly, an
+ *                f32 x rounded to bf16 (the f32 operand beside a bf16 one, Backend's contract).
+ * sb_store_t:    c[i, j] = t[i, j] + beta * c[i, j], rounded to c's type; c is not read when beta is 0. */
+SB_API int sb_bf16_panel(const void *x, int xtype, int64_t rows, int64_t cols, int64_t ldx, float *out, int64_t ldo);
+SB_API int sb_store_t(const float *t, int64_t rows, int64_t cols, int64_t ldt, float beta, void *c, int ctype,
+                      int64_t ldc);
+
+/* sb_gather_gemm and sb_gemm_scatter with x (a), c and xs of `type` (with SB_F32, those functions; work unused).
+ * With SB_BF16, f (f32) is rounded to bf16 values and packed by the function into work, k-major and padded:
+ * r * (n rounded up to a multiple of 32) floats for the gather, kdim * (r rounded up to a multiple of 16) for the
+ * scatter; the sums are f32 (fused multiply-adds, in k order) and each element of c is read, added to and rounded
+ * once. Indices must lie in [0, ldx) (gather) or [0, ldc) (scatter). */
+SB_API int sb_gather_gemm_t(int type, const void *x, int64_t m, int64_t ldx, const int32_t *idx, int64_t r,
+                            const float *f, int64_t ldf, int trans_f, int64_t n, float alpha, void *c, int64_t ldc,
+                            void *xs, int64_t ldxs, float *work);
+SB_API int sb_gemm_scatter_t(int type, const void *a, int64_t m, int64_t kdim, int64_t lda, const float *f,
+                             int64_t ldf, int trans_f, const int32_t *idx, int64_t r, float alpha, void *c,
+                             int64_t ldc, float *work);
+
 #ifdef __cplusplus
 }
 #endif

@@ -329,6 +329,44 @@ class BenchmarkBodiesTest {
         }
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"f32", "bf16"})
+    void llamaStepBenchTrains(String dtype) {
+        LlamaStepBench b = new LlamaStepBench();
+        b.dtype = dtype;
+        b.hidden = 32;
+        b.intermediate = 48;
+        b.layers = 1;
+        b.batch = 2;
+        b.seq = 8;
+        b.r = 4;
+        b.setup();
+        try {
+            float first = b.trainStep(), second = b.trainStep();
+            assertTrue(Float.isFinite(first) && Float.isFinite(second), first + ", " + second);
+            assertTrue(second != first, "the step updates the adapters");
+        } finally {
+            b.tearDown();
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"f32", "bf16"})
+    void bf16GemmBenchComputesBothProducts(String dtype) {
+        Bf16GemmBench b = new Bf16GemmBench();
+        b.dtype = dtype;
+        b.shape = "24x40";
+        b.tokens = 8;
+        b.setup();
+        try {
+            Tensor dx = b.forwardBackward();
+            assertEquals(BenchTensors.dtype(dtype), dx.dtype());
+            Assertions.assertTrue(Arrays.stream(toDoubles(dx.toFloatArray())).anyMatch(v -> v != 0), "dx");
+        } finally {
+            b.tearDown();
+        }
+    }
+
     @Test
     void trainingStepGemmsAreTheStepsShapes() {
         // smoke: hidden 32, intermediate 48, 2 layers, 4 heads / 2 KV heads (KV width 16), vocab 64, 2 x 8 tokens
@@ -372,6 +410,25 @@ class BenchmarkBodiesTest {
     @Test
     void stepCpuTimeRunsTheStep() {
         StepCpuTime.main(new String[] {"smoke", "sbora-fb", "2", "1"});
+    }
+
+    @Test
+    void bf16PairsTimeBothTypes() {
+        Bf16Pairs.Pairs step = Bf16Pairs.steps(2, () -> {
+            LlamaStepBench b = new LlamaStepBench();
+            b.hidden = 32;
+            b.intermediate = 48;
+            b.layers = 1;
+            b.batch = 2;
+            b.seq = 8;
+            b.r = 4;
+            return b;
+        });
+        Bf16Pairs.Pairs gemm = Bf16Pairs.gemms(2, 8, "24x40");
+        for (Bf16Pairs.Pairs p : List.of(step, gemm)) {
+            assertEquals(2, p.ratios().length);
+            assertTrue(Arrays.stream(p.ratios()).allMatch(r -> r > 0 && Double.isFinite(r)), p.summary());
+        }
     }
 
     private static double[] toDoubles(float[] v) {

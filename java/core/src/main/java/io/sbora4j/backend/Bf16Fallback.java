@@ -5,10 +5,11 @@ import io.sbora4j.tensor.Device;
 import io.sbora4j.tensor.Tensor;
 
 /**
- * A backend whose kernels are f32 only, completed for bf16: every call that involves a bf16 tensor goes to a second
- * backend on the same memory (the plain-Java reference loops for the cpu backend: correct to the same contract, not
- * fast), every other call to the first. The methods the {@link Backend} contract declares f32 only go to the first
- * backend unchanged.
+ * The one place that routes by type, for a backend whose f32 and bf16 kernels are two objects: every call that
+ * involves a bf16 tensor goes to the second backend (on the same memory), every other call to the first. The cpu
+ * backend pairs its f32 kernels with its bf16 ones this way; a backend with no bf16 kernels of its own can pair
+ * them with the plain-Java reference loops (correct to the same contract, not fast). The methods the
+ * {@link Backend} contract declares f32 only go to the first backend unchanged.
  */
 public final class Bf16Fallback implements Backend {
 
@@ -249,6 +250,6 @@ public final class Bf16Fallback implements Backend {
 
     @Override
     public String describe() {
-        return f32.describe() + "; bf16 through " + bf16.device() + " kernels";
+        return f32.describe() + "; bf16: " + bf16.describe();
     }
 }

@@ -22,14 +22,15 @@ import java.lang.foreign.ValueLayout;
 /**
  * Native kernels on host memory: every matmul through {@code sb_sgemm}, which calls {@code cblas_sgemm} (OpenBLAS,
  * single-threaded) on tiles of the result from the kernels' OpenMP team, everything else through the C kernels of
- * {@code libsbora_native.so}; f32 only ({@link CpuBackendProvider} wraps it in a {@link Bf16Fallback} for bf16).
- * Each backend keeps its own thread count and passes it with every call, so backends with different counts can be
- * used side by side, from one thread or several. Safe to call from several threads.
+ * {@code libsbora_native.so}; f32 only (calls with a bf16 tensor go to {@link CpuBf16Backend}: the
+ * {@link Bf16Fallback} that {@link CpuBackendProvider} builds routes them). Each backend keeps its own thread count
+ * and passes it with every call, so backends with different counts can be used side by side, from one thread or
+ * several. Safe to call from several threads.
  */
 public final class CpuBackend implements Backend {
 
     /** The widest adapter rank the small-N kernels serve; above it OpenBLAS is as fast or faster. */
-    private static final int SMALL_N = 32;
+    static final int SMALL_N = 32;
 
     private final Device device;
     /** Threads of every call: GEMM tiles and kernels alike. */
@@ -56,7 +57,8 @@ public final class CpuBackend implements Backend {
      * calling thread's in the C library, so setting it before every call (a few nanoseconds) is what makes it this
      * backend's, whichever backend the thread called before and whatever other threads do meanwhile.
      */
-    private void enter() {
+    /** Gives the calling thread this backend's thread count for the native calls that follow. */
+    void enter() {
         sbora_native_h.sb_set_num_threads(threads);
     }
 
@@ -65,7 +67,7 @@ public final class CpuBackend implements Backend {
         return device;
     }
 
-    private static void check(int status, String function) {
+    static void check(int status, String function) {
         if (status == SB_OK) {
             return;
         }
@@ -157,7 +159,7 @@ public final class CpuBackend implements Backend {
      * One fused kernel where it measured faster than a gather and OpenBLAS (docs/bench/sbora-gemm-native.md): for
      * r <= 32, except SBoRA-FB's backward on fewer than 128 rows, where the calls take microseconds either way.
      */
-    private boolean fuseGather(long m, long r, boolean transF) {
+    boolean fuseGather(long m, long r, boolean transF) {
         return switch (options.sboraGemms()) {
             case FUSED -> true;
             case UNFUSED -> false;
@@ -166,7 +168,7 @@ public final class CpuBackend implements Backend {
     }
 
     /** The fused scatter GEMM beats a GEMM into a temporary plus an index-add except SBoRA-FB's on few rows. */
-    private boolean fuseScatter(long m, boolean transF) {
+    boolean fuseScatter(long m, boolean transF) {
         return switch (options.sboraGemms()) {
             case FUSED -> true;
             case UNFUSED -> false;
@@ -231,7 +233,7 @@ public final class CpuBackend implements Backend {
         MemorySegment.copy(src.data(), 0, dst.data(), 0, src.bytes());
     }
 
-    /** Same-type copies only: conversions to and from bf16 go to the bf16 backend ({@link Bf16Fallback}). */
+    /** Same-type copies only: conversions to and from bf16 go to {@link CpuBf16Backend} ({@link Bf16Fallback}). */
     @Override
     public void convert(Tensor src, Tensor dst) {
         if (src.dtype() != dst.dtype()) {

@@ -6,12 +6,14 @@ import io.sbora4j.backend.BackendProvider;
 import io.sbora4j.backend.BackendUnavailableException;
 import io.sbora4j.backend.Bf16Fallback;
 import io.sbora4j.backend.natives.NativeLibraryException;
-import io.sbora4j.backend.reference.ReferenceBackend;
 import io.sbora4j.cpu.ffi.CpuLibraries;
 import io.sbora4j.tensor.Device;
 import java.util.List;
 
-/** The {@code cpu} devices: host memory, OpenBLAS and our C kernels, bf16 through the reference loops. */
+/**
+ * The {@code cpu} devices: host memory, OpenBLAS and our C kernels; f32 calls on {@link CpuBackend}, calls with a
+ * bf16 tensor on {@link CpuBf16Backend}, routed by one {@link Bf16Fallback}.
+ */
 public final class CpuBackendProvider implements BackendProvider {
 
     @Override
@@ -37,7 +39,8 @@ public final class CpuBackendProvider implements BackendProvider {
         } catch (NativeLibraryException e) {
             throw new BackendUnavailableException("the cpu backend: " + e.getMessage(), e);
         }
-        return new Bf16Fallback(new CpuBackend(device, options), ReferenceBackend.INSTANCE);
+        CpuBackend f32 = new CpuBackend(device, options);
+        return new Bf16Fallback(f32, new CpuBf16Backend(f32));
     }
 
     @Override

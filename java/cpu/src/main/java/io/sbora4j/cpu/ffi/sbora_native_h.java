@@ -28,6 +28,12 @@ public final class sbora_native_h {
     public static final int SB_OK = 0;
     public static final int SB_ERR_ARG = 1;
     public static final int SB_ERR_INDEX = 2;
+    public static final int SB_F32 = 0;
+    public static final int SB_BF16 = 1;
+    public static final int SB_OP_ADD = 0;
+    public static final int SB_OP_SUB = 1;
+    public static final int SB_OP_MUL = 2;
+    public static final int SB_OP_DIV = 3;
 
     static MemorySegment findOrThrow(String symbol) {
         return CpuLibraries.sboraNative()
@@ -1386,6 +1392,515 @@ public final class sbora_native_h {
         try {
             return (int) sb_adamw_step.Linked.HANDLE.invokeExact(
                     p, g, m, v, n, beta1, beta2, eps, decay, step_size, bias_correction2_sqrt);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex) {
+            throw new AssertionError("should not reach here", ex);
+        }
+    }
+
+    private static final class sb_convert {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_INT, C_POINTER, C_INT, C_LONG);
+
+        /** Resolved on first call, so that descriptors can be inspected without the library. */
+        private static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("sb_convert");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
+    }
+
+    public static FunctionDescriptor sb_convert$descriptor() {
+        return sb_convert.DESC;
+    }
+
+    public static MethodHandle sb_convert$handle() {
+        return sb_convert.Linked.HANDLE;
+    }
+
+    public static int sb_convert(MemorySegment x, int xtype, MemorySegment out, int otype, long n) {
+        try {
+            return (int) sb_convert.Linked.HANDLE.invokeExact(x, xtype, out, otype, n);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex) {
+            throw new AssertionError("should not reach here", ex);
+        }
+    }
+
+    private static final class sb_fill_t {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_INT, C_LONG, C_FLOAT);
+
+        /** Resolved on first call, so that descriptors can be inspected without the library. */
+        private static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("sb_fill_t");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
+    }
+
+    public static FunctionDescriptor sb_fill_t$descriptor() {
+        return sb_fill_t.DESC;
+    }
+
+    public static MethodHandle sb_fill_t$handle() {
+        return sb_fill_t.Linked.HANDLE;
+    }
+
+    public static int sb_fill_t(MemorySegment x, int type, long n, float value) {
+        try {
+            return (int) sb_fill_t.Linked.HANDLE.invokeExact(x, type, n, value);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex) {
+            throw new AssertionError("should not reach here", ex);
+        }
+    }
+
+    private static final class sb_binary_t {
+        static final FunctionDescriptor DESC =
+                FunctionDescriptor.of(C_INT, C_INT, C_POINTER, C_POINTER, C_INT, C_LONG, C_POINTER);
+
+        /** Resolved on first call, so that descriptors can be inspected without the library. */
+        private static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("sb_binary_t");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
+    }
+
+    public static FunctionDescriptor sb_binary_t$descriptor() {
+        return sb_binary_t.DESC;
+    }
+
+    public static MethodHandle sb_binary_t$handle() {
+        return sb_binary_t.Linked.HANDLE;
+    }
+
+    public static int sb_binary_t(int op, MemorySegment a, MemorySegment b, int type, long n, MemorySegment out) {
+        try {
+            return (int) sb_binary_t.Linked.HANDLE.invokeExact(op, a, b, type, n, out);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex) {
+            throw new AssertionError("should not reach here", ex);
+        }
+    }
+
+    private static final class sb_scale_t {
+        static final FunctionDescriptor DESC =
+                FunctionDescriptor.of(C_INT, C_POINTER, C_INT, C_LONG, C_FLOAT, C_POINTER);
+
+        /** Resolved on first call, so that descriptors can be inspected without the library. */
+        private static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("sb_scale_t");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
+    }
+
+    public static FunctionDescriptor sb_scale_t$descriptor() {
+        return sb_scale_t.DESC;
+    }
+
+    public static MethodHandle sb_scale_t$handle() {
+        return sb_scale_t.Linked.HANDLE;
+    }
+
+    public static int sb_scale_t(MemorySegment x, int type, long n, float s, MemorySegment out) {
+        try {
+            return (int) sb_scale_t.Linked.HANDLE.invokeExact(x, type, n, s, out);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex) {
+            throw new AssertionError("should not reach here", ex);
+        }
+    }
+
+    private static final class sb_axpy_t {
+        static final FunctionDescriptor DESC =
+                FunctionDescriptor.of(C_INT, C_LONG, C_FLOAT, C_POINTER, C_INT, C_POINTER, C_INT);
+
+        /** Resolved on first call, so that descriptors can be inspected without the library. */
+        private static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("sb_axpy_t");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
+    }
+
+    public static FunctionDescriptor sb_axpy_t$descriptor() {
+        return sb_axpy_t.DESC;
+    }
+
+    public static MethodHandle sb_axpy_t$handle() {
+        return sb_axpy_t.Linked.HANDLE;
+    }
+
+    public static int sb_axpy_t(long n, float alpha, MemorySegment x, int xtype, MemorySegment y, int ytype) {
+        try {
+            return (int) sb_axpy_t.Linked.HANDLE.invokeExact(n, alpha, x, xtype, y, ytype);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex) {
+            throw new AssertionError("should not reach here", ex);
+        }
+    }
+
+    private static final class sb_sum_t {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_INT, C_LONG, C_POINTER);
+
+        /** Resolved on first call, so that descriptors can be inspected without the library. */
+        private static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("sb_sum_t");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
+    }
+
+    public static FunctionDescriptor sb_sum_t$descriptor() {
+        return sb_sum_t.DESC;
+    }
+
+    public static MethodHandle sb_sum_t$handle() {
+        return sb_sum_t.Linked.HANDLE;
+    }
+
+    public static int sb_sum_t(MemorySegment x, int type, long n, MemorySegment out) {
+        try {
+            return (int) sb_sum_t.Linked.HANDLE.invokeExact(x, type, n, out);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex) {
+            throw new AssertionError("should not reach here", ex);
+        }
+    }
+
+    private static final class sb_count_nonfinite_t {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_INT, C_LONG, C_POINTER);
+
+        /** Resolved on first call, so that descriptors can be inspected without the library. */
+        private static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("sb_count_nonfinite_t");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
+    }
+
+    public static FunctionDescriptor sb_count_nonfinite_t$descriptor() {
+        return sb_count_nonfinite_t.DESC;
+    }
+
+    public static MethodHandle sb_count_nonfinite_t$handle() {
+        return sb_count_nonfinite_t.Linked.HANDLE;
+    }
+
+    public static int sb_count_nonfinite_t(MemorySegment x, int type, long n, MemorySegment out) {
+        try {
+            return (int) sb_count_nonfinite_t.Linked.HANDLE.invokeExact(x, type, n, out);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex) {
+            throw new AssertionError("should not reach here", ex);
+        }
+    }
+
+    private static final class sb_gather_cols_t {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(
+                C_INT, C_POINTER, C_INT, C_LONG, C_LONG, C_LONG, C_POINTER, C_LONG, C_POINTER, C_LONG);
+
+        /** Resolved on first call, so that descriptors can be inspected without the library. */
+        private static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("sb_gather_cols_t");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
+    }
+
+    public static FunctionDescriptor sb_gather_cols_t$descriptor() {
+        return sb_gather_cols_t.DESC;
+    }
+
+    public static MethodHandle sb_gather_cols_t$handle() {
+        return sb_gather_cols_t.Linked.HANDLE;
+    }
+
+    public static int sb_gather_cols_t(
+            MemorySegment x,
+            int type,
+            long rows,
+            long cols,
+            long ldx,
+            MemorySegment idx,
+            long r,
+            MemorySegment out,
+            long ldo) {
+        try {
+            return (int) sb_gather_cols_t.Linked.HANDLE.invokeExact(x, type, rows, cols, ldx, idx, r, out, ldo);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex) {
+            throw new AssertionError("should not reach here", ex);
+        }
+    }
+
+    private static final class sb_gather_rows_t {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(
+                C_INT, C_POINTER, C_INT, C_LONG, C_LONG, C_LONG, C_POINTER, C_LONG, C_POINTER, C_LONG);
+
+        /** Resolved on first call, so that descriptors can be inspected without the library. */
+        private static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("sb_gather_rows_t");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
+    }
+
+    public static FunctionDescriptor sb_gather_rows_t$descriptor() {
+        return sb_gather_rows_t.DESC;
+    }
+
+    public static MethodHandle sb_gather_rows_t$handle() {
+        return sb_gather_rows_t.Linked.HANDLE;
+    }
+
+    public static int sb_gather_rows_t(
+            MemorySegment x,
+            int type,
+            long rows,
+            long cols,
+            long ldx,
+            MemorySegment idx,
+            long r,
+            MemorySegment out,
+            long ldo) {
+        try {
+            return (int) sb_gather_rows_t.Linked.HANDLE.invokeExact(x, type, rows, cols, ldx, idx, r, out, ldo);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex) {
+            throw new AssertionError("should not reach here", ex);
+        }
+    }
+
+    private static final class sb_index_add_cols_t {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(
+                C_INT, C_POINTER, C_INT, C_LONG, C_LONG, C_LONG, C_POINTER, C_LONG, C_POINTER, C_INT, C_LONG, C_FLOAT);
+
+        /** Resolved on first call, so that descriptors can be inspected without the library. */
+        private static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("sb_index_add_cols_t");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
+    }
+
+    public static FunctionDescriptor sb_index_add_cols_t$descriptor() {
+        return sb_index_add_cols_t.DESC;
+    }
+
+    public static MethodHandle sb_index_add_cols_t$handle() {
+        return sb_index_add_cols_t.Linked.HANDLE;
+    }
+
+    public static int sb_index_add_cols_t(
+            MemorySegment dst,
+            int dtype,
+            long rows,
+            long cols,
+            long ldd,
+            MemorySegment idx,
+            long r,
+            MemorySegment src,
+            int stype,
+            long lds,
+            float alpha) {
+        try {
+            return (int) sb_index_add_cols_t.Linked.HANDLE.invokeExact(
+                    dst, dtype, rows, cols, ldd, idx, r, src, stype, lds, alpha);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex) {
+            throw new AssertionError("should not reach here", ex);
+        }
+    }
+
+    private static final class sb_index_add_rows_t {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(
+                C_INT, C_POINTER, C_INT, C_LONG, C_LONG, C_LONG, C_POINTER, C_LONG, C_POINTER, C_INT, C_LONG, C_FLOAT);
+
+        /** Resolved on first call, so that descriptors can be inspected without the library. */
+        private static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("sb_index_add_rows_t");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
+    }
+
+    public static FunctionDescriptor sb_index_add_rows_t$descriptor() {
+        return sb_index_add_rows_t.DESC;
+    }
+
+    public static MethodHandle sb_index_add_rows_t$handle() {
+        return sb_index_add_rows_t.Linked.HANDLE;
+    }
+
+    public static int sb_index_add_rows_t(
+            MemorySegment dst,
+            int dtype,
+            long rows,
+            long cols,
+            long ldd,
+            MemorySegment idx,
+            long r,
+            MemorySegment src,
+            int stype,
+            long lds,
+            float alpha) {
+        try {
+            return (int) sb_index_add_rows_t.Linked.HANDLE.invokeExact(
+                    dst, dtype, rows, cols, ldd, idx, r, src, stype, lds, alpha);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex) {
+            throw new AssertionError("should not reach here", ex);
+        }
+    }
+
+    private static final class sb_bf16_panel {
+        static final FunctionDescriptor DESC =
+                FunctionDescriptor.of(C_INT, C_POINTER, C_INT, C_LONG, C_LONG, C_LONG, C_POINTER, C_LONG);
+
+        /** Resolved on first call, so that descriptors can be inspected without the library. */
+        private static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("sb_bf16_panel");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
+    }
+
+    public static FunctionDescriptor sb_bf16_panel$descriptor() {
+        return sb_bf16_panel.DESC;
+    }
+
+    public static MethodHandle sb_bf16_panel$handle() {
+        return sb_bf16_panel.Linked.HANDLE;
+    }
+
+    public static int sb_bf16_panel(
+            MemorySegment x, int xtype, long rows, long cols, long ldx, MemorySegment out, long ldo) {
+        try {
+            return (int) sb_bf16_panel.Linked.HANDLE.invokeExact(x, xtype, rows, cols, ldx, out, ldo);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex) {
+            throw new AssertionError("should not reach here", ex);
+        }
+    }
+
+    private static final class sb_store_t {
+        static final FunctionDescriptor DESC =
+                FunctionDescriptor.of(C_INT, C_POINTER, C_LONG, C_LONG, C_LONG, C_FLOAT, C_POINTER, C_INT, C_LONG);
+
+        /** Resolved on first call, so that descriptors can be inspected without the library. */
+        private static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("sb_store_t");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
+    }
+
+    public static FunctionDescriptor sb_store_t$descriptor() {
+        return sb_store_t.DESC;
+    }
+
+    public static MethodHandle sb_store_t$handle() {
+        return sb_store_t.Linked.HANDLE;
+    }
+
+    public static int sb_store_t(
+            MemorySegment t, long rows, long cols, long ldt, float beta, MemorySegment c, int ctype, long ldc) {
+        try {
+            return (int) sb_store_t.Linked.HANDLE.invokeExact(t, rows, cols, ldt, beta, c, ctype, ldc);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex) {
+            throw new AssertionError("should not reach here", ex);
+        }
+    }
+
+    private static final class sb_gather_gemm_t {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(
+                C_INT, C_INT, C_POINTER, C_LONG, C_LONG, C_POINTER, C_LONG, C_POINTER, C_LONG, C_INT, C_LONG, C_FLOAT,
+                C_POINTER, C_LONG, C_POINTER, C_LONG, C_POINTER);
+
+        /** Resolved on first call, so that descriptors can be inspected without the library. */
+        private static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("sb_gather_gemm_t");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
+    }
+
+    public static FunctionDescriptor sb_gather_gemm_t$descriptor() {
+        return sb_gather_gemm_t.DESC;
+    }
+
+    public static MethodHandle sb_gather_gemm_t$handle() {
+        return sb_gather_gemm_t.Linked.HANDLE;
+    }
+
+    public static int sb_gather_gemm_t(
+            int type,
+            MemorySegment x,
+            long m,
+            long ldx,
+            MemorySegment idx,
+            long r,
+            MemorySegment f,
+            long ldf,
+            int trans_f,
+            long n,
+            float alpha,
+            MemorySegment c,
+            long ldc,
+            MemorySegment xs,
+            long ldxs,
+            MemorySegment work) {
+        try {
+            return (int) sb_gather_gemm_t.Linked.HANDLE.invokeExact(
+                    type, x, m, ldx, idx, r, f, ldf, trans_f, n, alpha, c, ldc, xs, ldxs, work);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex) {
+            throw new AssertionError("should not reach here", ex);
+        }
+    }
+
+    private static final class sb_gemm_scatter_t {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(
+                C_INT, C_INT, C_POINTER, C_LONG, C_LONG, C_LONG, C_POINTER, C_LONG, C_INT, C_POINTER, C_LONG, C_FLOAT,
+                C_POINTER, C_LONG, C_POINTER);
+
+        /** Resolved on first call, so that descriptors can be inspected without the library. */
+        private static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("sb_gemm_scatter_t");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
+    }
+
+    public static FunctionDescriptor sb_gemm_scatter_t$descriptor() {
+        return sb_gemm_scatter_t.DESC;
+    }
+
+    public static MethodHandle sb_gemm_scatter_t$handle() {
+        return sb_gemm_scatter_t.Linked.HANDLE;
+    }
+
+    public static int sb_gemm_scatter_t(
+            int type,
+            MemorySegment a,
+            long m,
+            long kdim,
+            long lda,
+            MemorySegment f,
+            long ldf,
+            int trans_f,
+            MemorySegment idx,
+            long r,
+            float alpha,
+            MemorySegment c,
+            long ldc,
+            MemorySegment work) {
+        try {
+            return (int) sb_gemm_scatter_t.Linked.HANDLE.invokeExact(
+                    type, a, m, kdim, lda, f, ldf, trans_f, idx, r, alpha, c, ldc, work);
         } catch (Error | RuntimeException ex) {
             throw ex;
         } catch (Throwable ex) {
