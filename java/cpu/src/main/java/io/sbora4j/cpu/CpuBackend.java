@@ -33,12 +33,14 @@ public final class CpuBackend implements Backend {
     static final int SMALL_N = 32;
 
     private final Device device;
+    private final BackendOptions options;
     /** Threads of every call: GEMM tiles and kernels alike. */
     private final int threads;
 
     /** Needs {@link CpuLibraries#connect()} done. */
     CpuBackend(Device device, BackendOptions options) {
         this.device = device;
+        this.options = options;
         this.threads = options.threads() > 0 ? options.threads() : allThreads();
     }
 
@@ -57,7 +59,6 @@ public final class CpuBackend implements Backend {
      * calling thread's in the C library, so setting it before every call (a few nanoseconds) is what makes it this
      * backend's, whichever backend the thread called before and whatever other threads do meanwhile.
      */
-    /** Gives the calling thread this backend's thread count for the native calls that follow. */
     void enter() {
         sbora_native_h.sb_set_num_threads(threads);
     }
@@ -154,7 +155,6 @@ public final class CpuBackend implements Backend {
         check(sbora_native_h.sb_fill(seg(x), x.numel(), value), "sb_fill");
     }
 
-    /** Gather then OpenBLAS: with r columns the gathered panel is small and stays in cache for the GEMM. */
     /**
      * One fused kernel where it measured faster than a gather and OpenBLAS (docs/bench/sbora-gemm-native.md): for
      * r <= 32, except SBoRA-FB's backward on fewer than 128 rows, where the calls take microseconds either way.
