@@ -121,6 +121,12 @@ final class FinetuneCommand implements Callable<Integer> {
     int checkpointEvery;
 
     @Option(
+            names = "--checkpoint-activations",
+            description = "keep only each decoder layer's input and recompute its activations in the backward pass:"
+                    + " less memory for about one more forward pass of time")
+    boolean checkpointActivations;
+
+    @Option(
             names = "--template",
             defaultValue = "alpaca",
             description = "alpaca (LLM-Adapters) or plain (${DEFAULT-VALUE})")
@@ -141,6 +147,10 @@ final class FinetuneCommand implements Callable<Integer> {
         var device = deviceOptions.resolve();
         AdapterConfig cfg = new AdapterConfig(
                 AdapterMethods.of(method), r, alpha, dropout, AdapterConfig.Init.KAIMING_UNIFORM, seed, targets, null);
+        if (checkpointActivations && dropout > 0) {
+            throw new IllegalArgumentException("--checkpoint-activations needs --dropout 0: a checkpointed layer runs"
+                    + " its forward again in the backward pass, and dropout would draw other masks");
+        }
         List<Example> examples = AlpacaDataset.read(data);
         try (Arena arena = Arena.ofConfined()) {
             LlamaModel m = ModelFiles.load(model, LoadOptions.on(device), arena);
@@ -155,6 +165,7 @@ final class FinetuneCommand implements Callable<Integer> {
             if (steps < 1) {
                 throw new IllegalArgumentException("--steps/--epochs gives no step to take");
             }
+            m.checkpointActivations(checkpointActivations);
             var peft = PeftModel.inject(m, cfg, arena);
             pw.println(peft.report());
             pw.printf(

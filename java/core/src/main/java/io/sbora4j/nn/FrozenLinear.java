@@ -3,6 +3,7 @@ package io.sbora4j.nn;
 import io.sbora4j.tensor.DType;
 import io.sbora4j.tensor.Device;
 import io.sbora4j.tensor.Tensor;
+import java.util.List;
 import java.util.function.Consumer;
 
 /**
@@ -16,6 +17,12 @@ public interface FrozenLinear extends LinearLayer {
     @Override
     default FrozenLinear frozen() {
         return this;
+    }
+
+    /** None: the weight is frozen (a {@link Linear} whose weight trains says so). */
+    @Override
+    default List<Tensor> trainable() {
+        return List.of();
     }
 
     /** W (out x in): the stored tensor, or a dequantised f32 copy for a compressed weight (costly: a full copy). */

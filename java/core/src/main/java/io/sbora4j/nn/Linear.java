@@ -5,6 +5,7 @@ import io.sbora4j.ops.MatMul;
 import io.sbora4j.tensor.DType;
 import io.sbora4j.tensor.Device;
 import io.sbora4j.tensor.Tensor;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 
@@ -35,6 +36,12 @@ public final class Linear implements FrozenLinear {
 
     public Tensor weight() {
         return weight;
+    }
+
+    /** The weight while it trains (pre-training), else none. */
+    @Override
+    public List<Tensor> trainable() {
+        return weight.requiresGrad() ? List.of(weight) : List.of();
     }
 
     @Override

@@ -1,6 +1,7 @@
 package io.sbora4j.nn;
 
 import io.sbora4j.tensor.Tensor;
+import java.util.List;
 
 /**
  * A projection {@code y = f(x)} from {@code inFeatures} to {@code outFeatures}: a plain {@link Linear}, or one with
@@ -17,6 +18,12 @@ public interface LinearLayer extends Module {
 
     /** x (..., in) to y (..., out). */
     Tensor forward(Tensor x);
+
+    /**
+     * The tensors of this layer that take a gradient in training: an adapter's factors, or a plain layer's weight
+     * while it trains (pre-training). What a checkpointed block needs to know that gradients flow through it.
+     */
+    List<Tensor> trainable();
 
     /** The frozen layer underneath: this one for a plain or quantised layer, the base of an adapted one. */
     FrozenLinear frozen();

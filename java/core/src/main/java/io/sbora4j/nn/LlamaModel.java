@@ -6,6 +6,8 @@ import io.sbora4j.backend.Backends;
 import io.sbora4j.ops.Activations;
 import io.sbora4j.ops.Attention;
 import io.sbora4j.ops.Casts;
+import io.sbora4j.ops.Checkpoint;
+import io.sbora4j.ops.Elementwise;
 import io.sbora4j.ops.Embeddings;
 import io.sbora4j.ops.Losses;
 import io.sbora4j.ops.MatMul;
@@ -48,6 +50,7 @@ public final class LlamaModel implements Module {
     private final Map<String, LinearLayer> projections; // "model.layers.N.self_attn.q_proj" -> layer
     private final RopeTables rope;
     private DType projectionType = DType.F32;
+    private boolean checkpointActivations;
 
     private LlamaModel(LlamaConfig config, Device device, Map<String, Tensor> tensors, Arena arena) {
         this.config = config;
@@ -208,28 +211,82 @@ public final class LlamaModel implements Module {
                         (1 / Math.sqrt(config.headDim())));
         float eps = (float) config.rmsNormEps();
         Tensor x = Embeddings.lookup(tensors.get("model.embed_tokens.weight"), ids);
+        if (checkpointActivations) {
+            for (int l = 0; l < config.layers(); l++) {
+                String p = "model.layers." + l + ".";
+                x = Checkpoint.apply(p + "checkpoint", x, layerTrainable(l), in -> {
+                    Tensor h = toProjectionType(Norms.rmsNorm(in, tensors.get(p + "input_layernorm.weight"), eps));
+                    Norms.Residual r = attentionHalf(p, in, h, positions, shape, eps);
+                    return Elementwise.add(r.sum(), mlp(p, toProjectionType(r.normed())));
+                });
+            }
+            return Norms.rmsNorm(x, tensors.get("model.norm.weight"), eps);
+        }
         Tensor h = Norms.rmsNorm(x, tensors.get("model.layers.0.input_layernorm.weight"), eps);
         for (int l = 0; l < config.layers(); l++) {
             String p = "model.layers." + l + ".";
-            h = toProjectionType(h);
-            // the projections' outputs are fresh and their backward keeps the projections' input: rotate in place
-            Tensor q = Rope.applyInPlace(project(p + "self_attn.q_proj", h), config.heads(), positions, rope);
-            Tensor k = Rope.applyInPlace(project(p + "self_attn.k_proj", h), config.kvHeads(), positions, rope);
-            Tensor v = project(p + "self_attn.v_proj", h);
-            Tensor attn = toProjectionType(Attention.causal(q, k, v, shape));
-            Norms.Residual r = Norms.addRmsNorm(
-                    x, project(p + "self_attn.o_proj", attn), tensors.get(p + "post_attention_layernorm.weight"), eps);
+            Norms.Residual r = attentionHalf(p, x, toProjectionType(h), positions, shape, eps);
             x = r.sum();
             h = toProjectionType(r.normed());
-            Tensor gated = Activations.siluMul(project(p + "mlp.gate_proj", h), project(p + "mlp.up_proj", h));
             String nextNorm = l + 1 < config.layers()
                     ? "model.layers." + (l + 1) + ".input_layernorm.weight"
                     : "model.norm.weight"; // the last block's residual feeds the final norm
-            r = Norms.addRmsNorm(x, project(p + "mlp.down_proj", toProjectionType(gated)), tensors.get(nextNorm), eps);
+            r = Norms.addRmsNorm(x, mlp(p, h), tensors.get(nextNorm), eps);
             x = r.sum();
             h = r.normed();
         }
         return h;
+    }
+
+    /**
+     * The attention half of the block at {@code p}: q, k, v from the normed input h (q and k rotated in place: the
+     * projections' outputs are fresh, and their backward keeps the projections' input), causal attention, the o
+     * projection added to the residual x, and the post-attention norm of the sum, as one op.
+     */
+    private Norms.Residual attentionHalf(
+            String p, Tensor x, Tensor h, Tensor positions, AttentionShape shape, float eps) {
+        Tensor q = Rope.applyInPlace(project(p + "self_attn.q_proj", h), config.heads(), positions, rope);
+        Tensor k = Rope.applyInPlace(project(p + "self_attn.k_proj", h), config.kvHeads(), positions, rope);
+        Tensor v = project(p + "self_attn.v_proj", h);
+        Tensor attn = toProjectionType(Attention.causal(q, k, v, shape));
+        return Norms.addRmsNorm(
+                x, project(p + "self_attn.o_proj", attn), tensors.get(p + "post_attention_layernorm.weight"), eps);
+    }
+
+    /** The SwiGLU MLP of the block at {@code p} on its normed input h, in f32. */
+    private Tensor mlp(String p, Tensor h) {
+        Tensor gated = Activations.siluMul(project(p + "mlp.gate_proj", h), project(p + "mlp.up_proj", h));
+        return project(p + "mlp.down_proj", toProjectionType(gated));
+    }
+
+    /** What block l trains: its projections' trainable tensors (adapters, or weights) and its norms' weights. */
+    private List<Tensor> layerTrainable(int l) {
+        String p = "model.layers." + l + ".";
+        List<Tensor> out = new ArrayList<>();
+        for (String name : PROJECTIONS) {
+            out.addAll(proj(p + name).trainable());
+        }
+        for (String norm : List.of("input_layernorm.weight", "post_attention_layernorm.weight")) {
+            if (tensors.get(p + norm).requiresGrad()) {
+                out.add(tensors.get(p + norm));
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Activation checkpointing per decoder layer ({@link Checkpoint}): a layer keeps only its input for the
+     * backward pass and runs its forward again there. A step then holds one (tokens x hidden) tensor per layer
+     * instead of every activation, for about one more forward pass of time. Layers must compute the same thing
+     * twice: no adapter dropout while this is on. Off by default.
+     */
+    public void checkpointActivations(boolean on) {
+        this.checkpointActivations = on;
+    }
+
+    /** Whether {@link #checkpointActivations(boolean)} is on. */
+    public boolean checkpointsActivations() {
+        return checkpointActivations;
     }
 
     private LinearLayer proj(String path) {

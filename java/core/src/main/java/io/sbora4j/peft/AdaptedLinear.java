@@ -239,6 +239,7 @@ public final class AdaptedLinear implements LinearLayer {
     }
 
     /** The tensors the active adapter trains. */
+    @Override
     public List<Tensor> trainable() {
         return active == null ? List.of() : adapter().trainable();
     }
