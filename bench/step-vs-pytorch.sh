@@ -13,6 +13,7 @@ threads=${1:-2}
 shapes=${2:-tiny layer1b}
 methods=${3:-lora sbora-fa sbora-fb}
 steps=${4:-6}
+python=${PYTHON:-/usr/bin/python3} # Debian's, where python3-torch is installed
 java=${SBORA_JDK:-$(ls -d /usr/lib/jvm/temurin-25* 2>/dev/null | head -n 1)}/bin/java
 jar=jmh/target/benchmarks.jar
 [ -f "$jar" ] || { echo "missing $jar: run ./mvnw -B -DskipTests package" >&2; exit 1; }
@@ -24,9 +25,9 @@ for ct in "${coretypes[@]}"; do
     for method in $methods; do
       ( if [ -n "$ct" ]; then export OPENBLAS_CORETYPE=$ct; else unset OPENBLAS_CORETYPE; fi
         echo "coretype=$label sbora4j $("$java" --enable-native-access=ALL-UNNAMED -Dsbora.bench.threads="$threads" \
-             -cp "$jar" io.sbora4j.bench.StepCpuTime "$shape" "$method" "$steps" 2 2>/dev/null | tail -n 1)"
-        echo "coretype=$label pytorch $(python3 bench/peers/train_step_cpu.py --threads "$threads" --shape "$shape" \
-             --method "$method" --steps "$steps" --warmup 2 2>/dev/null | tail -n 1)" )
+             -cp "$jar" io.sbora4j.bench.StepCpuTime "$shape" "$method" "$steps" 2 | tail -n 1)"
+        echo "coretype=$label pytorch $("$python" bench/peers/train_step_cpu.py --threads "$threads" --shape "$shape" \
+             --method "$method" --steps "$steps" --warmup 2 | tail -n 1)" )
     done
   done
 done
