@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Reads the output of bench/step-vs-pytorch.sh and writes a markdown table (stdout) and an SVG bar chart of tokens
-per second, sbora4j beside PyTorch, for each OPENBLAS_CORETYPE setting, shape and method. Standard library only.
+"""Reads the output of bench/step-vs-pytorch.sh and writes a markdown table (stdout) and an SVG bar chart of sbora4j's
+tokens per second over PyTorch's, for each OPENBLAS_CORETYPE setting, shape and method. Standard library only.
 
 Usage: python3 bench/step-vs-pytorch-report.py RAW.txt [CHART.svg]"""
 import json
@@ -45,27 +45,29 @@ def table(rows):
 
 
 def svg(rows):
-    groups = list(rows.items())
-    bar, gap, height, left, top = 14, 16, 260, 60, 30
-    width = left + len(groups) * (2 * bar + gap) + 20
-    peak = max(max(r.get("ours_tps", 0), r.get("torch_tps", 0)) for _, r in groups)
+    """Bars of sbora4j's tokens/s over PyTorch's, one per (coretype, shape, method), with lines at 1x and 3x."""
+    groups = [(k, r["ours_tps"] / r["torch_tps"]) for k, r in rows.items() if r.get("torch_tps") and r.get("ours_tps")]
+    bar, gap, height, left, top = 22, 10, 260, 50, 34
+    width = left + len(groups) * (bar + gap) + 20
+    peak = max(4.0, max(v for _, v in groups) * 1.1)
     scale = height / peak
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{top + height + 130}" '
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{top + height + 140}" '
              f'font-family="sans-serif" font-size="10">',
-             f'<text x="{left}" y="16" font-size="12">Training step, tokens/s on 2 threads: sbora4j (dark) and PyTorch '
-             f'1.13 (light); taller is faster</text>']
-    for i, ((ct, shape, method), r) in enumerate(groups):
-        x = left + i * (2 * bar + gap)
-        for j, (key, colour) in enumerate((("ours_tps", "#1f4e79"), ("torch_tps", "#9dc3e6"))):
-            h = r.get(key, 0) * scale
-            parts.append(f'<rect x="{x + j * bar}" y="{top + height - h:.1f}" width="{bar - 1}" height="{h:.1f}" '
-                         f'fill="{colour}"/>')
-        label = f"{shape} {method} ({ct})"
-        parts.append(f'<text transform="translate({x + bar},{top + height + 8}) rotate(60)">{label}</text>')
-    for v in range(0, int(peak) + 1, max(1, int(peak) // 5 // 100 * 100 or 1)):
+             f'<text x="{left}" y="14" font-size="12">Training step on 2 threads: sbora4j tokens/s over PyTorch 1.13\'s '
+             f'(same machine, back to back)</text>',
+             f'<text x="{left}" y="28">dark: OPENBLAS_CORETYPE=Haswell, light: unset; dashed: 1x and the 3x target</text>']
+    for v in range(0, int(peak) + 1):
         y = top + height - v * scale
-        parts.append(f'<text x="{left - 6}" y="{y + 3:.1f}" text-anchor="end">{v}</text>')
-        parts.append(f'<line x1="{left}" x2="{width - 20}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ddd"/>')
+        parts.append(f'<text x="{left - 6}" y="{y + 3:.1f}" text-anchor="end">{v}x</text>')
+        dash = ' stroke-dasharray="4,3" stroke="#c00"' if v in (1, 3) else ' stroke="#ddd"'
+        parts.append(f'<line x1="{left}" x2="{width - 20}" y1="{y:.1f}" y2="{y:.1f}"{dash}/>')
+    for i, ((ct, shape, method), v) in enumerate(groups):
+        x = left + i * (bar + gap)
+        h = v * scale
+        colour = "#1f4e79" if ct != "unset" else "#6fa8dc"
+        parts.append(f'<rect x="{x}" y="{top + height - h:.1f}" width="{bar}" height="{h:.1f}" fill="{colour}"/>')
+        parts.append(f'<text x="{x + bar / 2}" y="{top + height - h - 3:.1f}" text-anchor="middle">{v:.1f}</text>')
+        parts.append(f'<text transform="translate({x + bar / 2},{top + height + 8}) rotate(60)">{shape} {method}</text>')
     parts.append("</svg>")
     return "\n".join(parts)
 

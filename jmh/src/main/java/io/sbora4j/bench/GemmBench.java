@@ -34,6 +34,10 @@ import org.openjdk.jmh.annotations.Warmup;
  * </pre>
  * Each invocation does 2 · 2·tokens·d² flops; the report turns that into GFLOP/s.
  *
+ * <p>The library runs OpenBLAS single-threaded and cuts its GEMMs into tiles on its own OpenMP team; this benchmark
+ * gives OpenBLAS back its own thread pool ({@value BenchTensors#THREADS_PROPERTY} threads, or one per core) for its
+ * trial, so that it measures what a program calling OpenBLAS alone gets.
+ *
  * <p>{@code io.sbora4j.ffi} is not exported by the library's module, but the benchmarks run on the class path
  * (the uber jar), where every package is readable.
  */
@@ -61,6 +65,8 @@ public class GemmBench {
     @Setup(Level.Trial)
     public void setup() {
         BenchTensors.device("cpu"); // opens OpenBLAS (and applies the thread knob) before the first measured call
+        cblas_h.openblas_set_num_threads(Integer.getInteger(
+                BenchTensors.THREADS_PROPERTY, Runtime.getRuntime().availableProcessors()));
         arena = Arena.ofShared();
         SplittableRandom rng = new SplittableRandom(BenchTensors.SEED);
         // Tensors only for their allocation: same 64-byte alignment and the same data as the layer benchmark.
@@ -108,6 +114,7 @@ public class GemmBench {
 
     @TearDown(Level.Trial)
     public void tearDown() {
+        cblas_h.openblas_set_num_threads(1); // the library's setting
         arena.close();
     }
 
