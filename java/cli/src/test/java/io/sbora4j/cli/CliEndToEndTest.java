@@ -285,6 +285,70 @@ class CliEndToEndTest {
                 missing.toString());
     }
 
+    /** The same run with each decoder layer checkpointed: the same losses (to rounding), printed the same way. */
+    @Test
+    void checkpointedActivationsTrainTheSame() {
+        Result r = run(
+                "finetune",
+                "--model",
+                base.toString(),
+                "--data",
+                data.toString(),
+                "--method",
+                "sbora-fa",
+                "--r",
+                Integer.toString(R),
+                "--alpha",
+                "4",
+                "--steps",
+                "3",
+                "--batch",
+                "2",
+                "--seq-len",
+                "64",
+                "--template",
+                "plain",
+                "--lr",
+                "1e-2",
+                "--tokenizer",
+                "byte",
+                "--checkpoint-activations",
+                "--out",
+                tmp.resolve("checkpointed").toString());
+        assertEquals(0, r.code(), r.err());
+        assertEquals(finalLoss(finetune.out()), finalLoss(r.out()), 1e-3, r.out());
+    }
+
+    private static double finalLoss(String out) {
+        int i = out.indexOf("final loss ") + "final loss ".length();
+        return Double.parseDouble(out.substring(i, out.indexOf(',', i)));
+    }
+
+    @Test
+    void checkpointingRefusesDropoutInOneLine() {
+        assertOneLineError(
+                run(
+                        "finetune",
+                        "--model",
+                        base.toString(),
+                        "--data",
+                        data.toString(),
+                        "--method",
+                        "sbora-fa",
+                        "--r",
+                        "2",
+                        "--alpha",
+                        "4",
+                        "--steps",
+                        "1",
+                        "--dropout",
+                        "0.1",
+                        "--checkpoint-activations",
+                        "--out",
+                        tmp.resolve("y").toString()),
+                "--checkpoint-activations needs --dropout 0");
+    }
+
     @Test
     void anUnknownMethodIsOneLine() {
         assertOneLineError(
