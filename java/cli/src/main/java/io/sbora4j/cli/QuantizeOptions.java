@@ -19,8 +19,7 @@ final class QuantizeOptions {
     @Option(
             names = "--bf16",
             description = "store the base projections in bf16 and run their GEMMs in bf16 with f32"
-                    + " accumulation (adapters stay f32; DoRA needs f32). Meant for cuda: the cpu runs bf16 through slow"
-                    + " reference loops")
+                    + " accumulation (adapters stay f32; DoRA needs f32); half the memory of f32 weights")
     boolean bf16;
 
     /** Quantises or converts {@code model} when asked, printing what it did; returns whether it quantised. */
