@@ -71,7 +71,12 @@ class CliEndToEndTest {
         }
         data = Files.writeString(tmp.resolve("sums.jsonl"), jsonl);
         adapter = tmp.resolve("adapter");
-        finetune = run(
+        finetune = run(finetuneArgs(adapter));
+    }
+
+    /** The arguments of the reference run: SBoRA-FA, 3 steps of 2 sequences of 64 bytes, then {@code extra}. */
+    static String[] finetuneArgs(Path out, String... extra) {
+        List<String> args = new ArrayList<>(List.of(
                 "finetune",
                 "--model",
                 base.toString(),
@@ -96,7 +101,9 @@ class CliEndToEndTest {
                 "--tokenizer",
                 "byte",
                 "--out",
-                adapter.toString());
+                out.toString()));
+        args.addAll(List.of(extra));
+        return args.toArray(String[]::new);
     }
 
     private static float[] logits(Path modelDir, int... ids) throws IOException {
@@ -288,33 +295,7 @@ class CliEndToEndTest {
     /** The same run with each decoder layer checkpointed: the same losses (to rounding), printed the same way. */
     @Test
     void checkpointedActivationsTrainTheSame() {
-        Result r = run(
-                "finetune",
-                "--model",
-                base.toString(),
-                "--data",
-                data.toString(),
-                "--method",
-                "sbora-fa",
-                "--r",
-                Integer.toString(R),
-                "--alpha",
-                "4",
-                "--steps",
-                "3",
-                "--batch",
-                "2",
-                "--seq-len",
-                "64",
-                "--template",
-                "plain",
-                "--lr",
-                "1e-2",
-                "--tokenizer",
-                "byte",
-                "--checkpoint-activations",
-                "--out",
-                tmp.resolve("checkpointed").toString());
+        Result r = run(finetuneArgs(tmp.resolve("checkpointed"), "--checkpoint-activations"));
         assertEquals(0, r.code(), r.err());
         assertEquals(finalLoss(finetune.out()), finalLoss(r.out()), 1e-3, r.out());
     }
