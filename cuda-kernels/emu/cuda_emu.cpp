@@ -7,11 +7,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
 
 #include <map>
 #include <mutex>
+#include <numeric>
+#include <utility>
+#include <vector>
 
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/common_interface_defs.h>
@@ -99,7 +103,7 @@ void make_context(Context &c, char *stack, size_t bytes, void (*entry)()) {
 inline void switch_context(Context &from, Context &to) { swapcontext(&from.uc, &to.uc); }
 #endif
 
-enum class State : unsigned char { Runnable, AtSyncthreads, AtWarpOp, Done };
+enum class State : unsigned char { Runnable, Yielded, AtSyncthreads, AtWarpOp, Done };
 enum class WarpOp : unsigned char { None, Syncwarp, Shuffle, Wmma };
 
 const char *const kWarpOpName[] = {"-", "__syncwarp", "__shfl_xor_sync", "wmma"};
@@ -111,6 +115,7 @@ struct Fiber {
     WarpOp op = WarpOp::None;
     uint3 tid{0, 0, 0};
     unsigned linear = 0;
+    unsigned slot = 0; // the resident block it belongs to
     void *asan_fake_stack = nullptr;
     unsigned shuffles = 0; // shuffles done in this block
 };
@@ -118,25 +123,35 @@ struct Fiber {
 constexpr size_t kStackBytes = 512 * 1024; // the wmma kernel keeps eight 1 KiB fragments per thread, more under ASan
 size_t page_bytes() { return (size_t)sysconf(_SC_PAGESIZE); }
 
-// Never moved: a ucontext_t points into itself (the fallback Context). Stacks are mapped on first use and kept.
-Fiber fibers[1024];
-unsigned fibers_with_stacks = 0;
+// A block that runs at the same time as the others of its launch (up to kResidentBlocks of them): its threads, its
+// dynamic shared memory and its shuffle exchange. Never moved: a ucontext_t points into itself (the fallback
+// Context). Stacks are mapped on first use and kept.
+struct Slot {
+    Fiber fibers[1024];
+    unsigned fibers_with_stacks = 0;
+    bool active = false;
+    bool reverse = false; // warps and lanes in reverse order
+    uint3 block{0, 0, 0};
+    uint64_t serial = 0; // which block run (for the poisoning of static shared memory)
+    void *dyn_shared = nullptr;
+    void *dyn_map = nullptr;
+    size_t dyn_map_bytes = 0;
+    // [buffer][warp][lane]: a lane's n-th shuffle uses buffer n % 2, so that one wait suffices per shuffle (the next
+    // shuffle's wait cannot release before every lane has read this one's values, and only the one after it reuses
+    // the buffer).
+    uint64_t shuffle_slots[2][32][32];
+};
+
+Slot slots[kResidentBlocks];
 Fiber *current = nullptr;
 Context scheduler;
 void (*body_fn)(void *) = nullptr;
 void *body_ctx = nullptr;
-// [buffer][warp][lane]: a lane's n-th shuffle uses buffer n % 2, so that one wait suffices per shuffle (the next
-// shuffle's wait cannot release before every lane has read this one's values, and only the one after it reuses
-// the buffer).
-uint64_t shuffle_slots[2][32][32];
 
 const char *kernel_name = "";
 unsigned long long launch_count = 0;
 bool in_kernel = false;
 uint64_t blocks_run = 0;
-void *dyn_shared = nullptr; // in a mapping of dyn_map_bytes at dyn_map
-void *dyn_map = nullptr;
-size_t dyn_map_bytes = 0;
 
 thread_local cudaError_t last_error = cudaSuccess; // per host thread, as CUDA's
 // Launches from several host threads run one at a time: the scheduler's state is global.
@@ -147,6 +162,62 @@ void *scheduler_fake_stack = nullptr;
 const void *main_stack_bottom = nullptr;
 size_t main_stack_size = 0;
 #endif
+
+// ---- the run's seed and each launch's random choices ----
+
+struct Rng { // splitmix64
+    uint64_t s;
+    uint64_t next() {
+        uint64_t z = (s += 0x9e3779b97f4a7c15ull);
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+        return z ^ (z >> 31);
+    }
+    uint64_t below(uint64_t n) { return next() % n; }
+};
+
+bool seed_chosen = false;
+uint64_t seed = 0;
+
+// SBC_EMU_SEED when set (a decimal number), else a fresh one for every process; told once on stderr, so that a
+// failing order can be run again.
+uint64_t run_seed() {
+    if (seed_chosen) return seed;
+    seed_chosen = true;
+    const char *env = getenv("SBC_EMU_SEED");
+    if (env != nullptr && *env != '\0') {
+        seed = strtoull(env, nullptr, 10);
+    } else {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        Rng r{((uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec) ^ ((uint64_t)getpid() << 32)};
+        seed = r.next() % 1000000000000ull; // short enough to type
+    }
+    fprintf(stderr, "sbc_emu: blocks run in a random order, seed %llu (SBC_EMU_SEED=%llu repeats it)\n",
+            (unsigned long long)seed, (unsigned long long)seed);
+    return seed;
+}
+
+// The order in which a launch's blocks start (linear block numbers, x fastest): a permutation drawn from the seed and
+// the launch number, so that one launch's order does not depend on the grids of the launches before it.
+struct BlockOrder {
+    uint64_t total = 0, a = 1, b = 0;
+    std::vector<uint32_t> perm;
+    void draw(uint64_t n, Rng &rng) {
+        total = n;
+        if (n <= (1u << 22)) {
+            perm.resize(n);
+            for (uint64_t i = 0; i < n; i++) perm[i] = (uint32_t)i;
+            for (uint64_t i = n - 1; i > 0; i--) std::swap(perm[i], perm[rng.below(i + 1)]);
+        } else { // a huge grid: a random affine permutation instead of a table
+            perm.clear();
+            do a = rng.below(n - 1) + 1;
+            while (std::gcd(a, n) != 1);
+            b = rng.below(n);
+        }
+    }
+    uint64_t operator[](uint64_t i) const { return perm.empty() ? (a * i + b) % total : perm[i]; }
+};
 
 char *usable_stack(const Fiber &f) { return f.stack + page_bytes(); }
 size_t usable_stack_bytes() { return kStackBytes - page_bytes(); }
@@ -178,6 +249,7 @@ void fiber_main() {
 void resume(Fiber &f) {
     current = &f;
     threadIdx = f.tid;
+    blockIdx = slots[f.slot].block;
 #ifdef SBC_EMU_ASAN
     __sanitizer_start_switch_fiber(&scheduler_fake_stack, usable_stack(f), usable_stack_bytes());
 #endif
@@ -188,9 +260,9 @@ void resume(Fiber &f) {
     current = nullptr;
 }
 
-void ensure_fibers(unsigned n) {
-    for (; fibers_with_stacks < n; fibers_with_stacks++) {
-        Fiber &f = fibers[fibers_with_stacks];
+void ensure_fibers(Slot &s, unsigned n) {
+    for (; s.fibers_with_stacks < n; s.fibers_with_stacks++) {
+        Fiber &f = s.fibers[s.fibers_with_stacks];
         void *m = mmap(nullptr, kStackBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1,
                        0);
         if (m == MAP_FAILED) fault("cannot map a fiber stack");
@@ -206,21 +278,23 @@ void wait_here(State s, WarpOp op) {
     to_scheduler(false);
 }
 
-[[noreturn]] void stuck(unsigned n) {
+[[noreturn]] void stuck(const Slot &s, unsigned n) {
     unsigned at_sync = 0, at_warp = 0, done = 0;
     for (unsigned i = 0; i < n; i++) {
-        at_sync += fibers[i].state == State::AtSyncthreads;
-        at_warp += fibers[i].state == State::AtWarpOp;
-        done += fibers[i].state == State::Done;
+        at_sync += s.fibers[i].state == State::AtSyncthreads;
+        at_warp += s.fibers[i].state == State::AtWarpOp;
+        done += s.fibers[i].state == State::Done;
     }
+    blockIdx = s.block;
     fault("deadlock: of %u threads, %u wait at __syncthreads, %u at a warp-level operation, %u have exited "
           "(a barrier not reached by every thread it waits for)",
           n, at_sync, at_warp, done);
 }
 
 // A fresh context on the fiber's stack that runs the kernel body from the start.
-__attribute__((noinline)) void start_fiber(Fiber &f, unsigned linear, uint3 tid) {
+__attribute__((noinline)) void start_fiber(Fiber &f, unsigned slot, unsigned linear, uint3 tid) {
     f.linear = linear;
+    f.slot = slot;
     f.tid = tid;
     f.state = State::Runnable;
     f.op = WarpOp::None;
@@ -229,43 +303,59 @@ __attribute__((noinline)) void start_fiber(Fiber &f, unsigned linear, uint3 tid)
     make_context(f.ctx, usable_stack(f), usable_stack_bytes(), fiber_main);
 }
 
-// Runs the n threads of the current block to completion.
-void run_block(unsigned n, bool reverse) {
+// Puts block `linear` (x fastest) into slot s, its threads ready to start.
+void start_block(unsigned s, uint64_t linear, unsigned n, bool reverse, size_t smem) {
+    Slot &sl = slots[s];
+    const uint64_t gx = gridDim.x, gy = gridDim.y;
+    sl.block = uint3{(unsigned)(linear % gx), (unsigned)(linear / gx % gy), (unsigned)(linear / (gx * gy))};
+    sl.serial = ++blocks_run;
+    sl.reverse = reverse;
+    sl.active = true;
+    poison(sl.dyn_shared, smem);
     const unsigned bx = blockDim.x, by = blockDim.y;
-    for (unsigned i = 0; i < n; i++) start_fiber(fibers[i], i, uint3{i % bx, (i / bx) % by, i / (bx * by)});
+    for (unsigned i = 0; i < n; i++) start_fiber(sl.fibers[i], s, i, uint3{i % bx, (i / bx) % by, i / (bx * by)});
+}
+
+// One turn of the block in slot s: each warp in turn runs as far as it can, its lanes until each waits, again
+// whenever they all wait at the same warp-level operation, until they wait at __syncthreads, yield or exit. So a
+// warp gets ahead of the others up to the next __syncthreads, as it may on hardware, and reads what a missing
+// __syncthreads leaves unwritten. A __syncthreads that every thread reached opens (they run in the next turn).
+// Returns whether the block has finished.
+bool step_block(unsigned s, unsigned n) {
+    Slot &sl = slots[s];
+    Fiber *fibers = sl.fibers;
     const unsigned warps = (n + 31) / 32;
-    for (;;) {
-        // Each warp in turn runs as far as it can: its lanes until each waits, again whenever they all wait at the
-        // same warp-level operation, until they wait at __syncthreads or exit. So a warp gets ahead of the others up
-        // to the next __syncthreads, as it may on hardware, and reads what a missing __syncthreads leaves unwritten.
-        for (unsigned k = 0; k < warps; k++) {
-            const unsigned w = reverse ? warps - 1 - k : k, lo = w * 32, hi = lo + 32 < n ? lo + 32 : n;
-            for (;;) {
-                for (unsigned q = 0; q < hi - lo; q++) {
-                    Fiber &f = fibers[reverse ? hi - 1 - q : lo + q];
-                    if (f.state == State::Runnable) resume(f);
-                }
-                bool all = true;
-                for (unsigned i = lo; i < hi && all; i++) all = fibers[i].state == State::AtWarpOp;
-                if (!all) break;
-                for (unsigned i = lo + 1; i < hi; i++) {
-                    if (fibers[i].op != fibers[lo].op)
-                        fault("warp %u: lane 0 waits at %s, lane %u at %s", w, kWarpOpName[(int)fibers[lo].op],
-                              i - lo, kWarpOpName[(int)fibers[i].op]);
-                }
-                for (unsigned i = lo; i < hi; i++) fibers[i].state = State::Runnable;
+    for (unsigned k = 0; k < warps; k++) {
+        const unsigned w = sl.reverse ? warps - 1 - k : k, lo = w * 32, hi = lo + 32 < n ? lo + 32 : n;
+        for (;;) {
+            for (unsigned q = 0; q < hi - lo; q++) {
+                Fiber &f = fibers[sl.reverse ? hi - 1 - q : lo + q];
+                if (f.state == State::Runnable) resume(f);
             }
+            bool all = true;
+            for (unsigned i = lo; i < hi && all; i++) all = fibers[i].state == State::AtWarpOp;
+            if (!all) break;
+            for (unsigned i = lo + 1; i < hi; i++) {
+                if (fibers[i].op != fibers[lo].op) {
+                    blockIdx = sl.block;
+                    fault("warp %u: lane 0 waits at %s, lane %u at %s", w, kWarpOpName[(int)fibers[lo].op], i - lo,
+                          kWarpOpName[(int)fibers[i].op]);
+                }
+            }
+            for (unsigned i = lo; i < hi; i++) fibers[i].state = State::Runnable;
         }
-        // Every warp waits at __syncthreads or has exited (else a barrier cannot open).
-        unsigned done = 0, at_sync = 0;
-        for (unsigned i = 0; i < n; i++) {
-            done += fibers[i].state == State::Done;
-            at_sync += fibers[i].state == State::AtSyncthreads;
-        }
-        if (done == n) return;
-        if (at_sync + done != n || done != 0) stuck(n);
-        for (unsigned i = 0; i < n; i++) fibers[i].state = State::Runnable;
     }
+    unsigned done = 0, at_sync = 0, yielded = 0;
+    for (unsigned i = 0; i < n; i++) {
+        done += fibers[i].state == State::Done;
+        at_sync += fibers[i].state == State::AtSyncthreads;
+        yielded += fibers[i].state == State::Yielded;
+    }
+    if (done == n) return true;
+    if (yielded != 0) return false; // they run in the next pass, maybe up to the barrier the others wait at
+    if (at_sync != n) stuck(sl, n); // a barrier some threads cannot reach: they exited or wait elsewhere
+    for (unsigned i = 0; i < n; i++) fibers[i].state = State::Runnable;
+    return false;
 }
 
 // `bytes` at an `align`-ed address that ends as close as alignment allows before an inaccessible page.
@@ -285,7 +375,8 @@ void *guarded(size_t bytes, size_t align, void **map, size_t *map_bytes) {
 // shared library (SBC_EMU_LIBRARY), which runs inside a JVM: the JVM's own SIGSEGV handler must stay.
 #if !defined(SBC_EMU_ASAN) && !defined(SBC_EMU_LIBRARY)
 void on_segv(int sig) {
-    fprintf(stderr, "sbc_emu: signal %d in kernel %s (launch %llu)", sig, kernel_name, launch_count);
+    fprintf(stderr, "sbc_emu: signal %d in kernel %s (launch %llu, seed %llu)", sig, kernel_name, launch_count,
+            (unsigned long long)seed);
     if (in_kernel) fprintf(stderr, ", block (%u,%u,%u)", blockIdx.x, blockIdx.y, blockIdx.z);
     if (current != nullptr) fprintf(stderr, ", thread (%u,%u,%u)", threadIdx.x, threadIdx.y, threadIdx.z);
     fprintf(stderr, ": an access out of bounds (shared memory ends at an inaccessible page) or a stack overflow\n");
@@ -324,7 +415,8 @@ bool valid_config(const LaunchConfig &c) {
 
 void fault(const char *fmt, ...) {
     fflush(stdout);
-    fprintf(stderr, "sbc_emu: FAULT in kernel %s (launch %llu)", kernel_name, launch_count);
+    fprintf(stderr, "sbc_emu: FAULT in kernel %s (launch %llu, seed %llu)", kernel_name, launch_count,
+            (unsigned long long)seed);
     if (in_kernel) {
         fprintf(stderr, ", block (%u,%u,%u)", blockIdx.x, blockIdx.y, blockIdx.z);
         if (current != nullptr) fprintf(stderr, ", thread (%u,%u,%u)", threadIdx.x, threadIdx.y, threadIdx.z);
@@ -349,31 +441,58 @@ void run_grid(const char *kernel, const LaunchConfig &cfg, void (*body)(void *),
         return;
     }
     const unsigned n = cfg.block.x * cfg.block.y * cfg.block.z; // a partial last warp is checked where it matters
+    const uint64_t total = (uint64_t)cfg.grid.x * cfg.grid.y * cfg.grid.z;
+    const unsigned resident = total < kResidentBlocks ? (unsigned)total : kResidentBlocks;
     install_fault_handler();
-    ensure_fibers(n);
+    Rng rng{run_seed() ^ launch_count * 0xd1b54a32d192ed03ull};
+    static BlockOrder order; // kept: its table is reused
+    order.draw(total, rng);
     body_fn = body;
     body_ctx = ctx;
     blockDim = cfg.block;
     gridDim = cfg.grid;
-    dyn_shared = guarded(cfg.smem, 16, &dyn_map, &dyn_map_bytes); // CUDA aligns dynamic shared memory to 16
+    for (unsigned s = 0; s < resident; s++) {
+        ensure_fibers(slots[s], n);
+        // CUDA aligns dynamic shared memory to 16
+        slots[s].dyn_shared = guarded(cfg.smem, 16, &slots[s].dyn_map, &slots[s].dyn_map_bytes);
+    }
     in_kernel = true;
-    uint64_t block_number = launch_count; // blocks alternate directions, and so do one-block launches across calls
-    for (unsigned z = 0; z < cfg.grid.z; z++)
-        for (unsigned y = 0; y < cfg.grid.y; y++)
-            for (unsigned x = 0; x < cfg.grid.x; x++) {
-                blockIdx = uint3{x, y, z};
-                blocks_run++;
-                poison(dyn_shared, cfg.smem);
-                run_block(n, (block_number++ & 1) != 0);
+    // Warps run in order in one block and in reverse in the next, and one-block launches alternate across calls.
+    uint64_t next = 0;
+    for (unsigned s = 0; s < resident; s++, next++) start_block(s, order[next], n, ((launch_count + next) & 1) != 0,
+                                                                cfg.smem);
+    unsigned active = resident, visit[kResidentBlocks];
+    for (unsigned s = 0; s < resident; s++) visit[s] = s;
+    while (active > 0) {
+        // A pass: every resident block takes a turn, in a random order; a finished block makes room for the next.
+        for (unsigned s = resident - 1; s > 0; s--) std::swap(visit[s], visit[rng.below(s + 1)]);
+        for (unsigned v = 0; v < resident; v++) {
+            const unsigned s = visit[v];
+            if (!slots[s].active || !step_block(s, n)) continue;
+            if (next < total) {
+                start_block(s, order[next], n, ((launch_count + next) & 1) != 0, cfg.smem);
+                next++;
+            } else {
+                slots[s].active = false;
+                active--;
             }
+        }
+        // Threads that yielded go on in the next pass, after every other resident block had its turn.
+        for (unsigned s = 0; s < resident; s++)
+            if (slots[s].active)
+                for (unsigned i = 0; i < n; i++)
+                    if (slots[s].fibers[i].state == State::Yielded) slots[s].fibers[i].state = State::Runnable;
+    }
     in_kernel = false;
-    munmap(dyn_map, dyn_map_bytes);
-    dyn_shared = nullptr;
+    for (unsigned s = 0; s < resident; s++) {
+        munmap(slots[s].dyn_map, slots[s].dyn_map_bytes);
+        slots[s].dyn_shared = nullptr;
+    }
 }
 
 void *dynamic_shared() {
-    if (!in_kernel) fault("extern __shared__ used outside a kernel");
-    return dyn_shared;
+    if (!in_kernel || current == nullptr) fault("extern __shared__ used outside a kernel");
+    return slots[current->slot].dyn_shared;
 }
 
 void *shared_alloc(size_t bytes, size_t align) {
@@ -382,9 +501,18 @@ void *shared_alloc(size_t bytes, size_t align) {
     return guarded(bytes, align, &map, &map_bytes);
 }
 
-uint64_t block_serial() { return blocks_run; }
+unsigned block_slot() {
+    if (!in_kernel || current == nullptr) fault("__shared__ memory used outside a kernel");
+    return current->slot;
+}
+
+uint64_t block_serial() { return slots[block_slot()].serial; }
 
 void poison(void *p, size_t bytes) { memset(p, 0xff, bytes); }
+
+void yield() {
+    if (in_kernel && current != nullptr) wait_here(State::Yielded, WarpOp::None);
+}
 
 void sync_block() { wait_here(State::AtSyncthreads, WarpOp::None); }
 
@@ -403,10 +531,11 @@ uint64_t shfl_xor(unsigned mask, uint64_t v, int lane_mask, int width) {
     check_warp_op(mask, "__shfl_xor_sync");
     if (width != 32 || lane_mask < 0 || lane_mask > 31)
         fault("__shfl_xor_sync: width %d, lane mask %d", width, lane_mask);
+    auto &exchange = slots[current->slot].shuffle_slots;
     const unsigned lane = current->linear & 31u, warp = current->linear >> 5, buffer = current->shuffles++ & 1u;
-    shuffle_slots[buffer][warp][lane] = v;
+    exchange[buffer][warp][lane] = v;
     wait_here(State::AtWarpOp, WarpOp::Shuffle); // every lane has written its value
-    return shuffle_slots[buffer][warp][lane ^ (unsigned)lane_mask];
+    return exchange[buffer][warp][lane ^ (unsigned)lane_mask];
 }
 
 void wmma_converge() {
@@ -471,6 +600,11 @@ bool device_pointer_argument(const char *kernel, int index, const void *p) {
 } // namespace sbc_emu
 
 int64_t sbc_emu_device_bytes(const void *p) { return sbc_emu::bytes_after(p); }
+
+uint64_t sbc_emu_seed() {
+    const std::lock_guard<std::recursive_mutex> lock(sbc_emu::launch_mutex);
+    return sbc_emu::run_seed();
+}
 
 // ---- runtime calls: one emulated device, host memory, synchronous streams ----
 

@@ -2,17 +2,22 @@
 // compiled as plain C++ (after emulate.py rewrites their launches) and checked against the CPU kernels on a machine
 // without a GPU. See cuda-kernels/README.md, "Emulated tests", for what this does and does not prove.
 //
-// Execution model (cuda_emu.cpp): a launch runs its blocks one after another; a block runs each CUDA thread as a
-// fiber (a stack of its own) on one OS thread, each until it finishes or waits at __syncthreads, a warp-level
-// operation (__syncwarp, __shfl_xor_sync, the wmma calls) or the end of the kernel; a barrier releases when every
-// thread it concerns waits there. A warp runs as far as it can (through its warp-level operations) before the next warp
-// starts, warps and lanes in order in one block and in reverse order in the next (a one-block launch alternates
-// from call to call), so that a missing barrier makes some thread read data that is not written yet. A barrier that
-// cannot release (some threads exited, or wait at another kind of barrier) stops the process with a message.
-// Shared memory is poisoned with 0xff bytes (NaN for float, double and bf16) at the start of every block and ends
-// at an inaccessible page.
+// Execution model (cuda_emu.cpp): a launch runs its blocks in a random order (a permutation drawn from the run's
+// seed, SBC_EMU_SEED, and the launch number), up to kResidentBlocks of them at once, interleaved on one OS thread.
+// Each CUDA thread is a fiber (a stack of its own) that runs until it finishes, waits at __syncthreads, at a
+// warp-level operation (__syncwarp, __shfl_xor_sync, the wmma calls) or yields at an atomic operation; a barrier
+// releases when every thread it concerns waits there. The scheduler makes passes over the resident blocks in a
+// random order; in a pass each warp of a block runs as far as it can (through its warp-level operations), warps and
+// lanes in order in one block and in reverse order in the next (a one-block launch alternates from call to call), so
+// that a missing barrier makes some thread read data that is not written yet. Threads that yielded run again in the
+// next pass, after the other resident blocks had their turn: atomics of different threads and blocks interleave, so
+// that a read-modify-write that is not atomic (sbc_emu::plain_add, a load and a store with a yield between them)
+// loses updates, and a block that reads what another block of the same launch writes sees it unwritten in some
+// orders. A barrier that cannot release (some threads exited, or wait at another kind of barrier) stops the process
+// with a message naming the seed. Shared memory is per resident block, poisoned with 0xff bytes (NaN for float,
+// double and bf16) at the start of every block, and ends at an inaccessible page.
 //
-// Because blocks never run concurrently, shared memory can be static and atomics need no hardware atomicity.
+// Only one thread runs at a time, so an atomic operation itself needs no hardware atomicity.
 #ifndef SBC_CUDA_EMU_H
 #define SBC_CUDA_EMU_H
 
@@ -40,9 +45,8 @@
 #define __constant__
 #define __launch_bounds__(...)
 #define __align__(n) __attribute__((aligned(n)))
-// emulate.py rewrites `__shared__ T name[...];` (to a SharedArray below) and `extern __shared__ T name[];`; this
-// covers anything else.
-#define __shared__ static
+// emulate.py rewrites `__shared__ T name[...];` (to a SharedArray below) and `extern __shared__ T name[];`, and
+// refuses any other use, which would be one variable shared by every resident block.
 
 // ---- thread coordinates ----
 struct uint3 {
@@ -105,9 +109,14 @@ cudaError_t cudaStreamSynchronize(cudaStream_t stream);
 // Bytes from p to the end of the cudaMalloc block that holds it, or -1 when p is not device memory. Exported, so that
 // the cuBLAS stand-in (cublas_emu.cpp) checks its matrices against the blocks they lie in.
 extern "C" __attribute__((visibility("default"))) int64_t sbc_emu_device_bytes(const void *p);
+// The seed of this process's block orders (SBC_EMU_SEED, or one drawn at the first launch and told on stderr).
+extern "C" __attribute__((visibility("default"))) uint64_t sbc_emu_seed(void);
 
 // ---- the emulator's entry points (cuda_emu.cpp) ----
 namespace sbc_emu {
+
+// Blocks of a launch that run at the same time, interleaved (a GPU runs many; two suffice for a lost update).
+constexpr unsigned kResidentBlocks = 4;
 
 struct LaunchConfig {
     dim3 grid;
@@ -149,29 +158,36 @@ void launch(const char *kernel, const LaunchConfig &cfg, F &&f, A &&...args) {
     run_grid(kernel, cfg, [](void *c) { (*static_cast<decltype(call) *>(c))(); }, &call);
 }
 
-void *dynamic_shared(); // the launch's dynamic shared memory (extern __shared__)
+void *dynamic_shared(); // the calling block's dynamic shared memory (extern __shared__)
 
 // Shared memory ends just before an inaccessible page, so that an overrun faults at once, and it is poisoned with
 // 0xff bytes (NaN as float, double and bf16) at the start of every block, so that reading what no thread of the
-// block has written shows.
+// block has written shows. Each resident block has its own.
 void *shared_alloc(size_t bytes, size_t align); // never freed
-uint64_t block_serial();                        // changes with every block run
+unsigned block_slot();                          // the calling thread's block: which of the kResidentBlocks
+uint64_t block_serial();                        // the calling thread's block run (a new one for every block)
 void poison(void *p, size_t bytes);
 
-// `__shared__ __align__(N) T name[D];` becomes `static SharedArray<T[D], N> s; T (&name)[D] = s.get();`.
+// `__shared__ __align__(N) T name[D];` becomes `static SharedArray<T[D], N> s; T (&name)[D] = s.get();`: one array per
+// resident block.
 template <typename A, size_t Align = 0>
 struct SharedArray {
-    void *mem = nullptr;
-    uint64_t serial = 0;
+    void *mem[kResidentBlocks] = {};
+    uint64_t serial[kResidentBlocks] = {};
     A &get() {
-        if (mem == nullptr) mem = shared_alloc(sizeof(A), Align != 0 ? Align : alignof(std::remove_all_extents_t<A>));
-        if (serial != block_serial()) {
-            poison(mem, sizeof(A));
-            serial = block_serial();
+        const unsigned slot = block_slot();
+        if (mem[slot] == nullptr)
+            mem[slot] = shared_alloc(sizeof(A), Align != 0 ? Align : alignof(std::remove_all_extents_t<A>));
+        if (serial[slot] != block_serial()) {
+            poison(mem[slot], sizeof(A));
+            serial[slot] = block_serial();
         }
-        return *static_cast<A *>(mem);
+        return *static_cast<A *>(mem[slot]);
     }
 };
+// Lets the other threads and resident blocks run before the caller goes on (in the next pass of the scheduler);
+// nothing outside a kernel.
+void yield();
 void sync_block();
 void sync_warp(unsigned mask);
 uint64_t shfl_xor(unsigned mask, uint64_t v, int lane_mask, int width);
@@ -196,34 +212,23 @@ inline T __shfl_xor_sync(unsigned mask, T v, int lane_mask, int width = warpSize
     return r;
 }
 
-// ---- atomics (blocks run one at a time and threads one at a time: a plain read-modify-write is atomic) ----
-inline float atomicAdd(float *p, float v) {
-    const float old = *p;
+// ---- atomics: each yields first, so that atomics of different threads and blocks interleave in no fixed order, then
+// reads, modifies and writes at once (one thread runs at a time, so that is atomic) ----
+template <typename T>
+inline T sbc_emu_atomic_add(T *p, T v) {
+    sbc_emu::yield();
+    const T old = *p;
     *p = old + v;
     return old;
 }
-inline double atomicAdd(double *p, double v) {
-    const double old = *p;
-    *p = old + v;
-    return old;
-}
-inline unsigned long long atomicAdd(unsigned long long *p, unsigned long long v) {
-    const unsigned long long old = *p;
-    *p = old + v;
-    return old;
-}
-inline int atomicAdd(int *p, int v) {
-    const int old = *p;
-    *p = old + v;
-    return old;
-}
-inline unsigned atomicAdd(unsigned *p, unsigned v) {
-    const unsigned old = *p;
-    *p = old + v;
-    return old;
-}
+inline float atomicAdd(float *p, float v) { return sbc_emu_atomic_add(p, v); }
+inline double atomicAdd(double *p, double v) { return sbc_emu_atomic_add(p, v); }
+inline unsigned long long atomicAdd(unsigned long long *p, unsigned long long v) { return sbc_emu_atomic_add(p, v); }
+inline int atomicAdd(int *p, int v) { return sbc_emu_atomic_add(p, v); }
+inline unsigned atomicAdd(unsigned *p, unsigned v) { return sbc_emu_atomic_add(p, v); }
 template <typename T>
 inline T sbc_emu_cas(T *p, T compare, T value) {
+    sbc_emu::yield();
     const T old = *p;
     if (old == compare) *p = value;
     return old;
@@ -234,6 +239,19 @@ inline int atomicCAS(int *p, int c, int v) { return sbc_emu_cas(p, c, v); }
 inline unsigned long long atomicCAS(unsigned long long *p, unsigned long long c, unsigned long long v) {
     return sbc_emu_cas(p, c, v);
 }
+
+namespace sbc_emu {
+// `*p += v` as a GPU runs it: a load, then a store, with other threads running in between (here: a yield). The
+// kernels never use it; emulate.py's atomic_as_plain_add mutant puts it where an atomicAdd was, to show that the
+// emulator loses the updates such a race loses.
+template <typename T>
+inline T plain_add(T *p, T v) {
+    const T old = *p;
+    yield();
+    *p = old + v;
+    return old;
+}
+} // namespace sbc_emu
 
 // ---- arithmetic: each intrinsic is one IEEE operation (compile with -ffp-contract=off, so none is fused) ----
 inline float __fadd_rn(float a, float b) { return a + b; }

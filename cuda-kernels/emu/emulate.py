@@ -2,6 +2,8 @@
 """Rewrites CUDA sources into C++ that compiles against cuda_emu.h (the emulated tests, cuda-kernels/README.md).
 
     emulate.py OUT_DIR FILE...
+    emulate.py --mutant NAME OUT_DIR FILE      the same, with the planted bug NAME (see MUTANTS) in FILE
+    emulate.py --list-mutants                  one line per mutant: name, file, test groups, the check it must fail
 
 Each FILE (a .cu or .cuh) is written to OUT_DIR under the same name (a .cu gets .cpp appended), with a #line
 directive so that diagnostics point at the original, and with three rewrites outside comments and strings:
@@ -13,12 +15,51 @@ directive so that diagnostics point at the original, and with three rewrites out
       -> static ::sbc_emu::SharedArray<T[N]..., A> name_sbc_emu; T (&name)[N]... = name_sbc_emu.get();
   extern __shared__ T name[];       -> T *name = static_cast<T *>(::sbc_emu::dynamic_shared());
 
+Any other `__shared__` is refused: the emulator runs several blocks at once, each with its own shared memory, which
+only the two forms above get.
+
 Line numbers are kept: a rewritten launch keeps the newlines of its configuration and arguments.
 A file is rewritten only when its content changes, so that the build does not recompile for nothing.
+
+Mutants are the emulator's own tests: each plants one bug of a kind the emulated tests must catch, in a copy of one
+kernel file, and CMake builds sbc_emu_tests again with it (cuda-emu/mutants/); the build fails when the text it
+replaces is no longer in the file (exactly once), so that a mutant cannot silently stop applying.
 """
 import os
 import re
 import sys
+from collections import namedtuple
+
+Mutant = namedtuple("Mutant", "file old new groups expect")
+
+# name -> one replacement in one file; `groups`: the sbc_emu_tests groups that run the kernel; `expect`: a regular
+# expression that some FAIL line of those groups must match (the check that catches the bug).
+MUTANTS = {
+    # dot's blocks add their partial sums into *out without an atomic: concurrent blocks lose each other's updates.
+    # A plain `*out += s` is a load and a store, which the emulator cannot interrupt; plain_add is that load and
+    # store with a yield between them, where a GPU runs other threads.
+    "atomic_as_plain_add": Mutant(
+        "reductions.cu",
+        "    if (threadIdx.x == 0) atomicAdd(out, s);",
+        "    if (threadIdx.x == 0) ::sbc_emu::plain_add(out, s);",
+        "reductions",
+        r"^FAIL dot n="),
+    # The transpose reads the tile before the other warps have written their rows of it.
+    "no_barrier": Mutant(
+        "matrix_ops.cu",
+        "            if (i < rows && j < cols) tile[k][threadIdx.x] = x[i * cols + j];\n        }\n        __syncthreads();\n",
+        "            if (i < rows && j < cols) tile[k][threadIdx.x] = x[i * cols + j];\n        }\n\n",
+        "matrix",
+        r"^FAIL transpose"),
+    # The gather GEMM's column blocks other than the first read x[:, idx] from xs, which the first column block of
+    # the same launch writes: right only when that block happens to run first.
+    "cross_block_read": Mutant(
+        "fused_gemm.cu",
+        "                v = load_f32(p);\n",
+        "                v = GATHER && xs != nullptr && blockIdx.y != 0 ? load_f32(xs + gi * ldxs + gk) : load_f32(p);\n",
+        "fused",
+        r"^FAIL gather_gemm .* with xs"),
+}
 
 
 def code_mask(src):
@@ -133,9 +174,21 @@ def rewrite_shared(src, masked):
     return edits
 
 
-def convert(path):
+def mutate(path, src, name):
+    m = MUTANTS[name]
+    count = src.count(m.old)
+    if count != 1:
+        sys.exit(f"{path}: emulate.py: mutant {name}: the text it replaces occurs {count} times, not once")
+    if m.old.count("\n") != m.new.count("\n"):
+        sys.exit(f"emulate.py: mutant {name} changes the number of lines")
+    return src.replace(m.old, m.new)
+
+
+def convert(path, mutant=None):
     with open(path, encoding="utf-8") as f:
         src = f.read()
+    if mutant is not None:
+        src = mutate(path, src, mutant)
     masked = code_mask(src)
     edits = sorted(rewrite_launches(path, src, masked) + rewrite_shared(src, masked))
     out, pos = [], 0
@@ -147,10 +200,24 @@ def convert(path):
         out.append(text + "\n" * max(lost, 0))
         pos = end
     out.append(src[pos:])
-    return f'#line 1 "{os.path.abspath(path)}"\n' + "".join(out)
+    text = "".join(out)
+    left = re.search(r"\b__shared__\b", code_mask(text))
+    if left:
+        fail(path, text, left.start(), "a __shared__ that is not an array (`__shared__ T name[N];`)")
+    return f'#line 1 "{os.path.abspath(path)}"\n' + text
 
 
 def main(argv):
+    if argv[1:] == ["--list-mutants"]:
+        for name, m in MUTANTS.items():
+            print(f"{name}|{m.file}|{m.groups}|{m.expect}")
+        return
+    mutant = None
+    if len(argv) > 2 and argv[1] == "--mutant":
+        mutant = argv[2]
+        if mutant not in MUTANTS:
+            sys.exit(f"emulate.py: unknown mutant {mutant}")
+        argv = argv[:1] + argv[3:]
     if len(argv) < 3:
         sys.exit(__doc__)
     out_dir = argv[1]
@@ -158,7 +225,7 @@ def main(argv):
     for path in argv[2:]:
         base = os.path.basename(path)
         target = os.path.join(out_dir, base + ".cpp" if base.endswith(".cu") else base)
-        text = convert(path)
+        text = convert(path, mutant if mutant and base == MUTANTS[mutant].file else None)
         try:
             with open(target, encoding="utf-8") as f:
                 if f.read() == text:

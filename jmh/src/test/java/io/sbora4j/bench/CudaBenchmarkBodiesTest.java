@@ -1,11 +1,10 @@
 package io.sbora4j.bench;
 
 import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.sbora4j.backend.Backends;
 import io.sbora4j.tensor.MemoryScope;
 import io.sbora4j.tensor.Tensor;
+import io.sbora4j.testing.CudaAvailability;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
@@ -15,7 +14,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * The GPU benchmarks' setup, body and teardown on {@code device=cuda}, directly and at tiny sizes, with every
  * parameter the GPU run uses (bf16, both routes, each kernel), so that the one GPU session does not find a broken
- * benchmark. Skipped without a usable cuda backend (a GPU, or the emulated device of the build).
+ * benchmark. Skipped without a usable cuda backend (a GPU, or the emulated device of the build), except in the
+ * build's run on the emulated device ({@link CudaAvailability}).
  */
 @Tag("cuda")
 class CudaBenchmarkBodiesTest {
@@ -24,8 +24,7 @@ class CudaBenchmarkBodiesTest {
 
     @BeforeEach
     void gpu() {
-        var reason = Backends.unavailableReason("cuda");
-        assumeTrue(reason.isEmpty(), () -> "no usable CUDA here: " + reason.orElse(""));
+        CudaAvailability.assumeUsable();
         scope = MemoryScope.open(); // device tensors live in a scope (or an arena of their own)
     }
 

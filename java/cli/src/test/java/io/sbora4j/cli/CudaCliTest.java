@@ -2,14 +2,13 @@ package io.sbora4j.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.sbora4j.backend.Backends;
 import io.sbora4j.cli.CliRun.Result;
 import io.sbora4j.io.ModelFiles;
 import io.sbora4j.nn.LlamaConfig;
 import io.sbora4j.nn.LlamaModel;
 import io.sbora4j.tensor.Device;
+import io.sbora4j.testing.CudaAvailability;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.nio.file.Files;
@@ -22,7 +21,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The command line on {@code --device cuda}: fine-tuning (f32, bf16 and NF4 bases), evaluation, forward and a merge,
- * as a user runs them. Skipped without a usable cuda backend (a GPU, or the emulated one of the tests).
+ * as a user runs them. Skipped without a usable cuda backend (a GPU, or the emulated one of the tests), except in the
+ * build's run on the emulated device ({@link CudaAvailability}).
  */
 @Tag("cuda")
 class CudaCliTest {
@@ -34,8 +34,7 @@ class CudaCliTest {
 
     @BeforeEach
     void gpu() {
-        var reason = Backends.unavailableReason("cuda");
-        assumeTrue(reason.isEmpty(), () -> "no usable CUDA here: " + reason.orElse(""));
+        CudaAvailability.assumeUsable();
     }
 
     private static Result run(String... args) {

@@ -3,7 +3,6 @@ package io.sbora4j.cuda;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.sbora4j.autograd.Autograd;
 import io.sbora4j.backend.AdamWStep;
@@ -25,6 +24,7 @@ import io.sbora4j.tensor.DType;
 import io.sbora4j.tensor.Device;
 import io.sbora4j.tensor.MemoryScope;
 import io.sbora4j.tensor.Tensor;
+import io.sbora4j.testing.CudaAvailability;
 import io.sbora4j.testing.Rand;
 import java.lang.foreign.Arena;
 import java.util.ArrayList;
@@ -41,7 +41,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * Every kernel of the cuda backend against the reference backend, on random and awkward shapes (one row, r = 1,
  * r = dimension, sizes that are not multiples of a warp or a block), then whole adapted layers, AdamW and a LLaMA
  * training step on cuda against the reference backend (which needs no native library: the GPU bundle carries no
- * OpenBLAS). Without a usable GPU every test is skipped with the reason.
+ * OpenBLAS). Without a usable GPU every test is skipped with the reason, except in the build's run on the emulated
+ * device, where an unusable backend fails it ({@link CudaAvailability}).
  */
 @Tag("cuda")
 class CudaBackendTest {
@@ -61,8 +62,7 @@ class CudaBackendTest {
 
     @BeforeEach
     void gpu() {
-        var reason = Backends.unavailableReason("cuda");
-        assumeTrue(reason.isEmpty(), () -> "no usable CUDA here: " + reason.orElse(""));
+        CudaAvailability.assumeUsable();
         cuda = Backends.of(CUDA);
         scope = MemoryScope.open(); // device tensors live in a scope (or an arena of their own)
     }

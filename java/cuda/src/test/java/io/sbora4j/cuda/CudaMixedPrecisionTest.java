@@ -2,7 +2,6 @@ package io.sbora4j.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.sbora4j.autograd.Autograd;
 import io.sbora4j.backend.Backend;
@@ -22,6 +21,7 @@ import io.sbora4j.tensor.DType;
 import io.sbora4j.tensor.Device;
 import io.sbora4j.tensor.MemoryScope;
 import io.sbora4j.tensor.Tensor;
+import io.sbora4j.testing.CudaAvailability;
 import io.sbora4j.testing.Rand;
 import java.lang.foreign.Arena;
 import java.util.ArrayList;
@@ -40,7 +40,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * The bf16 launchers, the fused SBoRA GEMMs, cublasGemmEx and the memory pool of the cuda backend against the
  * reference backend (whose fused-GEMM loops are the oracle), on awkward shapes. Results of one f32 computation
- * rounded once are compared bit for bit; sums of products within rounding. Skipped without a usable GPU.
+ * rounded once are compared bit for bit; sums of products within rounding. Skipped without a usable GPU, except in
+ * the build's run on the emulated device ({@link CudaAvailability}).
  */
 @Tag("cuda")
 class CudaMixedPrecisionTest {
@@ -60,8 +61,7 @@ class CudaMixedPrecisionTest {
 
     @BeforeEach
     void gpu() {
-        var reason = Backends.unavailableReason("cuda");
-        assumeTrue(reason.isEmpty(), () -> "no usable CUDA here: " + reason.orElse(""));
+        CudaAvailability.assumeUsable();
         cuda = Backends.of(CUDA);
         scope = MemoryScope.open(); // device tensors live in a scope (or an arena of their own)
     }

@@ -3,6 +3,7 @@ package io.sbora4j.optim;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sbora4j.tensor.Device;
 import io.sbora4j.tensor.Tensor;
@@ -14,9 +15,26 @@ import org.junit.jupiter.params.provider.MethodSource;
 /** AdamW follows torch.optim.AdamW's update rule, checked against steps computed by hand in double. */
 class AdamWTest {
 
+    /** Where eps enters the denominator: torch's place, and the places other optimizers (or bugs) put it. */
+    private enum Eps {
+        /** torch.optim.AdamW: sqrt(v) / sqrt(1 - b2^t) + eps. */
+        TORCH,
+        /** sqrt(v / (1 - b2^t) + eps). */
+        INSIDE_SQRT,
+        /** sqrt(v / (1 - b2^t) + eps²). */
+        SQUARED_INSIDE_SQRT,
+        /** (sqrt(v) + eps) / sqrt(1 - b2^t): eps before the bias correction. */
+        BEFORE_BIAS_CORRECTION
+    }
+
     /** torch.optim.AdamW (single-tensor) for one scalar parameter, in double. */
     private static double[] handComputed(
             double p, double[] grads, double lr, double b1, double b2, double eps, double wd) {
+        return handComputed(p, grads, lr, b1, b2, eps, wd, Eps.TORCH);
+    }
+
+    private static double[] handComputed(
+            double p, double[] grads, double lr, double b1, double b2, double eps, double wd, Eps placement) {
         double m = 0, v = 0;
         double[] out = new double[grads.length];
         for (int t = 1; t <= grads.length; t++) {
@@ -25,11 +43,66 @@ class AdamWTest {
             m = b1 * m + (1 - b1) * g;
             v = b2 * v + (1 - b2) * g * g;
             double mHat = m / (1 - Math.pow(b1, t));
-            double denom = Math.sqrt(v) / Math.sqrt(1 - Math.pow(b2, t)) + eps; // eps outside the sqrt
+            double bc2 = 1 - Math.pow(b2, t);
+            double denom = switch (placement) {
+                case TORCH -> Math.sqrt(v) / Math.sqrt(bc2) + eps; // eps outside the sqrt
+                case INSIDE_SQRT -> Math.sqrt(v / bc2 + eps);
+                case SQUARED_INSIDE_SQRT -> Math.sqrt(v / bc2 + eps * eps);
+                case BEFORE_BIAS_CORRECTION -> (Math.sqrt(v) + eps) / Math.sqrt(bc2);
+            };
             p -= lr * mHat / denom;
             out[t - 1] = p;
         }
         return out;
+    }
+
+    /**
+     * Gradients of the order of eps, where its place in the denominator decides the step: with |g| ≈ eps torch's
+     * sqrt(v̂) + eps is about 2|g|, while eps inside the square root, eps² inside it, or eps before the bias correction
+     * give steps thousands of times smaller, 1.4 times larger and up to 30 times smaller. Each displacement is
+     * checked to 1e-4 of itself (plus float rounding), and the test first asserts that every other placement misses
+     * by far more.
+     */
+    @ParameterizedTest
+    @MethodSource("io.sbora4j.testing.HostDevices#cpuAndReference")
+    void epsSitsOutsideTheSquareRootAfterTheBiasCorrection(Device d) {
+        double lr = 0.01, b1 = 0.9, b2 = 0.999, eps = 1e-8, wd = 0.1;
+        double[] grads = {1e-8, -3e-8, 2e-8, 5e-9, 1e-8, -1e-8};
+        double[] scales = {1, 0.5, 4};
+        float[] p0 = {0f, 0.25f, -1f};
+        int n = p0.length;
+        double[][] expected = new double[n][];
+        for (int i = 0; i < n; i++) {
+            double[] g = new double[grads.length];
+            for (int t = 0; t < grads.length; t++) {
+                g[t] = (float) (grads[t] * scales[i]); // the float gradient the optimizer sees
+            }
+            expected[i] = handComputed(p0[i], g, lr, b1, b2, eps, wd);
+            for (Eps other : new Eps[] {Eps.INSIDE_SQRT, Eps.SQUARED_INSIDE_SQRT, Eps.BEFORE_BIAS_CORRECTION}) {
+                double[] wrong = handComputed(p0[i], g, lr, b1, b2, eps, wd, other);
+                double moved = Math.abs(expected[i][grads.length - 1] - p0[i]);
+                double apart = Math.abs(wrong[grads.length - 1] - expected[i][grads.length - 1]);
+                assertTrue(apart > 100 * (1e-4 * moved), other + " would differ by only " + apart + " of " + moved);
+            }
+        }
+        Tensor p = Tensor.of(d, p0.clone(), n).requiresGrad(true);
+        try (AdamW opt = new AdamW(List.of(p), new AdamW.Config(lr, b1, b2, eps, wd))) {
+            for (int t = 0; t < grads.length; t++) {
+                float[] g = new float[n];
+                for (int i = 0; i < n; i++) {
+                    g[i] = (float) (grads[t] * scales[i]);
+                }
+                p.setGrad(Tensor.of(d, g, n));
+                opt.step();
+                for (int i = 0; i < n; i++) {
+                    double moved = expected[i][t] - p0[i], got = p.getFloat(i) - p0[i];
+                    // 1e-4 of the displacement, plus an ulp of the parameter per step taken (float steps)
+                    double tol = 1e-4 * Math.abs(moved)
+                            + (t + 1) * Math.ulp((float) Math.max(Math.abs(p0[i]), Math.abs(expected[i][t])));
+                    assertEquals(moved, got, tol, "param " + i + " after step " + (t + 1) + " on " + d);
+                }
+            }
+        }
     }
 
     @ParameterizedTest
