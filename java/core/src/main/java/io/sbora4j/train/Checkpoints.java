@@ -121,7 +121,7 @@ public final class Checkpoints {
             AtomicFiles.move(tmp, target);
         }
         AtomicFiles.writeString(dir.resolve(LATEST), name + "\n");
-        prune(state.step());
+        prune(state.step(), true);
         return target;
     }
 
@@ -176,6 +176,7 @@ public final class Checkpoints {
                 warnings.accept(dir + ": " + pointerProblem + "; resuming from " + c.getFileName()
                         + ", the newest checkpoint whose files check out");
             }
+            prune(s.step(), false); // finishes a prune a crash interrupted
             return Optional.of(new Found(c, s));
         }
         throw new IOException("no usable checkpoint in " + dir + ": " + String.join("; ", rejected)
@@ -409,8 +410,11 @@ public final class Checkpoints {
         AtomicFiles.deleteDirectory(dir);
     }
 
-    /** Keeps the checkpoint of {@code step} and the newest one before it; deletes the rest (older, or damaged newer). */
-    private void prune(long step) throws IOException {
+    /**
+     * Keeps the checkpoint of {@code step} and the newest one before it; deletes the older ones, and the newer ones
+     * (damaged: a resumed run skipped them) when {@code newerToo}.
+     */
+    private void prune(long step, boolean newerToo) throws IOException {
         List<Path> cps;
         try (Stream<Path> s = Files.list(dir)) {
             cps = s.filter(p -> NAME.matcher(p.getFileName().toString()).matches())
@@ -419,10 +423,8 @@ public final class Checkpoints {
         }
         int kept = 0;
         for (Path p : cps) {
-            long n = stepOf(p);
-            if (n <= step && kept < KEEP) {
-                kept++;
-            } else { // renamed aside first, so a crash never leaves half a checkpoint under its own name
+            boolean keep = stepOf(p) > step ? !newerToo : kept++ < KEEP;
+            if (!keep) { // renamed aside first, so a crash never leaves half a checkpoint under its own name
                 Path aside = dir.resolve(p.getFileName() + ".old-"
                         + Long.toHexString(ThreadLocalRandom.current().nextLong()));
                 AtomicFiles.move(p, aside);

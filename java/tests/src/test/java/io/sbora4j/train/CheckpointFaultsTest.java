@@ -12,12 +12,14 @@ import io.sbora4j.io.AdapterFiles;
 import io.sbora4j.io.DiskFull;
 import io.sbora4j.nn.LlamaConfig;
 import io.sbora4j.nn.LlamaModel;
+import io.sbora4j.optim.AdamW;
 import io.sbora4j.optim.LrSchedule;
 import io.sbora4j.peft.AdapterConfig;
 import io.sbora4j.peft.AdapterMethods;
 import io.sbora4j.peft.PeftModel;
 import io.sbora4j.tensor.DType;
 import io.sbora4j.tensor.Device;
+import io.sbora4j.tensor.Tensor;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
@@ -350,5 +352,45 @@ class CheckpointFaultsTest {
                     .toList();
             assertEquals(List.of(), temporaries);
         }
+    }
+
+    /** A checkpoint of named tensors {@code w} (and more) written by hand, as the trainer would write it. */
+    private static Path checkpointOf(Path dir, Map<String, int[]> shapes) throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            Map<String, Tensor> params = new LinkedHashMap<>();
+            shapes.forEach((n, dims) ->
+                    params.put(n, Tensor.zeros(arena, Device.CPU, dims).requiresGrad(true)));
+            Trainable t = Trainable.of(params);
+            try (AdamW opt = new AdamW(List.copyOf(params.values()), AdamW.Config.lr(0.1))) {
+                return new Checkpoints(dir)
+                        .save(t, opt, new Checkpoints.State(0, new RunIdentity(Map.of()), List.of()));
+            }
+        }
+    }
+
+    private static String restoreInto(Path checkpoint, Map<String, int[]> shapes) {
+        try (Arena arena = Arena.ofConfined()) {
+            Map<String, Tensor> params = new LinkedHashMap<>();
+            shapes.forEach((n, dims) ->
+                    params.put(n, Tensor.zeros(arena, Device.CPU, dims).requiresGrad(true)));
+            try (AdamW opt = new AdamW(List.copyOf(params.values()), AdamW.Config.lr(0.1))) {
+                IllegalArgumentException e = assertThrows(
+                        IllegalArgumentException.class,
+                        () -> Checkpoints.restore(checkpoint, Trainable.of(params), opt));
+                assertEquals(1, e.getMessage().lines().count(), e.getMessage());
+                return e.getMessage();
+            }
+        }
+    }
+
+    @Test
+    void optimizerStateIsKeyedByNameAndShape(@TempDir Path dir) throws IOException {
+        Path cp = checkpointOf(dir, Map.of("w", new int[] {2, 3}));
+        String shape = restoreInto(cp, Map.of("w", new int[] {3, 2}));
+        assertTrue(shape.contains("w") && shape.contains("[2, 3]") && shape.contains("[3, 2]"), shape);
+        String renamed = restoreInto(cp, Map.of("v", new int[] {2, 3}));
+        assertTrue(renamed.contains("moments of w.exp_avg") && renamed.contains("does not train"), renamed);
+        String more = restoreInto(cp, new LinkedHashMap<>(Map.of("w", new int[] {2, 3}, "u", new int[] {1})));
+        assertTrue(more.contains("no tensor u"), more);
     }
 }
