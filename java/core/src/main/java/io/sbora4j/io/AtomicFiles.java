@@ -142,16 +142,20 @@ public final class AtomicFiles {
     /**
      * Deletes the folder {@code dir} and everything in it: renamed aside first (one atomic step, so it is gone as a
      * whole or there as a whole), then removed. A crash in between leaves {@code .<name>.deleting}, which
-     * {@link #recoverDirectory} removes. Nothing to do when it does not exist.
+     * {@link #recoverDirectory} removes. Nothing to do when it does not exist. A symbolic link stays, and the folder
+     * it points to is left empty.
      */
     public static void deleteDirectory(Path dir) throws IOException {
-        Path abs = dir.toAbsolutePath();
+        Path abs = resolveLink(dir);
         if (!Files.exists(abs, LinkOption.NOFOLLOW_LINKS)) {
             return;
         }
         Path aside = sibling(abs, DELETING);
         deleteTree(aside);
         move(abs, aside);
+        if (!abs.equals(dir.toAbsolutePath())) {
+            Files.createDirectory(abs); // the link's target again, empty
+        }
         deleteTree(aside);
         syncDirectory(abs.getParent());
     }
@@ -166,7 +170,7 @@ public final class AtomicFiles {
      */
     public static void replaceDirectory(Path target, Predicate<String> owned, FolderContent content)
             throws IOException {
-        Path abs = target.toAbsolutePath();
+        Path abs = resolveLink(target);
         recoverDirectory(abs, owned);
         if (Files.exists(abs, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(abs)) {
             throw new IOException(abs + " exists and is not a folder");
@@ -203,7 +207,7 @@ public final class AtomicFiles {
      * renamed into place is deleted. Nothing to do (and nothing written) when there are no leftovers.
      */
     public static void recoverDirectory(Path target, Predicate<String> owned) throws IOException {
-        Path abs = target.toAbsolutePath();
+        Path abs = resolveLink(target);
         Path staging = sibling(abs, NEW), old = sibling(abs, OLD), deleting = sibling(abs, DELETING);
         if (Files.exists(old, LinkOption.NOFOLLOW_LINKS)) {
             if (Files.exists(abs, LinkOption.NOFOLLOW_LINKS)) {
@@ -241,6 +245,15 @@ public final class AtomicFiles {
         }
         deleteTree(old);
         syncDirectory(target.getParent());
+    }
+
+    /** {@code p} made absolute; for a symbolic link, the folder it points to (the one to replace, beside which to stage). */
+    private static Path resolveLink(Path p) throws IOException {
+        Path abs = p.toAbsolutePath();
+        if (Files.isSymbolicLink(abs) && Files.exists(abs)) {
+            return abs.toRealPath();
+        }
+        return abs;
     }
 
     /** {@code .<name><suffix>} beside {@code p}. */

@@ -220,4 +220,26 @@ class AtomicFilesTest {
         assertEquals("a file", Files.readString(t));
         assertFalse(Files.exists(dir.resolve(".t.new")));
     }
+
+    @Test
+    void aLinkedFolderIsReplacedWhereItLiesAndTheLinkStays() throws Exception {
+        if (!FileSystems.getDefault().supportedFileAttributeViews().contains("posix")) {
+            return;
+        }
+        Path real = dir.resolve("disk").resolve("t");
+        AtomicFiles.replaceDirectory(real, UNIT, unit("old", "unit-a"));
+        AtomicFiles.writeString(real.resolve("keep"), "kept");
+        Path link = Files.createSymbolicLink(dir.resolve("link"), real);
+        AtomicFiles.replaceDirectory(link, UNIT, unit("new", "unit-a"));
+        assertTrue(Files.isSymbolicLink(link));
+        assertEquals("\nkeep=kept\nunit-a=new\n", tree(real));
+        assertEquals(
+                List.of("t"),
+                Files.list(real.getParent())
+                        .map(p -> p.getFileName().toString())
+                        .toList());
+        AtomicFiles.deleteDirectory(link);
+        assertTrue(Files.isSymbolicLink(link));
+        assertEquals("\n", tree(real), "emptied where it lies");
+    }
 }
