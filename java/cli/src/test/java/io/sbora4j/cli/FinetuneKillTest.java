@@ -119,10 +119,12 @@ class FinetuneKillTest {
             Path out = tmp.resolve("round-" + round);
             String[] roundArgs = tiny.args(out, "--steps", Integer.toString(STEPS));
             int killsThisRound = 1 + rnd.nextInt(MAX_KILLS);
-            for (int k = 0; k < killsThisRound; k++) {
+            // a run that finished before its kill point does not count: another point is drawn (a few times at most)
+            boolean retry = false;
+            for (int k = 0, killedThisRound = 0; killedThisRound < killsThisRound && k < 3 * killsThisRound; k++) {
                 // after the line of step `after` (0: training started), plus up to 60 ms: inside a step, a
                 // checkpoint save, the adapter save, or the exit
-                int after = rnd.nextInt(STEPS + 1);
+                int after = rnd.nextInt(retry ? STEPS : STEPS + 1); // a retry stops before the last step
                 int extraMs = rnd.nextInt(60);
                 Path log = tmp.resolve("round-" + round + "-kill-" + k + ".out");
                 Path err = tmp.resolve("round-" + round + "-kill-" + k + ".err");
@@ -136,6 +138,8 @@ class FinetuneKillTest {
                     p.destroyForcibly(); // SIGKILL: no shutdown hook, no finally block runs
                     p.waitFor();
                     kills++;
+                    killedThisRound++;
+                    retry = false;
                     boolean midWrite = leftovers(out);
                     midWriteKills += midWrite ? 1 : 0;
                     points.add(String.format(
@@ -148,6 +152,7 @@ class FinetuneKillTest {
                 } else {
                     assertEquals(0, p.exitValue(), Files.readString(log) + Files.readString(err));
                     finishedFirst++;
+                    retry = true;
                 }
             }
             Path log = tmp.resolve("round-" + round + ".out"), err = tmp.resolve("round-" + round + ".err");
@@ -185,7 +190,6 @@ class FinetuneKillTest {
                 String.join(", ", points),
                 finishedFirst,
                 SEED);
-        assertTrue(kills + finishedFirst >= ROUNDS);
     }
 
     @Test
