@@ -6,6 +6,7 @@ import io.sbora4j.data.PromptTemplate;
 import io.sbora4j.data.SftData;
 import io.sbora4j.data.Tokenizer;
 import io.sbora4j.io.AdapterFiles;
+import io.sbora4j.io.Fingerprints;
 import io.sbora4j.io.LoadOptions;
 import io.sbora4j.io.ModelFiles;
 import io.sbora4j.nn.LlamaModel;
@@ -15,14 +16,19 @@ import io.sbora4j.peft.AdapterMethods;
 import io.sbora4j.peft.PeftModel;
 import io.sbora4j.quant.MergeMode;
 import io.sbora4j.tensor.MemoryScope;
+import io.sbora4j.train.Checkpoints;
 import io.sbora4j.train.LmTask;
+import io.sbora4j.train.RunIdentity;
+import io.sbora4j.train.RunMismatchException;
 import io.sbora4j.train.Trainable;
 import io.sbora4j.train.Trainer;
 import java.io.PrintWriter;
 import java.lang.foreign.Arena;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -35,7 +41,8 @@ import picocli.CommandLine.Spec;
 @Command(
         name = "finetune",
         description = "Fine-tune an adapter (any method) on a model directory and a JSON/JSONL"
-                + " dataset; resumes from the latest checkpoint in --out.")
+                + " dataset; resumes from the latest checkpoint in --out, which must be of a run with the same"
+                + " settings (--restart starts over).")
 final class FinetuneCommand implements Callable<Integer> {
 
     private static final double MIB = 1024.0 * 1024.0;
@@ -135,6 +142,13 @@ final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, description = "output adapter directory")
     Path out;
 
+    @Option(
+            names = "--restart",
+            description = "start over: delete the checkpoints in --out (the adapter there is replaced when the new run"
+                    + " ends) instead of resuming, and train even when --out holds the work of a run with other"
+                    + " settings")
+    boolean restart;
+
     @Mixin
     TokenizerOptions tokenizerOptions;
 
@@ -152,6 +166,8 @@ final class FinetuneCommand implements Callable<Integer> {
                     + " its forward again in the backward pass, and dropout would draw other masks");
         }
         List<Example> examples = AlpacaDataset.read(data);
+        AdapterFiles.recover(out); // finish or undo an adapter save a crash interrupted
+        Checkpoints checkpoints = new Checkpoints(out.resolve("checkpoints"));
         try (Arena arena = Arena.ofConfined()) {
             LlamaModel m = ModelFiles.load(model, LoadOptions.on(device), arena);
             quantizeOptions.apply(m, MergeMode.OVERLAY, arena, pw);
@@ -167,6 +183,42 @@ final class FinetuneCommand implements Callable<Integer> {
             }
             m.checkpointActivations(checkpointActivations);
             var peft = PeftModel.inject(m, cfg, arena);
+            Map<String, String> run = new LinkedHashMap<>();
+            run.put("steps", Integer.toString(steps));
+            run.put("batch", Integer.toString(batch));
+            run.put("seq_len", Integer.toString(seqLen));
+            run.put("template", template);
+            run.put("tokenizer", tokenizerOptions.describe(model));
+            run.put("base_format", quantizeOptions.format());
+            run.put("data", Fingerprints.file(data));
+            run.put("model", Fingerprints.model(model));
+            Trainer.Config tc = new Trainer.Config(
+                            steps,
+                            gradAccum,
+                            new LrSchedule(lr, Math.min(warmup, steps), steps, LrSchedule.Decay.parse(schedule)),
+                            weightDecay,
+                            maxGradNorm,
+                            seed,
+                            checkpoints.dir(),
+                            checkpointEvery)
+                    .withRun(run);
+            Trainer trainer = new Trainer(Trainable.of(peft), tc, new LmTask(m, sft, batch, gradAccum));
+            RunIdentity identity = trainer.identity();
+            if (restart) {
+                checkpoints.deleteAll();
+            } else if (!checkpoints.any() && AdapterFiles.present(out)) {
+                // no checkpoint to compare with: the adapter's own record says which run wrote it
+                RunIdentity previous = AdapterFiles.readRunRecord(out)
+                        .map(RunIdentity::parseRecord)
+                        .orElseThrow(() -> new IllegalArgumentException(out + " holds an adapter with no record of the"
+                                + " run that wrote it; --restart replaces it"));
+                try {
+                    identity.requireSameAs(
+                            previous, out.resolve(AdapterFiles.RUN).toString());
+                } catch (RunMismatchException e) {
+                    throw new IllegalArgumentException(e.getMessage() + "; --restart starts over", e);
+                }
+            }
             pw.println(peft.report());
             pw.printf(
                     Locale.ROOT,
@@ -176,20 +228,20 @@ final class FinetuneCommand implements Callable<Integer> {
                     gradAccum,
                     batch,
                     cfg.method());
-            Trainer.Config tc = new Trainer.Config(
-                    steps,
-                    gradAccum,
-                    new LrSchedule(lr, Math.min(warmup, steps), steps, LrSchedule.Decay.parse(schedule)),
-                    weightDecay,
-                    maxGradNorm,
-                    seed,
-                    out.resolve("checkpoints"),
-                    checkpointEvery);
+            PrintWriter err = spec.commandLine().getErr();
             Progress progress = new Progress(pw);
-            Trainer.Result res =
-                    new Trainer(Trainable.of(peft), tc, new LmTask(m, sft, batch, gradAccum)).run(progress::show);
+            Trainer.Result res;
+            try {
+                res = trainer.run(progress::show, w -> {
+                    err.println("sbora finetune: warning: " + w.replace('\n', ' '));
+                    err.flush();
+                });
+            } catch (RunMismatchException e) {
+                throw new IllegalArgumentException(
+                        e.getMessage() + "; --restart starts over, deleting the checkpoints", e);
+            }
             progress.finish();
-            AdapterFiles.save(peft, out);
+            AdapterFiles.save(peft, out, identity.record(steps));
             pw.printf(
                     Locale.ROOT,
                     "final loss %.4f, %.0f tokens/s; adapter written to %s%n",

@@ -5,6 +5,7 @@ import io.sbora4j.quant.MergeMode;
 import io.sbora4j.quant.Quantization;
 import java.io.PrintWriter;
 import java.lang.foreign.Arena;
+import java.util.Locale;
 import picocli.CommandLine.Option;
 
 /**
@@ -21,6 +22,11 @@ final class QuantizeOptions {
             description = "store the base projections in bf16 and run their GEMMs in bf16 with f32"
                     + " accumulation (adapters stay f32; DoRA needs f32); half the memory of f32 weights")
     boolean bf16;
+
+    /** The base projections' format these options ask for, for a run's identity: f32, bf16 or nf4. */
+    String format() {
+        return bf16 ? "bf16" : quantize == null ? "f32" : quantize.toLowerCase(Locale.ROOT);
+    }
 
     /** Quantises or converts {@code model} when asked, printing what it did; returns whether it quantised. */
     boolean apply(LlamaModel model, MergeMode mode, Arena arena, PrintWriter out) {

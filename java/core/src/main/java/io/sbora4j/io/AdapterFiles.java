@@ -19,9 +19,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Adapter directories: {@code adapter_config.json} + {@code adapter_model.safetensors}.
+ *
+ * <p>The files of an adapter are written as one unit ({@link AtomicFiles#replaceDirectory}), with
+ * {@value #RUN} beside them when training wrote them.
  *
  * <p>The native form keeps what each method stores ({@code AdapterMethod.storedTensors}: trained factors, SBoRA's
  * index lists as i32) under the layer's path, {@code <path>.lora_B}, {@code <path>.idx}, ..., and the layer shapes in
@@ -34,13 +38,26 @@ public final class AdapterFiles {
 
     public static final String CONFIG = "adapter_config.json";
     public static final String WEIGHTS = "adapter_model.safetensors";
+    /** What defines the training run that wrote the adapter (written by training, for checks on a re-run). */
+    public static final String RUN = "training_run.json";
+
     private static final String SHAPES_KEY = "sbora4j.layer_shapes";
 
     private AdapterFiles() {}
 
-    /** Writes the active adapter of {@code model} into {@code dir} (created if needed), each file atomically. */
+    /** Writes the active adapter of {@code model} into {@code dir} as one unit; see {@link #save(PeftModel, Path, String)}. */
     public static void save(PeftModel<?> model, Path dir) throws IOException {
-        Files.createDirectories(dir);
+        save(model, dir, null);
+    }
+
+    /**
+     * Writes the active adapter of {@code model} into {@code dir} (created if needed): weights, config and, when
+     * {@code runRecord} is not null, that text as {@value #RUN} (what defines the training run that made it). The
+     * files are written as one unit ({@link AtomicFiles#replaceDirectory}): a crash leaves the previous adapter or the
+     * new one, never the weights of one beside the config of the other. Other entries of {@code dir} (a
+     * {@code checkpoints/} folder) stay.
+     */
+    public static void save(PeftModel<?> model, Path dir, String runRecord) throws IOException {
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         ObjectNode shapes = StrictJson.PRETTY.createObjectNode();
         for (var e : model.adapted().entrySet()) {
@@ -53,8 +70,47 @@ public final class AdapterFiles {
         meta.put("format", "pt");
         meta.put("sbora4j.method", model.config().method().id());
         meta.put(SHAPES_KEY, shapes.toString());
-        SafetensorsWriter.write(dir.resolve(WEIGHTS), tensors, meta);
-        writeText(dir.resolve(CONFIG), model.config().toJson());
+        String config = model.config().toJson();
+        AtomicFiles.replaceDirectory(dir, AdapterFiles::owns, staging -> {
+            SafetensorsWriter.write(staging.resolve(WEIGHTS), tensors, meta);
+            writeText(staging.resolve(CONFIG), config);
+            if (runRecord != null) {
+                writeText(staging.resolve(RUN), runRecord);
+            }
+        });
+    }
+
+    /** Whether {@code name} is one of the files of an adapter unit (replaced or removed with it). */
+    static boolean owns(String name) {
+        return name.equals(CONFIG) || name.equals(WEIGHTS) || name.equals(RUN);
+    }
+
+    /**
+     * Finishes or undoes a save into {@code dir} that a crash interrupted ({@link AtomicFiles#recoverDirectory});
+     * nothing to do when none was.
+     */
+    public static void recover(Path dir) throws IOException {
+        AtomicFiles.recoverDirectory(dir, AdapterFiles::owns);
+    }
+
+    /** Whether {@code dir} holds adapter files (whole or not). */
+    public static boolean present(Path dir) {
+        return Files.exists(dir.resolve(CONFIG))
+                || Files.exists(dir.resolve(WEIGHTS))
+                || Files.exists(dir.resolve(RUN));
+    }
+
+    /** The {@value #RUN} record saved with the adapter in {@code dir}, if it has one. */
+    public static Optional<String> readRunRecord(Path dir) throws IOException {
+        Path p = dir.resolve(RUN);
+        return Files.isRegularFile(p) ? Optional.of(Files.readString(p, StandardCharsets.UTF_8)) : Optional.empty();
+    }
+
+    /** Removes the adapter's files from {@code dir} as one unit, keeping its other entries. */
+    public static void delete(Path dir) throws IOException {
+        if (Files.isDirectory(dir)) {
+            AtomicFiles.replaceDirectory(dir, AdapterFiles::owns, staging -> {});
+        }
     }
 
     /**
@@ -181,10 +237,12 @@ public final class AdapterFiles {
                         .toPeft(path, stored, rows, cols, cfg, arena)
                         .forEach((k, t) -> out.put("base_model.model." + path + "." + k, t));
             }
-            Files.createDirectories(to);
-            SafetensorsWriter.write(to.resolve(WEIGHTS), out, Map.of("format", "pt"));
+            String config = peftConfig(cfg);
+            AtomicFiles.replaceDirectory(to, AdapterFiles::owns, staging -> {
+                SafetensorsWriter.write(staging.resolve(WEIGHTS), out, Map.of("format", "pt"));
+                writeText(staging.resolve(CONFIG), config);
+            });
         }
-        writeText(to.resolve(CONFIG), peftConfig(cfg));
     }
 
     /** A PEFT LoraConfig for {@code cfg}. */

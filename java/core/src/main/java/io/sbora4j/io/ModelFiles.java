@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 /**
  * A model directory in HF's layout: {@code config.json} and {@code model.safetensors} (or shards with
@@ -19,6 +20,8 @@ import java.util.Map;
 public final class ModelFiles {
 
     public static final String CONFIG = "config.json";
+
+    private static final Pattern SHARD = Pattern.compile("model-\\d{5}-of-\\d{5}\\.safetensors");
 
     private ModelFiles() {}
 
@@ -64,11 +67,31 @@ public final class ModelFiles {
         }
     }
 
-    /** Writes {@code model}'s config and weights (f32) into {@code dir}, each file atomically. */
+    /**
+     * Writes {@code model}'s config and weights (f32) into {@code dir} as one unit ({@link
+     * AtomicFiles#replaceDirectory}): a crash leaves the previous model or the new one, never the weights of one beside
+     * the config of the other. Weight files of an earlier layout are replaced with the unit; other files of
+     * {@code dir} (a tokenizer) stay.
+     */
     public static void save(LlamaModel model, Path dir) throws IOException {
-        Files.createDirectories(dir);
-        SafetensorsWriter.write(
-                dir.resolve(ShardedSafetensors.SINGLE_FILE), model.namedTensors(), Map.of("format", "pt"));
-        HfLlamaConfig.from(model.config()).write(dir.resolve(CONFIG));
+        HfLlamaConfig config = HfLlamaConfig.from(model.config());
+        AtomicFiles.replaceDirectory(dir, ModelFiles::owns, staging -> {
+            SafetensorsWriter.write(
+                    staging.resolve(ShardedSafetensors.SINGLE_FILE), model.namedTensors(), Map.of("format", "pt"));
+            config.write(staging.resolve(CONFIG));
+        });
+    }
+
+    /** Finishes or undoes a {@link #save} into {@code dir} that a crash interrupted; nothing when none was. */
+    public static void recover(Path dir) throws IOException {
+        AtomicFiles.recoverDirectory(dir, ModelFiles::owns);
+    }
+
+    /** The files of a model unit: its config and weights in either layout. */
+    static boolean owns(String name) {
+        return name.equals(CONFIG)
+                || name.equals(ShardedSafetensors.SINGLE_FILE)
+                || name.equals(ShardedSafetensors.INDEX_FILE)
+                || SHARD.matcher(name).matches();
     }
 }

@@ -1,19 +1,22 @@
 package io.sbora4j.train;
 
 import io.sbora4j.io.AdapterFiles;
+import io.sbora4j.io.AtomicFiles;
 import io.sbora4j.io.SafetensorsFile;
 import io.sbora4j.io.SafetensorsWriter;
+import io.sbora4j.peft.AdapterConfig;
 import io.sbora4j.peft.PeftModel;
 import io.sbora4j.tensor.DType;
 import io.sbora4j.tensor.Device;
 import io.sbora4j.tensor.Tensor;
 import java.io.IOException;
 import java.lang.foreign.Arena;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * What {@link Trainer} trains: named parameters, and the hooks the loop calls around them. {@link #of(PeftModel)}
@@ -36,6 +39,14 @@ public interface Trainable {
 
     /** Restores the parameters from a folder {@link #save} wrote; throws naming what differs when it does not fit. */
     void restore(Path dir) throws IOException;
+
+    /**
+     * What defines these parameters for a {@link RunIdentity} (an adapter's method, rank, alpha, targets, dropout,
+     * seed); none by default.
+     */
+    default Map<String, String> identity() {
+        return Map.of();
+    }
 
     /** The active adapter of {@code peft}: its trainable tensors, its dropout, and adapter folders as checkpoints. */
     static Trainable of(PeftModel<?> peft) {
@@ -60,6 +71,25 @@ public interface Trainable {
                 AdapterFiles.save(peft, dir);
             }
 
+            @Override
+            public Map<String, String> identity() {
+                AdapterConfig c = peft.config();
+                Map<String, String> m = new LinkedHashMap<>();
+                m.put("method", c.method().id());
+                m.put("r", Integer.toString(c.r()));
+                m.put("alpha", Double.toString(c.alpha()));
+                m.put("targets", String.join(",", c.targetModules()));
+                m.put("dropout", Double.toString(c.dropout()));
+                m.put("init", c.init().name().toLowerCase(Locale.ROOT));
+                m.put("adapter_seed", Long.toString(c.seed()));
+                if (!c.indices().isEmpty()) {
+                    StringBuilder b = new StringBuilder();
+                    new TreeMap<>(c.indices()).forEach((k, v) -> b.append(k).append(Arrays.toString(v)));
+                    m.put("indices", Integer.toHexString(b.toString().hashCode()));
+                }
+                return m;
+            }
+
             /** The trained tensors by name; the fixed ones (SBoRA's indices) must equal the model's. */
             @Override
             public void restore(Path dir) throws IOException {
@@ -82,7 +112,7 @@ public interface Trainable {
 
             @Override
             public void save(Path dir) throws IOException {
-                Files.createDirectories(dir);
+                AtomicFiles.createDirectories(dir);
                 SafetensorsWriter.write(dir.resolve("parameters.safetensors"), params, Map.of("format", "pt"));
             }
 

@@ -11,7 +11,11 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
 
@@ -19,7 +23,8 @@ import java.util.function.Consumer;
  * The training loop, over any {@link Trainable} and {@link Task}: AdamW with a learning-rate schedule, gradient accumulation, clipping of the global norm,
  * dropout masks reseeded per micro-batch, and checkpoints every {@code checkpointEvery} steps. Everything random
  * is a function of the seed and the step, so a run resumed from a checkpoint takes exactly the steps the
- * uninterrupted run would have taken. A non-finite loss or gradient stops the run before the step is applied,
+ * uninterrupted run would have taken. A checkpoint records the run's {@link RunIdentity}; resuming with other settings
+ * is refused, naming them. A non-finite loss or gradient stops the run before the step is applied,
  * leaving the last checkpoint as it was.
  */
 public final class Trainer {
@@ -27,6 +32,8 @@ public final class Trainer {
     /**
      * @param checkpointDir   where checkpoints go (null: none); a run resumes from its latest checkpoint
      * @param checkpointEvery steps between checkpoints (0: only at the end)
+     * @param run             what else defines the run, for its {@link RunIdentity} (steps, batch, data and model
+     *                        fingerprints...): a checkpoint written with other values is not resumed
      */
     public record Config(
             int steps,
@@ -36,7 +43,8 @@ public final class Trainer {
             double maxGradNorm,
             long seed,
             Path checkpointDir,
-            int checkpointEvery) {
+            int checkpointEvery,
+            Map<String, String> run) {
 
         public Config {
             if (steps < 1
@@ -48,6 +56,43 @@ public final class Trainer {
                         + gradAccumulation + " checkpointEvery=" + checkpointEvery + " weightDecay=" + weightDecay
                         + " maxGradNorm=" + maxGradNorm);
             }
+            run = run == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(run));
+        }
+
+        /** A config with nothing more in its run identity than the trainer's and the model's own settings. */
+        public Config(
+                int steps,
+                int gradAccumulation,
+                LrSchedule schedule,
+                double weightDecay,
+                double maxGradNorm,
+                long seed,
+                Path checkpointDir,
+                int checkpointEvery) {
+            this(
+                    steps,
+                    gradAccumulation,
+                    schedule,
+                    weightDecay,
+                    maxGradNorm,
+                    seed,
+                    checkpointDir,
+                    checkpointEvery,
+                    Map.of());
+        }
+
+        /** This config with {@code fields} as the rest of its run identity. */
+        public Config withRun(Map<String, String> fields) {
+            return new Config(
+                    steps,
+                    gradAccumulation,
+                    schedule,
+                    weightDecay,
+                    maxGradNorm,
+                    seed,
+                    checkpointDir,
+                    checkpointEvery,
+                    fields);
         }
     }
 
@@ -98,29 +143,70 @@ public final class Trainer {
         this.task = task;
     }
 
-    /** Trains until {@code config.steps()} steps are done, starting from the latest checkpoint if there is one. */
+    /**
+     * What defines this run: the trainable's own settings ({@link Trainable#identity}), the trainer's (schedule,
+     * accumulation, weight decay, clipping, seed) and {@link Config#run}.
+     */
+    public RunIdentity identity() {
+        Map<String, String> m = new LinkedHashMap<>(model.identity());
+        LrSchedule s = config.schedule();
+        m.put("seed", Long.toString(config.seed()));
+        m.put("lr", Double.toString(s.peak()));
+        m.put("warmup", Integer.toString(s.warmupSteps()));
+        m.put("schedule", s.decay().name().toLowerCase(Locale.ROOT));
+        m.put("schedule_steps", Integer.toString(s.totalSteps()));
+        m.put("grad_accum", Integer.toString(config.gradAccumulation()));
+        m.put("weight_decay", Double.toString(config.weightDecay()));
+        m.put("max_grad_norm", Double.toString(config.maxGradNorm()));
+        return new RunIdentity(m).with(config.run());
+    }
+
+    /**
+     * Trains until {@code config.steps()} steps are done, starting from the latest checkpoint if there is one;
+     * warnings (a damaged checkpoint skipped) go to the {@link System.Logger} of this class.
+     */
     public Result run(Consumer<Progress> progress) {
+        System.Logger log = System.getLogger(Trainer.class.getName());
+        return run(progress, w -> log.log(System.Logger.Level.WARNING, w));
+    }
+
+    /**
+     * Trains until {@code config.steps()} steps are done, starting from the newest checkpoint whose files check out
+     * (each one skipped is one line to {@code warnings}).
+     *
+     * @throws RunMismatchException when the checkpoint was written by a run with other settings ({@link #identity})
+     * @throws UncheckedIOException when there are checkpoints but none is usable, or writing one fails
+     */
+    public Result run(Consumer<Progress> progress, Consumer<String> warnings) {
         try (AdamW opt = new AdamW(
                 List.copyOf(model.parameters().values()),
                 new AdamW.Config(config.schedule().peak(), 0.9, 0.999, 1e-8, config.weightDecay()))) {
             Checkpoints checkpoints = config.checkpointDir() == null ? null : new Checkpoints(config.checkpointDir());
+            RunIdentity identity = identity();
             List<Double> losses = new ArrayList<>();
             long start = 0;
             Optional<Path> last = Optional.empty();
             if (checkpoints != null) {
-                last = checkpoints.latest();
-                if (last.isPresent()) {
-                    Checkpoints.State s = Checkpoints.restore(last.get(), model, opt);
-                    if (s.seed() != config.seed()) {
-                        throw new IllegalArgumentException(
-                                last.get() + " was written by a run with seed " + s.seed() + ", not " + config.seed());
-                    }
-                    start = s.step();
+                Optional<Checkpoints.Found> found;
+                try {
+                    found = checkpoints.findLatest(warnings);
+                } catch (IOException e) {
+                    throw new UncheckedIOException("cannot resume: " + e.getMessage(), e);
+                }
+                if (found.isPresent()) {
+                    Path cp = found.get().path();
+                    identity.requireSameAs(found.get().state().run(), cp.toString());
+                    start = found.get().state().step();
                     if (start > config.steps()) {
-                        throw new IllegalArgumentException(last.get() + " is at step " + start + ", past the "
-                                + config.steps() + " steps asked for");
+                        throw new IllegalArgumentException(
+                                cp + " is at step " + start + ", past the " + config.steps() + " steps asked for");
                     }
-                    losses.addAll(s.losses());
+                    try {
+                        losses.addAll(Checkpoints.restore(cp, model, opt).losses());
+                    } catch (IOException e) {
+                        throw new UncheckedIOException("cannot resume from " + cp + ": " + e.getMessage(), e);
+                    }
+                    last = Optional.of(cp);
                 }
             }
             model.train(true);
@@ -169,15 +255,20 @@ public final class Trainer {
                         perStep * (config.steps() - done)));
                 boolean due = config.checkpointEvery() > 0 && done % config.checkpointEvery() == 0;
                 if (checkpoints != null && (due || done == config.steps())) {
-                    last = Optional.of(
-                            checkpoints.save(model, opt, new Checkpoints.State(done, config.seed(), losses)));
+                    try {
+                        last = Optional.of(checkpoints.save(model, opt, new Checkpoints.State(done, identity, losses)));
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(
+                                "writing the checkpoint of step " + done + " failed: " + e.getMessage() + "; "
+                                        + last.map(p -> "the last complete checkpoint is " + p)
+                                                .orElse("no checkpoint was written yet"),
+                                e);
+                    }
                 }
             }
             double secs = (System.nanoTime() - t0) / 1e9;
             long ran = config.steps() - start;
             return new Result(losses, tokens / Math.max(secs, 1e-9), ran == 0 ? 0 : secs * 1000 / ran, last, peak);
-        } catch (IOException e) {
-            throw new UncheckedIOException("checkpoint I/O failed: " + e.getMessage(), e);
         }
     }
 

@@ -183,7 +183,8 @@ class TrainerTest {
                                     cp,
                                     2),
                             task(peft)));
-            assertTrue(e.getMessage().contains("seed " + SEED), e.getMessage());
+            assertTrue(e.getMessage().contains("seed: " + SEED + " -> " + (SEED + 1)), e.getMessage());
+            assertEquals(1, e.getMessage().lines().count(), e.getMessage());
         }
     }
 
@@ -220,7 +221,7 @@ class TrainerTest {
             assertEquals("checkpoint-4", Files.readString(cp.resolve("latest")).strip());
             Path good = cp.resolve("checkpoint-4");
             String state = Files.readString(good.resolve("trainer_state.json"));
-            assertTrue(state.contains("\"step\": 4"), state);
+            assertTrue(state.contains("\"step\" : 4"), state);
             assertFalse(state.contains("NaN"), state);
             try (Arena read = Arena.ofConfined()) {
                 SafetensorsFile f = SafetensorsFile.open(good.resolve("model").resolve(AdapterFiles.WEIGHTS), read);

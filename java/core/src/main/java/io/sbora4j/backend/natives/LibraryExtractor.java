@@ -1,15 +1,20 @@
 package io.sbora4j.backend.natives;
 
+import io.sbora4j.io.AtomicFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.URISyntaxException;
 import java.net.URL;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -23,8 +28,9 @@ import java.util.stream.Stream;
  * loader can open them and find their companions through RUNPATH {@code $ORIGIN}.
  *
  * <p>Resources that already are files (a build tree) are used where they lie. Resources inside a jar are copied once
- * into {@code <cache>/<key>/}: written to a temporary folder first and renamed into place, so a concurrent process
- * or a crash never leaves a half-written library behind.
+ * into {@code <cache>/<key>/}: written to a temporary folder first, forced to disk and renamed into place, so a
+ * concurrent process or a crash never leaves a half-written library behind; a cache folder found incomplete is
+ * replaced.
  */
 public final class LibraryExtractor {
 
@@ -88,10 +94,30 @@ public final class LibraryExtractor {
             Files.createDirectories(target.getParent());
             Path tmp = Files.createTempDirectory(target.getParent(), key + ".tmp");
             for (int i = 0; i < present.size(); i++) {
-                Files.write(tmp.resolve(present.get(i)), contents.get(i));
+                try (FileChannel ch = FileChannel.open(
+                        tmp.resolve(present.get(i)), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                    ByteBuffer b = ByteBuffer.wrap(contents.get(i));
+                    while (b.hasRemaining()) {
+                        ch.write(b);
+                    }
+                    ch.force(true); // on disk before the rename makes it visible
+                }
+            }
+            AtomicFiles.syncDirectory(tmp);
+            if (Files.isDirectory(target)) {
+                // there, but a library is missing or cut short (a crash of an older writer): moved aside, replaced
+                Path aside = Files.createTempDirectory(target.getParent(), key + ".old");
+                Files.delete(aside);
+                try {
+                    Files.move(target, aside, StandardCopyOption.ATOMIC_MOVE);
+                    deleteTree(aside);
+                } catch (NoSuchFileException raced) {
+                    // another process moved it first
+                }
             }
             try {
                 Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+                AtomicFiles.syncDirectory(target.getParent());
             } catch (FileAlreadyExistsException | DirectoryNotEmptyException raced) {
                 deleteTree(tmp); // another process put the same content in place first
             }
