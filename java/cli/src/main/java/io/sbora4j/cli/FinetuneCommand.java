@@ -13,7 +13,6 @@ import io.sbora4j.optim.LrSchedule;
 import io.sbora4j.peft.AdapterConfig;
 import io.sbora4j.peft.AdapterMethods;
 import io.sbora4j.peft.PeftModel;
-import io.sbora4j.quant.MergeMode;
 import io.sbora4j.tensor.MemoryScope;
 import io.sbora4j.train.LmTask;
 import io.sbora4j.train.Trainable;
@@ -153,8 +152,8 @@ final class FinetuneCommand implements Callable<Integer> {
         }
         List<Example> examples = AlpacaDataset.read(data);
         try (Arena arena = Arena.ofConfined()) {
-            LlamaModel m = ModelFiles.load(model, LoadOptions.on(device), arena);
-            quantizeOptions.apply(m, MergeMode.OVERLAY, arena, pw);
+            LlamaModel m = ModelFiles.load(model, quantizeOptions.loadOptions(LoadOptions.on(device)), arena);
+            quantizeOptions.report(m, pw);
             Tokenizer tok = tokenizerOptions.resolve(model, m.config().vocabSize());
             SftData sft = new SftData(examples, tok, PromptTemplate.parse(template), seqLen, seed);
             int steps = length == null
