@@ -33,7 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ModelFileChangesTest {
 
     private static final LlamaConfig CFG = new LlamaConfig(259, 32, 64, 2, 4, 2, 1e-6, 10000, 64, false);
-    private static final int STEPS = 200;
+    private static final int STEPS = 120;
 
     @TempDir
     static Path tmp;

@@ -503,7 +503,11 @@ public final class Tensor {
         }
     }
 
-    /** Copies the contents of {@code src} (same shape and type, any device) into this tensor. */
+    /**
+     * Copies the contents of {@code src} (same shape and type, any device) into this tensor.
+     *
+     * @throws UncheckedIOException if {@code src} is a view of a memory-mapped file that was truncated under it
+     */
     public void copyFrom(Tensor src) {
         if (!src.shape.equals(shape) || src.dtype != dtype) {
             throw new IllegalArgumentException("cannot copy " + src.describe() + " into " + describe());
