@@ -14,7 +14,6 @@ import io.sbora4j.optim.LrSchedule;
 import io.sbora4j.peft.AdapterConfig;
 import io.sbora4j.peft.AdapterMethods;
 import io.sbora4j.peft.PeftModel;
-import io.sbora4j.quant.MergeMode;
 import io.sbora4j.tensor.MemoryScope;
 import io.sbora4j.train.Checkpoints;
 import io.sbora4j.train.LmTask;
@@ -169,8 +168,8 @@ final class FinetuneCommand implements Callable<Integer> {
         AdapterFiles.recover(out); // finish or undo an adapter save a crash interrupted
         Checkpoints checkpoints = new Checkpoints(out.resolve("checkpoints"));
         try (Arena arena = Arena.ofConfined()) {
-            LlamaModel m = ModelFiles.load(model, LoadOptions.on(device), arena);
-            quantizeOptions.apply(m, MergeMode.OVERLAY, arena, pw);
+            LlamaModel m = ModelFiles.load(model, quantizeOptions.loadOptions(LoadOptions.on(device)), arena);
+            quantizeOptions.report(m, pw);
             Tokenizer tok = tokenizerOptions.resolve(model, m.config().vocabSize());
             SftData sft = new SftData(examples, tok, PromptTemplate.parse(template), seqLen, seed);
             int steps = length == null

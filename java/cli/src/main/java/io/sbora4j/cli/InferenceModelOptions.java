@@ -4,7 +4,6 @@ import io.sbora4j.io.AdapterFiles;
 import io.sbora4j.io.LoadOptions;
 import io.sbora4j.io.ModelFiles;
 import io.sbora4j.nn.LlamaModel;
-import io.sbora4j.quant.MergeMode;
 import io.sbora4j.tensor.Device;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -27,8 +26,8 @@ final class InferenceModelOptions {
 
     /** The model (quantised if asked) with its adapter attached, in evaluation mode. */
     LlamaModel load(Device device, Arena arena, PrintWriter out) throws IOException {
-        LlamaModel m = ModelFiles.load(model, LoadOptions.on(device), arena);
-        quantizeOptions.apply(m, MergeMode.OVERLAY, arena, out);
+        LlamaModel m = ModelFiles.load(model, quantizeOptions.loadOptions(LoadOptions.on(device)), arena);
+        quantizeOptions.report(m, out);
         if (adapter != null) {
             AdapterFiles.load(adapter, m, arena).train(false);
         }

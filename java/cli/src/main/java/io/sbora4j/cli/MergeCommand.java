@@ -56,11 +56,15 @@ final class MergeCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--out must differ from --model: the base stays untouched");
         }
         try (Arena arena = Arena.ofConfined()) {
-            // copy-on-write mapping: the merge changes weights in memory, never the base model's files
-            LlamaModel m = ModelFiles.load(
-                    model, LoadOptions.on(deviceOptions.resolve()).asWritable(), arena);
+            // writable weights: the merge changes the model's own copy in memory, never the base model's files
+            LoadOptions options = LoadOptions.on(deviceOptions.resolve()).asWritable();
+            if (quantized != null) { // quantised during the load, one weight at a time
+                options =
+                        options.withProjections(LoadOptions.Projections.NF4).withMergeMode(MergeMode.parse(quantized));
+            }
+            LlamaModel m = ModelFiles.load(model, options, arena);
             if (quantized != null) {
-                pw.println(Quantization.quantize(m, MergeMode.parse(quantized), arena));
+                pw.println(Quantization.report(m));
             }
             var peft = AdapterFiles.load(adapter, m, arena);
             PeftModel.MergeCount count = peft.mergeAllAndCount();

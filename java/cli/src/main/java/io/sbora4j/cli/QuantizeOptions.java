@@ -1,15 +1,14 @@
 package io.sbora4j.cli;
 
+import io.sbora4j.io.LoadOptions;
 import io.sbora4j.nn.LlamaModel;
-import io.sbora4j.quant.MergeMode;
 import io.sbora4j.quant.Quantization;
 import java.io.PrintWriter;
-import java.lang.foreign.Arena;
 import java.util.Locale;
 import picocli.CommandLine.Option;
 
 /**
- * The storage format of the base projections, applied on load: {@code --quantize nf4} (QLoRA's format) or
+ * The storage format of the base projections, converted during the load: {@code --quantize nf4} (QLoRA's format) or
  * {@code --bf16} (bf16 weights and GEMMs, f32 accumulation).
  */
 final class QuantizeOptions {
@@ -28,23 +27,32 @@ final class QuantizeOptions {
         return bf16 ? "bf16" : quantize == null ? "f32" : quantize.toLowerCase(Locale.ROOT);
     }
 
-    /** Quantises or converts {@code model} when asked, printing what it did; returns whether it quantised. */
-    boolean apply(LlamaModel model, MergeMode mode, Arena arena, PrintWriter out) {
+    /**
+     * {@code base} with the form these options ask for: the load converts the projections one weight at a time, so
+     * the f32 model is never held whole.
+     */
+    LoadOptions loadOptions(LoadOptions base) {
         if (bf16 && quantize != null) {
             throw new IllegalArgumentException("--bf16 and --quantize are two formats for the same weights: pick one");
         }
         if (bf16) {
-            model.useBf16Projections(arena);
-            out.println("base projections in bf16 (" + model.linearLayers().size() + " weights)");
-            return false;
+            return base.withProjections(LoadOptions.Projections.BF16);
         }
         if (quantize == null) {
-            return false;
+            return base;
         }
         if (!quantize.equalsIgnoreCase("nf4")) {
             throw new IllegalArgumentException("unknown quantisation '" + quantize + "' (expected nf4)");
         }
-        out.println(Quantization.quantize(model, mode, arena));
-        return true;
+        return base.withProjections(LoadOptions.Projections.NF4);
+    }
+
+    /** Prints what the load converted, if anything. */
+    void report(LlamaModel model, PrintWriter out) {
+        if (bf16) {
+            out.println("base projections in bf16 (" + model.linearLayers().size() + " weights)");
+        } else if (quantize != null) {
+            out.println(Quantization.report(model));
+        }
     }
 }

@@ -18,7 +18,6 @@ import io.sbora4j.peft.AdapterConfig;
 import io.sbora4j.peft.AdapterMethod;
 import io.sbora4j.peft.AdapterMethods;
 import io.sbora4j.peft.PeftModel;
-import io.sbora4j.quant.MergeMode;
 import io.sbora4j.quant.Quantization;
 import io.sbora4j.tensor.Device;
 import io.sbora4j.tensor.MemoryScope;
@@ -250,10 +249,11 @@ public final class LlamaDemo {
         AdapterMethod m = run.method();
         int r = run.rank();
         try (Arena arena = Arena.ofConfined()) {
-            LlamaModel model =
-                    ModelFiles.load(baseDir, LoadOptions.on(o.device()).asWritable(), arena);
+            LoadOptions options = LoadOptions.on(o.device()).asWritable();
+            LlamaModel model = ModelFiles.load(
+                    baseDir, run.nf4() ? options.withProjections(LoadOptions.Projections.NF4) : options, arena);
             if (run.nf4()) {
-                log.accept("  " + label + ": " + Quantization.quantize(model, MergeMode.OVERLAY, arena));
+                log.accept("  " + label + ": " + Quantization.report(model));
             }
             AdapterConfig cfg = AdapterConfig.of(m, r, 2.0 * r).withSeed(o.seed());
             var peft = PeftModel.inject(model, cfg, arena);

@@ -184,7 +184,7 @@ public final class AdapterFiles {
                 throw new IllegalArgumentException(weights + " lacks tensor " + key + " ("
                         + cfg.method().id() + " stores " + spec.getValue() + ")");
             }
-            Tensor t = file.tensor(key, arena, Device.CPU);
+            Tensor t = file.read(key, arena, Device.CPU); // its own memory: the file may change later
             TensorSpec want = spec.getValue();
             if (!t.shape().equals(want.shape()) || t.dtype() != want.dtype()) {
                 throw new IllegalArgumentException(weights + ": tensor " + key + " is " + t.describe() + ", but "

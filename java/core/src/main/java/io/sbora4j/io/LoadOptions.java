@@ -8,7 +8,7 @@ import java.util.Objects;
  * How {@link ModelFiles#load} loads a model.
  *
  * @param device      where the weights go (and the model computes)
- * @param writable    whether merges may change the weights in memory (copy-on-write mapping, never the files)
+ * @param writable    whether merges may change the weights in memory (the model's own copy; never the files)
  * @param projections the form the block projections are kept in
  * @param mergeMode   how adapters merge into NF4 projections (ignored for the other forms)
  */

@@ -6,11 +6,14 @@ import io.sbora4j.quant.Quantization;
 import io.sbora4j.tensor.Device;
 import io.sbora4j.tensor.Tensor;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
@@ -26,45 +29,78 @@ public final class ModelFiles {
     private ModelFiles() {}
 
     /**
-     * Loads the model in {@code dir} as {@code options} say. F32 weights are views of the memory-mapped files (no
-     * copy) and live as long as {@code arena}; writable weights are mapped copy-on-write (or, for read-only files,
-     * copied), so merges may change the weights in memory without ever touching the files. bf16 or NF4 projections
-     * are converted after loading.
+     * Loads the model in {@code dir} as {@code options} say, into memory of its own owned by {@code arena}: after
+     * this returns the model does not depend on the files, which may be truncated, rewritten or deleted without
+     * affecting it. Read-only weights reject writes as views of a read-only mapping would; writable ones may be
+     * changed by merges (the files never are).
+     *
+     * <p>The files are mapped while loading, each tensor copied out by Java code (the JVM turns a read of a page a
+     * truncated file no longer has into an exception there; in a native kernel it is a SIGBUS that kills the
+     * process), the mapped pages released as it goes, and unmapped before this returns. bf16 or NF4 projections are
+     * converted during the load, one weight at a time from a copy, so the resident memory grows by the converted
+     * form and never holds the whole f32 model: ask for the form here rather than converting a loaded f32 model,
+     * whose f32 weights stay in {@code arena}. The files are checked at the end for writes in place during the load
+     * (size and modification times, see {@link SafetensorsFile#requireUnchanged}).
+     *
+     * @throws SafetensorsFormatException if a file is malformed, or was truncated while it was being read
+     * @throws IOException                if a file cannot be read or was written while it was being read
      */
     public static LlamaModel load(Path dir, LoadOptions options, Arena arena) throws IOException {
         Device device = options.device();
-        boolean writable = options.writable();
         Path cfgFile = dir.resolve(CONFIG);
         if (!Files.isRegularFile(cfgFile)) {
             throw new IOException(dir + " is not a model directory: " + CONFIG + " is missing");
         }
         LlamaConfig cfg = HfLlamaConfig.read(cfgFile).toModelConfig();
-        // Copy-on-write mapping needs a writable file; where the files are read-only, copy the weights instead.
-        boolean cow = writable && filesWritable(dir);
-        ShardedSafetensors weights = ShardedSafetensors.open(
-                dir, arena, cow ? SafetensorsFile.Access.COPY_ON_WRITE : SafetensorsFile.Access.READ_ONLY);
-        Map<String, Tensor> tensors = new LinkedHashMap<>();
-        for (String name : weights.names()) {
-            Tensor t = weights.tensor(name, arena, device);
-            tensors.put(name, writable && t.isReadOnly() ? t.copyInto(arena, device) : t);
+        Set<String> converted = options.projections() == LoadOptions.Projections.F32 ? Set.of() : projections(cfg);
+        try (Arena files = Arena.ofConfined()) { // the mappings, and the f32 projections that are converted
+            ShardedSafetensors weights = ShardedSafetensors.open(dir, files);
+            Map<String, Tensor> tensors = new LinkedHashMap<>();
+            for (String name : weights.names()) {
+                if (cfg.tieWordEmbeddings() && name.equals("lm_head.weight")) {
+                    continue; // some exports store the tied head twice
+                }
+                // a projection to convert stays a view until it is converted (from a copy, one at a time)
+                Tensor t = converted.contains(name)
+                        ? weights.tensor(name, files, device)
+                        : weights.read(name, arena, device);
+                tensors.put(name, options.writable() || t.isReadOnly() || !device.isHost() ? t : readOnly(t));
+            }
+            LlamaModel model = LlamaModel.of(cfg, tensors, device, arena);
+            try {
+                switch (options.projections()) {
+                    case F32 -> {}
+                    case BF16 -> model.useBf16Projections(arena);
+                    case NF4 -> Quantization.quantize(model, options.mergeMode(), arena);
+                }
+            } catch (UncheckedIOException e) { // a truncation under a copy from the mapping
+                throw new IOException(dir + ": " + e.getMessage(), e.getCause());
+            }
+            weights.requireUnchanged();
+            return model;
         }
-        if (cfg.tieWordEmbeddings()) {
-            tensors.remove("lm_head.weight"); // some exports store the tied head twice
-        }
-        LlamaModel model = LlamaModel.of(cfg, tensors, device, arena);
-        switch (options.projections()) {
-            case F32 -> {}
-            case BF16 -> model.useBf16Projections(arena);
-            case NF4 -> Quantization.quantize(model, options.mergeMode(), arena);
-        }
-        return model;
     }
 
-    private static boolean filesWritable(Path dir) throws IOException {
-        try (var files = Files.list(dir)) {
-            return files.filter(p -> p.getFileName().toString().endsWith(".safetensors"))
-                    .allMatch(Files::isWritable);
+    /** The names of the block projections' weights of a model of {@code cfg}. */
+    private static Set<String> projections(LlamaConfig cfg) {
+        Set<String> names = new HashSet<>();
+        for (int l = 0; l < cfg.layers(); l++) {
+            for (String p : LlamaModel.PROJECTIONS) {
+                names.add("model.layers." + l + "." + p + ".weight");
+            }
         }
+        return names;
+    }
+
+    /** {@code t}'s memory seen read-only: Java writes throw, and in-place updates refuse it. */
+    private static Tensor readOnly(Tensor t) {
+        return Tensor.wrap(
+                        t.data().asReadOnly(),
+                        t.arena(),
+                        t.device(),
+                        t.dtype(),
+                        t.shape().dims())
+                .named(t.name());
     }
 
     /**

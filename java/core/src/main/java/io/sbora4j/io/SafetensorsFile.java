@@ -4,13 +4,18 @@ import io.sbora4j.tensor.DType;
 import io.sbora4j.tensor.Device;
 import io.sbora4j.tensor.Tensor;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -35,7 +40,15 @@ import java.util.Set;
  * <p>With {@link Access#READ_ONLY} views are read-only: Java writes throw, and so must nothing else write them, since
  * a native kernel writing into read-only pages faults and takes the JVM down. Views that will be modified in place
  * (merging an adapter into a base weight, full fine-tuning) need {@link Access#COPY_ON_WRITE} or a copy
- * ({@link Tensor#copyInto}). Whichever the access, the file must not be truncated while mapped.
+ * ({@link Tensor#copyInto}).
+ *
+ * <p>A view is only as stable as the file: whichever the access, the pages come from the file until written, so
+ * another process that truncates the file makes a native kernel reading a view fault with SIGBUS, which takes the
+ * JVM down, and one that rewrites it in place changes the values under the job. Java code reading a truncated
+ * mapping fails cleanly instead, which is what {@link #read} relies on: it gives a tensor in memory of its own,
+ * copied from the mapping by Java code, so that whatever happens to the file afterwards cannot reach it; a
+ * truncation while it copies is a {@link SafetensorsFormatException}, and {@link #requireUnchanged} tells whether
+ * the file was written in place meanwhile. {@link ModelFiles#load} keeps nothing but such copies.
  *
  * <p>Immutable; usable from several threads when the arena is shared.
  */
@@ -52,18 +65,47 @@ public final class SafetensorsFile {
         COPY_ON_WRITE
     }
 
+    /** Bytes {@link #read} copies before it releases their mapped pages. */
+    private static final long READ_CHUNK = 4L << 20;
+
     private final Path path;
     private final Arena arena;
     private final Access access;
     private final MemorySegment data;
     private final SafetensorsHeader header;
+    private final Stamp stamp;
 
-    private SafetensorsFile(Path path, Arena arena, Access access, MemorySegment data, SafetensorsHeader header) {
+    private SafetensorsFile(
+            Path path, Arena arena, Access access, MemorySegment data, SafetensorsHeader header, Stamp stamp) {
         this.path = path;
         this.arena = arena;
         this.access = access;
         this.data = data;
         this.header = header;
+        this.stamp = stamp;
+    }
+
+    /**
+     * What tells one state of a file from another without reading it: its identity (device and inode) and size, and
+     * the times of its last write and of its last change of any kind, which every write, truncation or
+     * {@code touch} moves on.
+     */
+    private record Stamp(Object fileKey, long size, FileTime modified, Object changed) {
+
+        static Stamp of(Path file) throws IOException {
+            BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
+            Object changed;
+            try {
+                changed = Files.getAttribute(file, "unix:ctime");
+            } catch (UnsupportedOperationException | IllegalArgumentException e) {
+                changed = null; // not a unix file system: the write time alone
+            }
+            return new Stamp(a.fileKey(), a.size(), a.lastModifiedTime(), changed);
+        }
+
+        boolean sameFile(Stamp other) {
+            return fileKey == null || fileKey.equals(other.fileKey);
+        }
     }
 
     /** Opens {@code file} read-only; the mapping lives as long as {@code arena}. */
@@ -83,14 +125,27 @@ public final class SafetensorsFile {
         try (FileChannel ch = cow
                 ? FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)
                 : FileChannel.open(file, StandardOpenOption.READ)) {
+            Stamp stamp = Stamp.of(file); // before anything is read: a write from here on shows
             long size = ch.size();
             // The header is validated before mapping, so a bad file leaves no mapping behind in the caller's arena.
             SafetensorsHeader header = SafetensorsHeader.read(file, ch, size);
-            MemorySegment whole =
-                    ch.map(cow ? FileChannel.MapMode.PRIVATE : FileChannel.MapMode.READ_ONLY, 0, size, arena);
+            MemorySegment whole;
+            try {
+                whole = ch.map(cow ? FileChannel.MapMode.PRIVATE : FileChannel.MapMode.READ_ONLY, 0, size, arena);
+            } catch (IOException e) {
+                long now = ch.size();
+                if (now < size) { // the JDK's message would be about extending the file
+                    throw new SafetensorsFormatException(
+                            file,
+                            "shrank from " + size + " to " + now
+                                    + " bytes while being opened: truncated or rewritten while in use",
+                            e);
+                }
+                throw e;
+            }
             // The mapping outlives the channel, so closing it here is fine.
             MemorySegment data = whole.asSlice(header.dataOffset(), header.dataSize());
-            return new SafetensorsFile(file, arena, access, data, header);
+            return new SafetensorsFile(file, arena, access, data, header, stamp);
         }
     }
 
@@ -143,9 +198,80 @@ public final class SafetensorsFile {
      */
     public Tensor tensor(String name, Arena target, Device device) throws SafetensorsFormatException {
         Objects.requireNonNull(target, "target");
+        try {
+            return load(name, target, device);
+        } catch (InternalError | UncheckedIOException e) {
+            // Java code read a page of the mapping that the file no longer has: the JVM raises InternalError
+            // (Tensor's copies wrap it), where a native read would have been a SIGBUS
+            throw changed(name, e);
+        }
+    }
+
+    /**
+     * Tensor {@code name} as {@link #tensor} loads it, but always in memory of its own owned by {@code target},
+     * never a view of the mapping: what a job should keep, since no later truncation or rewrite of the file can
+     * reach it. The pages of a read-only mapping are released from memory as they are copied (as
+     * {@link Tensor#releaseMappedPages} does), so reading a whole file this way holds one copy of it, not two.
+     *
+     * @throws SafetensorsFormatException also when the file was truncated while being read
+     * @throws IllegalArgumentException   if there is no such tensor
+     */
+    public Tensor read(String name, Arena target, Device device) throws SafetensorsFormatException {
+        Tensor t = tensor(name, target, device);
+        if (!t.isMapped()) {
+            return t; // widened, or copied to a device: memory of its own already
+        }
+        Tensor copy = Tensor.empty(target, device, t.dtype(), t.shape().dims()).named(name);
+        MemorySegment from = t.data(), to = copy.data();
+        try {
+            for (long off = 0; off < from.byteSize(); off += READ_CHUNK) {
+                MemorySegment chunk = from.asSlice(off, Math.min(READ_CHUNK, from.byteSize() - off));
+                MemorySegment.copy(chunk, 0, to, off, chunk.byteSize());
+                if (chunk.isReadOnly()) { // never a private mapping's: that would drop what was written into it
+                    chunk.unload(); // so that the mapped pages of a large tensor and its copy are not all resident
+                }
+            }
+        } catch (InternalError e) {
+            throw changed(name, e);
+        }
+        return copy;
+    }
+
+    /**
+     * Checks that the file has not been written or truncated in place since it was opened, so that what was read
+     * from it is one version of it. A file replaced by another (renamed over it) or deleted passes: the mapping still
+     * holds the one that was opened, whole. The check compares the identity, size and modification times the file
+     * system keeps, so a write within the same tick of its clock as the previous one can go unseen.
+     *
+     * @throws IOException naming the file, if it changed
+     */
+    public void requireUnchanged() throws IOException {
+        Stamp now;
+        try {
+            now = Stamp.of(path);
+        } catch (NoSuchFileException e) {
+            return;
+        }
+        if (now.sameFile(stamp) && !now.equals(stamp)) {
+            throw new IOException(path + " changed while it was being read (written or truncated in place: "
+                    + (now.size() == stamp.size()
+                            ? "same size, new modification time"
+                            : stamp.size() + " bytes then, " + now.size() + " now")
+                    + "); load it again once it is complete");
+        }
+    }
+
+    private SafetensorsFormatException changed(String name, Throwable cause) {
+        return new SafetensorsFormatException(
+                path,
+                "tensor '" + name + "' could not be read: the file was truncated or rewritten while in use",
+                cause);
+    }
+
+    private Tensor load(String name, Arena target, Device device) throws SafetensorsFormatException {
         if (!device.isHost()) {
             try (Arena host = Arena.ofConfined()) { // the widened or mapped host form, only until it is copied
-                return tensor(name, host, Device.CPU).copyInto(target, device).named(name);
+                return load(name, host, Device.CPU).copyInto(target, device).named(name);
             }
         }
         TensorInfo info = info(name);

@@ -191,6 +191,22 @@ public final class ShardedSafetensors {
         return shardOf(name).tensor(name, target, device);
     }
 
+    /** Tensor {@code name} in memory of its own, read as {@link SafetensorsFile#read} does. */
+    public Tensor read(String name, Arena target, Device device) throws SafetensorsFormatException {
+        return shardOf(name).read(name, target, device);
+    }
+
+    /**
+     * Checks every shard as {@link SafetensorsFile#requireUnchanged} does.
+     *
+     * @throws IOException naming the first shard that was written or truncated in place since it was opened
+     */
+    public void requireUnchanged() throws IOException {
+        for (SafetensorsFile shard : shards) {
+            shard.requireUnchanged();
+        }
+    }
+
     /**
      * The file holding {@code name}.
      *

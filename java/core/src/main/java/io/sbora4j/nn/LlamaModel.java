@@ -309,7 +309,9 @@ public final class LlamaModel implements Module {
      * keeps in f32; activations are rounded to bf16 at each projection's input and widened at its output, and the
      * gradients take the same conversions back. Adapters injected afterwards keep f32 factors (DoRA refuses bf16).
      * Call it on a freshly loaded model, before adapters or quantisation; the f32 weights stay in the arena that
-     * loaded them, and the pages of those mapped from a file are released once converted.
+     * loaded them, and the pages of those mapped from a file are released once converted. A weight mapped from a
+     * file is converted from a copy made one weight at a time, so a file truncated meanwhile is an
+     * {@link java.io.UncheckedIOException}, not a crash.
      */
     public void useBf16Projections(Arena arena) {
         for (Map.Entry<String, LinearLayer> e : projections.entrySet()) {
@@ -323,8 +325,16 @@ public final class LlamaModel implements Module {
         projections.replaceAll((path, layer) -> {
             Tensor w = ((Linear) layer).weight();
             Tensor b = Tensor.empty(arena, device, DType.BF16, w.shape().dims()).named(w.name());
-            be.convert(w, b);
-            w.releaseMappedPages();
+            if (w.isMapped()) {
+                // the kernel reads a copy: a mapped file truncated under it would crash the JVM in native code
+                try (Arena staging = Arena.ofConfined()) {
+                    Tensor copy = w.copyInto(staging, device);
+                    w.releaseMappedPages();
+                    be.convert(copy, b);
+                }
+            } else {
+                be.convert(w, b);
+            }
             return new Linear(path, b);
         });
         projectionType = DType.BF16;

@@ -44,10 +44,22 @@ public final class Nf4Weight {
         this.offset = offset;
     }
 
-    /** Quantises f32 {@code w} (rows x cols, finite) into memory owned by {@code arena}. */
+    /**
+     * Quantises f32 {@code w} (rows x cols, finite) into memory owned by {@code arena}. A view of a memory-mapped
+     * file is quantised from a copy (its mapped pages released once copied): the kernels never read the mapping,
+     * where a file truncated meanwhile would crash the JVM, and the copy fails with an
+     * {@link java.io.UncheckedIOException} instead.
+     */
     public static Nf4Weight quantize(Tensor w, Arena arena) {
         if (w.rank() != 2 || w.dtype() != DType.F32) {
             throw new IllegalArgumentException("NF4 quantises f32 matrices, got " + w.describe());
+        }
+        if (w.isMapped()) {
+            try (Arena staging = Arena.ofConfined()) {
+                Tensor copy = w.copyInto(staging, w.device()).named(w.name());
+                w.releaseMappedPages();
+                return quantize(copy, arena);
+            }
         }
         Backend be = Backends.of(w.device());
         long bad = be.countNonFinite(w);

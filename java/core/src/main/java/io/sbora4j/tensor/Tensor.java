@@ -1,5 +1,7 @@
 package io.sbora4j.tensor;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -210,7 +212,11 @@ public final class Tensor {
         return copyInto(MemoryScope.arenaFor(target), target);
     }
 
-    /** A copy owned by {@code arena}, on {@code target}: host and device memory in any direction. */
+    /**
+     * A copy owned by {@code arena}, on {@code target}: host and device memory in any direction.
+     *
+     * @throws UncheckedIOException if this is a view of a memory-mapped file that was truncated under it
+     */
     public Tensor copyInto(Arena target, Device targetDevice) {
         Tensor t = empty(target, targetDevice, dtype, shape.dims());
         copyBytes(this, t);
@@ -219,7 +225,9 @@ public final class Tensor {
 
     private static void copyBytes(Tensor src, Tensor dst) {
         long n = src.data.byteSize();
-        if (src.device.isHost() && dst.device.isHost()) {
+        if (src.isMapped()) {
+            copyFromMapping(src, dst, n);
+        } else if (src.device.isHost() && dst.device.isHost()) {
             MemorySegment.copy(src.data, 0, dst.data, 0, n);
         } else if (src.device.isHost()) {
             dst.device.memory().fromHost(src.data, 0, dst.data, 0, n);
@@ -233,6 +241,35 @@ public final class Tensor {
                 src.device.memory().toHost(src.data, 0, host, 0, n);
                 dst.device.memory().fromHost(host, 0, dst.data, 0, n);
             }
+        }
+    }
+
+    /** Bytes of a mapped tensor staged at a time on their way to a device. */
+    private static final long STAGING_BYTES = 16L << 20;
+
+    /**
+     * Copies a view of a memory-mapped file with Java code only: a read of a page the file no longer has (truncated
+     * under the mapping) is an {@link InternalError} there, where the same read by a native kernel or driver is a
+     * SIGBUS that takes the JVM down. Bytes bound for a device go through a host buffer, a slice at a time.
+     */
+    private static void copyFromMapping(Tensor src, Tensor dst, long n) {
+        try {
+            if (dst.device.isHost()) {
+                MemorySegment.copy(src.data, 0, dst.data, 0, n);
+                return;
+            }
+            try (Arena staging = Arena.ofConfined()) {
+                MemorySegment host = staging.allocate(Math.max(Math.min(n, STAGING_BYTES), 1), ALIGNMENT);
+                for (long off = 0; off < n; off += host.byteSize()) {
+                    long len = Math.min(host.byteSize(), n - off);
+                    MemorySegment.copy(src.data, off, host, 0, len);
+                    dst.device.memory().fromHost(host, 0, dst.data, off, len);
+                }
+            }
+        } catch (InternalError e) {
+            String msg = src.describe() + " could not be read: the file it is mapped from changed under it"
+                    + " (truncated or rewritten while in use)";
+            throw new UncheckedIOException(msg, new IOException(msg, e));
         }
     }
 
@@ -315,6 +352,16 @@ public final class Tensor {
             throw new IllegalStateException(describe() + " is a read-only view (of a memory-mapped file); " + why
                     + " needs a writable copy (load the file copy-on-write or copy the tensor)");
         }
+    }
+
+    /**
+     * Whether the memory is a view of a memory-mapped file. Such a tensor is only as stable as the file: a native
+     * kernel reading a page the file no longer has (truncated under the mapping) takes the JVM down with SIGBUS.
+     * {@link #copyInto} and {@link #copyFrom(Tensor)} read it with Java code, which fails with an
+     * {@link UncheckedIOException} instead, so a copy is the safe way to hand its values to native code.
+     */
+    public boolean isMapped() {
+        return data.isMapped();
     }
 
     /**
@@ -456,7 +503,11 @@ public final class Tensor {
         }
     }
 
-    /** Copies the contents of {@code src} (same shape and type, any device) into this tensor. */
+    /**
+     * Copies the contents of {@code src} (same shape and type, any device) into this tensor.
+     *
+     * @throws UncheckedIOException if {@code src} is a view of a memory-mapped file that was truncated under it
+     */
     public void copyFrom(Tensor src) {
         if (!src.shape.equals(shape) || src.dtype != dtype) {
             throw new IllegalArgumentException("cannot copy " + src.describe() + " into " + describe());

@@ -14,7 +14,10 @@ import io.sbora4j.peft.AdaptedLinear;
 import io.sbora4j.peft.AdapterConfig;
 import io.sbora4j.peft.AdapterMethods;
 import io.sbora4j.peft.PeftModel;
+import io.sbora4j.quant.MergeMode;
+import io.sbora4j.quant.Quantization;
 import io.sbora4j.tensor.Device;
+import io.sbora4j.tensor.MemoryScope;
 import io.sbora4j.tensor.Tensor;
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -27,7 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** Model directories: save, load (zero-copy, read-only or copy-on-write) and merging into loaded weights. */
+/** Model directories: save, load (the model's own copy, read-only or writable) and merging into loaded weights. */
 class ModelFilesTest {
 
     private static final LlamaConfig CFG = new LlamaConfig(259, 32, 64, 2, 4, 2, 1e-6, 10000, 64, false);
@@ -97,26 +100,48 @@ class ModelFilesTest {
     }
 
     @Test
-    void aReadOnlyLoadIsAZeroCopyReadOnlyView() throws IOException {
+    void aReadOnlyLoadIsAReadOnlyCopyThatNoFileBacks() throws IOException {
         saved(CFG);
         try (Arena arena = Arena.ofConfined()) {
             LlamaModel m = ModelFiles.load(dir, LoadOptions.on(Device.CPU), arena);
             for (var e : m.namedTensors().entrySet()) {
                 assertTrue(e.getValue().isReadOnly(), e.getKey());
-                assertTrue(e.getValue().data().isMapped(), e.getKey() + " is a view of the mapped file, not a copy");
+                assertFalse(e.getValue().isMapped(), e.getKey() + " is the model's own copy, not a view of the file");
             }
         }
     }
 
     @Test
-    void aWritableLoadIsAZeroCopyWritableView() throws IOException {
+    void aWritableLoadIsAWritableCopyThatNoFileBacks() throws IOException {
         saved(CFG);
         try (Arena arena = Arena.ofConfined()) {
             LlamaModel m = ModelFiles.load(dir, LoadOptions.on(Device.CPU).asWritable(), arena);
             for (var e : m.namedTensors().entrySet()) {
                 assertFalse(e.getValue().isReadOnly(), e.getKey());
-                assertTrue(e.getValue().data().isMapped(), e.getKey());
+                assertFalse(e.getValue().isMapped(), e.getKey());
             }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"BF16", "NF4"})
+    void convertedLoadsKeepNothingMappedAndMatchConvertingAfterwards(String form) throws IOException {
+        saved(CFG);
+        LoadOptions.Projections projections = LoadOptions.Projections.valueOf(form);
+        try (Arena arena = Arena.ofConfined()) {
+            LlamaModel m = ModelFiles.load(dir, LoadOptions.on(Device.CPU).withProjections(projections), arena);
+            try (MemoryScope dequantised = MemoryScope.open()) {
+                for (var e : m.namedTensors().entrySet()) {
+                    assertFalse(e.getValue().isMapped(), e.getKey());
+                }
+            }
+            LlamaModel after = LlamaModel.random(CFG, 5, Device.CPU, arena);
+            if (projections == LoadOptions.Projections.BF16) {
+                after.useBf16Projections(arena);
+            } else {
+                Quantization.quantize(after, MergeMode.OVERLAY, arena);
+            }
+            assertBitEqual(logits(after), logits(m));
         }
     }
 
