@@ -328,7 +328,10 @@ public final class AdapterFiles {
                 }
                 shapes.put(e.getKey(), new int[] {v.get(0).intValue(), v.get(1).intValue()});
             });
-        } catch (JsonProcessingException | RuntimeException e) {
+        } catch (JsonProcessingException e) {
+            throw new SafetensorsFormatException(
+                    file.path(), "unreadable " + SHAPES_KEY + " metadata: " + StrictJson.describe(e));
+        } catch (RuntimeException e) {
             throw new SafetensorsFormatException(
                     file.path(), "unreadable " + SHAPES_KEY + " metadata: " + e.getMessage());
         }
