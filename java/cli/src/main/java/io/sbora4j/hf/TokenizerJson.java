@@ -30,13 +30,17 @@ import java.util.Set;
  * normalizer whose compiled character map is not what it expects ({@code .expect("Precompiled")}), a token of a
  * few hundred thousand characters (a stack overflow, SIGSEGV), a normalized added token that normalizes to nothing
  * (an empty pattern matches inside a character, and a string is sliced off a character boundary), a BPE merge
- * without the model's {@code continuing_subword_prefix} (sliced past its end). So the file must be strict JSON
+ * without the model's {@code continuing_subword_prefix} (sliced past its end), a {@code Strip} decoder whose
+ * {@code stop} exceeds a token's length (indexed before its start), an escaped lone surrogate or a number past
+ * f64's range under {@code decoder} (which serde_json refuses: {@code .expect("Helper")}). So the file must be strict
+ * JSON
  * (UTF-8, no duplicated key, nothing after the value, nesting at most {@value #MAX_DEPTH} deep, strings and keys at
  * most {@value #MAX_TOKEN_CHARS} characters) of a known shape: a model of type BPE, WordPiece, WordLevel or Unigram
  * with its vocabulary (ids in [0, 2^31 - 1), unique; Unigram scores finite), added tokens with an id and a content,
  * and normalizers, pre-tokenizers, post-processors and decoders of the types LLaMA-family and BERT-family
  * tokenizers use, recursively through {@code Sequence} (no {@code Precompiled} normalizer, no {@code Replace}
- * normalizer that deletes); a normalized added token must hold a letter or a digit, and with a
+ * normalizer that deletes, no {@code Strip} decoder with a {@code stop}; no unpaired surrogate, no number out of
+ * f64's range); a normalized added token must hold a letter or a digit, and with a
  * {@code continuing_subword_prefix} every BPE merge's second part must start with it. Everything else is refused by
  * name. A refusal is an {@link IllegalArgumentException} naming the file and the value. (The failures named were
  * found by fuzzing tokenizers 0.21.4, the version DJL 0.38 carries.)
@@ -243,6 +247,9 @@ final class TokenizerJson {
             JsonNode v = todo.pop();
             if (v.isTextual()) {
                 tokenLength(v.textValue());
+            } else if (v.isNumber() && !Double.isFinite(v.doubleValue())) {
+                // serde_json refuses a number past f64's range, and under "decoder" the library aborts on that
+                throw new IllegalArgumentException("the number " + abbreviate(v) + " is out of range");
             } else if (v.isObject()) {
                 for (Map.Entry<String, JsonNode> e : v.properties()) {
                     tokenLength(e.getKey());
@@ -258,6 +265,17 @@ final class TokenizerJson {
         if (s.length() > MAX_TOKEN_CHARS) {
             throw new IllegalArgumentException("a string of " + s.length() + " characters (" + abbreviate(s)
                     + "): the native tokenizer takes at most " + MAX_TOKEN_CHARS);
+        }
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            boolean paired = Character.isHighSurrogate(c)
+                    ? i + 1 < s.length() && Character.isLowSurrogate(s.charAt(++i))
+                    : !Character.isLowSurrogate(c);
+            if (!paired) {
+                // an escaped lone surrogate ("\ud800"): serde_json refuses it, and under "decoder" the library aborts
+                throw new IllegalArgumentException(
+                        "a string holds an unpaired surrogate escape (" + abbreviate(s) + ")");
+            }
         }
     }
 
@@ -366,6 +384,14 @@ final class TokenizerJson {
                     throw new IllegalArgumentException(what + " Sequence holds a null");
                 }
                 component(p, what, types, sequenceKey);
+            }
+        }
+        if (what.equals("decoder") && type.equals("Strip")) {
+            JsonNode stop = v.get("stop");
+            if (stop == null || !stop.canConvertToInt() || stop.intValue() != 0) {
+                // the library's Strip decoder indexes past the start of a token shorter than stop, and aborts
+                throw new IllegalArgumentException(
+                        "decoder Strip: \"stop\" " + abbreviate(stop) + " is not supported (only 0)");
             }
         }
         if (what.equals("normalizer") && type.equals("Replace")) {

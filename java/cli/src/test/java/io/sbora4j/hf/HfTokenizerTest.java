@@ -103,6 +103,26 @@ class HfTokenizerTest {
                                 "\"content\": \"\\u0000\", \"single_word\": false, \"lstrip\": false, \"rstrip\": true, \"normalized\": true"),
                 "no letter or digit"
             },
+            // a Strip decoder whose stop outruns a token: the library indexes before its start and aborts
+            {
+                WORD_LEVEL.replace(
+                        "\"decoder\": null",
+                        "\"decoder\": {\"type\": \"Strip\", \"content\": \" \", \"start\": 1, \"stop\": 8}"),
+                "stop"
+            },
+            // what Java's parser takes and serde_json refuses, under "decoder": the library aborts
+            {
+                WORD_LEVEL.replace(
+                        "\"decoder\": null",
+                        "\"decoder\": {\"type\": \"Strip\", \"content\": \"\\ud800\", \"start\": 1, \"stop\": 0}"),
+                "surrogate"
+            },
+            {
+                WORD_LEVEL.replace(
+                        "\"decoder\": null",
+                        "\"decoder\": {\"type\": \"Strip\", \"content\": \" \", \"start\": 1e400, \"stop\": 0}"),
+                "out of range"
+            },
             {WORD_LEVEL.replace("\"WordLevel\"", "\"Magic\""), "Magic"},
             {WORD_LEVEL.replace("\"is\": 4", "\"is\": 4, \"is\": 5"), "Duplicate"},
             {WORD_LEVEL.replace("\"is\": 4", "\"is\": 3"), "id 3"},
