@@ -63,7 +63,7 @@ class AlpacaFuzz {
     void damagedDataIsRefusedCleanly(@ForAll long seed) throws IOException {
         SplittableRandom rng = new SplittableRandom(seed);
         Path file = dir.resolve("data.json");
-        if (rng.nextInt(200) == 0) {
+        if (rng.nextInt(1000) == 0) { // a 16 MiB file: seldom (AlpacaDatasetTest has one of its own)
             hugeLine(file, rng);
         } else {
             Files.write(file, Mutations.mutate(SEEDS.get(rng.nextInt(SEEDS.size())), rng));

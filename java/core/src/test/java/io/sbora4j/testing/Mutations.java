@@ -244,9 +244,9 @@ public final class Mutations {
         return out;
     }
 
-    /** A string of up to 2^20 characters, now and then of up to 2^24 + 2^10 (past a 16 Mi limit). */
+    /** A string of up to 2^20 characters, once in 500 of up to 2^24 + 2^10 (past a 16 Mi limit). */
     private static String hugeString(SplittableRandom rng) {
-        int n = rng.nextInt(50) == 0 ? (1 << 24) + rng.nextInt(1 << 10) : rng.nextInt(1 << 20);
+        int n = rng.nextInt(500) == 0 ? (1 << 24) + rng.nextInt(1 << 10) : rng.nextInt(1 << 20);
         char[] c = new char[n];
         Arrays.fill(c, "a\u00e9\u65e5 ".charAt(rng.nextInt(4)));
         return "\"" + new String(c) + "\"";
