@@ -4,8 +4,9 @@
  * The kernels mirror native/include/sbora_native.h one to one (same names with sbc_ for sb_, same arguments and
  * meaning), on device memory, with the stream as the last argument (NULL: the legacy default stream). Rules:
  *  - sizes int64_t, row-major, explicit leading dimensions where sbora_native.h has them;
- *  - every function returns an int status: 0, a cudaError_t value, or SBC_ERR_ARG for a bad argument;
- *  - launchers are asynchronous and never allocate; reductions write their result to device memory the caller
+ *  - every function returns an int status: 0, a cudaError_t value, SBC_ERR_ARG for a bad argument, or
+ *    SBC_ERR_INDEX for an index out of range where a launcher checks indices (sbc_rope's positions);
+ *  - launchers are asynchronous (but sbc_rope, which reads its positions on the host first) and never allocate; reductions write their result to device memory the caller
  *    owns and copies back;
  *  - memory, copies and errors go through the functions below, so that Java needs no other CUDA library than
  *    this one (the runtime is linked in statically) and cuBLAS.
@@ -28,6 +29,7 @@ extern "C" {
 
 #define SBC_OK 0
 #define SBC_ERR_ARG 100001
+#define SBC_ERR_INDEX 100002 /* an index outside [0, dimension) (sbc_rope's positions) */
 
 /* Copy directions (cudaMemcpyKind values). */
 #define SBC_HOST_TO_DEVICE 1

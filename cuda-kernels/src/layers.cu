@@ -58,16 +58,22 @@ __global__ void rmsnorm_dw_kernel(const float *x, const float *__restrict__ rstd
 }
 
 // One thread per rotated pair (row i, head hd, j < h). Each thread reads both halves before writing them, so out
-// may alias x.
+// may alias x. A position outside [0, max_pos) (which the launcher refuses before launching) reads no table: its
+// pair becomes NaN.
 __global__ void rope_kernel(const float *x, int64_t rows, int64_t heads, int64_t head_dim,
                             const int32_t *__restrict__ positions, const float *__restrict__ cos_table,
-                            const float *__restrict__ sin_table, float sign, float *out) {
+                            const float *__restrict__ sin_table, int64_t max_pos, float sign, float *out) {
     const int64_t h = head_dim / 2, per_row = heads * h, total = rows * per_row;
     for (int64_t e = global_id(); e < total; e += global_stride()) {
         const int64_t i = e / per_row, rem = e - i * per_row, hd = rem / h, j = rem - hd * h;
-        const int64_t t = (int64_t)positions[i] * h + j;
-        const float c = cos_table[t], sj = __fmul_rn(sin_table[t], sign);
         const int64_t base = i * heads * head_dim + hd * head_dim + j;
+        const int32_t pos = positions[i];
+        if (pos < 0 || pos >= max_pos) {
+            out[base] = out[base + h] = __int_as_float(0x7fc00000);
+            continue;
+        }
+        const int64_t t = (int64_t)pos * h + j;
+        const float c = cos_table[t], sj = __fmul_rn(sin_table[t], sign);
         const float a = x[base], b = x[base + h];
         out[base] = __fsub_rn(__fmul_rn(a, c), __fmul_rn(b, sj));
         out[base + h] = __fadd_rn(__fmul_rn(b, c), __fmul_rn(a, sj));
@@ -96,6 +102,25 @@ __global__ void silu_mul_backward_kernel(const float *g, const float *u, const f
 }
 
 unsigned row_grid(int64_t rows) { return (unsigned)(rows < kMaxBlocks ? rows : kMaxBlocks); }
+
+// Whether every one of the rows positions lies in [0, max_pos), as sb_rope requires of its positions
+// (sb_indices_in_range): the positions are copied to the host in chunks and read there, which waits for the stream.
+// SBC_OK, SBC_ERR_INDEX, or the status of a failed copy.
+int positions_in_range(const int32_t *positions, int64_t rows, int64_t max_pos, cudaStream_t stream) {
+    constexpr int64_t kChunk = 4096;
+    int32_t host[kChunk];
+    for (int64_t lo = 0; lo < rows; lo += kChunk) {
+        const int64_t n = rows - lo < kChunk ? rows - lo : kChunk;
+        cudaError_t e =
+            cudaMemcpyAsync(host, positions + lo, (size_t)n * sizeof(int32_t), cudaMemcpyDeviceToHost, stream);
+        if (e == cudaSuccess) e = cudaStreamSynchronize(stream);
+        if (e != cudaSuccess) return status(e);
+        for (int64_t i = 0; i < n; i++) {
+            if (host[i] < 0 || host[i] >= max_pos) return SBC_ERR_INDEX;
+        }
+    }
+    return SBC_OK;
+}
 
 } // namespace
 
@@ -131,8 +156,10 @@ extern "C" int sbc_rope(const float *x, int64_t rows, int64_t heads, int64_t hea
     SBC_CHECK(rows >= 0 && heads > 0 && head_dim > 0 && head_dim % 2 == 0 && max_pos > 0);
     if (rows == 0) return SBC_OK;
     SBC_CHECK(x != nullptr && positions != nullptr && cos_table != nullptr && sin_table != nullptr && out != nullptr);
+    const int in_range = positions_in_range(positions, rows, max_pos, as_stream(stream));
+    if (in_range != SBC_OK) return in_range;
     rope_kernel<<<grid_for(rows * heads * (head_dim / 2)), kThreads, 0, as_stream(stream)>>>(
-        x, rows, heads, head_dim, positions, cos_table, sin_table, sign, out);
+        x, rows, heads, head_dim, positions, cos_table, sin_table, max_pos, sign, out);
     return launched();
 }
 

@@ -39,6 +39,8 @@ extern "C" int sbc_error_string(int code, char *buf, int64_t len) {
     SBC_CHECK(buf != nullptr && len > 0);
     if (code == SBC_ERR_ARG) {
         snprintf(buf, (size_t)len, "%s", "SBC_ERR_ARG: invalid argument");
+    } else if (code == SBC_ERR_INDEX) {
+        snprintf(buf, (size_t)len, "%s", "SBC_ERR_INDEX: index out of range");
     } else {
         const cudaError_t e = (cudaError_t)code;
         const char *ename = cudaGetErrorName(e), *text = cudaGetErrorString(e);

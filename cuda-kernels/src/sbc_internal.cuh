@@ -1,7 +1,8 @@
 // Shared helpers of the CUDA kernels: argument checks, grid sizing, status handling and block reductions.
 //
 // Every launcher mirrors the C kernel of the same name in native/src (sb_X -> sbc_X): the same argument checks in the
-// same order (SBC_ERR_ARG where the C code returns SB_ERR_ARG; index ranges are not checked on the device), the same
+// same order (SBC_ERR_ARG where the C code returns SB_ERR_ARG; index ranges are not checked on the device, but sbc_rope reads
+// its positions on the host first and returns SBC_ERR_INDEX where sb_rope returns SB_ERR_INDEX), the same
 // early return on empty sizes, and the same arithmetic. Where the C result is a chain of single IEEE operations the
 // kernels spell each one as a round-to-nearest intrinsic (__fadd_rn, __fmul_rn, ...), which nvcc never fuses into an
 // FMA, so that those results equal the CPU's bit for bit without a --fmad=false build flag.

@@ -3,11 +3,13 @@ package io.sbora4j.hf;
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sbora4j.data.Tokenizer;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -17,18 +19,27 @@ import java.util.Map;
  * through DJL, whose jar carries the native library: no network, no install. Special tokens are named by
  * {@code tokenizer_config.json} when it sits beside the file, else found among the file's added tokens under
  * their usual LLaMA names.
+ *
+ * <p>The native library aborts the process on some malformed input rather than reporting it, so the file is
+ * checked in Java first ({@code TokenizerJson}: strict JSON of a known shape and known component types) and exactly
+ * the text checked is handed over. Every failure to load or use a tokenizer is an {@link IllegalArgumentException}
+ * naming the file (or an {@link IOException} for one that cannot be read). Texts are encoded whole: no truncation,
+ * no padding.
  */
 public final class HfTokenizer implements Tokenizer, AutoCloseable {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** The largest tokenizer_config.json read. */
+    private static final long MAX_CONFIG_BYTES = 16L << 20;
 
+    private final Path file;
     private final HuggingFaceTokenizer tokenizer;
     private final int vocabSize;
     private final int bos;
     private final int eos;
     private final int pad;
 
-    private HfTokenizer(HuggingFaceTokenizer tokenizer, int vocabSize, int bos, int eos, int pad) {
+    private HfTokenizer(Path file, HuggingFaceTokenizer tokenizer, int vocabSize, int bos, int eos, int pad) {
+        this.file = file;
         this.tokenizer = tokenizer;
         this.vocabSize = vocabSize;
         this.bos = bos;
@@ -36,32 +47,19 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
         this.pad = pad;
     }
 
-    /** The tokenizer in {@code path}: a tokenizer.json file, or a directory holding one. */
+    /**
+     * The tokenizer in {@code path}: a tokenizer.json file, or a directory holding one.
+     *
+     * @throws IOException              if there is no such file, or it cannot be read
+     * @throws IllegalArgumentException naming the file, if it is not a tokenizer this library can run
+     */
     public static HfTokenizer load(Path path) throws IOException {
         Path file = Files.isDirectory(path) ? path.resolve("tokenizer.json") : path;
         if (!Files.isRegularFile(file)) {
             throw new IOException("no tokenizer.json at " + path);
         }
-        JsonNode root;
-        try {
-            root = JSON.readTree(file.toFile());
-        } catch (IOException e) {
-            throw new IllegalArgumentException(file + " is not valid JSON: " + e.getMessage(), e);
-        }
-        Map<String, Integer> special = new HashMap<>();
-        int maxId = -1;
-        for (JsonNode t : root.path("added_tokens")) {
-            special.put(t.path("content").asText(), t.path("id").asInt());
-            maxId = Math.max(maxId, t.path("id").asInt());
-        }
-        JsonNode vocab = root.path("model").path("vocab");
-        if (vocab.isObject()) {
-            for (JsonNode id : vocab) {
-                maxId = Math.max(maxId, id.asInt());
-            }
-        } else if (vocab.isArray()) { // Unigram: [[piece, score], ...]
-            maxId = Math.max(maxId, vocab.size() - 1);
-        }
+        TokenizerJson.Checked checked = TokenizerJson.read(file);
+        Map<String, Integer> special = checked.addedTokens();
         Map<String, String> names = specialNames(file.resolveSibling("tokenizer_config.json"));
         int bos = find(special, names.get("bos_token"), List.of("<s>", "<|begin_of_text|>", "<bos>"), file, "BOS");
         int eos = find(
@@ -71,11 +69,16 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
                 file,
                 "EOS");
         Integer pad = names.get("pad_token") != null ? special.get(names.get("pad_token")) : null;
-        HuggingFaceTokenizer tok = HuggingFaceTokenizer.builder()
-                .optTokenizerPath(file)
-                .optAddSpecialTokens(false)
-                .build();
-        return new HfTokenizer(tok, maxId + 1, bos, eos, pad != null ? pad : eos);
+        HuggingFaceTokenizer tok;
+        try {
+            // exactly the text checked; no special tokens, no truncation (DJL's default cuts at 512), no padding
+            tok = HuggingFaceTokenizer.newInstance(
+                    new ByteArrayInputStream(checked.text().getBytes(StandardCharsets.UTF_8)),
+                    Map.of("addSpecialTokens", "false", "truncation", "false", "padding", "false"));
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException(file + ": the tokenizers library refused it: " + oneLine(e), e);
+        }
+        return new HfTokenizer(file, tok, checked.vocabSize(), bos, eos, pad != null ? pad : eos);
     }
 
     private static Map<String, String> specialNames(Path config) throws IOException {
@@ -83,7 +86,16 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
         if (!Files.isRegularFile(config)) {
             return out;
         }
-        JsonNode c = JSON.readTree(config.toFile());
+        JsonNode c;
+        try {
+            c = TokenizerJson.parse(TokenizerJson.readText(config, MAX_CONFIG_BYTES));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(
+                    e.getMessage().startsWith(config.toString()) ? e.getMessage() : config + ": " + e.getMessage(), e);
+        }
+        if (c == null || !c.isObject()) {
+            throw new IllegalArgumentException(config + ": not a JSON object");
+        }
         for (String k : List.of("bos_token", "eos_token", "pad_token")) {
             JsonNode v = c.get(k);
             if (v != null && v.isTextual()) {
@@ -104,27 +116,56 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
                 return special.get(u);
             }
         }
-        throw new IllegalArgumentException(file + ": no " + what + " token among its added tokens " + special.keySet());
+        String known =
+                String.join(", ", special.keySet().stream().sorted().limit(20).toList())
+                        + (special.size() > 20 ? ", ..." : "");
+        throw new IllegalArgumentException(
+                file + ": no " + what + " token among its added tokens [" + TokenizerJson.abbreviate(known) + "]");
     }
 
+    private static String oneLine(RuntimeException e) {
+        String m = e.getMessage();
+        return m == null || m.isBlank()
+                ? e.getClass().getSimpleName()
+                : m.replace('\n', ' ').replace('\r', ' ');
+    }
+
+    /** @throws IllegalArgumentException naming the file, if the tokenizers library fails on {@code text} */
     @Override
     public int[] encode(String text) {
-        Encoding e = tokenizer.encode(text, false, false);
+        Encoding e;
+        try {
+            e = tokenizer.encode(text, false, false);
+        } catch (RuntimeException ex) {
+            throw new IllegalArgumentException(file + ": cannot encode a text: " + oneLine(ex), ex);
+        }
         long[] ids = e.getIds();
         int[] out = new int[ids.length];
         for (int i = 0; i < ids.length; i++) {
-            out[i] = Math.toIntExact(ids[i]);
+            if (ids[i] < 0 || ids[i] >= vocabSize) {
+                throw new IllegalArgumentException(file + ": the tokenizer produced id " + ids[i]
+                        + " outside its vocabulary [0, " + vocabSize + ")");
+            }
+            out[i] = (int) ids[i];
         }
         return out;
     }
 
+    /** Ids outside the vocabulary decode to nothing. */
     @Override
     public String decode(int[] ids) {
         long[] l = new long[ids.length];
-        for (int i = 0; i < ids.length; i++) {
-            l[i] = ids[i];
+        int n = 0;
+        for (int id : ids) {
+            if (id >= 0 && id < vocabSize) {
+                l[n++] = id;
+            }
         }
-        return tokenizer.decode(l, true);
+        try {
+            return tokenizer.decode(Arrays.copyOf(l, n), true);
+        } catch (RuntimeException ex) {
+            throw new IllegalArgumentException(file + ": cannot decode ids: " + oneLine(ex), ex);
+        }
     }
 
     @Override

@@ -3,8 +3,10 @@ package io.sbora4j.hf;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -54,6 +56,101 @@ class HfTokenizerTest {
             assertEquals(1, t.eosId());
             assertEquals(0, t.padId());
         }
+    }
+
+    @Test
+    void aLongTextIsEncodedWhole() throws Exception {
+        // DJL truncates to 512 tokens unless told not to: a training text of 2,000 words lost three quarters
+        Files.writeString(dir.resolve("tokenizer.json"), WORD_LEVEL);
+        try (HfTokenizer t = HfTokenizer.load(dir)) {
+            assertEquals(2000, t.encode("what is ".repeat(1000)).length);
+        }
+    }
+
+    /**
+     * Files on which the native library aborts the JVM or overflows its stack, found by fuzzing
+     * ({@link HfTokenizerFuzz}): refused in Java, one line naming the file. Each would end this test run if it got
+     * through.
+     */
+    @Test
+    void inputsThatCrashTheNativeLibraryAreRefusedFirst() throws Exception {
+        Path f = dir.resolve("tokenizer.json");
+        String deep = "[".repeat(200) + "]".repeat(200);
+        String[][] cases = {
+            // a value under "decoder" that serde_json cannot read: .expect("Helper") aborts
+            {
+                WORD_LEVEL.replace("\"decoder\": null", "\"decoder\": {\"type\": \"Fuse\", \"x\": " + deep + "}"),
+                "nesting depth"
+            },
+            // a compiled character map that is not one: .expect("Precompiled") aborts
+            {
+                WORD_LEVEL.replace(
+                        "\"normalizer\": null",
+                        "\"normalizer\": {\"type\": \"Precompiled\", \"precompiled_charsmap\": \"AAAA\"}"),
+                "Precompiled"
+            },
+            // a token of a few hundred thousand characters overflows the library's stack (SIGSEGV); longer than a
+            // real token is refused
+            {WORD_LEVEL.replace("\"what\": 3", "\"" + "é".repeat(5000) + "\": 3"), "5000 characters"},
+            // an added token of 500,000 spaces: minutes of native work
+            {WORD_LEVEL.replace("\"content\": \"<unk>\"", "\"content\": \"" + " ".repeat(500_000) + "\""), "500000"},
+            // a normalized added token that normalizes to nothing: the library slices inside a character, aborts
+            {
+                WORD_LEVEL
+                        .replace("\"normalizer\": null", "\"normalizer\": {\"type\": \"Nmt\"}")
+                        .replace(
+                                "\"content\": \"<unk>\", \"single_word\": false, \"lstrip\": false, \"rstrip\": false, \"normalized\": false",
+                                "\"content\": \"\\u0000\", \"single_word\": false, \"lstrip\": false, \"rstrip\": true, \"normalized\": true"),
+                "no letter or digit"
+            },
+            // a Strip decoder whose stop outruns a token: the library indexes before its start and aborts
+            {
+                WORD_LEVEL.replace(
+                        "\"decoder\": null",
+                        "\"decoder\": {\"type\": \"Strip\", \"content\": \" \", \"start\": 1, \"stop\": 8}"),
+                "stop"
+            },
+            // what Java's parser takes and serde_json refuses, under "decoder": the library aborts
+            {
+                WORD_LEVEL.replace(
+                        "\"decoder\": null",
+                        "\"decoder\": {\"type\": \"Strip\", \"content\": \"\\ud800\", \"start\": 1, \"stop\": 0}"),
+                "surrogate"
+            },
+            {
+                WORD_LEVEL.replace(
+                        "\"decoder\": null",
+                        "\"decoder\": {\"type\": \"Strip\", \"content\": \" \", \"start\": 1e400, \"stop\": 0}"),
+                "out of range"
+            },
+            {WORD_LEVEL.replace("\"WordLevel\"", "\"Magic\""), "Magic"},
+            {WORD_LEVEL.replace("\"is\": 4", "\"is\": 4, \"is\": 5"), "Duplicate"},
+            {WORD_LEVEL.replace("\"is\": 4", "\"is\": 3"), "id 3"},
+            {WORD_LEVEL.replace("\"is\": 4", "\"is\": 2147483647"), "2147483647"},
+            {WORD_LEVEL.replace("\"Whitespace\"", "\"Whitespace\", \"pattern\": 7"), "pattern"},
+        };
+        for (String[] c : cases) {
+            Files.writeString(f, c[0]);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> HfTokenizer.load(f));
+            assertTrue(e.getMessage().startsWith(f.toString()), e.getMessage());
+            assertTrue(e.getMessage().contains(c[1]), c[1] + " in: " + e.getMessage());
+            assertEquals(1, e.getMessage().lines().count(), e.getMessage());
+        }
+        // a BPE merge without the continuing_subword_prefix: the library slices past its end and aborts
+        String bpe = new String(TokenizerMutations.seeds().get("llama2-bpe.json"), StandardCharsets.UTF_8);
+        Files.writeString(
+                f, bpe.replace("\"continuing_subword_prefix\": null", "\"continuing_subword_prefix\": \"##\""));
+        IllegalArgumentException m = assertThrows(IllegalArgumentException.class, () -> HfTokenizer.load(f));
+        assertTrue(m.getMessage().contains("continuing_subword_prefix"), m.getMessage());
+        for (var seed : TokenizerMutations.seeds().entrySet()) { // the seeds themselves load and round-trip
+            Files.write(f, seed.getValue());
+            try (HfTokenizer t = HfTokenizer.load(f)) {
+                assertTrue(t.encode("hello world").length > 0, seed.getKey());
+            }
+        }
+        Files.write(f, new byte[] {'{', (byte) 0xC0, (byte) 0x80, '}'});
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> HfTokenizer.load(f));
+        assertTrue(e.getMessage().contains("UTF-8"), e.getMessage());
     }
 
     @Test

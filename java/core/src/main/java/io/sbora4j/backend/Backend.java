@@ -9,9 +9,11 @@ import io.sbora4j.tensor.Tensor;
  * {@code cpu} (OpenBLAS + C kernels through Panama, module {@code io.sbora4j.cpu}) and {@code cuda} (CUDA kernels +
  * cuBLAS, module {@code io.sbora4j.cuda}).
  *
- * <p>Callers (the ops layer) have checked shapes, types and devices; implementations may assume contiguous
- * row-major f32 tensors (i32 for indices) of consistent sizes, and in-range index values (distinct where a method
- * says so).
+ * <p>Tensors are contiguous and row-major. Every implementation checks its arguments against this contract before it
+ * computes, with the {@link KernelChecks} method of the same name (devices, types, sizes, writable outputs, index
+ * values in host memory), so that a wrong argument is an exception ({@link IllegalArgumentException}, or
+ * {@link IndexOutOfBoundsException} for an index value out of range), never a kernel reading or writing past a
+ * tensor's memory.
  *
  * <p><b>Mixed precision.</b> The methods marked "f32 or bf16" also take {@link io.sbora4j.tensor.DType#BF16}
  * tensors: they compute in f32 and round once per stored element. In {@link #gemm} (and the two fused SBoRA

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sbora4j.nn.LinearLayer;
+import io.sbora4j.nn.LlamaConfig;
+import io.sbora4j.nn.LlamaModel;
 import io.sbora4j.nn.Module;
 import io.sbora4j.peft.AdaptedLinear;
 import io.sbora4j.peft.AdapterConfig;
@@ -30,9 +32,14 @@ import java.util.Optional;
  * <p>The native form keeps what each method stores ({@code AdapterMethod.storedTensors}: trained factors, SBoRA's
  * index lists as i32) under the layer's path, {@code <path>.lora_B}, {@code <path>.idx}, ..., and the layer shapes in
  * the metadata. The PEFT form ({@link #exportPeft}) is a standard LoRA adapter any LoRA runtime loads, each layer
- * written by its method ({@code AdapterMethod.toPeft}). Every file is checked against the method and the model
- * before anything is loaded or written: a missing tensor, a shape or type that disagrees, an index list that is not
- * r distinct values in range, is a one-line error naming the layer.
+ * written by its method ({@code AdapterMethod.toPeft}). Every reader ({@link #load} and {@link #exportPeft} alike)
+ * goes through the same checks before anything is loaded or written: the config (strict JSON: no duplicated key, no
+ * float where an integer belongs), the layer shapes of the metadata (positive, at most {@value #MAX_DIMENSION}, and
+ * the model's where a model is given), the method the weights were saved with, the rank against each layer
+ * ({@code AdapterMethod.maxRank}), every tensor the method stores with its shape and type and no tensor it does not
+ * store, finite factor values, and the method's own checks of the values ({@code AdapterMethod.checkStored}: SBoRA's
+ * index lists hold r distinct values in range). A failure is a one-line {@link IllegalArgumentException} (or
+ * {@link IOException} for a file that cannot be read or is not a safetensors file) naming the file and the layer.
  */
 public final class AdapterFiles {
 
@@ -42,6 +49,16 @@ public final class AdapterFiles {
     public static final String RUN = "training_run.json";
 
     private static final String SHAPES_KEY = "sbora4j.layer_shapes";
+    private static final String METHOD_KEY = "sbora4j.method";
+
+    /**
+     * The widest layer dimension an adapter's metadata may give (2^20, far above any LLaMA projection): a larger one
+     * is a corrupt file, and would size the one-hot factors of a PEFT export.
+     */
+    public static final int MAX_DIMENSION = 1 << 20;
+
+    /** The most bytes {@code adapter_config.json} may hold (it is read whole). */
+    static final long MAX_CONFIG_BYTES = 64L << 20;
 
     private AdapterFiles() {}
 
@@ -68,7 +85,7 @@ public final class AdapterFiles {
         }
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("format", "pt");
-        meta.put("sbora4j.method", model.config().method().id());
+        meta.put(METHOD_KEY, model.config().method().id());
         meta.put(SHAPES_KEY, shapes.toString());
         String config = model.config().toJson();
         AtomicFiles.replaceDirectory(dir, AdapterFiles::owns, staging -> {
@@ -140,43 +157,85 @@ public final class AdapterFiles {
     }
 
     /** An adapter file read and checked against its method and a model, before any adapter is created. */
-    private record Stored(AdapterConfig config, Map<String, Map<String, Tensor>> layers) {}
+    private record Stored(AdapterConfig config, Map<String, Map<String, Tensor>> layers, Map<String, int[]> shapes) {}
 
     private static Stored read(Path dir, Module model, Arena arena) throws IOException {
+        Map<String, int[]> layers = new LinkedHashMap<>();
+        model.linearLayers().forEach((k, v) -> layers.put(k, new int[] {v.outFeatures(), v.inFeatures()}));
+        return read(dir, layers, arena);
+    }
+
+    /**
+     * Reads and checks the adapter in {@code dir}: against {@code modelLayers} (path to {out, in} of every linear
+     * layer of the model) when it is not null, else against itself alone.
+     */
+    private static Stored read(Path dir, Map<String, int[]> modelLayers, Arena arena) throws IOException {
         AdapterConfig cfg = readConfig(dir);
         Path weights = dir.resolve(WEIGHTS);
+        if (!Files.isRegularFile(weights)) {
+            throw new IOException(dir + " is not an adapter directory: " + WEIGHTS + " is missing");
+        }
         SafetensorsFile file = SafetensorsFile.open(weights, arena);
         Map<String, int[]> shapes = layerShapes(file);
-        Map<String, LinearLayer> layers = model.linearLayers();
+        String savedWith = file.metadata().get(METHOD_KEY);
+        if (savedWith != null && !savedWith.equals(cfg.method().id())) {
+            throw new IllegalArgumentException(weights + ": the weights were saved by method " + savedWith + ", but "
+                    + CONFIG + " says " + cfg.method().id());
+        }
+        if (shapes.isEmpty()) {
+            throw new IllegalArgumentException(weights + ": the adapter adapts no layer");
+        }
         Map<String, Map<String, Tensor>> stored = new LinkedHashMap<>();
         for (var e : shapes.entrySet()) {
-            LinearLayer layer = layers.get(e.getKey());
-            if (layer == null) {
-                throw new IllegalArgumentException(
-                        weights + ": adapted layer " + e.getKey() + " does not exist in the model");
-            }
             int out = e.getValue()[0], in = e.getValue()[1];
-            if (layer.outFeatures() != out || layer.inFeatures() != in) {
-                throw new IllegalArgumentException(weights + ": layer " + e.getKey() + " is " + layer.outFeatures()
-                        + "x" + layer.inFeatures() + " in the model but " + out + "x" + in + " in the adapter");
+            if (modelLayers != null) {
+                int[] layer = modelLayers.get(e.getKey());
+                if (layer == null) {
+                    throw new IllegalArgumentException(
+                            weights + ": adapted layer " + e.getKey() + " does not exist in the model");
+                }
+                if (layer[0] != out || layer[1] != in) {
+                    throw new IllegalArgumentException(weights + ": layer " + e.getKey() + " is " + layer[0] + "x"
+                            + layer[1] + " in the model but " + out + "x" + in + " in the adapter");
+                }
+            } else if (!cfg.targets(e.getKey())) {
+                throw new IllegalArgumentException(dir + ": the weights hold an adapter for layer " + e.getKey()
+                        + ", which the config does not target");
             }
             stored.put(e.getKey(), layerTensors(file, weights, e.getKey(), out, in, cfg, arena));
         }
-        for (String path : layers.keySet()) {
-            if (cfg.targets(path) != stored.containsKey(path)) {
-                throw new IllegalArgumentException(dir + ": "
-                        + (stored.containsKey(path)
-                                ? "the weights hold an adapter for layer " + path + ", which the config does not target"
-                                : "the config targets layer " + path + " but the weights hold no adapter for it"));
+        if (modelLayers != null) {
+            for (String path : modelLayers.keySet()) {
+                if (cfg.targets(path) != stored.containsKey(path)) {
+                    throw new IllegalArgumentException(dir + ": "
+                            + (stored.containsKey(path)
+                                    ? "the weights hold an adapter for layer " + path
+                                            + ", which the config does not target"
+                                    : "the config targets layer " + path + " but the weights hold no adapter for it"));
+                }
             }
         }
-        return new Stored(cfg, stored);
+        for (String name : file.names()) {
+            int dot = name.lastIndexOf('.');
+            String layer = dot < 0 ? "" : name.substring(0, dot);
+            if (!stored.containsKey(layer) || !stored.get(layer).containsKey(name.substring(dot + 1))) {
+                throw new IllegalArgumentException(weights + ": tensor " + name + " belongs to no adapted layer ("
+                        + cfg.method().id() + " stores "
+                        + String.join(", ", cfg.method().storedTensors(1, 1, 1).keySet()) + " per layer)");
+            }
+        }
+        return new Stored(cfg, stored, shapes);
     }
 
     /** The stored tensors of one layer, each checked against the method's spec. */
     private static Map<String, Tensor> layerTensors(
             SafetensorsFile file, Path weights, String path, int out, int in, AdapterConfig cfg, Arena arena)
             throws IOException {
+        int maxRank = cfg.method().maxRank(out, in);
+        if (cfg.r() > maxRank) {
+            throw new IllegalArgumentException(weights + ": layer " + path + " (" + out + "x" + in + "): r=" + cfg.r()
+                    + " exceeds " + maxRank + ", the most " + cfg.method().id() + " can take on it");
+        }
         Map<String, Tensor> m = new LinkedHashMap<>();
         for (var spec : cfg.method().storedTensors(out, in, cfg.r()).entrySet()) {
             String key = path + "." + spec.getKey();
@@ -191,10 +250,28 @@ public final class AdapterFiles {
                         + cfg.method().id() + " at r=" + cfg.r() + " on a " + out + "x" + in + " layer stores "
                         + want);
             }
+            if (t.dtype().isFloating()) {
+                finite(weights, key, t);
+            }
             m.put(spec.getKey(), t);
         }
-        cfg.method().checkStored(path, m, out, in, cfg.r());
+        try {
+            cfg.method().checkStored(path, m, out, in, cfg.r());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(weights + ": " + e.getMessage(), e);
+        }
         return m;
+    }
+
+    /** A stored factor holds no NaN or infinity: merged into a base, one would spread through every output. */
+    private static void finite(Path weights, String key, Tensor t) {
+        for (long i = 0; i < t.numel(); i++) {
+            float v = t.getFloat(i);
+            if (!Float.isFinite(v)) {
+                throw new IllegalArgumentException(weights + ": tensor " + key + " holds " + v + " at element " + i
+                        + " (an adapter's factors must be finite)");
+            }
+        }
     }
 
     /** Copies the stored tensors into the adapter {@code name} of every layer (to its device, checked by its method). */
@@ -212,7 +289,7 @@ public final class AdapterFiles {
             throw new IOException(dir + " is not an adapter directory: " + CONFIG + " is missing");
         }
         try {
-            return AdapterConfig.fromJson(Files.readString(p, StandardCharsets.UTF_8));
+            return AdapterConfig.fromJson(TextFiles.readUtf8(p, MAX_CONFIG_BYTES));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(p + ": " + e.getMessage(), e);
         }
@@ -221,20 +298,40 @@ public final class AdapterFiles {
     /**
      * Writes the native adapter in {@code from} as a standard PEFT LoRA adapter in {@code to}: keys
      * {@code base_model.model.<path>.lora_A.weight} (r x in) and {@code .lora_B.weight} (out x r), the method's other
-     * keys, and a LoraConfig with {@code peft_type: LORA}. The adapter is checked as {@link #load} checks it.
+     * keys, and a LoraConfig with {@code peft_type: LORA}. The adapter is checked as {@link #load} checks it, but
+     * against itself alone (see {@link #exportPeft(Path, Path, LlamaConfig)} to check it against a model too), and
+     * nothing is written unless every layer passes.
      */
     public static void exportPeft(Path from, Path to) throws IOException {
-        AdapterConfig cfg = readConfig(from);
+        export(from, to, null);
+    }
+
+    /**
+     * {@link #exportPeft(Path, Path)}, with the adapter also checked against a model of {@code model}'s shape, as
+     * {@link #load} checks it: every adapted layer exists with the shapes the file records, and the config targets
+     * exactly those layers.
+     */
+    public static void exportPeft(Path from, Path to, LlamaConfig model) throws IOException {
+        Map<String, int[]> layers = new LinkedHashMap<>();
+        LlamaModel.expectedShapes(model).forEach((name, shape) -> {
+            if (shape.length == 2 && name.endsWith("_proj.weight")) {
+                layers.put(name.substring(0, name.length() - ".weight".length()), shape);
+            }
+        });
+        export(from, to, layers);
+    }
+
+    private static void export(Path from, Path to, Map<String, int[]> modelLayers) throws IOException {
         Map<String, Tensor> out = new LinkedHashMap<>();
+        AdapterConfig cfg;
         try (Arena arena = Arena.ofConfined()) {
-            Path weights = from.resolve(WEIGHTS);
-            SafetensorsFile file = SafetensorsFile.open(weights, arena);
-            for (var e : layerShapes(file).entrySet()) {
+            Stored s = read(from, modelLayers, arena);
+            cfg = s.config();
+            for (var e : s.layers().entrySet()) {
                 String path = e.getKey();
-                int rows = e.getValue()[0], cols = e.getValue()[1];
-                Map<String, Tensor> stored = layerTensors(file, weights, path, rows, cols, cfg, arena);
+                int[] shape = s.shapes().get(path);
                 cfg.method()
-                        .toPeft(path, stored, rows, cols, cfg, arena)
+                        .toPeft(path, e.getValue(), shape[0], shape[1], cfg, arena)
                         .forEach((k, t) -> out.put("base_model.model." + path + "." + k, t));
             }
             String config = peftConfig(cfg);
@@ -283,21 +380,24 @@ public final class AdapterFiles {
             JsonNode root = StrictJson.parse(json);
             root.properties().forEach(e -> {
                 JsonNode v = e.getValue();
-                if (!v.isArray()
-                        || v.size() != 2
-                        || !v.get(0).canConvertToExactIntegral()
-                        || !v.get(1).canConvertToExactIntegral()
-                        || v.get(0).intValue() < 1
-                        || v.get(1).intValue() < 1) {
-                    throw new IllegalArgumentException("layer " + e.getKey() + ": " + v + " is not [out, in]");
+                if (!v.isArray() || v.size() != 2 || !dimension(v.get(0)) || !dimension(v.get(1))) {
+                    throw new IllegalArgumentException("layer " + e.getKey() + ": " + v + " is not [out, in] (each an"
+                            + " integer in [1, " + MAX_DIMENSION + "])");
                 }
                 shapes.put(e.getKey(), new int[] {v.get(0).intValue(), v.get(1).intValue()});
             });
-        } catch (JsonProcessingException | RuntimeException e) {
+        } catch (JsonProcessingException e) {
+            throw new SafetensorsFormatException(
+                    file.path(), "unreadable " + SHAPES_KEY + " metadata: " + StrictJson.describe(e));
+        } catch (RuntimeException e) {
             throw new SafetensorsFormatException(
                     file.path(), "unreadable " + SHAPES_KEY + " metadata: " + e.getMessage());
         }
         return shapes;
+    }
+
+    private static boolean dimension(JsonNode n) {
+        return n.isIntegralNumber() && n.canConvertToInt() && n.intValue() >= 1 && n.intValue() <= MAX_DIMENSION;
     }
 
     private static void writeText(Path file, String text) throws IOException {

@@ -7,7 +7,6 @@ import io.sbora4j.nn.LlamaConfig;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
@@ -44,6 +43,9 @@ public record HfLlamaConfig(
     public static final double DEFAULT_RMS_NORM_EPS = 1e-6;
     /** Hugging Face's default {@code rope_theta}. */
     public static final double DEFAULT_ROPE_THETA = 10000;
+    /** The most bytes a {@code config.json} may hold (a real one holds about a kilobyte). */
+    static final long MAX_BYTES = 16L << 20;
+
     /** Hugging Face's default {@code max_position_embeddings}. */
     public static final int DEFAULT_MAX_POSITION_EMBEDDINGS = 2048;
 
@@ -186,10 +188,11 @@ public record HfLlamaConfig(
     /**
      * Reads {@code file}.
      *
-     * @throws IllegalArgumentException naming the file, if its content is invalid (see {@link #fromJson})
+     * @throws IllegalArgumentException naming the file, if its content is invalid (see {@link #fromJson}), not UTF-8,
+     *                                  or larger than 16 MiB
      */
     public static HfLlamaConfig read(Path file) throws IOException {
-        String json = Files.readString(file, StandardCharsets.UTF_8);
+        String json = TextFiles.readUtf8(file, MAX_BYTES);
         try {
             return fromJson(json);
         } catch (IllegalArgumentException e) {

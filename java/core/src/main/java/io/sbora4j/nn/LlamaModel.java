@@ -24,6 +24,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.function.UnaryOperator;
 
@@ -63,7 +64,8 @@ public final class LlamaModel implements Module {
                 projections.put(path, new Linear(path, tensors.remove(path + ".weight")));
             }
         }
-        this.rope = new RopeTables(arena, device, config.headDim(), config.maxPositions(), config.ropeTheta());
+        // the positions a run uses, grown with its longest sequence: not every position the config allows
+        this.rope = RopeTables.onDemand(arena, device, config.headDim(), config.maxPositions(), config.ropeTheta());
     }
 
     /** The HF names and shapes every model of {@code cfg} has. */
@@ -95,6 +97,13 @@ public final class LlamaModel implements Module {
      * its shape, and unknown names are an error naming them.
      */
     public static LlamaModel of(LlamaConfig cfg, Map<String, Tensor> weights, Device device, Arena arena) {
+        // before listing every name: a corrupt num_hidden_layers would list billions of them
+        long needed = tensorCount(cfg);
+        if (weights.size() < needed) {
+            throw new IllegalArgumentException("model weights lack tensor " + firstMissing(cfg, weights.keySet())
+                    + " (num_hidden_layers " + cfg.layers() + " needs " + needed + " tensors, the weights hold "
+                    + weights.size() + ")");
+        }
         Map<String, Tensor> t = new LinkedHashMap<>();
         Map<String, int[]> expected = expectedShapes(cfg);
         for (var e : expected.entrySet()) {
@@ -116,15 +125,49 @@ public final class LlamaModel implements Module {
         return new LlamaModel(cfg, device, t, arena);
     }
 
-    /** A randomly initialised model (N(0, 0.02) weights, unit norms, as HF initialises), seeded. */
+    /** The first name of {@link #expectedShapes}'s order not in {@code names}, found without listing them all. */
+    private static String firstMissing(LlamaConfig cfg, Set<String> names) {
+        if (!names.contains("model.embed_tokens.weight")) {
+            return "model.embed_tokens.weight";
+        }
+        List<String> perLayer = new ArrayList<>();
+        PROJECTIONS.forEach(p -> perLayer.add(p + ".weight"));
+        perLayer.add("input_layernorm.weight");
+        perLayer.add("post_attention_layernorm.weight");
+        for (int l = 0; l < cfg.layers(); l++) { // ends within names.size() + 1 names: one of them is missing
+            for (String n : perLayer) {
+                String name = "model.layers." + l + "." + n;
+                if (!names.contains(name)) {
+                    return name;
+                }
+            }
+        }
+        return names.contains("model.norm.weight") ? "lm_head.weight" : "model.norm.weight";
+    }
+
+    /** How many tensors a model of {@code cfg} has: {@link #expectedShapes}'s size, without listing them. */
+    public static long tensorCount(LlamaConfig cfg) {
+        return 2 + 9L * cfg.layers() + (cfg.tieWordEmbeddings() ? 0 : 1);
+    }
+
+    /**
+     * A randomly initialised model (N(0, 0.02) weights, unit norms, as HF initialises), seeded.
+     *
+     * @throws IllegalArgumentException if a tensor of {@code cfg} has more elements than a Java array holds
+     */
     public static LlamaModel random(LlamaConfig cfg, long seed, Device device, Arena arena) {
         SplittableRandom rng = new SplittableRandom(seed);
         Map<String, Tensor> w = new LinkedHashMap<>();
         for (var e : expectedShapes(cfg).entrySet()) {
-            int n = 1;
+            long numel = 1;
             for (int d : e.getValue()) {
-                n *= d;
+                numel *= d; // two ints: no overflow of a long
             }
+            if (numel > Integer.MAX_VALUE - 8) {
+                throw new IllegalArgumentException("tensor " + e.getKey() + " of shape " + Arrays.toString(e.getValue())
+                        + " would have " + numel + " elements, more than a random model can be built with");
+            }
+            int n = (int) numel;
             float[] v = new float[n];
             boolean norm = e.getKey().endsWith("norm.weight");
             for (int i = 0; i < n; i++) {
@@ -201,6 +244,7 @@ public final class LlamaModel implements Module {
             throw new IllegalArgumentException(
                     "sequence length " + seq + " exceeds max_position_embeddings " + config.maxPositions());
         }
+        rope.ensure(seq);
         int[] pos = new int[batch * seq];
         for (int i = 0; i < pos.length; i++) {
             pos[i] = i % seq;

@@ -12,11 +12,16 @@ public final class Rope {
 
     private Rope() {}
 
-    /** Rotates each of the {@code heads} heads of every row of x (tokens x heads·headDim) by its row's position. */
+    /**
+     * Rotates each of the {@code heads} heads of every row of x (tokens x heads·headDim) by its row's position.
+     * Positions in host memory grow tables built {@link RopeTables#onDemand} to the furthest of them; positions on a
+     * device must lie within the tables as they are ({@link RopeTables#ensure}).
+     */
     public static Tensor apply(Tensor x, int heads, Tensor positions, RopeTables tables) {
         Backend be = check(x, heads, positions, tables);
         Tensor out = x.emptyLike();
-        be.rope(x, heads, positions, tables.cos(), tables.sin(), 1f, out);
+        RopeTables.Pair t = tables.current();
+        be.rope(x, heads, positions, t.cos(), t.sin(), 1f, out);
         return record(be, out, x, heads, positions, tables);
     }
 
@@ -33,7 +38,8 @@ public final class Rope {
             throw new IllegalArgumentException("rope in place would overwrite the parameter " + x.describe());
         }
         x.requireWritable("rope in place");
-        be.rope(x, heads, positions, tables.cos(), tables.sin(), 1f, x);
+        RopeTables.Pair t = tables.current();
+        be.rope(x, heads, positions, t.cos(), t.sin(), 1f, x);
         return record(be, x.detach(), x, heads, positions, tables);
     }
 
@@ -46,6 +52,13 @@ public final class Rope {
         if (positions.dtype() != DType.I32 || positions.numel() != x.dim(0)) {
             throw new IllegalArgumentException("rope: need one i32 position per row, got " + positions.describe());
         }
+        if (positions.device().isHost()) { // tables that grow on demand grow to the furthest position (see ensure)
+            int furthest = -1;
+            for (long i = 0; i < positions.numel(); i++) {
+                furthest = Math.max(furthest, positions.getInt(i));
+            }
+            tables.ensure(furthest + 1);
+        }
         return Backends.of(x.device());
     }
 
@@ -53,7 +66,8 @@ public final class Rope {
     private static Tensor record(Backend be, Tensor out, Tensor x, int heads, Tensor positions, RopeTables tables) {
         return Autograd.record(out, "rope", List.of(x), List.of(), g -> {
             Tensor gx = g.emptyLike();
-            be.rope(g, heads, positions, tables.cos(), tables.sin(), -1f, gx);
+            RopeTables.Pair t = tables.current();
+            be.rope(g, heads, positions, t.cos(), t.sin(), -1f, gx);
             return new Tensor[] {gx};
         });
     }

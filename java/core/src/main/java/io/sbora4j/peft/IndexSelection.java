@@ -1,5 +1,8 @@
 package io.sbora4j.peft;
 
+import io.sbora4j.tensor.Device;
+import io.sbora4j.tensor.Tensor;
+import java.lang.foreign.Arena;
 import java.util.Arrays;
 import java.util.BitSet;
 import java.util.SplittableRandom;
@@ -52,6 +55,26 @@ public final class IndexSelection {
             seen.set(v);
         }
         return idx.clone();
+    }
+
+    /**
+     * The most values a one-hot factor of an exported SBoRA layer may hold: 2^28 (1 GiB of f32). A real one is far
+     * smaller (r = 256 on a 53,248-wide layer: 13.6 M); a larger one comes from a corrupt dimension in a file.
+     */
+    public static final long MAX_ONE_HOT_VALUES = 1L << 28;
+
+    /**
+     * A rows x cols f32 tensor of zeros in {@code arena}, for the one-hot factor {@code name} of the layer at
+     * {@code path}, refused by name when it would exceed {@link #MAX_ONE_HOT_VALUES}.
+     */
+    public static Tensor oneHot(String path, String name, Arena arena, int rows, int cols) {
+        long values = (long) rows * cols;
+        if (values > MAX_ONE_HOT_VALUES) {
+            throw new IllegalArgumentException("layer '" + path + "': a one-hot " + name + " of " + rows + " x " + cols
+                    + " = " + values + " values is larger than any real adapter's (at most " + MAX_ONE_HOT_VALUES
+                    + "); is a layer dimension in the file corrupt?");
+        }
+        return Tensor.zeros(arena, Device.CPU, rows, cols);
     }
 
     private static void checkRank(String path, int dim, int r) {

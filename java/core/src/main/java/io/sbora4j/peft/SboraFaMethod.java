@@ -1,7 +1,6 @@
 package io.sbora4j.peft;
 
 import io.sbora4j.nn.FrozenLinear;
-import io.sbora4j.tensor.Device;
 import io.sbora4j.tensor.Tensor;
 import java.lang.foreign.Arena;
 import java.util.Map;
@@ -57,12 +56,11 @@ final class SboraFaMethod implements AdapterMethod {
             String path, Map<String, Tensor> stored, int out, int in, AdapterConfig config, Arena arena) {
         int r = config.r();
         int[] idx = IndexSelection.explicit(path, stored.get("idx").toIntArray(), in, r);
-        float[] oneHot = new float[Math.multiplyExact(r, in)];
+        Tensor oneHot = IndexSelection.oneHot(path, "lora_A", arena, r, in);
         for (int j = 0; j < r; j++) {
-            oneHot[j * in + idx[j]] = 1f;
+            oneHot.setFloat((long) j * in + idx[j], 1f);
         }
-        return Map.of(
-                "lora_A.weight", Tensor.of(arena, Device.CPU, oneHot, r, in), "lora_B.weight", stored.get("lora_B"));
+        return Map.of("lora_A.weight", oneHot, "lora_B.weight", stored.get("lora_B"));
     }
 
     @Override

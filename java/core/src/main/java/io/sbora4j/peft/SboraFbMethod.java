@@ -1,7 +1,6 @@
 package io.sbora4j.peft;
 
 import io.sbora4j.nn.FrozenLinear;
-import io.sbora4j.tensor.Device;
 import io.sbora4j.tensor.Tensor;
 import java.lang.foreign.Arena;
 import java.util.Map;
@@ -57,12 +56,11 @@ final class SboraFbMethod implements AdapterMethod {
             String path, Map<String, Tensor> stored, int out, int in, AdapterConfig config, Arena arena) {
         int r = config.r();
         int[] idx = IndexSelection.explicit(path, stored.get("idx").toIntArray(), out, r);
-        float[] oneHot = new float[Math.multiplyExact(out, r)];
+        Tensor oneHot = IndexSelection.oneHot(path, "lora_B", arena, out, r);
         for (int j = 0; j < r; j++) {
-            oneHot[idx[j] * r + j] = 1f;
+            oneHot.setFloat((long) idx[j] * r + j, 1f);
         }
-        return Map.of(
-                "lora_A.weight", stored.get("lora_A"), "lora_B.weight", Tensor.of(arena, Device.CPU, oneHot, out, r));
+        return Map.of("lora_A.weight", stored.get("lora_A"), "lora_B.weight", oneHot);
     }
 
     @Override

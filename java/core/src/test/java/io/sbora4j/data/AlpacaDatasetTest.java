@@ -125,6 +125,25 @@ class AlpacaDatasetTest {
     }
 
     @Test
+    void aLineOrAStringPastTheLimitIsNamedNotReadWhole() throws IOException {
+        String big = "a".repeat(AlpacaDataset.MAX_RECORD_CHARS + 1);
+        assertRejected(
+                "{\"instruction\": \"a\", \"output\": \"b\"}\n{\"instruction\": \"" + big + "\"}\n",
+                "line 2",
+                "longer than");
+        assertRejected("[{\"instruction\": \"" + big + "\", \"output\": \"b\"}]", "record 1", "not valid JSON");
+    }
+
+    @Test
+    void bytesThatAreNotUtf8AndDeepNestingAreNamed() throws IOException {
+        Path p = dir.resolve("bad.jsonl");
+        Files.write(p, new byte[] {'{', '"', 'a', '"', ':', (byte) 0xC0, (byte) 0x80, '}', '\n'});
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> AlpacaDataset.read(p));
+        assertTrue(e.getMessage().contains("line 1 is not valid UTF-8"), e.getMessage());
+        assertRejected("[" + "[".repeat(100) + "]".repeat(100) + "]", "record 1", "nesting");
+    }
+
+    @Test
     void anEmptyFileIsAnError() throws IOException {
         assertRejected("", "no examples");
         assertRejected("  \n\n", "no examples");

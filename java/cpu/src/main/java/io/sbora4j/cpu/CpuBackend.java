@@ -9,6 +9,7 @@ import io.sbora4j.backend.AttentionShape;
 import io.sbora4j.backend.Backend;
 import io.sbora4j.backend.BackendOptions;
 import io.sbora4j.backend.Bf16Fallback;
+import io.sbora4j.backend.KernelChecks;
 import io.sbora4j.backend.UnfusedSboraGemms;
 import io.sbora4j.cpu.ffi.CpuLibraries;
 import io.sbora4j.cpu.ffi.cblas_h;
@@ -85,6 +86,8 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void gemm(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
+        KernelChecks.gemm(device, transA, transB, a, b, c);
+        KernelChecks.f32("gemm", a, b, c);
         int m = c.dim(0), n = c.dim(1);
         int k = transA ? a.dim(0) : a.dim(1);
         if (m == 0 || n == 0) {
@@ -119,6 +122,8 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void gatherCols(Tensor x, Tensor idx, Tensor out) {
+        KernelChecks.gatherCols(device, x, idx, out);
+        KernelChecks.f32("gatherCols", x, out);
         enter();
         long rows = x.shape().rows(), cols = x.shape().cols(), r = idx.numel();
         check(sbora_native_h.sb_gather_cols(seg(x), rows, cols, cols, seg(idx), r, seg(out), r), "sb_gather_cols");
@@ -126,6 +131,8 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void gatherRows(Tensor x, Tensor idx, Tensor out) {
+        KernelChecks.gatherRows(device, x, idx, out);
+        KernelChecks.f32("gatherRows", x, out);
         enter();
         long rows = x.shape().rows(), cols = x.shape().cols(), r = idx.numel();
         check(sbora_native_h.sb_gather_rows(seg(x), rows, cols, cols, seg(idx), r, seg(out), cols), "sb_gather_rows");
@@ -133,6 +140,8 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void indexAddCols(Tensor dst, Tensor idx, Tensor src, float alpha) {
+        KernelChecks.indexAddCols(device, dst, idx, src);
+        KernelChecks.f32("indexAddCols", dst, src);
         enter();
         long rows = dst.shape().rows(), cols = dst.shape().cols(), r = idx.numel();
         check(
@@ -142,6 +151,8 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void indexAddRows(Tensor dst, Tensor idx, Tensor src, float alpha) {
+        KernelChecks.indexAddRows(device, dst, idx, src);
+        KernelChecks.f32("indexAddRows", dst, src);
         enter();
         long rows = dst.shape().rows(), cols = dst.shape().cols(), r = idx.numel();
         check(
@@ -151,6 +162,8 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void fill(Tensor x, float value) {
+        KernelChecks.fill(device, x);
+        KernelChecks.f32("fill", x);
         enter();
         check(sbora_native_h.sb_fill(seg(x), x.numel(), value), "sb_fill");
     }
@@ -178,6 +191,8 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void gatherGemm(Tensor x, Tensor idx, Tensor f, boolean transF, float alpha, Tensor c, Tensor xs) {
+        KernelChecks.gatherGemm(device, x, idx, f, transF, c, xs);
+        KernelChecks.f32("gatherGemm", x, f, c, xs);
         long m = x.shape().rows(), r = idx.numel(), n = c.shape().cols();
         if (!fuseGather(m, r, transF)) {
             UnfusedSboraGemms.gatherGemm(this, x, idx, f, transF, alpha, c, xs);
@@ -205,6 +220,8 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void gemmScatter(Tensor a, Tensor f, boolean transF, Tensor idx, float alpha, Tensor c) {
+        KernelChecks.gemmScatter(device, a, f, transF, idx, c);
+        KernelChecks.f32("gemmScatter", a, f, c);
         long m = a.shape().rows(), kdim = a.shape().cols(), r = idx.numel();
         if (!fuseScatter(m, transF)) {
             UnfusedSboraGemms.gemmScatter(this, a, f, transF, idx, alpha, c);
@@ -230,12 +247,14 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void copy(Tensor src, Tensor dst) {
+        KernelChecks.copy(device, src, dst);
         MemorySegment.copy(src.data(), 0, dst.data(), 0, src.bytes());
     }
 
     /** Same-type copies only: conversions to and from bf16 go to {@link CpuBf16Backend} ({@link Bf16Fallback}). */
     @Override
     public void convert(Tensor src, Tensor dst) {
+        KernelChecks.convert(device, src, dst);
         if (src.dtype() != dst.dtype()) {
             throw new IllegalArgumentException(
                     "the cpu kernels are f32 only: " + src.describe() + " to " + dst.describe());
@@ -245,42 +264,56 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void add(Tensor a, Tensor b, Tensor out) {
+        KernelChecks.binary(device, "add", a, b, out);
+        KernelChecks.f32("add", a);
         enter();
         check(sbora_native_h.sb_add(seg(a), seg(b), out.numel(), seg(out)), "sb_add");
     }
 
     @Override
     public void sub(Tensor a, Tensor b, Tensor out) {
+        KernelChecks.binary(device, "sub", a, b, out);
+        KernelChecks.f32("sub", a);
         enter();
         check(sbora_native_h.sb_sub(seg(a), seg(b), out.numel(), seg(out)), "sb_sub");
     }
 
     @Override
     public void mul(Tensor a, Tensor b, Tensor out) {
+        KernelChecks.binary(device, "mul", a, b, out);
+        KernelChecks.f32("mul", a);
         enter();
         check(sbora_native_h.sb_mul(seg(a), seg(b), out.numel(), seg(out)), "sb_mul");
     }
 
     @Override
     public void div(Tensor a, Tensor b, Tensor out) {
+        KernelChecks.binary(device, "div", a, b, out);
+        KernelChecks.f32("div", a);
         enter();
         check(sbora_native_h.sb_div(seg(a), seg(b), out.numel(), seg(out)), "sb_div");
     }
 
     @Override
     public void scale(Tensor x, float s, Tensor out) {
+        KernelChecks.scale(device, x, out);
+        KernelChecks.f32("scale", x);
         enter();
         check(sbora_native_h.sb_scale(seg(x), out.numel(), s, seg(out)), "sb_scale");
     }
 
     @Override
     public void axpy(float alpha, Tensor x, Tensor y) {
+        KernelChecks.axpy(device, x, y);
+        KernelChecks.f32("axpy", x, y);
         enter();
         check(sbora_native_h.sb_axpy(y.numel(), alpha, seg(x), seg(y)), "sb_axpy");
     }
 
     @Override
     public double sum(Tensor x) {
+        KernelChecks.reduce(device, "sum", x);
+        KernelChecks.f32("sum", x);
         enter();
         try (Arena a = Arena.ofConfined()) {
             MemorySegment out = a.allocate(ValueLayout.JAVA_DOUBLE);
@@ -291,6 +324,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public double dot(Tensor a, Tensor b) {
+        KernelChecks.dot(device, a, b);
         enter();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment out = arena.allocate(ValueLayout.JAVA_DOUBLE);
@@ -301,6 +335,8 @@ public final class CpuBackend implements Backend {
 
     @Override
     public long countNonFinite(Tensor x) {
+        KernelChecks.reduce(device, "countNonFinite", x);
+        KernelChecks.f32("countNonFinite", x);
         enter();
         try (Arena a = Arena.ofConfined()) {
             MemorySegment out = a.allocate(ValueLayout.JAVA_LONG);
@@ -311,12 +347,14 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void rowNorm(Tensor x, Tensor out) {
+        KernelChecks.rowNorm(device, x, out);
         enter();
         check(sbora_native_h.sb_row_norm(seg(x), x.shape().rows(), x.shape().cols(), seg(out)), "sb_row_norm");
     }
 
     @Override
     public void scaleRows(Tensor x, Tensor s, Tensor out) {
+        KernelChecks.scaleRowsOrCols(device, true, x, s, out);
         enter();
         check(
                 sbora_native_h.sb_scale_rows(seg(x), x.shape().rows(), x.shape().cols(), seg(s), seg(out)),
@@ -325,6 +363,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void scaleCols(Tensor x, Tensor s, Tensor out) {
+        KernelChecks.scaleRowsOrCols(device, false, x, s, out);
         enter();
         check(
                 sbora_native_h.sb_scale_cols(seg(x), x.shape().rows(), x.shape().cols(), seg(s), seg(out)),
@@ -333,6 +372,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void colDot(Tensor a, Tensor b, Tensor out) {
+        KernelChecks.colDot(device, a, b, out);
         enter();
         check(
                 sbora_native_h.sb_col_dot(
@@ -342,6 +382,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void transpose(Tensor x, Tensor out) {
+        KernelChecks.transpose(device, x, out);
         enter();
         check(sbora_native_h.sb_transpose(seg(x), x.shape().rows(), x.shape().cols(), seg(out)), "sb_transpose");
     }
@@ -354,6 +395,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void rmsNormForward(Tensor x, Tensor w, float eps, Tensor y, Tensor rstd) {
+        KernelChecks.rmsNormForward(device, x, w, eps, y, rstd);
         enter();
         check(
                 sbora_native_h.sb_rmsnorm_forward(
@@ -363,6 +405,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void rmsNormBackward(Tensor x, Tensor w, Tensor rstd, Tensor dy, Tensor dx, Tensor dw) {
+        KernelChecks.rmsNormBackward(device, x, w, rstd, dy, dx, dw);
         enter();
         check(
                 sbora_native_h.sb_rmsnorm_backward(
@@ -379,6 +422,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void addRmsNormForward(Tensor x, Tensor delta, Tensor w, float eps, Tensor sum, Tensor y, Tensor rstd) {
+        KernelChecks.addRmsNormForward(device, x, delta, w, eps, sum, y, rstd);
         enter();
         check(
                 sbora_native_h.sb_add_rmsnorm_forward(
@@ -396,6 +440,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void addRmsNormBackward(Tensor sum, Tensor w, Tensor rstd, Tensor dy, Tensor dsum, Tensor dx, Tensor dw) {
+        KernelChecks.addRmsNormBackward(device, sum, w, rstd, dy, dsum, dx, dw);
         enter();
         check(
                 sbora_native_h.sb_add_rmsnorm_backward(
@@ -413,6 +458,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void rope(Tensor x, int heads, Tensor positions, Tensor cos, Tensor sin, float sign, Tensor out) {
+        KernelChecks.rope(device, x, heads, positions, cos, sin, out);
         enter();
         int headDim = x.shape().cols() / heads;
         check(
@@ -432,12 +478,14 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void siluMulForward(Tensor g, Tensor u, Tensor out) {
+        KernelChecks.siluMulForward(device, g, u, out);
         enter();
         check(sbora_native_h.sb_silu_mul_forward(seg(g), seg(u), g.numel(), seg(out)), "sb_silu_mul_forward");
     }
 
     @Override
     public void siluMulBackward(Tensor g, Tensor u, Tensor dout, Tensor dg, Tensor du) {
+        KernelChecks.siluMulBackward(device, g, u, dout, dg, du);
         enter();
         check(
                 sbora_native_h.sb_silu_mul_backward(seg(g), seg(u), seg(dout), g.numel(), orNull(dg), orNull(du)),
@@ -446,6 +494,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void attentionForward(Tensor q, Tensor k, Tensor v, AttentionShape a, Tensor out, Tensor lse) {
+        KernelChecks.attentionForward(device, q, k, v, a, out, lse);
         enter();
         check(
                 sbora_native_h.sb_attention_forward(
@@ -475,6 +524,7 @@ public final class CpuBackend implements Backend {
             Tensor dq,
             Tensor dk,
             Tensor dv) {
+        KernelChecks.attentionBackward(device, q, k, v, out, lse, dout, a, dq, dk, dv);
         enter();
         check(
                 sbora_native_h.sb_attention_backward(
@@ -498,6 +548,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void crossEntropyForward(Tensor logits, Tensor targets, int ignoreIndex, Tensor loss, Tensor lse) {
+        KernelChecks.crossEntropyForward(device, logits, targets, ignoreIndex, loss, lse);
         enter();
         check(
                 sbora_native_h.sb_cross_entropy_forward(
@@ -514,6 +565,7 @@ public final class CpuBackend implements Backend {
     @Override
     public void crossEntropyBackward(
             Tensor logits, Tensor targets, Tensor lse, int ignoreIndex, float scale, Tensor dlogits) {
+        KernelChecks.crossEntropyBackward(device, logits, targets, lse, ignoreIndex, dlogits);
         enter();
         check(
                 sbora_native_h.sb_cross_entropy_backward(
@@ -531,6 +583,7 @@ public final class CpuBackend implements Backend {
     @Override
     public void crossEntropyForwardBackward(
             Tensor logits, Tensor targets, int ignoreIndex, float scale, Tensor loss, Tensor lse, Tensor dlogits) {
+        KernelChecks.crossEntropyForwardBackward(device, logits, targets, ignoreIndex, loss, lse, dlogits);
         enter();
         check(
                 sbora_native_h.sb_cross_entropy_fused(
@@ -548,12 +601,14 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void nf4Quantize(Tensor x, int block, Tensor packed, Tensor absmax) {
+        KernelChecks.nf4Quantize(device, x, block, packed, absmax);
         enter();
         check(sbora_native_h.sb_nf4_quantize(seg(x), x.numel(), block, seg(packed), seg(absmax)), "sb_nf4_quantize");
     }
 
     @Override
     public void nf4Dequantize(Tensor packed, Tensor absmax, long start, int block, Tensor out) {
+        KernelChecks.nf4Dequantize(device, packed, absmax, start, block, out);
         enter();
         check(
                 sbora_native_h.sb_nf4_dequantize(seg(packed), seg(absmax), start, out.numel(), block, seg(out)),
@@ -562,6 +617,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void adamwStep(Tensor p, Tensor g, Tensor m, Tensor v, AdamWStep s) {
+        KernelChecks.adamwStep(device, p, g, m, v, s);
         enter();
         check(
                 sbora_native_h.sb_adamw_step(

@@ -6,6 +6,7 @@ import io.sbora4j.backend.AdamWStep;
 import io.sbora4j.backend.AttentionShape;
 import io.sbora4j.backend.Backend;
 import io.sbora4j.backend.Bf16Fallback;
+import io.sbora4j.backend.KernelChecks;
 import io.sbora4j.backend.UnfusedSboraGemms;
 import io.sbora4j.cpu.ffi.sbora_native_h;
 import io.sbora4j.tensor.DType;
@@ -164,6 +165,7 @@ final class CpuBf16Backend implements Backend {
     @Override
     @SuppressWarnings("try")
     public void gemm(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
+        KernelChecks.gemm(device(), transA, transB, a, b, c);
         f32.enter();
         int m = c.dim(0), n = c.dim(1);
         int k = transA ? a.dim(0) : a.dim(1);
@@ -277,6 +279,7 @@ final class CpuBf16Backend implements Backend {
     @Override
     @SuppressWarnings("try")
     public void gatherGemm(Tensor x, Tensor idx, Tensor f, boolean transF, float alpha, Tensor c, Tensor xs) {
+        KernelChecks.gatherGemm(device(), x, idx, f, transF, c, xs);
         f32.enter();
         long m = x.shape().rows(),
                 cols = x.shape().cols(),
@@ -376,6 +379,7 @@ final class CpuBf16Backend implements Backend {
     @Override
     @SuppressWarnings("try")
     public void gemmScatter(Tensor a, Tensor f, boolean transF, Tensor idx, float alpha, Tensor c) {
+        KernelChecks.gemmScatter(device(), a, f, transF, idx, c);
         f32.enter();
         long m = a.shape().rows(),
                 kdim = a.shape().cols(),
@@ -449,6 +453,7 @@ final class CpuBf16Backend implements Backend {
 
     @Override
     public void gatherCols(Tensor x, Tensor idx, Tensor out) {
+        KernelChecks.gatherCols(device(), x, idx, out);
         f32.enter();
         sameType("gatherCols", x, out);
         long rows = x.shape().rows(), cols = x.shape().cols(), r = idx.numel();
@@ -459,6 +464,7 @@ final class CpuBf16Backend implements Backend {
 
     @Override
     public void gatherRows(Tensor x, Tensor idx, Tensor out) {
+        KernelChecks.gatherRows(device(), x, idx, out);
         f32.enter();
         sameType("gatherRows", x, out);
         long rows = x.shape().rows(), cols = x.shape().cols(), r = idx.numel();
@@ -469,6 +475,7 @@ final class CpuBf16Backend implements Backend {
 
     @Override
     public void indexAddCols(Tensor dst, Tensor idx, Tensor src, float alpha) {
+        KernelChecks.indexAddCols(device(), dst, idx, src);
         f32.enter();
         long rows = dst.shape().rows(), cols = dst.shape().cols(), r = idx.numel();
         check(
@@ -479,6 +486,7 @@ final class CpuBf16Backend implements Backend {
 
     @Override
     public void indexAddRows(Tensor dst, Tensor idx, Tensor src, float alpha) {
+        KernelChecks.indexAddRows(device(), dst, idx, src);
         f32.enter();
         long rows = dst.shape().rows(), cols = dst.shape().cols(), r = idx.numel();
         check(
@@ -489,18 +497,21 @@ final class CpuBf16Backend implements Backend {
 
     @Override
     public void fill(Tensor x, float value) {
+        KernelChecks.fill(device(), x);
         f32.enter();
         check(sbora_native_h.sb_fill_t(seg(x), type(x), x.numel(), value), "sb_fill_t");
     }
 
     @Override
     public void convert(Tensor src, Tensor dst) {
+        KernelChecks.convert(device(), src, dst);
         f32.enter();
         check(sbora_native_h.sb_convert(seg(src), type(src), seg(dst), type(dst), dst.numel()), "sb_convert");
     }
 
     @Override
     public void copy(Tensor src, Tensor dst) {
+        KernelChecks.copy(device(), src, dst);
         MemorySegment.copy(src.data(), 0, dst.data(), 0, src.bytes());
     }
 
@@ -511,30 +522,35 @@ final class CpuBf16Backend implements Backend {
 
     @Override
     public void add(Tensor a, Tensor b, Tensor out) {
+        KernelChecks.binary(device(), "add", a, b, out);
         f32.enter();
         binary(sbora_native_h.SB_OP_ADD, a, b, out);
     }
 
     @Override
     public void sub(Tensor a, Tensor b, Tensor out) {
+        KernelChecks.binary(device(), "sub", a, b, out);
         f32.enter();
         binary(sbora_native_h.SB_OP_SUB, a, b, out);
     }
 
     @Override
     public void mul(Tensor a, Tensor b, Tensor out) {
+        KernelChecks.binary(device(), "mul", a, b, out);
         f32.enter();
         binary(sbora_native_h.SB_OP_MUL, a, b, out);
     }
 
     @Override
     public void div(Tensor a, Tensor b, Tensor out) {
+        KernelChecks.binary(device(), "div", a, b, out);
         f32.enter();
         binary(sbora_native_h.SB_OP_DIV, a, b, out);
     }
 
     @Override
     public void scale(Tensor x, float s, Tensor out) {
+        KernelChecks.scale(device(), x, out);
         f32.enter();
         sameType("scale", x, out);
         check(sbora_native_h.sb_scale_t(seg(x), type(x), out.numel(), s, seg(out)), "sb_scale_t");
@@ -542,12 +558,14 @@ final class CpuBf16Backend implements Backend {
 
     @Override
     public void axpy(float alpha, Tensor x, Tensor y) {
+        KernelChecks.axpy(device(), x, y);
         f32.enter();
         check(sbora_native_h.sb_axpy_t(y.numel(), alpha, seg(x), type(x), seg(y), type(y)), "sb_axpy_t");
     }
 
     @Override
     public double sum(Tensor x) {
+        KernelChecks.reduce(device(), "sum", x);
         f32.enter();
         try (Arena a = Arena.ofConfined()) {
             MemorySegment out = a.allocate(ValueLayout.JAVA_DOUBLE);
@@ -558,6 +576,7 @@ final class CpuBf16Backend implements Backend {
 
     @Override
     public long countNonFinite(Tensor x) {
+        KernelChecks.reduce(device(), "countNonFinite", x);
         f32.enter();
         try (Arena a = Arena.ofConfined()) {
             MemorySegment out = a.allocate(ValueLayout.JAVA_LONG);

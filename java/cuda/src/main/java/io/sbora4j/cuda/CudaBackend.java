@@ -6,6 +6,7 @@ import io.sbora4j.backend.AdamWStep;
 import io.sbora4j.backend.AttentionShape;
 import io.sbora4j.backend.Backend;
 import io.sbora4j.backend.BackendOptions;
+import io.sbora4j.backend.KernelChecks;
 import io.sbora4j.backend.UnfusedSboraGemms;
 import io.sbora4j.cuda.ffi.CudaLibraries;
 import io.sbora4j.cuda.ffi.cublas_v2_h;
@@ -91,6 +92,7 @@ public final class CudaBackend implements Backend {
      */
     @Override
     public void gemm(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
+        KernelChecks.gemm(device, transA, transB, a, b, c);
         int m = c.dim(0), n = c.dim(1), k = transA ? a.dim(0) : a.dim(1);
         if (m == 0 || n == 0) {
             return;
@@ -206,11 +208,13 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void convert(Tensor src, Tensor dst) {
+        KernelChecks.convert(device, src, dst);
         check(sbora_cuda_h.sbc_convert(seg(src), type(src), seg(dst), type(dst), dst.numel(), stream), "sbc_convert");
     }
 
     @Override
     public void gatherGemm(Tensor x, Tensor idx, Tensor f, boolean transF, float alpha, Tensor c, Tensor xs) {
+        KernelChecks.gatherGemm(device, x, idx, f, transF, c, xs);
         if (!fused || f.dtype() != DType.F32 || c.dtype() != x.dtype() || (xs != null && xs.dtype() != x.dtype())) {
             UnfusedSboraGemms.gatherGemm(this, x, idx, f, transF, alpha, c, xs);
             return;
@@ -240,6 +244,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void gemmScatter(Tensor a, Tensor f, boolean transF, Tensor idx, float alpha, Tensor c) {
+        KernelChecks.gemmScatter(device, a, f, transF, idx, c);
         if (!fused || f.dtype() != DType.F32 || c.dtype() != a.dtype()) {
             UnfusedSboraGemms.gemmScatter(this, a, f, transF, idx, alpha, c);
             return;
@@ -270,6 +275,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void gatherCols(Tensor x, Tensor idx, Tensor out) {
+        KernelChecks.gatherCols(device, x, idx, out);
         long rows = x.shape().rows(), cols = x.shape().cols(), r = idx.numel();
         check(
                 sbora_cuda_h.sbc_gather_cols_t(seg(x), type(x), rows, cols, cols, seg(idx), r, seg(out), r, stream),
@@ -278,6 +284,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void gatherRows(Tensor x, Tensor idx, Tensor out) {
+        KernelChecks.gatherRows(device, x, idx, out);
         long rows = x.shape().rows(), cols = x.shape().cols(), r = idx.numel();
         check(
                 sbora_cuda_h.sbc_gather_rows_t(seg(x), type(x), rows, cols, cols, seg(idx), r, seg(out), cols, stream),
@@ -286,6 +293,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void indexAddCols(Tensor dst, Tensor idx, Tensor src, float alpha) {
+        KernelChecks.indexAddCols(device, dst, idx, src);
         long rows = dst.shape().rows(), cols = dst.shape().cols(), r = idx.numel();
         check(
                 sbora_cuda_h.sbc_index_add_cols_t(
@@ -295,6 +303,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void indexAddRows(Tensor dst, Tensor idx, Tensor src, float alpha) {
+        KernelChecks.indexAddRows(device, dst, idx, src);
         long rows = dst.shape().rows(), cols = dst.shape().cols(), r = idx.numel();
         check(
                 sbora_cuda_h.sbc_index_add_rows_t(
@@ -304,31 +313,37 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void fill(Tensor x, float value) {
+        KernelChecks.fill(device, x);
         check(sbora_cuda_h.sbc_fill_t(seg(x), type(x), x.numel(), value, stream), "sbc_fill_t");
     }
 
     @Override
     public void copy(Tensor src, Tensor dst) {
+        KernelChecks.copy(device, src, dst);
         dst.copyFrom(src);
     }
 
     @Override
     public void add(Tensor a, Tensor b, Tensor out) {
+        KernelChecks.binary(device, "add", a, b, out);
         binary(sbora_cuda_h.SBC_OP_ADD, a, b, out);
     }
 
     @Override
     public void sub(Tensor a, Tensor b, Tensor out) {
+        KernelChecks.binary(device, "sub", a, b, out);
         binary(sbora_cuda_h.SBC_OP_SUB, a, b, out);
     }
 
     @Override
     public void mul(Tensor a, Tensor b, Tensor out) {
+        KernelChecks.binary(device, "mul", a, b, out);
         binary(sbora_cuda_h.SBC_OP_MUL, a, b, out);
     }
 
     @Override
     public void div(Tensor a, Tensor b, Tensor out) {
+        KernelChecks.binary(device, "div", a, b, out);
         binary(sbora_cuda_h.SBC_OP_DIV, a, b, out);
     }
 
@@ -338,11 +353,13 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void scale(Tensor x, float s, Tensor out) {
+        KernelChecks.scale(device, x, out);
         check(sbora_cuda_h.sbc_scale_t(seg(x), type(x), out.numel(), s, seg(out), stream), "sbc_scale_t");
     }
 
     @Override
     public void axpy(float alpha, Tensor x, Tensor y) {
+        KernelChecks.axpy(device, x, y);
         check(sbora_cuda_h.sbc_axpy_t(y.numel(), alpha, seg(x), type(x), seg(y), type(y), stream), "sbc_axpy_t");
     }
 
@@ -363,18 +380,21 @@ public final class CudaBackend implements Backend {
 
     @Override
     public double sum(Tensor x) {
+        KernelChecks.reduce(device, "sum", x);
         return Double.longBitsToDouble(
                 reduce(out -> sbora_cuda_h.sbc_sum_t(seg(x), type(x), x.numel(), out, stream), "sbc_sum_t"));
     }
 
     @Override
     public double dot(Tensor a, Tensor b) {
+        KernelChecks.dot(device, a, b);
         return Double.longBitsToDouble(
                 reduce(out -> sbora_cuda_h.sbc_dot(seg(a), seg(b), a.numel(), out, stream), "sbc_dot"));
     }
 
     @Override
     public long countNonFinite(Tensor x) {
+        KernelChecks.reduce(device, "countNonFinite", x);
         return reduce(
                 out -> sbora_cuda_h.sbc_count_nonfinite_t(seg(x), type(x), x.numel(), out, stream),
                 "sbc_count_nonfinite_t");
@@ -382,11 +402,13 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void rowNorm(Tensor x, Tensor out) {
+        KernelChecks.rowNorm(device, x, out);
         check(sbora_cuda_h.sbc_row_norm(seg(x), x.shape().rows(), x.shape().cols(), seg(out), stream), "sbc_row_norm");
     }
 
     @Override
     public void scaleRows(Tensor x, Tensor s, Tensor out) {
+        KernelChecks.scaleRowsOrCols(device, true, x, s, out);
         check(
                 sbora_cuda_h.sbc_scale_rows(seg(x), x.shape().rows(), x.shape().cols(), seg(s), seg(out), stream),
                 "sbc_scale_rows");
@@ -394,6 +416,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void scaleCols(Tensor x, Tensor s, Tensor out) {
+        KernelChecks.scaleRowsOrCols(device, false, x, s, out);
         check(
                 sbora_cuda_h.sbc_scale_cols(seg(x), x.shape().rows(), x.shape().cols(), seg(s), seg(out), stream),
                 "sbc_scale_cols");
@@ -401,6 +424,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void colDot(Tensor a, Tensor b, Tensor out) {
+        KernelChecks.colDot(device, a, b, out);
         check(
                 sbora_cuda_h.sbc_col_dot(
                         seg(a), seg(b), a.shape().rows(), a.shape().cols(), seg(out), stream),
@@ -409,6 +433,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void transpose(Tensor x, Tensor out) {
+        KernelChecks.transpose(device, x, out);
         check(
                 sbora_cuda_h.sbc_transpose(seg(x), x.shape().rows(), x.shape().cols(), seg(out), stream),
                 "sbc_transpose");
@@ -416,6 +441,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void rmsNormForward(Tensor x, Tensor w, float eps, Tensor y, Tensor rstd) {
+        KernelChecks.rmsNormForward(device, x, w, eps, y, rstd);
         check(
                 sbora_cuda_h.sbc_rmsnorm_forward(
                         seg(x), seg(w), x.shape().rows(), x.shape().cols(), eps, seg(y), seg(rstd), stream),
@@ -424,6 +450,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void rmsNormBackward(Tensor x, Tensor w, Tensor rstd, Tensor dy, Tensor dx, Tensor dw) {
+        KernelChecks.rmsNormBackward(device, x, w, rstd, dy, dx, dw);
         check(
                 sbora_cuda_h.sbc_rmsnorm_backward(
                         seg(x),
@@ -440,6 +467,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void rope(Tensor x, int heads, Tensor positions, Tensor cos, Tensor sin, float sign, Tensor out) {
+        KernelChecks.rope(device, x, heads, positions, cos, sin, out);
         check(
                 sbora_cuda_h.sbc_rope(
                         seg(x),
@@ -458,11 +486,13 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void siluMulForward(Tensor g, Tensor u, Tensor out) {
+        KernelChecks.siluMulForward(device, g, u, out);
         check(sbora_cuda_h.sbc_silu_mul_forward(seg(g), seg(u), g.numel(), seg(out), stream), "sbc_silu_mul_forward");
     }
 
     @Override
     public void siluMulBackward(Tensor g, Tensor u, Tensor dout, Tensor dg, Tensor du) {
+        KernelChecks.siluMulBackward(device, g, u, dout, dg, du);
         check(
                 sbora_cuda_h.sbc_silu_mul_backward(seg(g), seg(u), seg(dout), g.numel(), seg(dg), seg(du), stream),
                 "sbc_silu_mul_backward");
@@ -470,6 +500,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void attentionForward(Tensor q, Tensor k, Tensor v, AttentionShape s, Tensor out, Tensor lse) {
+        KernelChecks.attentionForward(device, q, k, v, s, out, lse);
         check(
                 sbora_cuda_h.sbc_attention_forward(
                         seg(q),
@@ -499,6 +530,7 @@ public final class CudaBackend implements Backend {
             Tensor dq,
             Tensor dk,
             Tensor dv) {
+        KernelChecks.attentionBackward(device, q, k, v, out, lse, dout, s, dq, dk, dv);
         check(
                 sbora_cuda_h.sbc_attention_backward(
                         seg(q),
@@ -522,6 +554,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void crossEntropyForward(Tensor logits, Tensor targets, int ignoreIndex, Tensor loss, Tensor lse) {
+        KernelChecks.crossEntropyForward(device, logits, targets, ignoreIndex, loss, lse);
         check(
                 sbora_cuda_h.sbc_cross_entropy_forward(
                         seg(logits),
@@ -538,6 +571,7 @@ public final class CudaBackend implements Backend {
     @Override
     public void crossEntropyBackward(
             Tensor logits, Tensor targets, Tensor lse, int ignoreIndex, float scale, Tensor dlogits) {
+        KernelChecks.crossEntropyBackward(device, logits, targets, lse, ignoreIndex, dlogits);
         check(
                 sbora_cuda_h.sbc_cross_entropy_backward(
                         seg(logits),
@@ -554,6 +588,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void nf4Quantize(Tensor x, int block, Tensor packed, Tensor absmax) {
+        KernelChecks.nf4Quantize(device, x, block, packed, absmax);
         check(
                 sbora_cuda_h.sbc_nf4_quantize(seg(x), x.numel(), block, seg(packed), seg(absmax), stream),
                 "sbc_nf4_quantize");
@@ -561,6 +596,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void nf4Dequantize(Tensor packed, Tensor absmax, long start, int block, Tensor out) {
+        KernelChecks.nf4Dequantize(device, packed, absmax, start, block, out);
         check(
                 sbora_cuda_h.sbc_nf4_dequantize(seg(packed), seg(absmax), start, out.numel(), block, seg(out), stream),
                 "sbc_nf4_dequantize");
@@ -568,6 +604,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void adamwStep(Tensor p, Tensor g, Tensor m, Tensor v, AdamWStep s) {
+        KernelChecks.adamwStep(device, p, g, m, v, s);
         check(
                 sbora_cuda_h.sbc_adamw_step(
                         seg(p),

@@ -105,6 +105,9 @@ final class CudaRuntime {
 
     /** Throws {@link CudaException} naming {@code function} and the error unless {@code status} is 0. */
     static void check(int status, String function) {
+        if (status == sbora_cuda_h.SBC_ERR_INDEX) {
+            throw new IndexOutOfBoundsException(function + ": " + errorString(status));
+        }
         if (status != SBC_OK) {
             throw new CudaException(function + ": " + errorString(status));
         }

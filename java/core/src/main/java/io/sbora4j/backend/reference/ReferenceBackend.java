@@ -3,6 +3,7 @@ package io.sbora4j.backend.reference;
 import io.sbora4j.backend.AdamWStep;
 import io.sbora4j.backend.AttentionShape;
 import io.sbora4j.backend.Backend;
+import io.sbora4j.backend.KernelChecks;
 import io.sbora4j.backend.Nf4Code;
 import io.sbora4j.tensor.BFloat16;
 import io.sbora4j.tensor.DType;
@@ -57,6 +58,7 @@ public final class ReferenceBackend implements Backend {
 
     @Override
     public void gemm(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
+        KernelChecks.gemm(device, transA, transB, a, b, c);
         int m = c.dim(0), n = c.dim(1);
         int k = transA ? a.dim(0) : a.dim(1);
         int lda = a.dim(1), ldb = b.dim(1);
@@ -82,6 +84,7 @@ public final class ReferenceBackend implements Backend {
 
     @Override
     public void gatherCols(Tensor x, Tensor idx, Tensor out) {
+        KernelChecks.gatherCols(device, x, idx, out);
         long rows = x.shape().rows();
         int cols = x.shape().cols();
         long r = idx.numel();
@@ -94,6 +97,7 @@ public final class ReferenceBackend implements Backend {
 
     @Override
     public void gatherRows(Tensor x, Tensor idx, Tensor out) {
+        KernelChecks.gatherRows(device, x, idx, out);
         int cols = x.shape().cols();
         for (long j = 0; j < idx.numel(); j++) {
             long row = index(idx, j);
@@ -105,6 +109,7 @@ public final class ReferenceBackend implements Backend {
 
     @Override
     public void indexAddCols(Tensor dst, Tensor idx, Tensor src, float alpha) {
+        KernelChecks.indexAddCols(device, dst, idx, src);
         long rows = dst.shape().rows();
         int cols = dst.shape().cols();
         long r = idx.numel();
@@ -118,6 +123,7 @@ public final class ReferenceBackend implements Backend {
 
     @Override
     public void indexAddRows(Tensor dst, Tensor idx, Tensor src, float alpha) {
+        KernelChecks.indexAddRows(device, dst, idx, src);
         int cols = dst.shape().cols();
         for (long j = 0; j < idx.numel(); j++) {
             long row = index(idx, j);
@@ -130,6 +136,7 @@ public final class ReferenceBackend implements Backend {
 
     @Override
     public void fill(Tensor x, float value) {
+        KernelChecks.fill(device, x);
         for (long i = 0; i < x.numel(); i++) {
             set(x, i, value);
         }
@@ -137,12 +144,14 @@ public final class ReferenceBackend implements Backend {
 
     @Override
     public void copy(Tensor src, Tensor dst) {
+        KernelChecks.copy(device, src, dst);
         MemorySegment.copy(src.data(), 0, dst.data(), 0, src.bytes());
     }
 
     /** Plain loops over the fused contract: the oracle of every backend's route (fused or not). */
     @Override
     public void gatherGemm(Tensor x, Tensor idx, Tensor f, boolean transF, float alpha, Tensor c, Tensor xs) {
+        KernelChecks.gatherGemm(device, x, idx, f, transF, c, xs);
         long rows = x.shape().rows();
         int cols = x.shape().cols(),
                 r = (int) idx.numel(),
@@ -169,6 +178,7 @@ public final class ReferenceBackend implements Backend {
 
     @Override
     public void gemmScatter(Tensor a, Tensor f, boolean transF, Tensor idx, float alpha, Tensor c) {
+        KernelChecks.gemmScatter(device, a, f, transF, idx, c);
         long rows = a.shape().rows();
         int kdim = a.shape().cols(),
                 r = (int) idx.numel(),
@@ -190,6 +200,7 @@ public final class ReferenceBackend implements Backend {
 
     @Override
     public void convert(Tensor src, Tensor dst) {
+        KernelChecks.convert(device, src, dst);
         for (long i = 0; i < dst.numel(); i++) {
             set(dst, i, get(src, i));
         }
@@ -197,6 +208,7 @@ public final class ReferenceBackend implements Backend {
 
     @Override
     public void add(Tensor a, Tensor b, Tensor out) {
+        KernelChecks.binary(device, "add", a, b, out);
         for (long i = 0; i < out.numel(); i++) {
             set(out, i, get(a, i) + get(b, i));
         }
@@ -204,6 +216,7 @@ public final class ReferenceBackend implements Backend {
 
     @Override
     public void sub(Tensor a, Tensor b, Tensor out) {
+        KernelChecks.binary(device, "sub", a, b, out);
         for (long i = 0; i < out.numel(); i++) {
             set(out, i, get(a, i) - get(b, i));
         }
@@ -211,6 +224,7 @@ public final class ReferenceBackend implements Backend {
 
     @Override
     public void mul(Tensor a, Tensor b, Tensor out) {
+        KernelChecks.binary(device, "mul", a, b, out);
         for (long i = 0; i < out.numel(); i++) {
             set(out, i, get(a, i) * get(b, i));
         }
@@ -218,6 +232,7 @@ public final class ReferenceBackend implements Backend {
 
     @Override
     public void div(Tensor a, Tensor b, Tensor out) {
+        KernelChecks.binary(device, "div", a, b, out);
         for (long i = 0; i < out.numel(); i++) {
             set(out, i, get(a, i) / get(b, i));
         }
@@ -225,6 +240,7 @@ public final class ReferenceBackend implements Backend {
 
     @Override
     public void scale(Tensor x, float s, Tensor out) {
+        KernelChecks.scale(device, x, out);
         for (long i = 0; i < out.numel(); i++) {
             set(out, i, get(x, i) * s);
         }
@@ -232,6 +248,7 @@ public final class ReferenceBackend implements Backend {
 
     @Override
     public void axpy(float alpha, Tensor x, Tensor y) {
+        KernelChecks.axpy(device, x, y);
         for (long i = 0; i < y.numel(); i++) {
             set(y, i, get(y, i) + alpha * get(x, i));
         }
@@ -239,6 +256,7 @@ public final class ReferenceBackend implements Backend {
 
     @Override
     public double sum(Tensor x) {
+        KernelChecks.reduce(device, "sum", x);
         double s = 0;
         for (long i = 0; i < x.numel(); i++) {
             s += get(x, i);
@@ -248,6 +266,7 @@ public final class ReferenceBackend implements Backend {
 
     @Override
     public double dot(Tensor a, Tensor b) {
+        KernelChecks.dot(device, a, b);
         double s = 0;
         for (long i = 0; i < a.numel(); i++) {
             s += (double) get(a, i) * get(b, i);
@@ -257,6 +276,7 @@ public final class ReferenceBackend implements Backend {
 
     @Override
     public long countNonFinite(Tensor x) {
+        KernelChecks.reduce(device, "countNonFinite", x);
         long n = 0;
         for (long i = 0; i < x.numel(); i++) {
             if (!Float.isFinite(get(x, i))) {
@@ -268,6 +288,7 @@ public final class ReferenceBackend implements Backend {
 
     @Override
     public void rowNorm(Tensor x, Tensor out) {
+        KernelChecks.rowNorm(device, x, out);
         long rows = x.shape().rows();
         int cols = x.shape().cols();
         for (long i = 0; i < rows; i++) {
@@ -282,6 +303,7 @@ public final class ReferenceBackend implements Backend {
 
     @Override
     public void scaleRows(Tensor x, Tensor s, Tensor out) {
+        KernelChecks.scaleRowsOrCols(device, true, x, s, out);
         long rows = x.shape().rows();
         int cols = x.shape().cols();
         for (long i = 0; i < rows; i++) {
@@ -293,6 +315,7 @@ public final class ReferenceBackend implements Backend {
 
     @Override
     public void scaleCols(Tensor x, Tensor s, Tensor out) {
+        KernelChecks.scaleRowsOrCols(device, false, x, s, out);
         long rows = x.shape().rows();
         int cols = x.shape().cols();
         for (long i = 0; i < rows; i++) {
@@ -304,6 +327,7 @@ public final class ReferenceBackend implements Backend {
 
     @Override
     public void colDot(Tensor a, Tensor b, Tensor out) {
+        KernelChecks.colDot(device, a, b, out);
         long rows = a.shape().rows();
         int cols = a.shape().cols();
         for (long j = 0; j < cols; j++) {
@@ -317,6 +341,7 @@ public final class ReferenceBackend implements Backend {
 
     @Override
     public void transpose(Tensor x, Tensor out) {
+        KernelChecks.transpose(device, x, out);
         long rows = x.shape().rows();
         int cols = x.shape().cols();
         for (long i = 0; i < rows; i++) {
@@ -330,6 +355,7 @@ public final class ReferenceBackend implements Backend {
 
     @Override
     public void rmsNormForward(Tensor x, Tensor w, float eps, Tensor y, Tensor rstd) {
+        KernelChecks.rmsNormForward(device, x, w, eps, y, rstd);
         long rows = x.shape().rows();
         int n = x.shape().cols();
         for (long i = 0; i < rows; i++) {
@@ -348,6 +374,7 @@ public final class ReferenceBackend implements Backend {
 
     @Override
     public void rmsNormBackward(Tensor x, Tensor w, Tensor rstd, Tensor dy, Tensor dx, Tensor dw) {
+        KernelChecks.rmsNormBackward(device, x, w, rstd, dy, dx, dw);
         long rows = x.shape().rows();
         int n = x.shape().cols();
         if (dx != null) {
@@ -377,6 +404,7 @@ public final class ReferenceBackend implements Backend {
 
     @Override
     public void rope(Tensor x, int heads, Tensor positions, Tensor cos, Tensor sin, float sign, Tensor out) {
+        KernelChecks.rope(device, x, heads, positions, cos, sin, out);
         long rows = x.shape().rows();
         int width = x.shape().cols(), headDim = width / heads, h = headDim / 2;
         for (long i = 0; i < rows; i++) {
@@ -399,6 +427,7 @@ public final class ReferenceBackend implements Backend {
 
     @Override
     public void siluMulForward(Tensor g, Tensor u, Tensor out) {
+        KernelChecks.siluMulForward(device, g, u, out);
         for (long i = 0; i < out.numel(); i++) {
             float gi = get(g, i);
             set(out, i, (gi / (1.0f + (float) Math.exp(-gi))) * get(u, i));
@@ -407,6 +436,7 @@ public final class ReferenceBackend implements Backend {
 
     @Override
     public void siluMulBackward(Tensor g, Tensor u, Tensor dout, Tensor dg, Tensor du) {
+        KernelChecks.siluMulBackward(device, g, u, dout, dg, du);
         for (long i = 0; i < g.numel(); i++) {
             float gi = get(g, i), sig = sigmoid(gi);
             if (du != null) {
@@ -420,6 +450,7 @@ public final class ReferenceBackend implements Backend {
 
     @Override
     public void attentionForward(Tensor q, Tensor k, Tensor v, AttentionShape a, Tensor out, Tensor lse) {
+        KernelChecks.attentionForward(device, q, k, v, a, out, lse);
         int hd = a.headDim(), qw = a.heads() * hd, kw = a.kvHeads() * hd, group = a.heads() / a.kvHeads();
         for (int b = 0; b < a.batch(); b++) {
             for (int h = 0; h < a.heads(); h++) {
@@ -468,6 +499,7 @@ public final class ReferenceBackend implements Backend {
             Tensor dq,
             Tensor dk,
             Tensor dv) {
+        KernelChecks.attentionBackward(device, q, k, v, out, lse, dout, a, dq, dk, dv);
         int hd = a.headDim(), qw = a.heads() * hd, kw = a.kvHeads() * hd, group = a.heads() / a.kvHeads();
         fill(dq, 0f);
         fill(dk, 0f);
@@ -504,6 +536,7 @@ public final class ReferenceBackend implements Backend {
 
     @Override
     public void crossEntropyForward(Tensor logits, Tensor targets, int ignoreIndex, Tensor loss, Tensor lse) {
+        KernelChecks.crossEntropyForward(device, logits, targets, ignoreIndex, loss, lse);
         long rows = logits.shape().rows();
         int vocab = logits.shape().cols();
         for (long i = 0; i < rows; i++) {
@@ -525,6 +558,7 @@ public final class ReferenceBackend implements Backend {
     @Override
     public void crossEntropyBackward(
             Tensor logits, Tensor targets, Tensor lse, int ignoreIndex, float scale, Tensor dlogits) {
+        KernelChecks.crossEntropyBackward(device, logits, targets, lse, ignoreIndex, dlogits);
         long rows = logits.shape().rows();
         int vocab = logits.shape().cols();
         for (long i = 0; i < rows; i++) {
@@ -538,6 +572,7 @@ public final class ReferenceBackend implements Backend {
 
     @Override
     public void nf4Quantize(Tensor x, int block, Tensor packed, Tensor absmax) {
+        KernelChecks.nf4Quantize(device, x, block, packed, absmax);
         long n = x.numel();
         for (long b = 0; b * block < n; b++) {
             long lo = b * block, hi = Math.min(n, lo + block);
@@ -557,6 +592,7 @@ public final class ReferenceBackend implements Backend {
 
     @Override
     public void nf4Dequantize(Tensor packed, Tensor absmax, long start, int block, Tensor out) {
+        KernelChecks.nf4Dequantize(device, packed, absmax, start, block, out);
         for (long i = 0; i < out.numel(); i++) {
             long e = start + i;
             int b = packed.data().get(ValueLayout.JAVA_BYTE, e >> 1) & 0xff;
@@ -567,6 +603,7 @@ public final class ReferenceBackend implements Backend {
 
     @Override
     public void adamwStep(Tensor p, Tensor g, Tensor m, Tensor v, AdamWStep s) {
+        KernelChecks.adamwStep(device, p, g, m, v, s);
         float w1 = 1.0f - s.beta1(), w2 = 1.0f - s.beta2();
         for (long i = 0; i < p.numel(); i++) {
             float gi = get(g, i);

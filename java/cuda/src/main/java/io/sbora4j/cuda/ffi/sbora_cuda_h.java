@@ -26,6 +26,7 @@ public final class sbora_cuda_h {
 
     public static final int SBC_OK = 0;
     public static final int SBC_ERR_ARG = 100001;
+    public static final int SBC_ERR_INDEX = 100002;
     public static final int SBC_HOST_TO_DEVICE = 1;
     public static final int SBC_DEVICE_TO_HOST = 2;
     public static final int SBC_DEVICE_TO_DEVICE = 3;
