@@ -185,6 +185,11 @@ public final class AdapterFiles {
         if (shapes.isEmpty()) {
             throw new IllegalArgumentException(weights + ": the adapter adapts no layer");
         }
+        // names go into messages: none may break one into lines (no model names a layer or tensor so)
+        for (String name : file.names()) {
+            printableName(weights, "tensor", name);
+        }
+        shapes.keySet().forEach(layer -> printableName(weights, "layer", layer));
         Map<String, Map<String, Tensor>> stored = new LinkedHashMap<>();
         for (var e : shapes.entrySet()) {
             int out = e.getValue()[0], in = e.getValue()[1];
@@ -261,6 +266,14 @@ public final class AdapterFiles {
             throw new IllegalArgumentException(weights + ": " + e.getMessage(), e);
         }
         return m;
+    }
+
+    private static void printableName(Path weights, String what, String name) {
+        String shown = SafetensorsFormatException.oneLine(name);
+        if (!shown.equals(name)) {
+            throw new IllegalArgumentException(
+                    weights + ": " + what + " name '" + shown + "' holds control characters");
+        }
     }
 
     /** A stored factor holds no NaN or infinity: merged into a base, one would spread through every output. */

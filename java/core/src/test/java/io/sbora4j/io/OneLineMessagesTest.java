@@ -1,0 +1,34 @@
+package io.sbora4j.io;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.foreign.Arena;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A name or value a file holds never breaks an error into lines: control characters are shown escaped (found by
+ * {@link SafetensorsFuzz}: a tensor named "\n" gave a two-line message).
+ */
+class OneLineMessagesTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void controlCharactersInAHeaderAreEscaped() throws Exception {
+        Path p = Crafted.file(
+                dir, "f.safetensors", "{\"a\\nb\":{\"dtype\":\"\\n\\u0000\",\"shape\":[1],\"data_offsets\":[0,4]}}", 4);
+        try (Arena a = Arena.ofConfined()) {
+            SafetensorsFormatException e =
+                    assertThrows(SafetensorsFormatException.class, () -> SafetensorsFile.open(p, a));
+            assertEquals(1, e.getMessage().lines().count(), e.getMessage());
+            assertTrue(e.getMessage().contains("'a\\nb'") && e.getMessage().contains("\\n\\u0000"), e.getMessage());
+        }
+        assertEquals("plain", SafetensorsFormatException.oneLine("plain"));
+        assertEquals("x\\r\\ty\\u2028", SafetensorsFormatException.oneLine("x\r\ty\u2028"));
+    }
+}
