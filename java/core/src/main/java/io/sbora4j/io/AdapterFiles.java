@@ -179,7 +179,8 @@ public final class AdapterFiles {
         Map<String, int[]> shapes = layerShapes(file);
         String savedWith = file.metadata().get(METHOD_KEY);
         if (savedWith != null && !savedWith.equals(cfg.method().id())) {
-            throw new IllegalArgumentException(weights + ": the weights were saved by method " + savedWith + ", but "
+            throw new IllegalArgumentException(weights + ": the weights were saved by method "
+                    + SafetensorsFormatException.oneLine(savedWith) + ", but "
                     + CONFIG + " says " + cfg.method().id());
         }
         if (shapes.isEmpty()) {

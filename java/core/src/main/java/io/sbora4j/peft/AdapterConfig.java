@@ -14,6 +14,7 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 
@@ -147,8 +148,25 @@ public record AdapterConfig(
                 root = root.getCause();
             }
             String msg = root instanceof IllegalArgumentException ? root.getMessage() : e.getOriginalMessage();
-            throw new IllegalArgumentException("invalid adapter config: " + msg, e);
+            throw new IllegalArgumentException("invalid adapter config: " + escapeControls(msg), e);
         }
+    }
+
+    /** A message on one line, whatever names the file held: control characters escaped ({@code \\n}, ...). */
+    private static String escapeControls(String s) {
+        if (s == null) {
+            return "null";
+        }
+        StringBuilder sb = new StringBuilder(s.length());
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c < 0x20 || c == 0x7f || c == 0x85 || c == 0x2028 || c == 0x2029) {
+                sb.append(c == '\n' ? "\\n" : String.format(Locale.ROOT, "\\u%04x", (int) c));
+            } else {
+                sb.append(c);
+            }
+        }
+        return sb.toString();
     }
 
     // Records compare arrays by reference; configs compare by content.

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sbora4j.peft.AdapterConfig;
 import java.lang.foreign.Arena;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -11,7 +12,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A name or value a file holds never breaks an error into lines: control characters are shown escaped (found by
- * {@link SafetensorsFuzz}: a tensor named "\n" gave a two-line message).
+ * {@link SafetensorsFuzz} and {@link AdapterFilesFuzz}: a tensor named "\n", a config key "\n" gave two-line
+ * messages).
  */
 class OneLineMessagesTest {
 
@@ -28,6 +30,12 @@ class OneLineMessagesTest {
             assertEquals(1, e.getMessage().lines().count(), e.getMessage());
             assertTrue(e.getMessage().contains("'a\\nb'") && e.getMessage().contains("\\n\\u0000"), e.getMessage());
         }
+        // and in an adapter config (found by AdapterFilesFuzz: an unknown key "\n")
+        IllegalArgumentException c = assertThrows(
+                IllegalArgumentException.class,
+                () -> AdapterConfig.fromJson("{\"method\": \"lora\", \"r\": 2, \"alpha\": 4, \"\\n\": 1}"));
+        assertEquals(1, c.getMessage().lines().count(), c.getMessage());
+        assertTrue(c.getMessage().contains("\\n"), c.getMessage());
         assertEquals("plain", SafetensorsFormatException.oneLine("plain"));
         assertEquals("x\\r\\ty\\u2028", SafetensorsFormatException.oneLine("x\r\ty\u2028"));
     }
