@@ -25,20 +25,31 @@ import net.jqwik.api.constraints.IntRange;
 class RegionalMergeProperties {
 
     private static AdaptedLinear trained(AdapterMethod m, Device d, int out, int in, int r, long seed) {
+        return trained(m, d, out, in, r, 16, seed);
+    }
+
+    /**
+     * A layer whose base weight and trained adapter tensors all hold values with 0.1 <= |v| <= 1, so every merged
+     * element really changes and every row of W has norm at least 0.1·sqrt(in).
+     */
+    private static AdaptedLinear trained(AdapterMethod m, Device d, int out, int in, int r, float alpha, long seed) {
         SplittableRandom rng = new SplittableRandom(seed);
-        Tensor w = Tensor.of(Arena.ofAuto(), d, Rand.floats(rng, out * in, 1), out, in);
+        Tensor w = Tensor.of(Arena.ofAuto(), d, awayFromZero(Rand.floats(rng, out * in, 1)), out, in);
         AdaptedLinear layer = AdaptedLinear.attach(
                 new Linear("layers.3.mlp.up_proj", w),
-                AdapterConfig.of(m, r, 16).withSeed(seed),
+                AdapterConfig.of(m, r, alpha).withSeed(seed),
                 Arena.ofAuto());
         for (Tensor t : layer.trainable()) {
-            float[] v = Rand.floats(rng, (int) t.numel(), 1);
-            for (int i = 0; i < v.length; i++) { // |v| >= 0.1: every merged element really changes
-                v[i] = Math.copySign(0.1f + 0.9f * Math.abs(v[i]), v[i]);
-            }
-            t.copyFrom(v);
+            t.copyFrom(awayFromZero(Rand.floats(rng, (int) t.numel(), 1)));
         }
         return layer;
+    }
+
+    private static float[] awayFromZero(float[] v) {
+        for (int i = 0; i < v.length; i++) {
+            v[i] = Math.copySign(0.1f + 0.9f * Math.abs(v[i]), v[i]);
+        }
+        return v;
     }
 
     @Property(tries = 80)
@@ -119,7 +130,10 @@ class RegionalMergeProperties {
             @ForAll @IntRange(min = 1, max = 9) int tokens,
             @ForAll long seed) {
         int r = Math.min(rWanted, m.maxRank(out, in));
-        AdaptedLinear layer = trained(m, Device.CPU, out, in, r, seed);
+        // alpha 0.05 keeps every row of s·B·A under half the norm of the row of W it is added to. With a larger
+        // update a row of W + s·B·A can nearly cancel, and DoRA's 1/‖W + s·B·A‖ then magnifies the rounding of
+        // the unmerged forward beyond any fixed tolerance (the two forwards round differently, neither is wrong).
+        AdaptedLinear layer = trained(m, Device.CPU, out, in, r, 0.05f, seed);
         Tensor x = Rand.tensor(new SplittableRandom(seed + 1), Device.CPU, tokens, in);
         layer.train(false);
         float[] adapted = layer.forward(x).toFloatArray();
