@@ -23,6 +23,7 @@ module io.sbora4j {
     exports io.sbora4j.train;
     exports io.sbora4j.io;
     exports io.sbora4j.data;
+    exports io.sbora4j.dist;
 
     uses io.sbora4j.backend.BackendProvider;
 
