@@ -9,18 +9,52 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Optional;
+import java.util.function.UnaryOperator;
 
 /**
  * Whether CUDA can be used in this process, and the error reporting of its calls: the kernel library must load,
- * the driver must report a GPU, and device 0 is selected.
+ * the driver must report a GPU, and one GPU is selected: the one named by {@value #DEVICE_PROPERTY}, else, in a
+ * process started by an MPI launcher, its local rank modulo the GPUs it sees (one GPU per rank), else GPU 0.
  */
 final class CudaRuntime {
 
+    /** The GPU to use, by index, overriding the choice by local rank. */
+    static final String DEVICE_PROPERTY = "sbora.cuda.device";
+
+    /** Where MPI launchers and Slurm put the rank of a process among those of its node. */
+    private static final String[] LOCAL_RANK_VARIABLES = {
+        "OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID", "MV2_COMM_WORLD_LOCAL_RANK", "SLURM_LOCALID", "LOCAL_RANK"
+    };
+
     private CudaRuntime() {}
+
+    /** The GPU this process drives, out of {@code count}; see the class comment. */
+    static int chosenDevice(int count, UnaryOperator<String> env, String property) {
+        if (property != null && !property.isBlank()) {
+            int d = Integer.parseInt(property.strip());
+            if (d < 0 || d >= count) {
+                throw new IllegalArgumentException(
+                        DEVICE_PROPERTY + "=" + d + " but the driver reports " + count + " GPU(s)");
+            }
+            return d;
+        }
+        for (String v : LOCAL_RANK_VARIABLES) {
+            String local = env.apply(v);
+            if (local != null && local.strip().matches("\\d{1,9}")) {
+                return Integer.parseInt(local.strip()) % count;
+            }
+        }
+        return 0;
+    }
 
     private static final class Probe {
         static final String PROBLEM = probe();
         static final String DEVICE = PROBLEM == null ? deviceName() : null;
+    }
+
+    /** The GPU index {@link #probe} selected. */
+    private static final class Selected {
+        static int index;
     }
 
     private static final class Stream {
@@ -72,11 +106,21 @@ final class CudaRuntime {
             if (status != SBC_OK) {
                 return "no usable CUDA driver or GPU (" + errorString(status) + ")";
             }
-            if (n.get(ValueLayout.JAVA_INT, 0) < 1) {
+            int count = n.get(ValueLayout.JAVA_INT, 0);
+            if (count < 1) {
                 return "the CUDA driver reports no GPU";
             }
-            status = sbora_cuda_h.sbc_set_device(0);
-            return status == SBC_OK ? null : "cannot select GPU 0 (" + errorString(status) + ")";
+            int device;
+            try {
+                device = chosenDevice(count, System::getenv, System.getProperty(DEVICE_PROPERTY));
+            } catch (NumberFormatException e) {
+                return DEVICE_PROPERTY + " must be a GPU index, got '" + System.getProperty(DEVICE_PROPERTY) + "'";
+            } catch (IllegalArgumentException e) {
+                return e.getMessage();
+            }
+            Selected.index = device;
+            status = sbora_cuda_h.sbc_set_device(device);
+            return status == SBC_OK ? null : "cannot select GPU " + device + " (" + errorString(status) + ")";
         } catch (RuntimeException | UnsatisfiedLinkError e) {
             return "libsbora_cuda.so cannot be used: " + e.getMessage();
         }
@@ -86,9 +130,9 @@ final class CudaRuntime {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment name = a.allocate(256);
             MemorySegment cap = a.allocate(ValueLayout.JAVA_INT);
-            check(sbora_cuda_h.sbc_device_info(0, name, 256, cap), "sbc_device_info");
+            check(sbora_cuda_h.sbc_device_info(Selected.index, name, 256, cap), "sbc_device_info");
             int c = cap.get(ValueLayout.JAVA_INT, 0);
-            return name.getString(0) + " (sm_" + c + ")";
+            return name.getString(0) + " (sm_" + c + ", GPU " + Selected.index + ")";
         }
     }
 

@@ -18,8 +18,9 @@ import java.util.Set;
  * Finds and opens the cuda backend's libraries, once per process: our CUDA kernels ({@code libsbora_cuda.so}, built
  * by CMake where nvcc is found and carried in this module's jar under {@code native/linux-x86_64/}, or the file named
  * by the system property {@value #CUDA_LIBRARY_PROPERTY}, e.g. the CPU-emulated build the Java tests run on) and
- * cuBLAS, looked for at run time in this order: {@code SBORA_CUDA_LIB_DIR}, the folders of {@code LD_LIBRARY_PATH},
- * {@code /usr/local/cuda/lib64}, and the {@code nvidia/cublas/lib} folders of Python wheels (where PyTorch's CUDA
+ * cuBLAS and NCCL (for
+ * {@code NcclCommunicator}), looked for at run time in this order: {@code SBORA_CUDA_LIB_DIR}, the folders of {@code LD_LIBRARY_PATH},
+ * {@code /usr/local/cuda/lib64}, and the {@code nvidia/cublas/lib} (or {@code nvidia/nccl/lib}) folders of Python wheels (where PyTorch's CUDA
  * libraries live on most GPU machines). When none has it, the reason lists every folder looked in.
  */
 public final class CudaLibraries {
@@ -40,6 +41,10 @@ public final class CudaLibraries {
         static final LoadedLibrary LIB = openCublas();
     }
 
+    private static final class NcclHolder {
+        static final LoadedLibrary LIB = openNccl();
+    }
+
     /** Symbols of {@code libsbora_cuda.so}; throws {@link NativeLibraryException} with the reason when unavailable. */
     public static SymbolLookup sboraCuda() {
         return KernelsHolder.LIB.orThrow("libsbora_cuda.so");
@@ -48,6 +53,16 @@ public final class CudaLibraries {
     /** Symbols of cuBLAS; throws {@link NativeLibraryException} saying where it was looked for. */
     public static SymbolLookup cublas() {
         return CublasHolder.LIB.orThrow("cuBLAS");
+    }
+
+    /** Symbols of NCCL ({@code libnccl.so.2}); throws {@link NativeLibraryException} saying where it was looked for. */
+    public static SymbolLookup nccl() {
+        return NcclHolder.LIB.orThrow("NCCL");
+    }
+
+    /** The state of NCCL. */
+    public static LoadedLibrary ncclStatus() {
+        return NcclHolder.LIB;
     }
 
     /** The state of the CUDA kernel library. */
@@ -64,7 +79,7 @@ public final class CudaLibraries {
     public static String describe() {
         String from = override() != null && KernelsHolder.LIB.isLoaded() ? " (-D" + CUDA_LIBRARY_PROPERTY + ")" : "";
         return "sbora_cuda: " + KernelsHolder.LIB.describe() + from + System.lineSeparator() + "cublas: "
-                + CublasHolder.LIB.describe();
+                + CublasHolder.LIB.describe() + System.lineSeparator() + "nccl: " + NcclHolder.LIB.describe();
     }
 
     private static String override() {
@@ -97,9 +112,18 @@ public final class CudaLibraries {
     }
 
     private static LoadedLibrary openCublas() {
-        Set<Path> dirs = searchFolders();
+        return openFirst("cuBLAS", NAMES, searchFolders("cublas"));
+    }
+
+    private static LoadedLibrary openNccl() {
+        Set<Path> dirs = searchFolders("nccl");
+        dirs.add(Path.of("/usr/lib/x86_64-linux-gnu")); // Debian's and NVIDIA's apt packages put it here
+        return openFirst("NCCL", List.of("libnccl.so.2", "libnccl.so"), dirs);
+    }
+
+    private static LoadedLibrary openFirst(String what, List<String> names, Set<Path> dirs) {
         for (Path d : dirs) {
-            for (String n : NAMES) {
+            for (String n : names) {
                 Path f = d.resolve(n);
                 if (Files.isRegularFile(f)) {
                     LoadedLibrary l = LoadedLibrary.open(f);
@@ -111,11 +135,12 @@ public final class CudaLibraries {
         }
         return LoadedLibrary.unavailable(
                 null,
-                "cuBLAS (" + String.join(", ", NAMES) + ") not found in " + dirs
+                what + " (" + String.join(", ", names) + ") not found in " + dirs
                         + "; set SBORA_CUDA_LIB_DIR to the folder that holds it");
     }
 
-    static Set<Path> searchFolders() {
+    /** Where cuBLAS or NCCL may be, in order; {@code wheel} names the library's folder in NVIDIA's Python wheels. */
+    static Set<Path> searchFolders(String wheel) {
         Set<Path> dirs = new LinkedHashSet<>();
         String explicit = System.getenv("SBORA_CUDA_LIB_DIR");
         if (explicit != null && !explicit.isBlank()) {
@@ -132,7 +157,7 @@ public final class CudaLibraries {
         dirs.add(Path.of("/usr/local/cuda/lib64"));
         dirs.add(Path.of("/usr/local/cuda/targets/x86_64-linux/lib"));
         for (Path root : pythonRoots()) {
-            dirs.add(root.resolve("nvidia/cublas/lib"));
+            dirs.add(root.resolve("nvidia/" + wheel + "/lib"));
         }
         return dirs;
     }
