@@ -7,6 +7,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -46,8 +47,9 @@ public record AdapterConfig(
             List.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj");
 
     /**
-     * Strict: an unknown or duplicated key, trailing text, a float where an integer belongs or a string where a
-     * number belongs is an error, never a silent truncation or coercion.
+     * Strict: an unknown or duplicated key, trailing text, null for a number, a float where an integer belongs or a
+     * string where a number belongs is an error, never a silent truncation or coercion (Jackson would read a null
+     * {@code alpha} as 0).
      */
     private static final ObjectMapper JSON = JsonMapper.builder()
             .enable(SerializationFeature.INDENT_OUTPUT)
@@ -141,6 +143,16 @@ public record AdapterConfig(
     /** Parses a config; a malformed or invalid one is an IllegalArgumentException saying what is wrong. */
     public static AdapterConfig fromJson(String json) {
         try {
+            JsonNode tree = JSON.readTree(json);
+            if (tree != null && tree.isObject()) {
+                // Jackson would pass an explicit null for a number as 0 (a null alpha would silently scale by 0)
+                for (var field : tree.properties()) {
+                    if (field.getValue().isNull()) {
+                        throw new IllegalArgumentException(
+                                "invalid adapter config: \"" + escapeControls(field.getKey()) + "\" is null");
+                    }
+                }
+            }
             return JSON.readValue(json, AdapterConfig.class);
         } catch (JsonProcessingException e) {
             Throwable root = e;

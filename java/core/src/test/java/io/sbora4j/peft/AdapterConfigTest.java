@@ -46,4 +46,18 @@ class AdapterConfigTest {
         assertTrue(e.getMessage().contains("xlora"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> AdapterConfig.fromJson("not json"));
     }
+
+    @Test
+    void nullForANumberIsRefusedNotReadAsZero() {
+        for (String json : new String[] {
+            "{\"method\":\"lora\",\"r\":8,\"alpha\":null}",
+            "{\"method\":\"lora\",\"r\":null,\"alpha\":16}",
+            "{\"method\":\"lora\",\"r\":8,\"alpha\":16,\"dropout\":null}",
+            "{\"method\":\"lora\",\"r\":8,\"alpha\":16,\"seed\":null}"
+        }) {
+            IllegalArgumentException e =
+                    assertThrows(IllegalArgumentException.class, () -> AdapterConfig.fromJson(json), json);
+            assertTrue(e.getMessage().contains("null") && !e.getMessage().contains("\n"), e.getMessage());
+        }
+    }
 }
