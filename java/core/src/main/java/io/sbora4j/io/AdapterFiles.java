@@ -119,7 +119,7 @@ public final class AdapterFiles {
 
     /** The {@value #RUN} record saved with the adapter in {@code dir}, if it has one. */
     public static Optional<String> readRunRecord(Path dir) throws IOException {
-        Path p = dir.resolve(RUN);
+        Path p = AtomicFiles.unitToRead(dir).resolve(RUN);
         return Files.isRegularFile(p) ? Optional.of(Files.readString(p, StandardCharsets.UTF_8)) : Optional.empty();
     }
 
@@ -169,7 +169,8 @@ public final class AdapterFiles {
      * Reads and checks the adapter in {@code dir}: against {@code modelLayers} (path to {out, in} of every linear
      * layer of the model) when it is not null, else against itself alone.
      */
-    private static Stored read(Path dir, Map<String, int[]> modelLayers, Arena arena) throws IOException {
+    private static Stored read(Path unit, Map<String, int[]> modelLayers, Arena arena) throws IOException {
+        Path dir = AtomicFiles.unitToRead(unit);
         AdapterConfig cfg = readConfig(dir);
         Path weights = dir.resolve(WEIGHTS);
         if (!Files.isRegularFile(weights)) {
@@ -297,7 +298,8 @@ public final class AdapterFiles {
     }
 
     /** The config of the adapter in {@code dir}. */
-    public static AdapterConfig readConfig(Path dir) throws IOException {
+    public static AdapterConfig readConfig(Path unit) throws IOException {
+        Path dir = AtomicFiles.unitToRead(unit);
         Path p = dir.resolve(CONFIG);
         if (!Files.isRegularFile(p)) {
             throw new IOException(dir + " is not an adapter directory: " + CONFIG + " is missing");

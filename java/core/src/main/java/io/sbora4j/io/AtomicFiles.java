@@ -226,6 +226,21 @@ public final class AtomicFiles {
         }
     }
 
+    /**
+     * Where a reader finds the unit of {@code target} without writing anything (a read-only command must work on a
+     * read-only file system): {@code target} itself, except when a {@link #replaceDirectory} was interrupted between
+     * its two renames, which leaves no {@code target} and the old unit, whole, in {@code .<name>.old}. Writers call
+     * {@link #recoverDirectory} instead, which puts it back.
+     */
+    public static Path unitToRead(Path target) throws IOException {
+        Path abs = resolveLink(target);
+        Path old = sibling(abs, OLD);
+        if (!Files.exists(abs, LinkOption.NOFOLLOW_LINKS) && Files.isDirectory(old, LinkOption.NOFOLLOW_LINKS)) {
+            return old;
+        }
+        return target;
+    }
+
     /** With the new unit in {@code target}: moves the entries of {@code old} it does not own across, deletes the rest. */
     private static void finishSwap(Path target, Path old, Predicate<String> owned) throws IOException {
         boolean carried = false;

@@ -29,7 +29,7 @@ public final class ModelFiles {
     private ModelFiles() {}
 
     /**
-     * Loads the model in {@code dir} as {@code options} say, into memory of its own owned by {@code arena}: after
+     * Loads the model in {@code unit} as {@code options} say, into memory of its own owned by {@code arena}: after
      * this returns the model does not depend on the files, which may be truncated, rewritten or deleted without
      * affecting it. Read-only weights reject writes as views of a read-only mapping would; writable ones may be
      * changed by merges (the files never are).
@@ -45,7 +45,8 @@ public final class ModelFiles {
      * @throws SafetensorsFormatException if a file is malformed, or was truncated while it was being read
      * @throws IOException                if a file cannot be read or was written while it was being read
      */
-    public static LlamaModel load(Path dir, LoadOptions options, Arena arena) throws IOException {
+    public static LlamaModel load(Path unit, LoadOptions options, Arena arena) throws IOException {
+        Path dir = AtomicFiles.unitToRead(unit); // a save a crash interrupted leaves the old model aside
         Device device = options.device();
         Path cfgFile = dir.resolve(CONFIG);
         if (!Files.isRegularFile(cfgFile)) {

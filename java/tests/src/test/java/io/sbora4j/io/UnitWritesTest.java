@@ -144,4 +144,40 @@ class UnitWritesTest {
                     loaded.namedTensors().get(name).toFloatArray());
         }
     }
+
+    /**
+     * A crash between the two renames of a save leaves no unit in place and the old one aside; the commands that only
+     * read (eval, generate, merge's input) find it there without writing, so they work on a read-only copy too.
+     */
+    @Test
+    void aSaveInterruptedBetweenItsRenamesIsReadFromTheOldUnitWithoutWriting() throws IOException {
+        Path adapterDir = root.resolve("adapter");
+        Path modelDir = root.resolve("model");
+        try (Arena arena = Arena.ofConfined()) {
+            AdapterFiles.save(adapter(4, 0.25f, arena), adapterDir, "{\"run\": \"A\"}\n");
+            ModelFiles.save(LlamaModel.random(CFG, 1, Device.CPU, arena), modelDir);
+            float[] embed = ModelFiles.load(modelDir, LoadOptions.on(Device.CPU), arena)
+                    .namedTensors()
+                    .get("model.embed_tokens.weight")
+                    .toFloatArray();
+            Files.move(adapterDir, root.resolve(".adapter.old")); // the first rename of a save, then the crash
+            Files.move(modelDir, root.resolve(".model.old"));
+            Map<String, String> before = snapshot(root.resolve(".adapter.old"));
+
+            assertEquals(4.0, AdapterFiles.readConfig(adapterDir).alpha());
+            assertEquals(
+                    "{\"run\": \"A\"}\n", AdapterFiles.readRunRecord(adapterDir).orElseThrow());
+            LlamaModel model = ModelFiles.load(modelDir, LoadOptions.on(Device.CPU), arena);
+            assertArrayEquals(
+                    embed, model.namedTensors().get("model.embed_tokens.weight").toFloatArray());
+            var peft = AdapterFiles.load(adapterDir, model, arena);
+            assertEquals(4.0, peft.config().alpha());
+            assertTrue(Files.notExists(adapterDir) && Files.notExists(modelDir), "reading wrote nothing");
+            assertEquals(before, snapshot(root.resolve(".adapter.old")));
+
+            AdapterFiles.recover(adapterDir); // what the next write does first: the old unit goes back in place
+            assertEquals(4.0, AdapterFiles.readConfig(adapterDir).alpha());
+            assertTrue(Files.notExists(root.resolve(".adapter.old")));
+        }
+    }
 }
