@@ -5,9 +5,13 @@
  * meaning), on device memory, with the stream as the last argument (NULL: the legacy default stream). Rules:
  *  - sizes int64_t, row-major, explicit leading dimensions where sbora_native.h has them;
  *  - every function returns an int status: 0, a cudaError_t value, SBC_ERR_ARG for a bad argument, or
- *    SBC_ERR_INDEX for an index out of range where a launcher checks indices (sbc_rope's positions);
- *  - launchers are asynchronous (but sbc_rope, which reads its positions on the host first) and never allocate; reductions write their result to device memory the caller
- *    owns and copies back;
+ *    SBC_ERR_INDEX for an index out of range where a launcher checks indices on the host (sbc_rope's positions);
+ *  - indices read from device memory (gathers, index-adds, the fused SBoRA GEMMs, cross-entropy targets) are checked
+ *    on the device, in stream order: one out of range makes that kernel, and every index kernel after it, do
+ *    nothing, and sbc_take_index_fault reports it at the next synchronisation;
+ *  - launchers are asynchronous (but sbc_rope, which reads its positions on the host first) and never allocate (but
+ *    the one int of the index-fault flag, at the first index check); reductions write their result to device
+ *    memory the caller owns and copies back;
  *  - memory, copies and errors go through the functions below, so that Java needs no other CUDA library than
  *    this one (the runtime is linked in statically) and cuBLAS.
  * The Java bindings in io.sbora4j.ffi.sbora_cuda_h mirror this file; a test compares them.
@@ -29,7 +33,7 @@ extern "C" {
 
 #define SBC_OK 0
 #define SBC_ERR_ARG 100001
-#define SBC_ERR_INDEX 100002 /* an index outside [0, dimension) (sbc_rope's positions) */
+#define SBC_ERR_INDEX 100002 /* an index outside [0, dimension) (sbc_rope's positions; sbc_take_index_fault) */
 
 /* Copy directions (cudaMemcpyKind values). */
 #define SBC_HOST_TO_DEVICE 1
@@ -53,6 +57,9 @@ SBC_API int sbc_stream_create(void **stream);
 SBC_API int sbc_stream_destroy(void *stream);
 SBC_API int sbc_stream_synchronize(void *stream);
 SBC_API int sbc_memcpy_async(void *dst, const void *src, int64_t bytes, int kind, void *stream);
+/* Whether an index kernel met an index out of range since the last call (*out = 1, and the flag is lowered) or not
+ * (*out = 0). Waits for the stream (a 4-byte copy) once an index has ever been checked; before that, returns at once. */
+SBC_API int sbc_take_index_fault(int *out, void *stream);
 
 /* ---- gathers and index-adds (SBoRA) ---- */
 SBC_API int sbc_gather_cols(const float *x, int64_t rows, int64_t cols, int64_t ldx, const int32_t *idx, int64_t r,

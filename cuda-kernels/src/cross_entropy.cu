@@ -1,5 +1,6 @@
 // Softmax cross-entropy per row (native/src/model_ops.c). Rows whose target is ignore_index get loss 0 (their lse is
-// still computed) and zero gradients. Targets are not range-checked on the device.
+// still computed) and zero gradients. Targets are checked on the device (check_indices): one outside [0, vocab) that is
+// not ignore_index makes both kernels do nothing, and is reported at the next sbc_take_index_fault.
 //  - forward: the row max is exact; the sum of exp in double is a tree sum of CUDA's double exp: lse agrees with the
 //    CPU within double rounding before its rounding to float (nearly always bit for bit), and loss = lse - z[t].
 //  - backward: scale * expf(z - lse), with CUDA's expf: within an ulp or two.
@@ -14,7 +15,8 @@ namespace {
 // One block per row; the loop over rows is block-uniform so that every thread reaches the block reductions.
 __global__ void cross_entropy_forward_kernel(const float *__restrict__ logits, const int32_t *__restrict__ targets,
                                              int64_t rows, int64_t vocab, int32_t ignore_index,
-                                             float *__restrict__ loss, float *__restrict__ lse) {
+                                             float *__restrict__ loss, float *__restrict__ lse, const int *fault) {
+    if (*fault) return; // block-uniform: every thread of the block returns, no barrier is left waiting
     __shared__ float fscratch[33];
     __shared__ double dscratch[33];
     for (int64_t i = blockIdx.x; i < rows; i += gridDim.x) {
@@ -38,7 +40,8 @@ __global__ void cross_entropy_forward_kernel(const float *__restrict__ logits, c
 // so dlogits may alias logits.
 __global__ void cross_entropy_backward_kernel(const float *logits, const int32_t *__restrict__ targets,
                                               const float *__restrict__ lse, int64_t rows, int64_t vocab,
-                                              int32_t ignore_index, float scale, float *dlogits) {
+                                              int32_t ignore_index, float scale, float *dlogits, const int *fault) {
+    if (*fault) return;
     const int64_t total = rows * vocab;
     for (int64_t e = global_id(); e < total; e += global_stride()) {
         const int64_t i = e / vocab, j = e - i * vocab;
@@ -59,9 +62,12 @@ extern "C" int sbc_cross_entropy_forward(const float *logits, const int32_t *tar
     SBC_CHECK(rows >= 0 && vocab > 0);
     if (rows == 0) return SBC_OK;
     SBC_CHECK(logits != nullptr && targets != nullptr && loss != nullptr && lse != nullptr);
+    const int *fault;
+    const int checked = check_indices(targets, rows, vocab, true, ignore_index, as_stream(stream), &fault);
+    if (checked != SBC_OK) return checked;
     const unsigned grid = (unsigned)(rows < kMaxBlocks ? rows : kMaxBlocks);
     cross_entropy_forward_kernel<<<grid, kThreads, 0, as_stream(stream)>>>(logits, targets, rows, vocab, ignore_index,
-                                                                           loss, lse);
+                                                                           loss, lse, fault);
     return launched();
 }
 
@@ -71,7 +77,10 @@ extern "C" int sbc_cross_entropy_backward(const float *logits, const int32_t *ta
     SBC_CHECK(rows >= 0 && vocab > 0);
     if (rows == 0) return SBC_OK;
     SBC_CHECK(logits != nullptr && targets != nullptr && lse != nullptr && dlogits != nullptr);
+    const int *fault;
+    const int checked = check_indices(targets, rows, vocab, true, ignore_index, as_stream(stream), &fault);
+    if (checked != SBC_OK) return checked;
     cross_entropy_backward_kernel<<<grid_for(rows * vocab), kThreads, 0, as_stream(stream)>>>(
-        logits, targets, lse, rows, vocab, ignore_index, scale, dlogits);
+        logits, targets, lse, rows, vocab, ignore_index, scale, dlogits, fault);
     return launched();
 }

@@ -42,7 +42,9 @@ template <typename T, bool GATHER, int BM>
 __global__ void __launch_bounds__(256) sbora_gemm_kernel(const T *__restrict__ a, int64_t lda,
                                                          const int32_t *__restrict__ idx, const float *__restrict__ f,
                                                          int64_t ldf, int trans_f, int64_t m, int64_t n, int64_t kdim,
-                                                         float alpha, T *c, int64_t ldc, T *xs, int64_t ldxs) {
+                                                         float alpha, T *c, int64_t ldc, T *xs, int64_t ldxs,
+                                                         const int *fault) {
+    if (*fault) return; // an index is out of range (check_indices): block-uniform, touch nothing
     constexpr int TM = BM / kTile; // rows per thread
     constexpr int TN = kBN / kTile; // columns per thread
     __shared__ float As[kBK][BM + 1];
@@ -123,39 +125,41 @@ __global__ void __launch_bounds__(256) sbora_gemm_kernel(const T *__restrict__ a
 
 template <typename T, bool GATHER, int BM>
 int launch(const void *a, int64_t lda, const int32_t *idx, const float *f, int64_t ldf, int trans_f, int64_t m,
-           int64_t n, int64_t kdim, float alpha, void *c, int64_t ldc, void *xs, int64_t ldxs, void *stream) {
+           int64_t n, int64_t kdim, float alpha, void *c, int64_t ldc, void *xs, int64_t ldxs, void *stream,
+           const int *fault) {
     // At least one column block: with n == 0 the gather still writes xs (every C store is skipped).
     const int64_t mb = (m + BM - 1) / BM, nb = n == 0 ? 1 : (n + kBN - 1) / kBN;
     SBC_CHECK(mb <= 0x7fffffff && nb <= 65535);
     const dim3 grid((unsigned)mb, (unsigned)nb);
     sbora_gemm_kernel<T, GATHER, BM><<<grid, 256, 0, as_stream(stream)>>>(
-        (const T *)a, lda, idx, f, ldf, trans_f, m, n, kdim, alpha, (T *)c, ldc, (T *)xs, ldxs);
+        (const T *)a, lda, idx, f, ldf, trans_f, m, n, kdim, alpha, (T *)c, ldc, (T *)xs, ldxs, fault);
     return launched();
 }
 
 // Thin products (few output columns) get shorter row tiles, so that there are enough blocks to keep the GPU busy.
 template <typename T, bool GATHER>
 int dispatch_tile(const void *a, int64_t lda, const int32_t *idx, const float *f, int64_t ldf, int trans_f, int64_t m,
-                  int64_t n, int64_t kdim, float alpha, void *c, int64_t ldc, void *xs, int64_t ldxs, void *stream) {
+                  int64_t n, int64_t kdim, float alpha, void *c, int64_t ldc, void *xs, int64_t ldxs, void *stream,
+           const int *fault) {
     if (n <= kBN) {
-        return launch<T, GATHER, 32>(a, lda, idx, f, ldf, trans_f, m, n, kdim, alpha, c, ldc, xs, ldxs, stream);
+        return launch<T, GATHER, 32>(a, lda, idx, f, ldf, trans_f, m, n, kdim, alpha, c, ldc, xs, ldxs, stream, fault);
     }
-    return launch<T, GATHER, 64>(a, lda, idx, f, ldf, trans_f, m, n, kdim, alpha, c, ldc, xs, ldxs, stream);
+    return launch<T, GATHER, 64>(a, lda, idx, f, ldf, trans_f, m, n, kdim, alpha, c, ldc, xs, ldxs, stream, fault);
 }
 
 template <bool GATHER>
 int dispatch(int type, const void *a, int64_t lda, const int32_t *idx, const float *f, int64_t ldf, int trans_f,
              int64_t m, int64_t n, int64_t kdim, float alpha, void *c, int64_t ldc, void *xs, int64_t ldxs,
-             int kernel, void *stream) {
+             int kernel, void *stream, const int *fault) {
     if (type == SBC_F32) {
         return dispatch_tile<float, GATHER>(a, lda, idx, f, ldf, trans_f, m, n, kdim, alpha, c, ldc, xs, ldxs,
-                                            stream);
+                                            stream, fault);
     }
     if (kernel == SBC_KERNEL_SIMT) {
         return dispatch_tile<__nv_bfloat16, GATHER>(a, lda, idx, f, ldf, trans_f, m, n, kdim, alpha, c, ldc, xs,
-                                                    ldxs, stream);
+                                                    ldxs, stream, fault);
     }
-    return launch_tc<GATHER>(a, lda, idx, f, ldf, trans_f, m, n, kdim, alpha, c, ldc, xs, ldxs, stream);
+    return launch_tc<GATHER>(a, lda, idx, f, ldf, trans_f, m, n, kdim, alpha, c, ldc, xs, ldxs, stream, fault);
 }
 
 } // namespace
@@ -171,7 +175,11 @@ extern "C" int sbc_gather_gemm(int type, const void *x, int64_t m, int64_t ldx, 
     SBC_CHECK(x != nullptr && idx != nullptr && f != nullptr && ldx >= 1);
     SBC_CHECK(n == 0 || c != nullptr);
     if (n == 0 && xs == nullptr) return SBC_OK;
-    return dispatch<true>(type, x, ldx, idx, f, ldf, trans_f, m, n, r, alpha, c, ldc, xs, ldxs, kernel, stream);
+    const int *fault;
+    const int checked = check_indices(idx, r, ldx, false, 0, as_stream(stream), &fault); // as sb_gather_gemm
+    if (checked != SBC_OK) return checked;
+    return dispatch<true>(type, x, ldx, idx, f, ldf, trans_f, m, n, r, alpha, c, ldc, xs, ldxs, kernel, stream,
+                          fault);
 }
 
 extern "C" int sbc_gemm_scatter(int type, const void *a, int64_t m, int64_t kdim, int64_t lda, const float *f,
@@ -184,5 +192,9 @@ extern "C" int sbc_gemm_scatter(int type, const void *a, int64_t m, int64_t kdim
     SBC_CHECK(c != nullptr && idx != nullptr);
     if (kdim == 0) return SBC_OK; // an empty sum adds nothing
     SBC_CHECK(a != nullptr && f != nullptr);
-    return dispatch<false>(type, a, lda, idx, f, ldf, trans_f, m, r, kdim, alpha, c, ldc, nullptr, 0, kernel, stream);
+    const int *fault;
+    const int checked = check_indices(idx, r, ldc, false, 0, as_stream(stream), &fault); // as sb_gemm_scatter
+    if (checked != SBC_OK) return checked;
+    return dispatch<false>(type, a, lda, idx, f, ldf, trans_f, m, r, kdim, alpha, c, ldc, nullptr, 0, kernel, stream,
+                           fault);
 }

@@ -26,7 +26,9 @@ template <bool GATHER, int FM>
 __global__ void __launch_bounds__(kTcThreads)
     sbora_gemm_tc_kernel(const __nv_bfloat16 *__restrict__ a, int64_t lda, const int32_t *__restrict__ idx,
                          const float *__restrict__ f, int64_t ldf, int trans_f, int64_t m, int64_t n, int64_t kdim,
-                         float alpha, __nv_bfloat16 *c, int64_t ldc, __nv_bfloat16 *xs, int64_t ldxs) {
+                         float alpha, __nv_bfloat16 *c, int64_t ldc, __nv_bfloat16 *xs, int64_t ldxs,
+                         const int *fault) {
+    if (*fault) return; // see sbora_gemm_kernel
     using namespace nvcuda;
     constexpr int kTcBM = 32 * FM;
     __shared__ __align__(32) __nv_bfloat16 As[kTcBM][kTcBK + kTcPad];
@@ -113,24 +115,28 @@ __global__ void __launch_bounds__(kTcThreads)
 
 template <bool GATHER, int FM>
 int launch_tc_tile(const void *a, int64_t lda, const int32_t *idx, const float *f, int64_t ldf, int trans_f, int64_t m,
-              int64_t n, int64_t kdim, float alpha, void *c, int64_t ldc, void *xs, int64_t ldxs, void *stream) {
+              int64_t n, int64_t kdim, float alpha, void *c, int64_t ldc, void *xs, int64_t ldxs, void *stream,
+           const int *fault) {
     constexpr int kTcBM = 32 * FM;
     const int64_t mb = (m + kTcBM - 1) / kTcBM, nb = n == 0 ? 1 : (n + kTcBN - 1) / kTcBN;
     SBC_CHECK(mb <= 0x7fffffff && nb <= 65535);
     const dim3 grid((unsigned)mb, (unsigned)nb);
     sbora_gemm_tc_kernel<GATHER, FM><<<grid, kTcThreads, 0, as_stream(stream)>>>(
         (const __nv_bfloat16 *)a, lda, idx, f, ldf, trans_f, m, n, kdim, alpha, (__nv_bfloat16 *)c, ldc,
-        (__nv_bfloat16 *)xs, ldxs);
+        (__nv_bfloat16 *)xs, ldxs, fault);
     return launched();
 }
 
 template <bool GATHER>
 int launch_tc(const void *a, int64_t lda, const int32_t *idx, const float *f, int64_t ldf, int trans_f, int64_t m,
-              int64_t n, int64_t kdim, float alpha, void *c, int64_t ldc, void *xs, int64_t ldxs, void *stream) {
+              int64_t n, int64_t kdim, float alpha, void *c, int64_t ldc, void *xs, int64_t ldxs, void *stream,
+           const int *fault) {
     if (n <= kTcBN) {
-        return launch_tc_tile<GATHER, 1>(a, lda, idx, f, ldf, trans_f, m, n, kdim, alpha, c, ldc, xs, ldxs, stream);
+        return launch_tc_tile<GATHER, 1>(a, lda, idx, f, ldf, trans_f, m, n, kdim, alpha, c, ldc, xs, ldxs, stream,
+                                         fault);
     }
-    return launch_tc_tile<GATHER, 2>(a, lda, idx, f, ldf, trans_f, m, n, kdim, alpha, c, ldc, xs, ldxs, stream);
+    return launch_tc_tile<GATHER, 2>(a, lda, idx, f, ldf, trans_f, m, n, kdim, alpha, c, ldc, xs, ldxs, stream,
+                                     fault);
 }
 
 } // namespace sbc

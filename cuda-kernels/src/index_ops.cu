@@ -1,6 +1,7 @@
 // The f32 gathers and index-adds (native/src/index_ops.c): the typed kernels of typed_ops.cu on f32 arrays, one
-// thread per element. Index ranges are the caller's responsibility on the device (the C kernels check them; these
-// do not); index_add_rows accumulates repeated indices through atomics, in no fixed order.
+// thread per element. Index ranges are checked on the device (check_indices: an index out of range makes the kernel
+// do nothing and is reported at the next sbc_take_index_fault); index_add_rows accumulates repeated indices through
+// atomics, in no fixed order.
 #include "sbc_internal.cuh"
 
 extern "C" int sbc_gather_cols(const float *x, int64_t rows, int64_t cols, int64_t ldx, const int32_t *idx, int64_t r,

@@ -2,6 +2,7 @@
 // runtime can be linked into this library statically.
 #include "sbc_internal.cuh"
 
+#include <atomic>
 #include <stdio.h>
 
 using namespace sbc;
@@ -9,6 +10,68 @@ using namespace sbc;
 static_assert(SBC_HOST_TO_DEVICE == cudaMemcpyHostToDevice && SBC_DEVICE_TO_HOST == cudaMemcpyDeviceToHost &&
                   SBC_DEVICE_TO_DEVICE == cudaMemcpyDeviceToDevice,
               "the SBC_ copy directions are cudaMemcpyKind values");
+
+namespace {
+
+__global__ void check_indices_kernel(const int32_t *__restrict__ idx, int64_t n, int64_t bound, int has_ignore,
+                                     int32_t ignore, int *fault) {
+    for (int64_t i = global_id(); i < n; i += global_stride()) {
+        const int32_t v = idx[i];
+        if ((v < 0 || (int64_t)v >= bound) && !(has_ignore && v == ignore)) *fault = 1; // any writer's 1 will do
+    }
+}
+
+// The flag, allocated and zeroed once per process on the current device (a function-local static: thread-safe).
+int *fault_flag() {
+    static int *flag = [] {
+        int *p = nullptr;
+        if (cudaMalloc((void **)&p, sizeof(int)) != cudaSuccess) {
+            (void)cudaGetLastError();
+            return (int *)nullptr;
+        }
+        const int zero = 0;
+        if (cudaMemcpy(p, &zero, sizeof(int), cudaMemcpyHostToDevice) != cudaSuccess) {
+            (void)cudaGetLastError();
+            (void)cudaFree(p);
+            return (int *)nullptr;
+        }
+        return p;
+    }();
+    return flag;
+}
+
+std::atomic<bool> fault_flag_allocated{false}; // set by check_indices: until then sbc_take_index_fault copies nothing
+
+} // namespace
+
+namespace sbc {
+
+int check_indices(const int32_t *idx, int64_t n, int64_t bound, bool has_ignore, int32_t ignore, cudaStream_t stream,
+                  const int **fault) {
+    int *flag = fault_flag();
+    if (flag == nullptr) return status(cudaErrorMemoryAllocation);
+    fault_flag_allocated = true;
+    *fault = flag;
+    if (n == 0) return SBC_OK;
+    check_indices_kernel<<<grid_for(n), kThreads, 0, stream>>>(idx, n, bound, has_ignore ? 1 : 0, ignore, flag);
+    return launched();
+}
+
+} // namespace sbc
+
+extern "C" int sbc_take_index_fault(int *out, void *stream) {
+    SBC_CHECK(out != nullptr);
+    *out = 0;
+    if (!fault_flag_allocated) return SBC_OK; // no index was ever checked: nothing to copy, no synchronisation
+    int *flag = fault_flag();
+    int raised = 0;
+    cudaError_t e = cudaMemcpyAsync(&raised, flag, sizeof(int), cudaMemcpyDeviceToHost, as_stream(stream));
+    if (e == cudaSuccess) e = cudaStreamSynchronize(as_stream(stream));
+    if (e == cudaSuccess && raised != 0) e = cudaMemsetAsync(flag, 0, sizeof(int), as_stream(stream));
+    if (e != cudaSuccess) return status(e);
+    *out = raised != 0 ? 1 : 0;
+    return SBC_OK;
+}
 
 extern "C" int sbc_device_count(int *out) {
     SBC_CHECK(out != nullptr);

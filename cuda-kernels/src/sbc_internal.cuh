@@ -2,7 +2,8 @@
 //
 // Every launcher mirrors the C kernel of the same name in native/src (sb_X -> sbc_X): the same argument checks in the
 // same order (SBC_ERR_ARG where the C code returns SB_ERR_ARG; index ranges are not checked on the device, but sbc_rope reads
-// its positions on the host first and returns SBC_ERR_INDEX where sb_rope returns SB_ERR_INDEX), the same
+// its positions on the host first and returns SBC_ERR_INDEX where sb_rope returns SB_ERR_INDEX; the launchers that
+// read other indices from device memory check them on the device instead: see check_indices), the same
 // early return on empty sizes, and the same arithmetic. Where the C result is a chain of single IEEE operations the
 // kernels spell each one as a round-to-nearest intrinsic (__fadd_rn, __fmul_rn, ...), which nvcc never fuses into an
 // FMA, so that those results equal the CPU's bit for bit without a --fmad=false build flag.
@@ -52,6 +53,18 @@ inline int status(cudaError_t e) {
     if (e != cudaSuccess) (void)cudaGetLastError();
     return (int)e;
 }
+
+// Index faults. A launcher that reads indices held on the device (gathers, index-adds, the fused SBoRA GEMMs,
+// cross-entropy targets) first launches a small kernel that checks them against their bound and raises a sticky flag
+// in device memory when one is out of range; the main kernel, later on the same stream, reads the flag first and
+// does nothing when it is raised, so no access ever leaves its array. The host learns of the fault at its next
+// synchronisation through sbc_take_index_fault (the flag stays raised until then, so every index kernel queued in
+// between does nothing either). The flag is one int, allocated at the first check.
+//
+// check_indices: launches the check of idx[0, n) against [0, bound), `ignore` allowed too when has_ignore; *fault is
+// the flag the main kernel must read. SBC_OK or a launch/allocation status.
+int check_indices(const int32_t *idx, int64_t n, int64_t bound, bool has_ignore, int32_t ignore, cudaStream_t stream,
+                  const int **fault);
 
 __device__ __forceinline__ int64_t global_id() { return (int64_t)blockIdx.x * blockDim.x + threadIdx.x; }
 __device__ __forceinline__ int64_t global_stride() { return (int64_t)gridDim.x * blockDim.x; }

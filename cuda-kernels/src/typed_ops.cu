@@ -79,7 +79,8 @@ __global__ void nonfinite_t_kernel(const T *__restrict__ x, int64_t n, int64_t *
 // The gathers copy elements without looking at them: B is an unsigned integer of the element's size.
 template <typename B>
 __global__ void gather_cols_t_kernel(const B *__restrict__ x, int64_t ldx, const int32_t *__restrict__ idx,
-                                     int64_t rows, int64_t r, B *__restrict__ out, int64_t ldo) {
+                                     int64_t rows, int64_t r, B *__restrict__ out, int64_t ldo, const int *fault) {
+    if (*fault) return; // an index is out of range (check_indices): touch nothing
     const int64_t total = rows * r;
     for (int64_t e = global_id(); e < total; e += global_stride()) {
         const int64_t t = e / r, j = e - t * r;
@@ -89,7 +90,8 @@ __global__ void gather_cols_t_kernel(const B *__restrict__ x, int64_t ldx, const
 
 template <typename B>
 __global__ void gather_rows_t_kernel(const B *__restrict__ x, int64_t ldx, const int32_t *__restrict__ idx,
-                                     int64_t r, int64_t cols, B *__restrict__ out, int64_t ldo) {
+                                     int64_t r, int64_t cols, B *__restrict__ out, int64_t ldo, const int *fault) {
+    if (*fault) return;
     const int64_t total = r * cols;
     for (int64_t e = global_id(); e < total; e += global_stride()) {
         const int64_t j = e / cols, c = e - j * cols;
@@ -101,7 +103,8 @@ __global__ void gather_rows_t_kernel(const B *__restrict__ x, int64_t ldx, const
 // 16 bits wide and leave their neighbours alone).
 template <typename D, typename S>
 __global__ void index_add_cols_t_kernel(D *dst, int64_t ldd, const int32_t *__restrict__ idx, int64_t rows,
-                                        int64_t r, const S *src, int64_t lds, float alpha) {
+                                        int64_t r, const S *src, int64_t lds, float alpha, const int *fault) {
+    if (*fault) return;
     const int64_t total = rows * r;
     for (int64_t e = global_id(); e < total; e += global_stride()) {
         const int64_t t = e / r, j = e - t * r;
@@ -128,7 +131,8 @@ __device__ __forceinline__ void atomic_add_f32(__nv_bfloat16 *p, float v) {
 // dst[idx[j], c] += alpha * src[j, c]; repeated indices accumulate through atomics (in no fixed order).
 template <typename D, typename S>
 __global__ void index_add_rows_t_kernel(D *dst, int64_t ldd, const int32_t *__restrict__ idx, int64_t r,
-                                        int64_t cols, const S *src, int64_t lds, float alpha) {
+                                        int64_t cols, const S *src, int64_t lds, float alpha, const int *fault) {
+    if (*fault) return;
     const int64_t total = r * cols;
     for (int64_t e = global_id(); e < total; e += global_stride()) {
         const int64_t j = e / cols, c = e - j * cols;
@@ -252,12 +256,15 @@ extern "C" int sbc_gather_cols_t(const void *x, int type, int64_t rows, int64_t 
     SBC_CHECK(rows >= 0 && cols >= 0 && r >= 0 && ldx >= cols && ldo >= r);
     if (rows == 0 || r == 0) return SBC_OK;
     SBC_CHECK(x != nullptr && idx != nullptr && out != nullptr);
+    const int *fault;
+    const int checked = check_indices(idx, r, cols, false, 0, as_stream(stream), &fault);
+    if (checked != SBC_OK) return checked;
     if (type == SBC_BF16) {
         gather_cols_t_kernel<<<grid_for(rows * r), kThreads, 0, as_stream(stream)>>>(
-            static_cast<const uint16_t *>(x), ldx, idx, rows, r, static_cast<uint16_t *>(out), ldo);
+            static_cast<const uint16_t *>(x), ldx, idx, rows, r, static_cast<uint16_t *>(out), ldo, fault);
     } else {
         gather_cols_t_kernel<<<grid_for(rows * r), kThreads, 0, as_stream(stream)>>>(
-            static_cast<const uint32_t *>(x), ldx, idx, rows, r, static_cast<uint32_t *>(out), ldo);
+            static_cast<const uint32_t *>(x), ldx, idx, rows, r, static_cast<uint32_t *>(out), ldo, fault);
     }
     return launched();
 }
@@ -268,12 +275,15 @@ extern "C" int sbc_gather_rows_t(const void *x, int type, int64_t rows, int64_t 
     SBC_CHECK(rows >= 0 && cols >= 0 && r >= 0 && ldx >= cols && ldo >= cols);
     if (r == 0 || cols == 0) return SBC_OK;
     SBC_CHECK(x != nullptr && idx != nullptr && out != nullptr);
+    const int *fault;
+    const int checked = check_indices(idx, r, rows, false, 0, as_stream(stream), &fault);
+    if (checked != SBC_OK) return checked;
     if (type == SBC_BF16) {
         gather_rows_t_kernel<<<grid_for(r * cols), kThreads, 0, as_stream(stream)>>>(
-            static_cast<const uint16_t *>(x), ldx, idx, r, cols, static_cast<uint16_t *>(out), ldo);
+            static_cast<const uint16_t *>(x), ldx, idx, r, cols, static_cast<uint16_t *>(out), ldo, fault);
     } else {
         gather_rows_t_kernel<<<grid_for(r * cols), kThreads, 0, as_stream(stream)>>>(
-            static_cast<const uint32_t *>(x), ldx, idx, r, cols, static_cast<uint32_t *>(out), ldo);
+            static_cast<const uint32_t *>(x), ldx, idx, r, cols, static_cast<uint32_t *>(out), ldo, fault);
     }
     return launched();
 }
@@ -284,11 +294,14 @@ extern "C" int sbc_index_add_cols_t(void *dst, int dtype, int64_t rows, int64_t 
     SBC_CHECK(rows >= 0 && cols >= 0 && r >= 0 && ldd >= cols && lds >= r);
     if (rows == 0 || r == 0) return SBC_OK;
     SBC_CHECK(dst != nullptr && idx != nullptr && src != nullptr);
+    const int *fault;
+    const int checked = check_indices(idx, r, cols, false, 0, as_stream(stream), &fault);
+    if (checked != SBC_OK) return checked;
     return with_types(dtype, stype, [&](auto dt, auto st) {
         using D = typename decltype(dt)::type;
         using S = typename decltype(st)::type;
         index_add_cols_t_kernel<<<grid_for(rows * r), kThreads, 0, as_stream(stream)>>>(
-            static_cast<D *>(dst), ldd, idx, rows, r, static_cast<const S *>(src), lds, alpha);
+            static_cast<D *>(dst), ldd, idx, rows, r, static_cast<const S *>(src), lds, alpha, fault);
         return launched();
     });
 }
@@ -299,11 +312,14 @@ extern "C" int sbc_index_add_rows_t(void *dst, int dtype, int64_t rows, int64_t 
     SBC_CHECK(rows >= 0 && cols >= 0 && r >= 0 && ldd >= cols && lds >= cols);
     if (r == 0 || cols == 0) return SBC_OK;
     SBC_CHECK(dst != nullptr && idx != nullptr && src != nullptr);
+    const int *fault;
+    const int checked = check_indices(idx, r, rows, false, 0, as_stream(stream), &fault);
+    if (checked != SBC_OK) return checked;
     return with_types(dtype, stype, [&](auto dt, auto st) {
         using D = typename decltype(dt)::type;
         using S = typename decltype(st)::type;
         index_add_rows_t_kernel<<<grid_for(r * cols), kThreads, 0, as_stream(stream)>>>(
-            static_cast<D *>(dst), ldd, idx, r, cols, static_cast<const S *>(src), lds, alpha);
+            static_cast<D *>(dst), ldd, idx, r, cols, static_cast<const S *>(src), lds, alpha, fault);
         return launched();
     });
 }

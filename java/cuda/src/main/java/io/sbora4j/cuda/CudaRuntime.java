@@ -79,9 +79,24 @@ final class CudaRuntime {
         return Stream.STREAM;
     }
 
-    /** Waits for everything queued on {@link #stream()}; an asynchronous kernel error surfaces here. */
+    /**
+     * Waits for everything queued on {@link #stream()}; an asynchronous kernel error surfaces here, and so does an
+     * index out of range that a kernel met on the device (every host read of device data passes through here).
+     *
+     * @throws IndexOutOfBoundsException when a gather or scatter index, or a cross-entropy target, held on the GPU
+     *     was out of range: that kernel and every index kernel queued after it did nothing
+     */
     static void synchronize() {
         check(sbora_cuda_h.sbc_stream_synchronize(stream()), "cudaStreamSynchronize");
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment raised = a.allocate(ValueLayout.JAVA_INT);
+            check(sbora_cuda_h.sbc_take_index_fault(raised, stream()), "sbc_take_index_fault");
+            if (raised.get(ValueLayout.JAVA_INT, 0) != 0) {
+                throw new IndexOutOfBoundsException("a CUDA kernel read an index out of range from GPU memory (a gather"
+                        + " or scatter index, or a cross-entropy target): the results computed since the last"
+                        + " synchronisation are incomplete");
+            }
+        }
     }
 
     /** Why CUDA cannot be used, or empty when it can. */

@@ -21,8 +21,9 @@ import org.junit.jupiter.api.Test;
 /**
  * The cuda backend refuses broken arguments before it launches anything: RoPE positions outside the tables (held in
  * device memory, so only the launcher can read them: {@code SBC_ERR_INDEX}, as {@code sb_rope}'s
- * {@code SB_ERR_INDEX}), and the sizes, types and memory the contract checks in Java. Skipped without a usable
- * GPU (the emulated one included).
+ * {@code SB_ERR_INDEX}), and the sizes, types and memory the contract checks in Java. Other indices held in device
+ * memory are checked on the device: the kernel does nothing and the next synchronisation throws. Skipped without a
+ * usable GPU (the emulated one included).
  */
 @Tag("cuda")
 class CudaArgumentChecksTest {
@@ -85,5 +86,79 @@ class CudaArgumentChecksTest {
         Tensor x = Tensor.of(CUDA, new float[15], 3, 5);
         Tensor out = Tensor.of(CUDA, new float[3], 3, 1);
         assertThrows(IllegalArgumentException.class, () -> cuda.gatherCols(x, onCuda(new int[] {0, 1}), out));
+    }
+
+    /** One call of an index kernel with the given (device) indices, and the tensor it writes. */
+    private interface IndexCall {
+        void run(Tensor idx);
+    }
+
+    private static float[] ramp(int n) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = 0.25f * (i % 7) - 0.5f;
+        }
+        return v;
+    }
+
+    /**
+     * Every kernel that reads indices from device memory: an index out of range makes it write nothing, the next
+     * read of any result throws (once), and the kernels that follow work again.
+     */
+    @Test
+    void deviceHeldIndicesOutOfRangeAreReportedAtTheNextReadAndWriteNothing() {
+        int rows = 3, cols = 5, r = 2;
+        Tensor x = Tensor.of(CUDA, ramp(rows * cols), rows, cols);
+        Tensor f = Tensor.of(CUDA, ramp(cols * r), cols, r); // kdim x r: the scatter's factor
+        Tensor fGather = Tensor.of(CUDA, ramp(r * cols), r, cols); // r x n: the gather's factor
+        Tensor out = Tensor.of(CUDA, new float[rows * cols], rows, cols);
+        Tensor outR = Tensor.of(CUDA, new float[rows * r], rows, r);
+        Tensor outRows = Tensor.of(CUDA, new float[r * cols], r, cols);
+        Tensor loss = Tensor.of(CUDA, new float[rows], rows);
+        Tensor lse = Tensor.of(CUDA, new float[rows], rows);
+        java.util.Map<String, IndexCall> calls = new java.util.LinkedHashMap<>();
+        java.util.Map<String, Tensor> written = new java.util.LinkedHashMap<>();
+        calls.put("gatherCols", idx -> cuda.gatherCols(x, idx, outR));
+        written.put("gatherCols", outR);
+        calls.put("gatherRows", idx -> cuda.gatherRows(x, idx, outRows));
+        written.put("gatherRows", outRows);
+        calls.put("indexAddCols", idx -> cuda.indexAddCols(out, idx, outR, 1f));
+        written.put("indexAddCols", out);
+        calls.put("indexAddRows", idx -> cuda.indexAddRows(out, idx, outRows, 1f));
+        written.put("indexAddRows", out);
+        calls.put("gatherGemm", idx -> cuda.gatherGemm(x, idx, fGather, false, 1f, out, null));
+        written.put("gatherGemm", out);
+        calls.put("gemmScatter", idx -> cuda.gemmScatter(x, f, false, idx, 1f, out));
+        written.put("gemmScatter", out);
+        calls.put("crossEntropyForward", t -> cuda.crossEntropyForward(x, t, -100, loss, lse));
+        written.put("crossEntropyForward", loss);
+        calls.put("crossEntropyBackward", t -> cuda.crossEntropyBackward(x, t, lse, -100, 1f, out));
+        written.put("crossEntropyBackward", out);
+        for (var e : calls.entrySet()) {
+            String name = e.getKey();
+            boolean targets = name.startsWith("crossEntropy");
+            int n = targets ? rows : r;
+            int bound = targets ? cols : name.endsWith("Rows") ? rows : cols;
+            for (int badValue : new int[] {bound, -1, Integer.MIN_VALUE, Integer.MAX_VALUE}) {
+                int[] bad = new int[n];
+                for (int i = 0; i < n; i++) {
+                    bad[i] = i;
+                }
+                bad[n - 1] = badValue;
+                Tensor target = written.get(name);
+                float[] before = target.toFloatArray();
+                e.getValue().run(onCuda(bad)); // asynchronous: the launch itself succeeds
+                IndexOutOfBoundsException thrown =
+                        assertThrows(IndexOutOfBoundsException.class, target::toFloatArray, name + " " + badValue);
+                assertTrue(thrown.getMessage().contains("index out of range"), thrown.getMessage());
+                assertArrayEquals(before, target.toFloatArray(), name + " wrote nothing, and the flag is lowered");
+            }
+            int[] good = new int[n];
+            for (int i = 0; i < n; i++) {
+                good[i] = targets && i == 0 ? -100 : i; // ignore_index is in range for the targets
+            }
+            e.getValue().run(onCuda(good));
+            written.get(name).toFloatArray(); // no fault left behind
+        }
     }
 }

@@ -411,6 +411,34 @@ public final class sbora_cuda_h {
         }
     }
 
+    private static final class sbc_take_index_fault {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER);
+
+        /** Resolved on first call, so that descriptors can be inspected without the library. */
+        private static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("sbc_take_index_fault");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
+    }
+
+    public static FunctionDescriptor sbc_take_index_fault$descriptor() {
+        return sbc_take_index_fault.DESC;
+    }
+
+    public static MethodHandle sbc_take_index_fault$handle() {
+        return sbc_take_index_fault.Linked.HANDLE;
+    }
+
+    public static int sbc_take_index_fault(MemorySegment out, MemorySegment stream) {
+        try {
+            return (int) sbc_take_index_fault.Linked.HANDLE.invokeExact(out, stream);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex) {
+            throw new AssertionError("should not reach here", ex);
+        }
+    }
+
     private static final class sbc_gather_cols {
         static final FunctionDescriptor DESC = FunctionDescriptor.of(
                 C_INT, C_POINTER, C_LONG, C_LONG, C_LONG, C_POINTER, C_LONG, C_POINTER, C_LONG, C_POINTER);
