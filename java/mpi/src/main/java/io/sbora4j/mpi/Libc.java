@@ -16,6 +16,7 @@ import java.util.Optional;
  * Open MPI's plugins then cannot find the symbols of {@code libmpi}), {@code dlsym}, {@code dlerror} and
  * {@code setenv} (for the parameters MPI reads from the environment of the process, which Java cannot change).
  */
+@SuppressWarnings("restricted") // every downcall here is restricted: the module needs native access
 final class Libc {
 
     /** {@code RTLD_NOW | RTLD_GLOBAL} on Linux (glibc and musl alike). */

@@ -13,6 +13,9 @@ import java.util.Optional;
  *
  * <p>A run ends with {@link Communicator#close()} on success and {@link Communicator#abort} on failure; MPI is not
  * finalised at exit by itself (see {@link MpiCommunicator}).
+ *
+ * <p>The binding calls native code: the JVM needs {@code --enable-native-access=io.sbora4j.mpi} (on the module path)
+ * or {@code --enable-native-access=ALL-UNNAMED} (on the class path).
  */
 public final class Mpi {
 
@@ -46,8 +49,15 @@ public final class Mpi {
                 lib = MpiLibrary.open();
             } catch (MpiUnavailableException e) {
                 failure = e;
-            } catch (RuntimeException | LinkageError e) {
-                failure = new MpiUnavailableException("the MPI library cannot be loaded: " + e, e);
+            } catch (ExceptionInInitializerError e) { // Libc: the C library lacks dlopen or setenv
+                Throwable cause = e.getCause() == null ? e : e.getCause();
+                failure = cause instanceof MpiUnavailableException m
+                        ? m
+                        : new MpiUnavailableException(
+                                "the MPI library cannot be loaded: " + MpiCommunicator.oneLine(cause.toString()), e);
+            } catch (RuntimeException | LinkageError e) { // e.g. native access denied to this module
+                failure = new MpiUnavailableException(
+                        "the MPI library cannot be loaded: " + MpiCommunicator.oneLine(e.toString()), e);
             }
             LIB = lib;
             FAILURE = failure;

@@ -28,6 +28,7 @@ import java.util.Optional;
  * ({@code mca_*.so}) with {@code dlopen} later, and they resolve symbols of {@code libmpi} and {@code libopen-pal}
  * through the global namespace.
  */
+@SuppressWarnings("restricted") // every downcall here is restricted: the module needs native access
 final class MpiLibrary {
 
     /** The system property naming the MPI library to load (a path), instead of looking for the usual names. */
