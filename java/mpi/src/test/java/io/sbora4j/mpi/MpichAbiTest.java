@@ -45,6 +45,7 @@ class MpichAbiTest {
     private static MethodHandle failNext;
 
     @BeforeAll
+    @SuppressWarnings("restricted") // the fake's own switch, called directly
     static void buildTheFakeLibrary() throws Exception {
         Path src = tmp.resolve("fake_mpich.c"), so = tmp.resolve("libfake_mpich.so");
         try (InputStream in = MpichAbiTest.class.getResourceAsStream("fake_mpich.c")) {
