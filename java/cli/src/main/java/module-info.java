@@ -1,9 +1,10 @@
 /**
- * The {@code sbora} command line: fine-tuning, evaluation, merging, export, the demos with their charts, the jlink
- * bundle, and HF tokenizers through DJL.
+ * The {@code sbora} command line: fine-tuning (data-parallel under {@code mpirun}), evaluation, merging, export, the
+ * demos with their charts, the jlink bundle, and HF tokenizers through DJL.
  */
 module io.sbora4j.cli {
     requires io.sbora4j;
+    requires io.sbora4j.mpi;
     requires info.picocli;
     requires ai.djl.tokenizers;
     requires java.desktop;

@@ -1,13 +1,17 @@
 package io.sbora4j.cli;
 
 import io.sbora4j.backend.Backends;
+import io.sbora4j.mpi.Mpi;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
-/** {@code sbora info}: the backends found, where the libraries were loaded from, and why a backend is unavailable. */
+/**
+ * {@code sbora info}: the backends found, where the libraries were loaded from (MPI's too), and why a backend or MPI
+ * is unavailable.
+ */
 @Command(name = "info", description = "Backends found, library paths, threads, and why a backend is unavailable.")
 final class InfoCommand implements Callable<Integer> {
 
@@ -33,6 +37,14 @@ final class InfoCommand implements Callable<Integer> {
                 out.println("  " + line);
             }
         }
+        // loads the MPI library to read its version, without initialising MPI
+        out.println("  mpi: "
+                + Mpi.unavailableReason()
+                        .map(r -> "unavailable: " + r)
+                        .orElseGet(() -> Mpi.libraryVersion()
+                                        .map(v -> v.lines().findFirst().orElse(v))
+                                        .orElse("loaded")
+                                + (Mpi.launched() ? " (this process was started by an MPI launcher)" : "")));
         return 0;
     }
 }
