@@ -54,7 +54,10 @@ public final class Trainer {
      * @param checkpointDir   where checkpoints go (null: none); a run resumes from its latest checkpoint
      * @param checkpointEvery steps between checkpoints (0: only at the end)
      * @param run             what else defines the run, for its {@link RunIdentity} (steps, batch, data and model
-     *                        fingerprints...): a checkpoint written with other values is not resumed
+     *                        fingerprints...): a checkpoint written with other values is not resumed. In
+     *                        data-parallel training the batch to record is the global one (ranks x batch per
+     *                        rank), and the number of ranks is left out, so that a run can resume on another
+     *                        number of ranks
      */
     public record Config(
             int steps,
