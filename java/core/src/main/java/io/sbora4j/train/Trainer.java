@@ -249,6 +249,7 @@ public final class Trainer {
      * @throws UncheckedIOException when there are checkpoints but none is usable, or writing one fails
      */
     public Result run(Consumer<Progress> progress, Consumer<String> warnings) {
+        agreed = null;
         if (comm.size() == 1) {
             return train(progress, warnings);
         }
@@ -258,7 +259,7 @@ public final class Trainer {
             if (e != agreed && !(e instanceof AbortedException)) {
                 // the others would wait for this rank in the next collective forever
                 try {
-                    comm.abort(1, "training failed on rank " + comm.rank() + ": " + oneLine(e));
+                    comm.abort(1, "training failed: " + oneLine(e));
                 } catch (RuntimeException a) {
                     e.addSuppressed(a);
                 }
