@@ -55,6 +55,7 @@ class FinetuneDataParallelTest {
         assertEquals(0, codes[0], errs[0].toString());
         assertEquals(0, codes[1], errs[1].toString());
         assertTrue(outs[0].toString().contains("3 steps of 1 x 2 sequences (2 ranks x batch 1)"), outs[0].toString());
+        assertTrue(outs[0].toString().contains(" ms per step"), outs[0].toString());
         assertEquals("", outs[1].toString(), "rank 0 alone prints");
 
         // the run record holds the global batch, so both runs are the same run
