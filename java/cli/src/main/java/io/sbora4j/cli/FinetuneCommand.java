@@ -5,6 +5,7 @@ import io.sbora4j.data.Example;
 import io.sbora4j.data.PromptTemplate;
 import io.sbora4j.data.SftData;
 import io.sbora4j.data.Tokenizer;
+import io.sbora4j.dist.AbortedException;
 import io.sbora4j.dist.Communicator;
 import io.sbora4j.dist.RankZero;
 import io.sbora4j.io.AdapterFiles;
@@ -168,8 +169,32 @@ final class FinetuneCommand implements Callable<Integer> {
      */
     Communicator communicator = Communicator.single();
 
+    /** Set while a step runs that fails on every rank alike or aborts the group itself (the trainer, RankZero). */
+    private boolean collective;
+
     @Override
     public Integer call() throws Exception {
+        if (communicator.size() == 1) {
+            return finetune();
+        }
+        try {
+            return finetune();
+        } catch (Exception | Error e) {
+            if (!collective && !(e instanceof AbortedException)) {
+                // a failure of this rank alone (its model, its data): the others would wait for it forever
+                try {
+                    communicator.abort(
+                            1,
+                            "finetune failed: " + String.valueOf(e.getMessage()).replace('\n', ' '));
+                } catch (RuntimeException a) {
+                    e.addSuppressed(a);
+                }
+            }
+            throw e;
+        }
+    }
+
+    private int finetune() throws Exception {
         Communicator comm = communicator;
         int ranks = comm.size();
         boolean lead = comm.rank() == 0;
@@ -226,6 +251,7 @@ final class FinetuneCommand implements Callable<Integer> {
                     new Trainer(Trainable.of(peft), tc, new LmTask(m, sft, batch, gradAccum, comm.rank(), ranks), comm);
             RunIdentity identity = trainer.identity();
             // rank 0 alone touches --out; the others wait, and fail with it
+            collective = true;
             RankZero.run(comm, () -> {
                 AdapterFiles.recover(out); // finish or undo an adapter save a crash interrupted
                 if (restart) {
@@ -245,6 +271,7 @@ final class FinetuneCommand implements Callable<Integer> {
                 }
                 return "";
             });
+            collective = false;
             pw.println(peft.report());
             if (ranks == 1) {
                 pw.printf(
@@ -271,6 +298,7 @@ final class FinetuneCommand implements Callable<Integer> {
             PrintWriter err = spec.commandLine().getErr();
             Progress progress = new Progress(pw);
             Trainer.Result res;
+            collective = true; // the trainer aborts the group itself when this rank alone fails
             try {
                 res = trainer.run(progress::show, w -> {
                     err.println("sbora finetune: warning: " + w.replace('\n', ' '));
