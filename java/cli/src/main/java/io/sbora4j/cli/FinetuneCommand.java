@@ -5,6 +5,9 @@ import io.sbora4j.data.Example;
 import io.sbora4j.data.PromptTemplate;
 import io.sbora4j.data.SftData;
 import io.sbora4j.data.Tokenizer;
+import io.sbora4j.dist.AbortedException;
+import io.sbora4j.dist.Communicator;
+import io.sbora4j.dist.RankZero;
 import io.sbora4j.io.AdapterFiles;
 import io.sbora4j.io.Fingerprints;
 import io.sbora4j.io.LoadOptions;
@@ -22,6 +25,7 @@ import io.sbora4j.train.RunMismatchException;
 import io.sbora4j.train.Trainable;
 import io.sbora4j.train.Trainer;
 import java.io.PrintWriter;
+import java.io.Writer;
 import java.lang.foreign.Arena;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -90,7 +94,11 @@ final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--lr", defaultValue = "3e-4", description = "peak learning rate (${DEFAULT-VALUE})")
     double lr;
 
-    @Option(names = "--batch", defaultValue = "4", description = "sequences per micro-batch (${DEFAULT-VALUE})")
+    @Option(
+            names = "--batch",
+            defaultValue = "4",
+            description = "sequences per micro-batch on each rank (${DEFAULT-VALUE}); data-parallel ranks together"
+                    + " take ranks x batch")
     int batch;
 
     @Option(names = "--grad-accum", defaultValue = "1", description = "micro-batches per step (${DEFAULT-VALUE})")
@@ -154,9 +162,43 @@ final class FinetuneCommand implements Callable<Integer> {
     @Mixin
     QuantizeOptions quantizeOptions;
 
+    /**
+     * The data-parallel group this process trains in: one rank by default. Every rank runs this command with the
+     * same arguments; rank 0 alone prints, and writes the checkpoints, the adapter and its run record into
+     * {@code --out} (on a filesystem every rank sees).
+     */
+    Communicator communicator = Communicator.single();
+
+    /** Set while a step runs that fails on every rank alike or aborts the group itself (the trainer, RankZero). */
+    private boolean collective;
+
     @Override
     public Integer call() throws Exception {
-        PrintWriter pw = spec.commandLine().getOut();
+        if (communicator.size() == 1) {
+            return finetune();
+        }
+        try {
+            return finetune();
+        } catch (Exception | Error e) {
+            if (!collective && !(e instanceof AbortedException)) {
+                // a failure of this rank alone (its model, its data): the others would wait for it forever
+                try {
+                    communicator.abort(
+                            1,
+                            "finetune failed: " + String.valueOf(e.getMessage()).replace('\n', ' '));
+                } catch (RuntimeException a) {
+                    e.addSuppressed(a);
+                }
+            }
+            throw e;
+        }
+    }
+
+    private int finetune() throws Exception {
+        Communicator comm = communicator;
+        int ranks = comm.size();
+        boolean lead = comm.rank() == 0;
+        PrintWriter pw = lead ? spec.commandLine().getOut() : new PrintWriter(Writer.nullWriter());
         var device = deviceOptions.resolve();
         AdapterConfig cfg = new AdapterConfig(
                 AdapterMethods.of(method), r, alpha, dropout, AdapterConfig.Init.KAIMING_UNIFORM, seed, targets, null);
@@ -165,18 +207,21 @@ final class FinetuneCommand implements Callable<Integer> {
                     + " its forward again in the backward pass, and dropout would draw other masks");
         }
         List<Example> examples = AlpacaDataset.read(data);
-        AdapterFiles.recover(out); // finish or undo an adapter save a crash interrupted
         Checkpoints checkpoints = new Checkpoints(out.resolve("checkpoints"));
         try (Arena arena = Arena.ofConfined()) {
             LlamaModel m = ModelFiles.load(model, quantizeOptions.loadOptions(LoadOptions.on(device)), arena);
             quantizeOptions.report(m, pw);
             Tokenizer tok = tokenizerOptions.resolve(model, m.config().vocabSize());
             SftData sft = new SftData(examples, tok, PromptTemplate.parse(template), seqLen, seed);
+            if (batch < 1) {
+                throw new IllegalArgumentException("--batch must be >= 1, got " + batch);
+            }
+            int globalBatch = Math.multiplyExact(batch, ranks);
             int steps = length == null
-                    ? sft.size() / (batch * gradAccum) + 1
+                    ? sft.size() / (globalBatch * gradAccum) + 1
                     : length.steps != null
                             ? length.steps
-                            : (int) Math.ceil(length.epochs * sft.size() / (batch * gradAccum));
+                            : (int) Math.ceil(length.epochs * sft.size() / (globalBatch * gradAccum));
             if (steps < 1) {
                 throw new IllegalArgumentException("--steps/--epochs gives no step to take");
             }
@@ -184,7 +229,8 @@ final class FinetuneCommand implements Callable<Integer> {
             var peft = PeftModel.inject(m, cfg, arena);
             Map<String, String> run = new LinkedHashMap<>();
             run.put("steps", Integer.toString(steps));
-            run.put("batch", Integer.toString(batch));
+            // the global batch, not the ranks: a run may resume on another number of ranks at the same global batch
+            run.put("batch", Integer.toString(globalBatch));
             run.put("seq_len", Integer.toString(seqLen));
             run.put("template", template);
             run.put("tokenizer", tokenizerOptions.describe(model));
@@ -201,35 +247,58 @@ final class FinetuneCommand implements Callable<Integer> {
                             checkpoints.dir(),
                             checkpointEvery)
                     .withRun(run);
-            Trainer trainer = new Trainer(Trainable.of(peft), tc, new LmTask(m, sft, batch, gradAccum));
+            Trainer trainer =
+                    new Trainer(Trainable.of(peft), tc, new LmTask(m, sft, batch, gradAccum, comm.rank(), ranks), comm);
             RunIdentity identity = trainer.identity();
-            if (restart) {
-                checkpoints.deleteAll();
-            } else if (!checkpoints.any() && AdapterFiles.present(out)) {
-                // no checkpoint to compare with: the adapter's own record says which run wrote it
-                RunIdentity previous = AdapterFiles.readRunRecord(out)
-                        .map(RunIdentity::parseRecord)
-                        .orElseThrow(() -> new IllegalArgumentException(out + " holds an adapter with no record of the"
-                                + " run that wrote it; --restart replaces it"));
-                try {
-                    identity.requireSameAs(
-                            previous, out.resolve(AdapterFiles.RUN).toString());
-                } catch (RunMismatchException e) {
-                    throw new IllegalArgumentException(e.getMessage() + "; --restart starts over", e);
+            // rank 0 alone touches --out; the others wait, and fail with it
+            collective = true;
+            RankZero.run(comm, () -> {
+                AdapterFiles.recover(out); // finish or undo an adapter save a crash interrupted
+                if (restart) {
+                    checkpoints.deleteAll();
+                } else if (!checkpoints.any() && AdapterFiles.present(out)) {
+                    // no checkpoint to compare with: the adapter's own record says which run wrote it
+                    RunIdentity previous = AdapterFiles.readRunRecord(out)
+                            .map(RunIdentity::parseRecord)
+                            .orElseThrow(() -> new IllegalArgumentException(out + " holds an adapter with no record"
+                                    + " of the run that wrote it; --restart replaces it"));
+                    try {
+                        identity.requireSameAs(
+                                previous, out.resolve(AdapterFiles.RUN).toString());
+                    } catch (RunMismatchException e) {
+                        throw new IllegalArgumentException(e.getMessage() + "; --restart starts over", e);
+                    }
                 }
-            }
+                return "";
+            });
+            collective = false;
             pw.println(peft.report());
-            pw.printf(
-                    Locale.ROOT,
-                    "%d examples, %d steps of %d x %d sequences, %s%n",
-                    sft.size(),
-                    steps,
-                    gradAccum,
-                    batch,
-                    cfg.method());
+            if (ranks == 1) {
+                pw.printf(
+                        Locale.ROOT,
+                        "%d examples, %d steps of %d x %d sequences, %s%n",
+                        sft.size(),
+                        steps,
+                        gradAccum,
+                        batch,
+                        cfg.method());
+            } else {
+                pw.printf(
+                        Locale.ROOT,
+                        "%d examples, %d steps of %d x %d sequences (%d ranks x batch %d), %s; %s%n",
+                        sft.size(),
+                        steps,
+                        gradAccum,
+                        globalBatch,
+                        ranks,
+                        batch,
+                        cfg.method(),
+                        comm.describe());
+            }
             PrintWriter err = spec.commandLine().getErr();
             Progress progress = new Progress(pw);
             Trainer.Result res;
+            collective = true; // the trainer aborts the group itself when this rank alone fails
             try {
                 res = trainer.run(progress::show, w -> {
                     err.println("sbora finetune: warning: " + w.replace('\n', ' '));
@@ -240,13 +309,19 @@ final class FinetuneCommand implements Callable<Integer> {
                         e.getMessage() + "; --restart starts over, deleting the checkpoints", e);
             }
             progress.finish();
-            AdapterFiles.save(peft, out, identity.record(steps));
+            RankZero.run(comm, () -> {
+                AdapterFiles.save(peft, out, identity.record(steps));
+                return "";
+            });
             pw.printf(
                     Locale.ROOT,
                     "final loss %.4f, %.0f tokens/s; adapter written to %s%n",
                     res.losses().getLast(),
                     res.tokensPerSecond(),
                     out);
+            if (ranks > 1) {
+                pw.printf(Locale.ROOT, "all-reduce %.2f ms per step%n", res.allReduceMillisPerStep());
+            }
             MemoryScope.PoolStats pool = MemoryScope.poolStats();
             pw.printf(
                     Locale.ROOT,

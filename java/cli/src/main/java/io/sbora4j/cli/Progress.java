@@ -5,7 +5,8 @@ import java.io.PrintWriter;
 import java.util.Locale;
 
 /**
- * The live training line: step/total, loss, learning rate, tokens/s and ETA, rewritten in place on a terminal
+ * The live training line: step/total, loss, learning rate, tokens/s, ETA (and in data-parallel training the time
+ * the step spent in collectives), rewritten in place on a terminal
  * and printed every tenth of the run otherwise (logs and pipes).
  */
 final class Progress {
@@ -28,6 +29,9 @@ final class Progress {
                 p.gradNorm(),
                 p.tokensPerSecond(),
                 eta(p.etaSeconds()));
+        if (p.allReduceMillis() > 0) { // data-parallel: the step's time in collectives, waiting included
+            line += String.format(Locale.ROOT, "  all-reduce %.1f ms", p.allReduceMillis());
+        }
         if (terminal) {
             out.print("\r" + line + "   ");
         } else if (p.step() % Math.max(1, p.totalSteps() / 10) == 0 || p.step() == p.totalSteps()) {

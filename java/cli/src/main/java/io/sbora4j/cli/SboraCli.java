@@ -1,5 +1,6 @@
 package io.sbora4j.cli;
 
+import io.sbora4j.dist.Communicator;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -30,9 +31,34 @@ public final class SboraCli {
 
     /** Runs the command line and returns its exit code (for tests and embedding). */
     public static int run(String... args) {
-        CommandLine cl = new CommandLine(new SboraCli());
+        return run(Communicator.single(), args);
+    }
+
+    /**
+     * Runs the command line as one rank of the data-parallel group {@code comm} and returns its exit code: every
+     * rank calls this with the same arguments ({@code finetune} trains data-parallel; rank 0 alone prints and writes
+     * the output). Errors are printed by every rank, with its number.
+     */
+    public static int run(Communicator comm, String... args) {
+        return commandLine(comm).execute(args);
+    }
+
+    /** The command line with its one-line error handlers, whose {@code finetune} trains as a rank of {@code comm}. */
+    static CommandLine commandLine(Communicator comm) {
+        CommandLine.IFactory defaults = CommandLine.defaultFactory();
+        CommandLine cl = new CommandLine(new SboraCli(), new CommandLine.IFactory() {
+            @Override
+            public <K> K create(Class<K> cls) throws Exception {
+                K made = defaults.create(cls);
+                if (made instanceof FinetuneCommand f) {
+                    f.communicator = comm;
+                }
+                return made;
+            }
+        });
+        String rank = comm.size() == 1 ? "" : " (rank " + comm.rank() + ")";
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
-            cmd.getErr().println("sbora " + cmd.getCommandName() + ": " + oneLine(ex));
+            cmd.getErr().println("sbora " + cmd.getCommandName() + rank + ": " + oneLine(ex));
             return 1;
         });
         // a usage error too is one line (picocli's default adds the whole usage help)
@@ -41,7 +67,7 @@ public final class SboraCli {
             cmd.getErr().println(cmd.getCommandSpec().qualifiedName() + ": " + oneLine(ex) + " (see --help)");
             return cmd.getCommandSpec().exitCodeOnInvalidInput();
         });
-        return cl.execute(args);
+        return cl;
     }
 
     private static String oneLine(Throwable ex) {

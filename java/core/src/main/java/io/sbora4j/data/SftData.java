@@ -41,8 +41,10 @@ public final class SftData {
     private final List<Sequence> sequences;
     private final Tokenizer tokenizer;
     private final long seed;
-    private long cachedEpoch = -1;
-    private int[] cachedPerm;
+    /** The permutation of the last epoch asked for: one object, so threads sharing the data see a consistent pair. */
+    private volatile Epoch cached = new Epoch(-1, null);
+
+    private record Epoch(long epoch, int[] perm) {}
 
     public SftData(List<Example> examples, Tokenizer tokenizer, PromptTemplate template, int maxLen, long seed) {
         if (maxLen < 2) {
@@ -93,21 +95,52 @@ public final class SftData {
 
     /** The {@code micro}-th micro-batch of {@code batchSize} sequences of step {@code step}, padded right. */
     public Batch batch(long step, int micro, int accumulation, int batchSize, Device device) {
-        return pad(picked(step, micro, accumulation, batchSize), tokenizer.padId(), device);
+        return batch(step, micro, accumulation, batchSize, 0, 1, device);
+    }
+
+    /**
+     * Rank {@code rank}'s shard of the {@code micro}-th micro-batch of step {@code step} when {@code ranks} ranks
+     * train data-parallel with {@code batchSize} sequences each: of the {@code ranks * batchSize} sequences the
+     * global micro-batch holds (those one process would take at that batch), the {@code batchSize} from
+     * {@code rank * batchSize} on. Padded right to its own longest sequence.
+     */
+    public Batch batch(long step, int micro, int accumulation, int batchSize, int rank, int ranks, Device device) {
+        return pad(picked(step, micro, accumulation, batchSize, rank, ranks), tokenizer.padId(), device);
     }
 
     /** The tokens (padding excluded) of that micro-batch, without building it. */
     public long tokens(long step, int micro, int accumulation, int batchSize) {
+        return tokens(step, micro, accumulation, batchSize, 0, 1);
+    }
+
+    /** The tokens (padding excluded) of rank {@code rank}'s shard of that micro-batch, without building it. */
+    public long tokens(long step, int micro, int accumulation, int batchSize, int rank, int ranks) {
         long n = 0;
-        for (Sequence s : picked(step, micro, accumulation, batchSize)) {
+        for (Sequence s : picked(step, micro, accumulation, batchSize, rank, ranks)) {
             n += s.length();
         }
         return n;
     }
 
-    private List<Sequence> picked(long step, int micro, int accumulation, int batchSize) {
+    /**
+     * The supervised targets (those the loss averages) of rank {@code rank}'s shard of that micro-batch, without
+     * building it.
+     */
+    public long supervised(long step, int micro, int accumulation, int batchSize, int rank, int ranks) {
+        long n = 0;
+        for (Sequence s : picked(step, micro, accumulation, batchSize, rank, ranks)) {
+            n += s.supervised();
+        }
+        return n;
+    }
+
+    private List<Sequence> picked(long step, int micro, int accumulation, int batchSize, int rank, int ranks) {
+        if (ranks < 1 || rank < 0 || rank >= ranks) {
+            throw new IllegalArgumentException("rank " + rank + " out of range for " + ranks + " ranks");
+        }
         List<Sequence> picked = new ArrayList<>(batchSize);
-        long first = (step * accumulation + micro) * (long) batchSize;
+        // the global micro-batch is the one a single process at batch ranks * batchSize takes
+        long first = ((step * accumulation + micro) * ranks + rank) * (long) batchSize;
         for (int i = 0; i < batchSize; i++) {
             picked.add(sequences.get(position(first + i)));
         }
@@ -138,8 +171,9 @@ public final class SftData {
     private int position(long k) {
         int n = sequences.size();
         long epoch = k / n;
-        if (epoch == cachedEpoch) {
-            return cachedPerm[(int) (k % n)];
+        Epoch c = cached;
+        if (epoch == c.epoch()) {
+            return c.perm()[(int) (k % n)];
         }
         int[] perm = new int[n];
         for (int i = 0; i < n; i++) {
@@ -152,8 +186,7 @@ public final class SftData {
             perm[i] = perm[j];
             perm[j] = t;
         }
-        cachedEpoch = epoch;
-        cachedPerm = perm;
+        cached = new Epoch(epoch, perm);
         return perm[(int) (k % n)];
     }
 }

@@ -28,7 +28,10 @@ public interface Trainable {
     /** The tensors to train, by unique name: their keys in checkpoints and optimizer state. In a fixed order. */
     Map<String, Tensor> parameters();
 
-    /** Before each micro-batch, with a counter that depends only on (seed, step, micro): restarts dropout masks. */
+    /**
+     * Before each micro-batch, with a counter that depends only on (seed, step, micro) and, in data-parallel
+     * training, on the rank and the number of ranks (so that ranks draw different masks): restarts dropout masks.
+     */
     default void startMicroBatch(long counter) {}
 
     /** Training mode on or off (dropout). */
