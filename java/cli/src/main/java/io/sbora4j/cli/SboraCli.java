@@ -1,6 +1,8 @@
 package io.sbora4j.cli;
 
 import io.sbora4j.dist.Communicator;
+import io.sbora4j.mpi.Mpi;
+import io.sbora4j.mpi.MpiUnavailableException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -25,8 +27,30 @@ import picocli.CommandLine.Command;
         })
 public final class SboraCli {
 
+    /**
+     * The command line. In a process started by an MPI launcher ({@code mpirun -np N sbora finetune ...}) it runs as
+     * one rank of the MPI job: {@code finetune} trains data-parallel. A rank that succeeds leaves the job with
+     * {@code MPI_Finalize}; one that fails ends the whole job ({@code MPI_Abort}), so that no rank waits for it.
+     */
     public static void main(String[] args) {
-        System.exit(run(args));
+        if (!Mpi.launched()) {
+            System.exit(run(args));
+        }
+        Communicator world;
+        try {
+            world = Mpi.world();
+        } catch (MpiUnavailableException e) {
+            System.err.println("sbora: started by an MPI launcher, but MPI cannot be used: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
+        int code = run(world, args);
+        if (code != 0) {
+            // the error is printed; the other ranks may wait in a collective for this one
+            world.abort(code, "sbora " + (args.length > 0 ? args[0] : "") + " failed (exit status " + code + ")");
+        }
+        world.close(); // MPI_Finalize: only once every rank got here, which is why a failure aborts instead
+        System.exit(0);
     }
 
     /** Runs the command line and returns its exit code (for tests and embedding). */
