@@ -5,6 +5,7 @@
 module io.sbora4j.cli {
     requires io.sbora4j;
     requires io.sbora4j.mpi;
+    requires io.sbora4j.cuda;
     requires info.picocli;
     requires ai.djl.tokenizers;
     requires java.desktop;

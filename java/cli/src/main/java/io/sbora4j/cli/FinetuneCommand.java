@@ -1,5 +1,6 @@
 package io.sbora4j.cli;
 
+import io.sbora4j.cuda.NcclCommunicator;
 import io.sbora4j.data.AlpacaDataset;
 import io.sbora4j.data.Example;
 import io.sbora4j.data.PromptTemplate;
@@ -200,6 +201,11 @@ final class FinetuneCommand implements Callable<Integer> {
         boolean lead = comm.rank() == 0;
         PrintWriter pw = lead ? spec.commandLine().getOut() : new PrintWriter(Writer.nullWriter());
         var device = deviceOptions.resolve();
+        NcclCommunicator gpus = null;
+        if (ranks > 1 && !device.isHost()) { // gradients on the GPUs: summed there, over NCCL, not through the host
+            gpus = NcclCommunicator.over(comm);
+            comm = gpus;
+        }
         AdapterConfig cfg = new AdapterConfig(
                 AdapterMethods.of(method), r, alpha, dropout, AdapterConfig.Init.KAIMING_UNIFORM, seed, targets, null);
         if (checkpointActivations && dropout > 0) {
@@ -328,6 +334,9 @@ final class FinetuneCommand implements Callable<Integer> {
                     "peak step memory %.1f MiB of host tensors (the pool holds %.1f MiB)%n",
                     res.peakStepBytes() / MIB,
                     pool.held() / MIB);
+        }
+        if (gpus != null) {
+            gpus.close(); // the MPI communicator under it stays: the process leaves the job on exit
         }
         return 0;
     }
