@@ -1,0 +1,119 @@
+package io.sbora4j.serve;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sbora4j.nn.Linear;
+import io.sbora4j.nn.LlamaModel;
+import io.sbora4j.peft.AdaptedLinear;
+import io.sbora4j.peft.AdapterConfig;
+import io.sbora4j.peft.AdapterMethod;
+import io.sbora4j.peft.AdapterMethods;
+import io.sbora4j.peft.AdapterRouting;
+import io.sbora4j.tensor.Device;
+import io.sbora4j.tensor.Tensor;
+import java.lang.foreign.Arena;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * A mixed batch (each sequence through its own adapter, or the base) equals each sequence run alone through the
+ * plain single-adapter forward, within 1e-5 relative, for every method: whole models and one layer with rows
+ * interleaved at random.
+ */
+class MixedBatchTest {
+
+    static List<AdapterMethod> methods() {
+        return AdapterMethods.all();
+    }
+
+    @ParameterizedTest
+    @MethodSource("methods")
+    void mixedBatchEqualsEachSequenceAlone(AdapterMethod method) {
+        for (Device device : List.of(Device.CPU, Device.REFERENCE)) {
+            try (Arena arena = Arena.ofShared()) {
+                LlamaModel model = LlamaModel.random(ServeFixtures.CFG, 11, device, arena);
+                AdapterRegistry<LlamaModel> reg = AdapterRegistry.over(model);
+                SplittableRandom rng = new SplittableRandom(method.id().hashCode());
+                for (String n : List.of("a", "b", "c")) {
+                    AdapterConfig cfg = AdapterConfig.of(method, 4, 8).withSeed(rng.nextLong());
+                    reg.add(n, cfg, ServeFixtures.randomTensors(model, cfg, rng));
+                }
+                // "c" adapts the attention only: its MLP layers run the base for its rows.
+                AdapterConfig attn =
+                        AdapterConfig.of(AdapterMethods.SBORA_FA, 3, 6).withTargets(List.of("q_proj", "v_proj"));
+                reg.add("attn", attn, ServeFixtures.randomTensors(model, attn, rng));
+                int seq = 5;
+                // "a" twice apart (a gathered group), "b" twice side by side (one run), the base twice.
+                List<String> names = Arrays.asList("a", null, "b", "b", "a", "attn", null, "c");
+                Tensor ids = ServeFixtures.ids(device, rng, names.size(), seq);
+                float[] mixed = reg.logits(ids, names).toFloatArray();
+                int vocab = ServeFixtures.CFG.vocabSize();
+                int[] all = ids.toIntArray();
+                for (int b = 0; b < names.size(); b++) {
+                    Tensor one = Tensor.ofInts(device, Arrays.copyOfRange(all, b * seq, (b + 1) * seq), 1, seq);
+                    String n = names.get(b);
+                    reg.peft().setActiveAdapter(n); // the plain forward: one adapter, unrouted
+                    float[] alone = reg.withModel(m -> m.logits(one)).toFloatArray();
+                    float[] part = Arrays.copyOfRange(mixed, b * seq * vocab, (b + 1) * seq * vocab);
+                    double err = ServeFixtures.relError(part, alone);
+                    assertTrue(err <= 1e-5, method + " on " + device + ", sequence " + b + " (" + n + "): " + err);
+                    if (n != null) { // the adapter must matter, or the comparison proves nothing
+                        reg.peft().setActiveAdapter(null);
+                        float[] base = reg.withModel(m -> m.logits(one)).toFloatArray();
+                        assertTrue(ServeFixtures.relError(base, alone) > 1e-3, n + " changes nothing");
+                    }
+                }
+                reg.peft().setActiveAdapter(null);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("methods")
+    void oneLayerWithRowsInterleavedAtRandom(AdapterMethod method) {
+        SplittableRandom rng = new SplittableRandom(7);
+        int out = 24, in = 20, rows = 37;
+        float[] wv = new float[out * in];
+        for (int i = 0; i < wv.length; i++) {
+            wv[i] = (float) ServeFixtures.gaussian(rng) / 4;
+        }
+        Arena arena = Arena.ofAuto();
+        AdaptedLinear layer =
+                AdaptedLinear.wrap(new Linear("layers.0.mlp.up_proj", Tensor.of(Device.CPU, wv, out, in)));
+        String[] names = {"x", "y", "z"};
+        for (String n : names) {
+            layer.addAdapter(n, AdapterConfig.of(method, 3, 6).withSeed(rng.nextLong()), arena);
+            for (var t : layer.adapter(n).trainable()) {
+                float[] v = t.toFloatArray();
+                for (int i = 0; i < v.length; i++) {
+                    v[i] += (float) (0.1 * ServeFixtures.gaussian(rng));
+                }
+                t.copyFrom(v);
+            }
+        }
+        String[] perRow = new String[rows];
+        for (int i = 0; i < rows; i++) {
+            int k = rng.nextInt(4);
+            perRow[i] = k == 3 ? null : names[k];
+        }
+        float[] xv = new float[rows * in];
+        for (int i = 0; i < xv.length; i++) {
+            xv[i] = (float) ServeFixtures.gaussian(rng);
+        }
+        Tensor x = Tensor.of(Device.CPU, xv, rows, in);
+        float[] mixed;
+        try (AdapterRouting ignored =
+                AdapterRouting.perRow(Arrays.asList(perRow)).open()) {
+            mixed = layer.forward(x).toFloatArray();
+        }
+        for (int i = 0; i < rows; i++) {
+            Tensor row = Tensor.of(Device.CPU, Arrays.copyOfRange(xv, i * in, (i + 1) * in), 1, in);
+            float[] alone = layer.forward(row, perRow[i]).toFloatArray();
+            double err = ServeFixtures.relError(Arrays.copyOfRange(mixed, i * out, (i + 1) * out), alone);
+            assertTrue(err <= 1e-5, method + ", row " + i + " (" + perRow[i] + "): " + err);
+        }
+    }
+}
