@@ -116,4 +116,44 @@ class MixedBatchTest {
             assertTrue(err <= 1e-5, method + ", row " + i + " (" + perRow[i] + "): " + err);
         }
     }
+
+    static List<AdapterMethod> bf16Methods() {
+        return io.sbora4j.testing.Methods.bf16Capable().toList();
+    }
+
+    /**
+     * bf16 projections: the mixed batch rounds each output element once more or less than the plain forward only
+     * where f32 accumulation order flips a bf16 rounding, so the bound is bf16's, not f32's.
+     */
+    @ParameterizedTest
+    @MethodSource("bf16Methods")
+    void bf16MixedBatchEqualsEachSequenceAlone(AdapterMethod method) {
+        for (Device device : List.of(Device.CPU, Device.REFERENCE)) {
+            try (Arena arena = Arena.ofShared()) {
+                LlamaModel model = LlamaModel.random(ServeFixtures.CFG, 12, device, arena);
+                model.useBf16Projections(arena);
+                AdapterRegistry<LlamaModel> reg = AdapterRegistry.over(model);
+                SplittableRandom rng = new SplittableRandom(method.id().hashCode() + 1);
+                for (String n : List.of("a", "b")) {
+                    AdapterConfig cfg = AdapterConfig.of(method, 4, 8).withSeed(rng.nextLong());
+                    reg.add(n, cfg, ServeFixtures.randomTensors(model, cfg, rng));
+                }
+                int seq = 4;
+                List<String> names = Arrays.asList("a", "b", null, "a", "b");
+                Tensor ids = ServeFixtures.ids(device, rng, names.size(), seq);
+                float[] mixed = reg.logits(ids, names).toFloatArray();
+                int vocab = ServeFixtures.CFG.vocabSize();
+                int[] all = ids.toIntArray();
+                for (int b = 0; b < names.size(); b++) {
+                    Tensor one = Tensor.ofInts(device, Arrays.copyOfRange(all, b * seq, (b + 1) * seq), 1, seq);
+                    reg.peft().setActiveAdapter(names.get(b));
+                    float[] alone = reg.withModel(m -> m.logits(one)).toFloatArray();
+                    float[] part = Arrays.copyOfRange(mixed, b * seq * vocab, (b + 1) * seq * vocab);
+                    double err = ServeFixtures.relError(part, alone);
+                    assertTrue(err <= 2e-2, method + " bf16 on " + device + ", sequence " + b + ": " + err);
+                }
+                reg.peft().setActiveAdapter(null);
+            }
+        }
+    }
 }
