@@ -94,26 +94,32 @@ class MixedBatchTest {
                 t.copyFrom(v);
             }
         }
-        String[] perRow = new String[rows];
+        String[] random = new String[rows];
         for (int i = 0; i < rows; i++) {
             int k = rng.nextInt(4);
-            perRow[i] = k == 3 ? null : names[k];
+            random[i] = k == 3 ? null : names[k];
         }
-        float[] xv = new float[rows * in];
-        for (int i = 0; i < xv.length; i++) {
-            xv[i] = (float) ServeFixtures.gaussian(rng);
-        }
-        Tensor x = Tensor.of(Device.CPU, xv, rows, in);
-        float[] mixed;
-        try (AdapterRouting ignored =
-                AdapterRouting.perRow(Arrays.asList(perRow)).open()) {
-            mixed = layer.forward(x).toFloatArray();
-        }
-        for (int i = 0; i < rows; i++) {
-            Tensor row = Tensor.of(Device.CPU, Arrays.copyOfRange(xv, i * in, (i + 1) * in), 1, in);
-            float[] alone = layer.forward(row, perRow[i]).toFloatArray();
-            double err = ServeFixtures.relError(Arrays.copyOfRange(mixed, i * out, (i + 1) * out), alone);
-            assertTrue(err <= 1e-5, method + ", row " + i + " (" + perRow[i] + "): " + err);
+        // Short runs are gathered; runs of 16 rows (whole sequences) are computed run by run on views.
+        for (AdapterRouting routing : List.of(
+                AdapterRouting.perRow(Arrays.asList(random)),
+                AdapterRouting.perSequence(Arrays.asList("x", "y", "x", null, "y", "z"), 16))) {
+            int n = routing.rows();
+            float[] xv = new float[n * in];
+            for (int i = 0; i < xv.length; i++) {
+                xv[i] = (float) ServeFixtures.gaussian(rng);
+            }
+            Tensor x = Tensor.of(Device.CPU, xv, n, in);
+            float[] mixed;
+            try (AdapterRouting ignored = routing.open()) {
+                mixed = layer.forward(x).toFloatArray();
+            }
+            for (int i = 0; i < n; i++) {
+                Tensor row = Tensor.of(Device.CPU, Arrays.copyOfRange(xv, i * in, (i + 1) * in), 1, in);
+                String name = routing.perRow().get(i);
+                float[] alone = layer.forward(row, name).toFloatArray();
+                double err = ServeFixtures.relError(Arrays.copyOfRange(mixed, i * out, (i + 1) * out), alone);
+                assertTrue(err <= 1e-5, method + ", row " + i + " (" + name + "): " + err);
+            }
         }
     }
 
