@@ -40,9 +40,11 @@ class ModuleDescriptorTest {
                         "io.sbora4j.backend.natives",
                         "io.sbora4j.nn",
                         "io.sbora4j.peft",
+                        "io.sbora4j.serve",
                         "io.sbora4j.optim",
                         "io.sbora4j.train",
                         "io.sbora4j.io",
+                        "io.sbora4j.dist",
                         "io.sbora4j.data",
                         "io.sbora4j.quant")),
                 exported);

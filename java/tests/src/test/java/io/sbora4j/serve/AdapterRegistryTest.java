@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sbora4j.io.AdapterFiles;
+import io.sbora4j.nn.LlamaConfig;
 import io.sbora4j.nn.LlamaModel;
 import io.sbora4j.peft.AdaptedLinear;
 import io.sbora4j.peft.AdapterConfig;
@@ -155,7 +156,7 @@ class AdapterRegistryTest {
 
             // An adapter for another shape of model: refused naming the layer, and not registered.
             LlamaModel wider = LlamaModel.random(
-                    new io.sbora4j.nn.LlamaConfig(61, 48, 48, 2, 4, 2, 1e-5, 10000, 32, false), 3, Device.CPU, arena);
+                    new LlamaConfig(61, 48, 48, 2, 4, 2, 1e-5, 10000, 32, false), 3, Device.CPU, arena);
             AdapterRegistry<LlamaModel> other = AdapterRegistry.over(wider);
             assertOneLine(
                     assertThrows(IllegalArgumentException.class, () -> other.load("fb", dir.resolve("fb"))),

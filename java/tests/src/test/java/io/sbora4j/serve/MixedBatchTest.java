@@ -11,6 +11,7 @@ import io.sbora4j.peft.AdapterMethods;
 import io.sbora4j.peft.AdapterRouting;
 import io.sbora4j.tensor.Device;
 import io.sbora4j.tensor.Tensor;
+import io.sbora4j.testing.Methods;
 import java.lang.foreign.Arena;
 import java.util.Arrays;
 import java.util.List;
@@ -124,7 +125,7 @@ class MixedBatchTest {
     }
 
     static List<AdapterMethod> bf16Methods() {
-        return io.sbora4j.testing.Methods.bf16Capable().toList();
+        return Methods.bf16Capable().toList();
     }
 
     /**

@@ -10,12 +10,14 @@ import io.sbora4j.peft.TensorSpec;
 import io.sbora4j.tensor.DType;
 import io.sbora4j.tensor.Device;
 import io.sbora4j.tensor.Tensor;
+import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.SplittableRandom;
 
 /** A tiny LLaMA and trained-looking adapters for it, built in memory. */
@@ -51,7 +53,7 @@ final class ServeFixtures {
                     for (int i = 0; i < range; i++) {
                         all.add(i);
                     }
-                    Collections.shuffle(all, new java.util.Random(rng.nextLong()));
+                    Collections.shuffle(all, new Random(rng.nextLong()));
                     int[] idx = all.subList(0, config.r()).stream()
                             .mapToInt(Integer::intValue)
                             .toArray();
@@ -90,8 +92,8 @@ final class ServeFixtures {
         int bytes = h.dtype().bytes();
         for (int i = 0; i < b.length; i++) {
             b[i] = bytes == 4
-                    ? h.data().getAtIndex(java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED, i)
-                    : h.data().getAtIndex(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, i);
+                    ? h.data().getAtIndex(ValueLayout.JAVA_INT_UNALIGNED, i)
+                    : h.data().getAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i);
         }
         return b;
     }
