@@ -332,6 +332,9 @@ public final class AdaptedLinear implements LinearLayer {
         backup.restore(base.denseWeight());
         backup.close();
         backup = null;
+        if (adapters.get(merged) instanceof DoraAdapter d) {
+            d.restoredByCopy();
+        }
         merged = null;
     }
 
