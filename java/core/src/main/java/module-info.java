@@ -18,6 +18,7 @@ module io.sbora4j {
     exports io.sbora4j.backend.natives;
     exports io.sbora4j.nn;
     exports io.sbora4j.peft;
+    exports io.sbora4j.serve;
     exports io.sbora4j.quant;
     exports io.sbora4j.optim;
     exports io.sbora4j.train;

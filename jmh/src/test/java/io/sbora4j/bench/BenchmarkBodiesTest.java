@@ -438,4 +438,61 @@ class BenchmarkBodiesTest {
         }
         return d;
     }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"sbora-fa", "sbora-fb", "lora"})
+    void adapterSwapBenchRestoresTheWeightBitForBit(String method) {
+        AdapterSwapBench b = new AdapterSwapBench();
+        b.method = method;
+        b.d = D;
+        b.r = R;
+        b.setup();
+        try {
+            float[] before = b.weight().toFloatArray();
+            b.layer().swapIn("x");
+            assertFalse(Arrays.equals(before, b.weight().toFloatArray()), "swapIn changed nothing");
+            b.layer().swapOut();
+            b.swapInOut();
+            assertArrayEquals(before, b.weight().toFloatArray());
+            assertTrue(Float.isFinite(b.mergeUnmerge()));
+        } finally {
+            b.tearDown();
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {1, 3, 8})
+    void mixedBatchBenchRoutesEverySequenceThroughItsAdapter(int adapters) {
+        MixedBatchBench b = new MixedBatchBench();
+        b.adapters = adapters;
+        b.d = D;
+        b.sequences = 8;
+        b.seq = 2;
+        b.r = R;
+        b.setup();
+        try {
+            assertTrue(Float.isFinite(b.mixed()) && Float.isFinite(b.merged()) && Float.isFinite(b.single()));
+            assertTrue(Float.isFinite(b.mixedPathOnly()) && Float.isFinite(b.singlePathOnly()));
+            float[] mixed;
+            try (var open = b.routing().open()) {
+                mixed = b.layer().forward(b.input()).toFloatArray();
+            }
+            float[] x = b.input().toFloatArray();
+            for (int row = 0; row < 16; row++) {
+                Tensor xr = Tensor.of(b.input().device(), Arrays.copyOfRange(x, row * D, (row + 1) * D), 1, D);
+                float[] alone =
+                        b.layer().forward(xr, b.routing().perRow().get(row)).toFloatArray();
+                for (int j = 0; j < D; j++) {
+                    assertEquals(alone[j], mixed[row * D + j], 1e-4, "row " + row + ", column " + j);
+                }
+            }
+            float[] merged = b.mergedLayer().forward(b.input()).toFloatArray();
+            float[] single = b.layer().forward(b.input(), "a0").toFloatArray();
+            for (int i = 0; i < merged.length; i++) {
+                assertEquals(single[i], merged[i], 1e-4, "merged a0 differs from unmerged a0 at " + i);
+            }
+        } finally {
+            b.tearDown();
+        }
+    }
 }

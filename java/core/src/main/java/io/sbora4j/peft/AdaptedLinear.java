@@ -27,6 +27,10 @@ import java.util.Objects;
  * layer.merge();                   // W[:, idx] += s·B for the active adapter: forward is one GEMM again
  * }</pre>
  *
+ * <p>Serving many adapters over one base: {@link #swapIn} merges one adapter keeping a copy of exactly what the merge
+ * overwrites ({@link #swapOut} puts those bits back), and while an {@link AdapterRouting} is open on the calling
+ * thread, {@link #forward(Tensor)} routes each row of the batch through its own adapter.
+ *
  * <p>Not thread-safe: a layer is used by one thread at a time.
  */
 public final class AdaptedLinear implements LinearLayer {
@@ -39,6 +43,8 @@ public final class AdaptedLinear implements LinearLayer {
     private String active;
     /** The adapter folded into the base weight, or null. */
     private String merged;
+    /** What {@link #swapIn} overwrote, while an adapter is swapped in; null after a plain {@link #merge}. */
+    private WeightBackup backup;
 
     private boolean training = true;
 
@@ -104,8 +110,16 @@ public final class AdaptedLinear implements LinearLayer {
         }
     }
 
-    /** Makes {@code name} the adapter {@link #forward(Tensor)} goes through. */
+    /** Makes {@code name} the adapter {@link #forward(Tensor)} goes through; null: none, the base alone. */
     public void setActive(String name) {
+        if (name == null) {
+            if (merged != null) {
+                throw new IllegalStateException("layer '" + name() + "': adapter '" + merged + "' is merged; unmerge"
+                        + " it before running the base alone");
+            }
+            active = null;
+            return;
+        }
         requireAdapter(name);
         if (merged != null && !merged.equals(name)) {
             throw new IllegalStateException("layer '" + name() + "': adapter '" + merged + "' is merged; unmerge it"
@@ -167,10 +181,37 @@ public final class AdaptedLinear implements LinearLayer {
         return merged != null;
     }
 
-    /** x of shape (..., in) to y of shape (..., out) through the active adapter (the base alone without one). */
+    /**
+     * x of shape (..., in) to y of shape (..., out) through the active adapter (the base alone without one), or,
+     * while an {@link AdapterRouting} is open on this thread, each row through the adapter the routing names.
+     */
     @Override
     public Tensor forward(Tensor x) {
-        return forward(x, active);
+        AdapterRouting routing = AdapterRouting.current();
+        return routing == null ? forward(x, active) : forward(x, routing);
+    }
+
+    /**
+     * A mixed batch: x (..., in), flattened to the routing's rows, through one base GEMM and then each adapter over
+     * its own rows (rows routed to none, or to an adapter this layer lacks, get the base output). Not recorded by
+     * autograd; refused while an adapter is merged, since the merged weight is no longer the base the other rows
+     * need.
+     */
+    public Tensor forward(Tensor x, AdapterRouting routing) {
+        Tensor x2 = base.flatten(x);
+        if (x2.dim(0) != routing.rows()) {
+            throw new IllegalArgumentException("layer '" + name() + "': the routing covers " + routing.rows()
+                    + " rows but the input has " + x2.dim(0));
+        }
+        if (merged != null) {
+            throw new IllegalStateException("layer '" + name() + "' holds adapter '" + merged + "' merged; a mixed"
+                    + " batch needs the base weight: swap it out first");
+        }
+        Tensor y;
+        try (NoGrad ignored = NoGrad.enter()) {
+            y = MixedForward.apply(base, adapters, x2, routing);
+        }
+        return base.unflatten(y, x);
     }
 
     /**
@@ -216,15 +257,95 @@ public final class AdaptedLinear implements LinearLayer {
         merged = active;
     }
 
-    /** Restores the base weight (within float rounding: W + s·ΔW - s·ΔW). */
+    /**
+     * Restores the base weight: bit for bit after {@link #swapIn}, within float rounding after {@link #merge}
+     * (W + s·ΔW - s·ΔW).
+     */
     public void unmerge() {
         if (merged == null) {
             throw new IllegalStateException("layer '" + name() + "' is not merged");
+        }
+        if (backup != null) {
+            swapOut();
+            return;
         }
         try (NoGrad ignored = NoGrad.enter()) {
             base.unmergeDelta(adapters.get(merged)::unmerge);
         }
         merged = null;
+    }
+
+    /**
+     * Merges adapter {@code name} into the base weight after copying out what the merge overwrites: for SBoRA-FA the
+     * r columns idx of W, for SBoRA-FB the r rows idx, for LoRA, LoRA-FA and DoRA (dense ΔW) all of W. The adapter
+     * becomes the active one and forward costs one GEMM; {@link #swapOut} restores the base bit for bit.
+     *
+     * @throws IllegalArgumentException for an unknown name, or a base whose weight is not a dense f32 or bf16 tensor
+     *                                  (a quantised base: merging re-encodes it, which no copy of r columns undoes)
+     * @throws IllegalStateException    if an adapter is merged already, or the adapter holds non-finite values
+     */
+    public void swapIn(String name) {
+        checkSwappable(name);
+        Adapter a = adapters.get(name);
+        Tensor w = base.denseWeight();
+        WeightBackup b = WeightBackup.save(a, w);
+        try (NoGrad ignored = NoGrad.enter()) {
+            base.mergeDelta(a::merge);
+        } catch (RuntimeException e) {
+            b.restore(w);
+            b.close();
+            throw e;
+        }
+        backup = b;
+        merged = name;
+        active = name;
+    }
+
+    /**
+     * Checks that {@link #swapIn}({@code name}) would succeed, changing nothing: so that a model swaps all of its
+     * layers or none.
+     */
+    public void checkSwappable(String name) {
+        requireAdapter(name);
+        if (merged != null) {
+            throw new IllegalStateException(
+                    "layer '" + name() + "' holds adapter '" + merged + "' merged; swap it out first");
+        }
+        if (!(base instanceof Linear l)) {
+            throw new IllegalArgumentException(
+                    "layer '" + name() + "': its base is a " + base.getClass().getSimpleName()
+                            + ", not a dense f32 or bf16 weight; an exact swap cannot restore it (run adapters unmerged)");
+        }
+        l.weight().requireWritable("swapping an adapter into layer '" + name() + "'");
+        checkFinite(adapters.get(name));
+    }
+
+    /** Puts back, bit for bit, what {@link #swapIn} overwrote: the weight is the base again. */
+    public void swapOut() {
+        if (merged == null) {
+            throw new IllegalStateException("layer '" + name() + "' has no adapter swapped in");
+        }
+        if (backup == null) {
+            throw new IllegalStateException(
+                    "layer '" + name() + "': adapter '" + merged + "' was merged, not swapped" + " in; unmerge() it");
+        }
+        backup.restore(base.denseWeight());
+        backup.close();
+        backup = null;
+        if (adapters.get(merged) instanceof DoraAdapter d) {
+            d.restoredByCopy();
+        }
+        merged = null;
+    }
+
+    /** The adapter swapped in ({@link #swapIn}), or null (none, or one merged by {@link #merge}). */
+    public String swappedIn() {
+        return backup == null ? null : merged;
+    }
+
+    /** The bytes kept to undo the current swap: r·out, r·in or out·in elements of W; 0 when none is swapped in. */
+    public long swapBackupBytes() {
+        return backup == null ? 0 : backup.bytes();
     }
 
     private void checkFinite(Adapter a) {

@@ -164,6 +164,14 @@ public final class DoraAdapter implements Adapter {
         merged = false;
     }
 
+    /**
+     * The weight was put back by copying (an exact swap-out) rather than by {@link #unmerge}: a later unmerge
+     * without a merge must be refused again.
+     */
+    void restoredByCopy() {
+        merged = false;
+    }
+
     @Override
     public void reseedDropout(long counter) {
         dropout.reseed(counter);

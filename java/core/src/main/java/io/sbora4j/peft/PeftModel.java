@@ -28,9 +28,20 @@ public final class PeftModel<M extends Module> {
     private final Map<String, AdaptedLinear> layers = new LinkedHashMap<>();
 
     private String active;
+    /** The adapter {@link #swapTo} merged into every layer holding it, or null. */
+    private String swapped;
 
     private PeftModel(M model) {
         this.model = model;
+    }
+
+    /**
+     * Freezes {@code model} and returns it with no adapter yet: forward is the base model's until one is added. What
+     * a server starts from before it loads its adapters.
+     */
+    public static <M extends Module> PeftModel<M> wrap(M model) {
+        model.freeze();
+        return new PeftModel<>(model);
     }
 
     /**
@@ -55,16 +66,25 @@ public final class PeftModel<M extends Module> {
             throw new IllegalArgumentException("the model already has an adapter named '" + name + "'");
         }
         List<String> added = new ArrayList<>();
-        model.replaceLinearLayers(layer -> {
-            if (!config.targets(layer.name())) {
-                return layer;
+        try {
+            model.replaceLinearLayers(layer -> {
+                if (!config.targets(layer.name())) {
+                    return layer;
+                }
+                AdaptedLinear a = layer instanceof AdaptedLinear al ? al : AdaptedLinear.wrap(frozenOf(layer));
+                a.addAdapter(name, config, arena);
+                layers.put(layer.name(), a);
+                added.add(layer.name());
+                return a;
+            });
+        } catch (RuntimeException e) {
+            // A layer that refused it (a base the method cannot take) must not leave the adapter on the layers
+            // before it: its tensors would outlive the arena the caller then closes.
+            for (String path : added) {
+                layers.get(path).removeAdapter(name);
             }
-            AdaptedLinear a = layer instanceof AdaptedLinear al ? al : AdaptedLinear.wrap(frozenOf(layer));
-            a.addAdapter(name, config, arena);
-            layers.put(layer.name(), a);
-            added.add(layer.name());
-            return a;
-        });
+            throw e;
+        }
         if (added.isEmpty()) {
             var names = model.linearLayers().keySet();
             throw new IllegalArgumentException("target modules " + config.targetModules() + " match no linear layer of"
@@ -107,15 +127,78 @@ public final class PeftModel<M extends Module> {
 
     /**
      * Makes {@code name} the adapter every layer's forward goes through; layers without it run their base alone.
+     * Null: no adapter, every layer runs its base alone.
      */
     public void setActiveAdapter(String name) {
-        requireAdapter(name);
+        if (name != null) {
+            requireAdapter(name);
+        }
         for (AdaptedLinear a : layers.values()) {
-            if (a.adapters().containsKey(name)) {
+            if (name != null && a.adapters().containsKey(name)) {
                 a.setActive(name);
+            } else if (!a.isMerged()) {
+                a.setActive(null);
             }
         }
         active = name;
+    }
+
+    /**
+     * Makes adapter {@code name} the model's weights, exactly: puts back the base bit for bit if another adapter is
+     * swapped in, then {@linkplain AdaptedLinear#swapIn swaps} {@code name} into every layer holding it (saving the r
+     * columns, r rows or whole weight each merge overwrites). Forward then costs the base model's GEMMs alone. Every
+     * layer is checked before the first merge, so a refused swap leaves the model on its base weights.
+     *
+     * @throws IllegalArgumentException for an unknown name, or a layer whose base is not a dense weight (NF4)
+     * @throws IllegalStateException    if an adapter was merged by {@link #mergeAll} (not swapped), or holds
+     *                                  non-finite values
+     */
+    public void swapTo(String name) {
+        requireAdapter(name);
+        if (name.equals(swapped)) {
+            return;
+        }
+        List<AdaptedLinear> holding = new ArrayList<>();
+        for (AdaptedLinear a : layers.values()) {
+            if (a.adapters().containsKey(name)) {
+                holding.add(a);
+            }
+            if (a.isMerged() && a.swappedIn() == null) {
+                throw new IllegalStateException("layer '" + a.name() + "' holds an adapter merged by mergeAll, which"
+                        + " no swap can restore exactly; unmergeAll() first");
+            }
+        }
+        swapToBase();
+        for (AdaptedLinear a : holding) {
+            a.checkSwappable(name);
+        }
+        List<AdaptedLinear> done = new ArrayList<>();
+        try {
+            for (AdaptedLinear a : holding) {
+                a.swapIn(name);
+                done.add(a);
+            }
+        } catch (RuntimeException e) {
+            done.forEach(AdaptedLinear::swapOut); // all or nothing: the base comes back
+            throw e;
+        }
+        swapped = name;
+        setActiveAdapter(name);
+    }
+
+    /** Puts back the base weights bit for bit after {@link #swapTo}; nothing to do when no adapter is swapped in. */
+    public void swapToBase() {
+        for (AdaptedLinear a : layers.values()) {
+            if (a.swappedIn() != null) {
+                a.swapOut();
+            }
+        }
+        swapped = null;
+    }
+
+    /** The adapter {@link #swapTo} merged, or null when the weights are the base's. */
+    public String swappedAdapter() {
+        return swapped;
     }
 
     /** The active adapter's name. */
@@ -217,6 +300,7 @@ public final class PeftModel<M extends Module> {
     /** Takes the merged adapter back out of every weight. */
     public void unmergeAll() {
         layers.values().stream().filter(AdaptedLinear::isMerged).forEach(AdaptedLinear::unmerge);
+        swapped = null; // a swapped-in adapter's unmerge is its exact swap-out
     }
 
     public void train(boolean training) {
