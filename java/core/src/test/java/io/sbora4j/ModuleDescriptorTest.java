@@ -44,7 +44,6 @@ class ModuleDescriptorTest {
                         "io.sbora4j.optim",
                         "io.sbora4j.train",
                         "io.sbora4j.io",
-                        "io.sbora4j.dist",
                         "io.sbora4j.data",
                         "io.sbora4j.dist",
                         "io.sbora4j.quant")),
