@@ -1,6 +1,6 @@
 /**
  * The {@code sbora} command line: fine-tuning, evaluation, merging, export, the demos with their charts, the jlink
- * bundle, and HF tokenizers through DJL.
+ * bundle, HF tokenizers through DJL, and HF chat templates through Jinjava.
  */
 module io.sbora4j.cli {
     requires io.sbora4j;
@@ -8,6 +8,7 @@ module io.sbora4j.cli {
     requires ai.djl.tokenizers;
     requires java.desktop;
     requires org.jfree.jfreechart;
+    requires jinjava;
 
     opens io.sbora4j.cli to
             info.picocli;
