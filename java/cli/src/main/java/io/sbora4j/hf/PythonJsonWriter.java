@@ -4,6 +4,7 @@ import java.lang.reflect.Array;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.IntConsumer;
 
 /**
  * JSON as Python's {@code json.dumps(x, ensure_ascii=False, indent=n)} writes it, which chat templates' {@code tojson}
@@ -51,13 +52,7 @@ final class PythonJsonWriter {
     }
 
     private static void container(
-            char open,
-            char close,
-            int n,
-            int indent,
-            int level,
-            StringBuilder out,
-            java.util.function.IntConsumer item) {
+            char open, char close, int n, int indent, int level, StringBuilder out, IntConsumer item) {
         out.append(open);
         if (n == 0) {
             out.append(close);

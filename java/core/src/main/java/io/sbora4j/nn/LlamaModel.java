@@ -28,6 +28,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.UnaryOperator;
 
 /**
@@ -62,7 +63,7 @@ public final class LlamaModel implements Module {
     private final RopeTables rope;
     private final Arena arena;
     /** Dynamic NTK scaling: the tables of each sequence length beyond the original context, made on first use. */
-    private final Map<Integer, RopeTables> longRope = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<Integer, RopeTables> longRope = new ConcurrentHashMap<>();
 
     private DType projectionType = DType.F32;
     private boolean checkpointActivations;

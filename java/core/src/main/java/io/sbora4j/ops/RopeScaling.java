@@ -1,5 +1,7 @@
 package io.sbora4j.ops;
 
+import java.util.Locale;
+
 /**
  * How a model's rotary frequencies depart from the plain 1 / θ^(2j/d): the {@code rope_scaling} of a Hugging Face
  * {@code config.json}, for the types HF's {@code modeling_rope_utils} computes without an attention factor.
@@ -87,7 +89,7 @@ public record RopeScaling(
 
     /** HF's name of the type: default, linear, dynamic or llama3. */
     public String hfName() {
-        return type.name().toLowerCase(java.util.Locale.ROOT);
+        return type.name().toLowerCase(Locale.ROOT);
     }
 
     /**

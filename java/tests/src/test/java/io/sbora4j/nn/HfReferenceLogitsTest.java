@@ -18,7 +18,9 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -384,8 +386,8 @@ class HfReferenceLogitsTest {
         return w;
     }
 
-    private static java.util.List<String> names(Spec s) {
-        java.util.List<String> names = new java.util.ArrayList<>();
+    private static List<String> names(Spec s) {
+        List<String> names = new ArrayList<>();
         names.add("model.embed_tokens.weight");
         for (int l = 0; l < s.layers(); l++) {
             String p = "model.layers." + l + ".";
