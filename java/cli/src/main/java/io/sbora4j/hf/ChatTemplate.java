@@ -12,10 +12,13 @@ import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -23,7 +26,8 @@ import java.util.Map;
  * {@code apply_chat_template(messages, tokenize=False)} renders it with Jinja2: blocks trimmed and left-stripped
  * ({@code trim_blocks}, {@code lstrip_blocks}), the variables {@code messages}, {@code add_generation_prompt},
  * {@code bos_token} and {@code eos_token} (and the other special tokens the config names), {@code tools} and
- * {@code documents} left undefined, and {@code raise_exception(message)} failing the render with that message.
+ * {@code documents} left undefined, {@code raise_exception(message)} failing the render with that message, and
+ * {@code strftime_now(format)} giving the local date and time.
  *
  * <p>Where Jinjava and Jinja2 differ on what these templates use, this class makes Jinjava behave as Jinja2:
  * {@code tojson} writes JSON as Python's {@code json.dumps} does ({@code ", "} and {@code ": "} separators,
@@ -64,6 +68,9 @@ public final class ChatTemplate {
                 .registerFunction(new ELFunctionDefinition(
                         "", "raise_exception", ChatTemplate.class, "raiseException", String.class));
         jinjava.getGlobalContext().registerFilter(new PythonJson());
+        jinjava.getGlobalContext()
+                .registerFunction(
+                        new ELFunctionDefinition("", "strftime_now", ChatTemplate.class, "strftimeNow", String.class));
     }
 
     /**
@@ -182,6 +189,9 @@ public final class ChatTemplate {
         Map<String, Object> vars = new HashMap<>(specialTokens);
         vars.put("messages", messages);
         vars.put("add_generation_prompt", addGenerationPrompt);
+        // transformers defines strftime_now as a global function; templates test it with "is defined" (Llama 3.2
+        // dates its system prompt with it), which Jinjava answers from variables, not functions
+        vars.put("strftime_now", "strftime_now");
         RenderResult r = jinjava.renderForResult(template, vars);
         for (TemplateError e : r.getErrors()) {
             if (e.getSeverity() == TemplateError.ErrorType.FATAL) {
@@ -229,6 +239,52 @@ public final class ChatTemplate {
      */
     public static String raiseException(String message) {
         throw new TemplateException(message);
+    }
+
+    /**
+     * {@code strftime_now(format)}, as transformers defines it for chat templates: the local date and time now in
+     * Python's strftime {@code format} (the directives %a %A %b %B %d %H %I %j %m %M %p %S %y %Y and %%).
+     */
+    public static String strftimeNow(String format) {
+        return strftime(LocalDateTime.now(), format);
+    }
+
+    /** {@code time.strftime(format)} of {@code t}, in English as Python's C locale writes it. */
+    static String strftime(LocalDateTime t, String format) {
+        StringBuilder out = new StringBuilder();
+        for (int i = 0; i < format.length(); i++) {
+            char c = format.charAt(i);
+            if (c != '%' || i + 1 == format.length()) {
+                out.append(c);
+                continue;
+            }
+            char d = format.charAt(++i);
+            String pattern = switch (d) {
+                case 'a' -> "EEE";
+                case 'A' -> "EEEE";
+                case 'b' -> "MMM";
+                case 'B' -> "MMMM";
+                case 'd' -> "dd";
+                case 'H' -> "HH";
+                case 'I' -> "hh";
+                case 'j' -> "DDD";
+                case 'm' -> "MM";
+                case 'M' -> "mm";
+                case 'p' -> "a";
+                case 'S' -> "ss";
+                case 'y' -> "yy";
+                case 'Y' -> "yyyy";
+                default -> null;
+            };
+            if (pattern != null) {
+                out.append(DateTimeFormatter.ofPattern(pattern, Locale.ENGLISH).format(t));
+            } else if (d == '%') {
+                out.append('%');
+            } else {
+                throw new TemplateException("strftime_now: unsupported directive %" + d);
+            }
+        }
+        return out.toString();
     }
 
     /** {@code tojson} as transformers' Jinja environment has it: {@code json.dumps(x, ensure_ascii=False)}. */

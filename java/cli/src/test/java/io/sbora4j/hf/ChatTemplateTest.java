@@ -12,6 +12,7 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.LocalDateTime;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -142,6 +143,20 @@ class ChatTemplateTest {
                 () -> ChatTemplate.of("x{{ raise_exception('no: ' + 'way') }}", none)
                         .render(List.of(), false));
         assertEquals("chat template: no: way", e.getMessage());
+    }
+
+    @Test
+    void strftimeNowIsDefinedAndDatesAsPython() {
+        String t = "{%- if strftime_now is defined %}{{ strftime_now(\"%d %b %Y\") }}{% else %}none{% endif %}";
+        String before = ChatTemplate.strftime(LocalDateTime.now(), "%d %b %Y");
+        String got = ChatTemplate.of(t, Map.of()).render(List.of(), false);
+        String after = ChatTemplate.strftime(LocalDateTime.now(), "%d %b %Y");
+        assertTrue(got.equals(before) || got.equals(after), got);
+        // time.strftime of 2024-07-05 09:03:01
+        assertEquals(
+                "05 Jul 2024|2024-07-05|Friday 09:03:01 AM|187|100%",
+                ChatTemplate.strftime(
+                        LocalDateTime.of(2024, 7, 5, 9, 3, 1), "%d %b %Y|%Y-%m-%d|%A %H:%M:%S %p|%j|100%%"));
     }
 
     @Test
