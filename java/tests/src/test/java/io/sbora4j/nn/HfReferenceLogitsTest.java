@@ -19,6 +19,7 @@ import java.lang.foreign.Arena;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -151,6 +152,60 @@ class HfReferenceLogitsTest {
                         new HfTransformersReference(s, w).logits(ids),
                         new HfTransformersReference(unbiased, w).logits(ids))
                 > 1e-2);
+    }
+
+    @Test
+    void qwen2BiasesStayF32WithBf16AndNf4Projections() throws IOException {
+        Spec s = spec(32, 4, 2, 8, 128, false, 10000, "default", 1, true, 0);
+        Map<String, float[]> w = write(s, config(s, "qwen2", "null", ""));
+        int[] ids = ids(12, 1);
+        try (Arena arena = Arena.ofConfined()) {
+            // bf16 rounds the projections' weights and inputs, not the biases: within 2% of the logits' range
+            LlamaModel m = ModelFiles.load(
+                    dir, LoadOptions.on(Device.CPU).withProjections(LoadOptions.Projections.BF16), arena);
+            double[][] want = new HfTransformersReference(s, w).logits(ids);
+            double worst = maxDiff(want, logitRows(m, ids, 12, s.vocab())), scale = maxAbs(want);
+            System.out.printf(Locale.ROOT, "qwen2 bf16: max |logit diff| %.3g of max |logit| %.3g%n", worst, scale);
+            assertTrue(worst < 0.02 * scale, "bf16: " + worst);
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            // NF4 computes with its dequantised weights in f32 and the biases as loaded: HF's forward over those
+            // dequantised weights gives the same logits
+            LlamaModel m = ModelFiles.load(
+                    dir, LoadOptions.on(Device.CPU).withProjections(LoadOptions.Projections.NF4), arena);
+            Map<String, float[]> dequantised = new LinkedHashMap<>();
+            m.namedTensors().forEach((name, t) -> dequantised.put(name, t.toFloatArray()));
+            assertTrue(
+                    Arrays.equals(
+                            w.get("model.layers.0.self_attn.q_proj.bias"),
+                            dequantised.get("model.layers.0.self_attn.q_proj.bias")),
+                    "the biases are not quantised");
+            double worst =
+                    maxDiff(new HfTransformersReference(s, dequantised).logits(ids), logitRows(m, ids, 12, s.vocab()));
+            System.out.printf(Locale.ROOT, "qwen2 nf4 (vs dequantised weights): max |logit diff| %.3g%n", worst);
+            assertTrue(worst < TOLERANCE, "nf4: " + worst);
+        }
+    }
+
+    private static double[][] logitRows(LlamaModel m, int[] ids, int seq, int vocab) {
+        float[] flat = logits(m, ids, 1, seq);
+        double[][] out = new double[seq][vocab];
+        for (int t = 0; t < seq; t++) {
+            for (int v = 0; v < vocab; v++) {
+                out[t][v] = flat[t * vocab + v];
+            }
+        }
+        return out;
+    }
+
+    private static double maxAbs(double[][] a) {
+        double m = 0;
+        for (double[] row : a) {
+            for (double v : row) {
+                m = Math.max(m, Math.abs(v));
+            }
+        }
+        return m;
     }
 
     @Test
