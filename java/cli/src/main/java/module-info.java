@@ -1,6 +1,6 @@
 /**
  * The {@code sbora} command line: fine-tuning (data-parallel under {@code mpirun}), evaluation, merging, export, the
- * demos with their charts, the jlink bundle, and HF tokenizers through DJL.
+ * demos with their charts, the jlink bundle, HF tokenizers through DJL, and HF chat templates through Jinjava.
  */
 module io.sbora4j.cli {
     requires io.sbora4j;
@@ -10,6 +10,7 @@ module io.sbora4j.cli {
     requires ai.djl.tokenizers;
     requires java.desktop;
     requires org.jfree.jfreechart;
+    requires jinjava;
 
     opens io.sbora4j.cli to
             info.picocli;

@@ -189,7 +189,7 @@ class CliHostileInputTest {
         String[][] cases = {
             {"max_position_embeddings", "2147483648", "max_position_embeddings"},
             {"max_position_embeddings", "0", "max_position_embeddings"},
-            {"num_attention_heads", "5", "hidden_size 32 is not divisible by num_attention_heads 5"},
+            {"num_attention_heads", "5", "num_attention_heads 5 is not divisible by num_key_value_heads 2"},
             {"num_key_value_heads", "3", "num_attention_heads 4 is not divisible by num_key_value_heads 3"},
             {"vocab_size", "-1", "vocab_size"},
             {"rms_norm_eps", "0", "rms_norm_eps"},

@@ -13,7 +13,9 @@ import io.sbora4j.ops.Losses;
 import io.sbora4j.ops.MatMul;
 import io.sbora4j.ops.Norms;
 import io.sbora4j.ops.Rope;
+import io.sbora4j.ops.RopeScaling;
 import io.sbora4j.ops.RopeTables;
+import io.sbora4j.ops.Shapes;
 import io.sbora4j.tensor.DType;
 import io.sbora4j.tensor.Device;
 import io.sbora4j.tensor.Tensor;
@@ -26,12 +28,18 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.UnaryOperator;
 
 /**
  * A LLaMA decoder (HF's LlamaForCausalLM): token embedding, {@code layers} blocks of pre-norm grouped-query
  * attention with rotary embeddings and a SwiGLU MLP, a final RMSNorm and the LM head (tied to the embedding or
  * not). Tensors carry HF's names, e.g. {@code model.layers.0.self_attn.q_proj.weight}.
+ *
+ * <p>The same code runs Qwen2 (biases on q, k and v: {@link LlamaConfig#qkvBias}) and Mistral (a sliding window,
+ * {@link LlamaConfig#slidingWindow}, within which the mask is the causal one; longer sequences are refused). A bias
+ * is a frozen base tensor added after its projection's output, outside the {@link LinearLayer}: adapters wrap the
+ * projection's x·Wᵀ, and merging them changes W alone, so neither has to know about the bias.
  */
 public final class LlamaModel implements Module {
 
@@ -45,11 +53,18 @@ public final class LlamaModel implements Module {
             "mlp.up_proj",
             "mlp.down_proj");
 
+    /** The projections that carry a bias where {@link LlamaConfig#qkvBias} says so (Qwen2). */
+    public static final List<String> BIASED = List.of("self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj");
+
     private final LlamaConfig config;
     private final Device device;
     private final Map<String, Tensor> tensors; // the weights that are not projections, by HF name
     private final Map<String, LinearLayer> projections; // "model.layers.N.self_attn.q_proj" -> layer
     private final RopeTables rope;
+    private final Arena arena;
+    /** Dynamic NTK scaling: the tables of each sequence length beyond the original context, made on first use. */
+    private final Map<Integer, RopeTables> longRope = new ConcurrentHashMap<>();
+
     private DType projectionType = DType.F32;
     private boolean checkpointActivations;
 
@@ -57,6 +72,7 @@ public final class LlamaModel implements Module {
         this.config = config;
         this.device = device;
         this.tensors = tensors;
+        this.arena = arena;
         this.projections = new LinkedHashMap<>();
         for (int l = 0; l < config.layers(); l++) {
             for (String p : PROJECTIONS) {
@@ -65,20 +81,38 @@ public final class LlamaModel implements Module {
             }
         }
         // the positions a run uses, grown with its longest sequence: not every position the config allows
-        this.rope = RopeTables.onDemand(arena, device, config.headDim(), config.maxPositions(), config.ropeTheta());
+        // dynamic scaling leaves the frequencies of sequences within the original context as they are
+        int positions = config.ropeScaling().dependsOnLength()
+                ? Math.min(config.maxPositions(), config.ropeScaling().originalMaxPositions())
+                : config.maxPositions();
+        this.rope = RopeTables.onDemand(
+                arena,
+                device,
+                config.headDim(),
+                positions,
+                config.ropeScaling().invFreq(config.headDim(), config.ropeTheta(), 0));
     }
 
     /** The HF names and shapes every model of {@code cfg} has. */
     public static Map<String, int[]> expectedShapes(LlamaConfig cfg) {
         Map<String, int[]> m = new LinkedHashMap<>();
-        int h = cfg.hiddenSize(), kv = cfg.kvHeads() * cfg.headDim(), i = cfg.intermediateSize();
+        int h = cfg.hiddenSize(), q = cfg.qWidth(), kv = cfg.kvWidth(), i = cfg.intermediateSize();
         m.put("model.embed_tokens.weight", new int[] {cfg.vocabSize(), h});
         for (int l = 0; l < cfg.layers(); l++) {
             String p = "model.layers." + l + ".";
-            m.put(p + "self_attn.q_proj.weight", new int[] {h, h});
+            m.put(p + "self_attn.q_proj.weight", new int[] {q, h});
+            if (cfg.qkvBias()) {
+                m.put(p + "self_attn.q_proj.bias", new int[] {q});
+            }
             m.put(p + "self_attn.k_proj.weight", new int[] {kv, h});
+            if (cfg.qkvBias()) {
+                m.put(p + "self_attn.k_proj.bias", new int[] {kv});
+            }
             m.put(p + "self_attn.v_proj.weight", new int[] {kv, h});
-            m.put(p + "self_attn.o_proj.weight", new int[] {h, h});
+            if (cfg.qkvBias()) {
+                m.put(p + "self_attn.v_proj.bias", new int[] {kv});
+            }
+            m.put(p + "self_attn.o_proj.weight", new int[] {h, q});
             m.put(p + "mlp.gate_proj.weight", new int[] {i, h});
             m.put(p + "mlp.up_proj.weight", new int[] {i, h});
             m.put(p + "mlp.down_proj.weight", new int[] {h, i});
@@ -132,6 +166,9 @@ public final class LlamaModel implements Module {
         }
         List<String> perLayer = new ArrayList<>();
         PROJECTIONS.forEach(p -> perLayer.add(p + ".weight"));
+        if (cfg.qkvBias()) {
+            BIASED.forEach(p -> perLayer.add(p + ".bias"));
+        }
         perLayer.add("input_layernorm.weight");
         perLayer.add("post_attention_layernorm.weight");
         for (int l = 0; l < cfg.layers(); l++) { // ends within names.size() + 1 names: one of them is missing
@@ -147,7 +184,7 @@ public final class LlamaModel implements Module {
 
     /** How many tensors a model of {@code cfg} has: {@link #expectedShapes}'s size, without listing them. */
     public static long tensorCount(LlamaConfig cfg) {
-        return 2 + 9L * cfg.layers() + (cfg.tieWordEmbeddings() ? 0 : 1);
+        return 2 + (cfg.qkvBias() ? 12L : 9L) * cfg.layers() + (cfg.tieWordEmbeddings() ? 0 : 1);
     }
 
     /**
@@ -240,9 +277,11 @@ public final class LlamaModel implements Module {
             throw new IllegalArgumentException("token ids must be an i32 (batch, seq) tensor, got " + ids.describe());
         }
         int batch = ids.dim(0), seq = ids.dim(1);
-        if (seq > config.maxPositions()) {
-            throw new IllegalArgumentException(
-                    "sequence length " + seq + " exceeds max_position_embeddings " + config.maxPositions());
+        RopeTables rope = ropeFor(seq);
+        if (config.slidingWindow() > 0 && seq > config.slidingWindow()) {
+            // within the window the sliding mask is the causal one; beyond it the attention kernels cannot mask
+            throw new IllegalArgumentException("sequence length " + seq + " exceeds sliding_window "
+                    + config.slidingWindow() + ", which attention does not implement beyond the window");
         }
         rope.ensure(seq);
         int[] pos = new int[batch * seq];
@@ -260,7 +299,7 @@ public final class LlamaModel implements Module {
                 String p = "model.layers." + l + ".";
                 x = Checkpoint.apply(p + "checkpoint", x, layerTrainable(l), in -> {
                     Tensor h = toProjectionType(Norms.rmsNorm(in, tensors.get(p + "input_layernorm.weight"), eps));
-                    Norms.Residual r = attentionHalf(p, in, h, positions, shape, eps);
+                    Norms.Residual r = attentionHalf(p, in, h, positions, rope, shape, eps);
                     return Elementwise.add(r.sum(), mlp(p, toProjectionType(r.normed())));
                 });
             }
@@ -269,7 +308,7 @@ public final class LlamaModel implements Module {
         Tensor h = Norms.rmsNorm(x, tensors.get("model.layers.0.input_layernorm.weight"), eps);
         for (int l = 0; l < config.layers(); l++) {
             String p = "model.layers." + l + ".";
-            Norms.Residual r = attentionHalf(p, x, toProjectionType(h), positions, shape, eps);
+            Norms.Residual r = attentionHalf(p, x, toProjectionType(h), positions, rope, shape, eps);
             x = r.sum();
             h = toProjectionType(r.normed());
             String nextNorm = l + 1 < config.layers()
@@ -288,13 +327,57 @@ public final class LlamaModel implements Module {
      * projection added to the residual x, and the post-attention norm of the sum, as one op.
      */
     private Norms.Residual attentionHalf(
-            String p, Tensor x, Tensor h, Tensor positions, AttentionShape shape, float eps) {
-        Tensor q = Rope.applyInPlace(project(p + "self_attn.q_proj", h), config.heads(), positions, rope);
-        Tensor k = Rope.applyInPlace(project(p + "self_attn.k_proj", h), config.kvHeads(), positions, rope);
-        Tensor v = project(p + "self_attn.v_proj", h);
+            String p, Tensor x, Tensor h, Tensor positions, RopeTables rope, AttentionShape shape, float eps) {
+        Tensor q = Rope.applyInPlace(projectBiased(p + "self_attn.q_proj", h), config.heads(), positions, rope);
+        Tensor k = Rope.applyInPlace(projectBiased(p + "self_attn.k_proj", h), config.kvHeads(), positions, rope);
+        Tensor v = projectBiased(p + "self_attn.v_proj", h);
         Tensor attn = toProjectionType(Attention.causal(q, k, v, shape));
         return Norms.addRmsNorm(
                 x, project(p + "self_attn.o_proj", attn), tensors.get(p + "post_attention_layernorm.weight"), eps);
+    }
+
+    /**
+     * The rotary tables for sequences of {@code seq} positions: the model's own, or for dynamic NTK scaling beyond
+     * the original context those of that length. HF recomputes the dynamic frequencies per forward from the
+     * longest position run; so does this, from the current sequence length alone (HF also keeps the largest
+     * length seen until a sequence within the original context resets it, so that its results depend on the
+     * order of earlier calls).
+     *
+     * @throws IllegalArgumentException if {@code seq} exceeds max_position_embeddings (without dynamic scaling)
+     */
+    private RopeTables ropeFor(int seq) {
+        RopeScaling s = config.ropeScaling();
+        if (!s.dependsOnLength() || seq <= s.originalMaxPositions()) {
+            if (seq > config.maxPositions()) {
+                throw new IllegalArgumentException(
+                        "sequence length " + seq + " exceeds max_position_embeddings " + config.maxPositions());
+            }
+            return rope;
+        }
+        // one table per length: on a host the garbage collector frees them with the model, on a device the
+        // model's arena holds them
+        return longRope.computeIfAbsent(
+                seq,
+                n -> RopeTables.onDemand(
+                        device.isHost() ? Arena.ofAuto() : arena,
+                        device,
+                        config.headDim(),
+                        n,
+                        s.invFreq(config.headDim(), config.ropeTheta(), n)));
+    }
+
+    /** The projection's output plus its bias where the model has one (Qwen2's q, k and v). */
+    private Tensor projectBiased(String path, Tensor in) {
+        Tensor out = project(path, in);
+        Tensor bias = tensors.get(path + ".bias");
+        if (bias == null) {
+            return out;
+        }
+        // ones (tokens x 1) · bias (1 x n): the bias on every row, through ops that every backend has
+        float[] ones = new float[out.dim(0)];
+        Arrays.fill(ones, 1f);
+        Tensor rows = MatMul.matmul(Tensor.of(device, ones, ones.length, 1), Shapes.reshape(bias, 1, bias.dim(0)));
+        return Elementwise.add(out, rows);
     }
 
     /** The SwiGLU MLP of the block at {@code p} on its normed input h, in f32. */
@@ -310,7 +393,11 @@ public final class LlamaModel implements Module {
         for (String name : PROJECTIONS) {
             out.addAll(proj(p + name).trainable());
         }
-        for (String norm : List.of("input_layernorm.weight", "post_attention_layernorm.weight")) {
+        List<String> own = new ArrayList<>(List.of("input_layernorm.weight", "post_attention_layernorm.weight"));
+        if (config.qkvBias()) {
+            BIASED.forEach(b -> own.add(b + ".bias"));
+        }
+        for (String norm : own) {
             if (tensors.get(p + norm).requiresGrad()) {
                 out.add(tensors.get(p + norm));
             }
@@ -438,8 +525,9 @@ public final class LlamaModel implements Module {
     public Map<String, Tensor> namedTensors() {
         Map<String, Tensor> out = new LinkedHashMap<>();
         for (String name : expectedShapes(config).keySet()) {
-            String path = name.substring(0, name.length() - ".weight".length());
-            LinearLayer p = projections.get(path);
+            LinearLayer p = name.endsWith(".weight")
+                    ? projections.get(name.substring(0, name.length() - ".weight".length()))
+                    : null;
             if (p == null) {
                 out.put(name, tensors.get(name));
             } else {

@@ -42,27 +42,38 @@ public final class RopeTables {
     }
 
     private RopeTables(Arena arena, Device device, int headDim, int maxPositions, double theta, boolean grows) {
+        this(arena, device, headDim, maxPositions, plainInvFreq(headDim, theta), grows);
+    }
+
+    private RopeTables(Arena arena, Device device, int headDim, int maxPositions, float[] invFreq, boolean grows) {
         if (headDim < 2 || headDim % 2 != 0) {
             throw new IllegalArgumentException("rope: head_dim " + headDim + " must be even and at least 2");
         }
         if (maxPositions < 1) {
             throw new IllegalArgumentException("rope: max_position_embeddings " + maxPositions + " must be >= 1");
         }
-        if (!(theta > 0) || !Double.isFinite(theta)) {
-            throw new IllegalArgumentException("rope: rope_theta " + theta + " must be positive and finite");
+        if (invFreq.length != headDim / 2) {
+            throw new IllegalArgumentException(
+                    "rope: " + invFreq.length + " inverse frequencies for head_dim " + headDim);
         }
         this.arena = arena;
         this.device = device;
         this.headDim = headDim;
         this.maxPositions = maxPositions;
         this.grows = grows;
-        int h = headDim / 2;
-        this.invFreq = new float[h];
-        for (int j = 0; j < h; j++) {
-            float exponent = (float) (2 * j) / headDim;
-            invFreq[j] = (float) (1.0 / (float) Math.pow(theta, exponent));
-        }
+        this.invFreq = invFreq.clone();
         this.tables = compute(grows ? Math.min(maxPositions, MIN_POSITIONS) : maxPositions);
+    }
+
+    /** HF's default inverse frequencies, checking theta. */
+    private static float[] plainInvFreq(int headDim, double theta) {
+        if (headDim < 2 || headDim % 2 != 0) {
+            throw new IllegalArgumentException("rope: head_dim " + headDim + " must be even and at least 2");
+        }
+        if (!(theta > 0) || !Double.isFinite(theta)) {
+            throw new IllegalArgumentException("rope: rope_theta " + theta + " must be positive and finite");
+        }
+        return RopeScaling.NONE.invFreq(headDim, theta, 0);
     }
 
     /**
@@ -74,6 +85,14 @@ public final class RopeTables {
      */
     public static RopeTables onDemand(Arena arena, Device device, int headDim, int maxPositions, double theta) {
         return new RopeTables(arena, device, headDim, maxPositions, theta, true);
+    }
+
+    /**
+     * {@link #onDemand(Arena, Device, int, int, double)} over given inverse frequencies (headDim/2 of them, as
+     * {@link RopeScaling#invFreq} computes them): angle = pos · invFreq[j] in float32.
+     */
+    public static RopeTables onDemand(Arena arena, Device device, int headDim, int maxPositions, float[] invFreq) {
+        return new RopeTables(arena, device, headDim, maxPositions, invFreq, true);
     }
 
     /**
