@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
             DemoCommand.class,
             FinetuneCommand.class,
             EvalCommand.class,
+            GenerateCommand.class,
             MergeCommand.class,
             ExportCommand.class,
             ForwardCommand.class,

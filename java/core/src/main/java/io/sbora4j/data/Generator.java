@@ -83,6 +83,9 @@ public final class Generator {
          * tokenizer).
          */
         void onToken(int sequence, int token, String text);
+
+        /** Sequence {@code sequence} ended (after its last {@link #onToken}); nothing by default. */
+        default void onEnd(int sequence, StopReason reason) {}
     }
 
     private final LlamaModel model;
@@ -267,6 +270,9 @@ public final class Generator {
             reason = why;
             if (tokenizer != null && text.length() > emitted) {
                 emit(-1, text.length(), listener);
+            }
+            if (listener != null) {
+                listener.onEnd(index, why);
             }
         }
 
