@@ -814,7 +814,8 @@ void test_cached_attention() {
         int64_t batch, new_tokens, max_len, heads, kv_heads, head_dim, window;
     };
     for (Shape s : {Shape{1, 1, 1, 1, 1, 1, 0}, Shape{2, 1, 70, 4, 1, 16, 0}, Shape{3, 5, 40, 2, 2, 33, 0},
-                    Shape{2, 3, 100, 8, 2, 64, 9}, Shape{1, 1, 129, 4, 4, 130, 0}}) {
+                    Shape{2, 3, 100, 8, 2, 64, 9}, Shape{1, 1, 129, 4, 4, 130, 0},
+                    Shape{2, 2, 50, 12, 1, 20, 0}}) {
         const std::string dims = strf(" b=%lld t=%lld len=%lld h=%lld kv=%lld d=%lld w=%lld", (long long)s.batch,
                                       (long long)s.new_tokens, (long long)s.max_len, (long long)s.heads,
                                       (long long)s.kv_heads, (long long)s.head_dim, (long long)s.window);

@@ -1,53 +1,94 @@
 /* Attention of a few new tokens per sequence against a key/value cache: the decoding step of generation (one new
- * token) and a chunked prefill (several). Each query row reads its sequence's cached keys in blocks of CB with a
- * running softmax (max and sum), accumulating into its own output row, so that nothing of the size of the cache is
- * ever allocated and the work per row is one pass over the keys it sees: the cost of a decoding step grows with
- * the cache length only through that pass, never with a re-run of earlier tokens.
+ * token) and a chunked prefill (several). A task takes one new token of one sequence and the query heads (up to HC)
+ * that share a kv head, and walks that head's cached keys in blocks of CB with a running softmax (max and sum) per
+ * query head, accumulating into the heads' own output rows: nothing of the size of the cache is allocated, a step
+ * reads each cached key and value once per task, and its cost grows with the cache only through that one pass.
  *
- * Parallelism: one task per (sequence, new token, query head); each writes its own output row. A decoding step of
- * one sequence has only `heads` tasks, which is enough for a few cores; the caches of a kv head stay in cache
- * memory across the query heads of its group that the same thread often takes next. */
+ * Within a block the keys are transposed onto the stack (a slice of KC columns at a time), so that the scores of
+ * every head of the group are plain vector multiply-adds over the block's keys (no horizontal sum per key), and the
+ * exponentials are sb_expf over the block, which vectorises. Each block's keys and values stay in L1 while the
+ * heads of the group use them.
+ *
+ * Parallelism: one task per (sequence, new token, kv head, chunk of its query heads); each writes its own output
+ * rows. */
 #include "sb_internal.h"
+#include "sb_math.h"
 
 #include <math.h>
 
-enum { CB = 64 }; /* keys per block: the scores of a block stay on the stack */
+enum {
+    CB = 64, /* keys per block */
+    KC = 64, /* head_dim columns of the transposed key slice */
+    HC = 8,  /* query heads of a group handled together */
+};
 
-/* Output row o (d floats) of query row qr against the keys lo..hi (inclusive) of one kv head, whose rows start at
- * kc and vc with a stride of kw floats. */
-SB_CLONES static void cached_row(const float *qr, const float *kc, const float *vc, int64_t kw, int64_t lo,
-                                 int64_t hi, int64_t d, float scale, float *o) {
-    float s[CB];
-    float m = -INFINITY, l = 0.0f;
-    for (int64_t c = 0; c < d; c++) o[c] = 0.0f;
+/* Output rows o + hh*d (hh < nh) of the query rows q + hh*d against the keys lo..hi (inclusive) of one kv head,
+ * whose rows start at kc and vc with a stride of kw floats. */
+SB_CLONES static void cached_group(const float *q, int64_t nh, const float *kc, const float *vc, int64_t kw,
+                                   int64_t lo, int64_t hi, int64_t d, float scale, float *o) {
+    float kt[KC * CB];
+    float s[HC * CB];
+    float m[HC], l[HC];
+    for (int64_t hh = 0; hh < nh; hh++) {
+        m[hh] = -INFINITY;
+        l[hh] = 0.0f;
+        for (int64_t c = 0; c < d; c++) o[hh * d + c] = 0.0f;
+    }
     for (int64_t j0 = lo; j0 <= hi; j0 += CB) {
         const int64_t n = hi - j0 + 1 < CB ? hi - j0 + 1 : CB;
-        float bm = m;
-        for (int64_t i = 0; i < n; i++) {
-            const float *kr = kc + (j0 + i) * kw;
-            float acc = 0.0f;
-#pragma omp simd reduction(+ : acc)
-            for (int64_t c = 0; c < d; c++) acc += qr[c] * kr[c];
-            s[i] = acc * scale;
-            bm = fmaxf(bm, s[i]);
-        }
-        /* the first block rescales nothing: exp(-inf) = 0 times the zeros above */
-        const float corr = expf(m - bm);
-        l *= corr;
+        for (int64_t hh = 0; hh < nh; hh++)
 #pragma omp simd
-        for (int64_t c = 0; c < d; c++) o[c] *= corr;
-        for (int64_t i = 0; i < n; i++) {
-            const float p = expf(s[i] - bm);
-            const float *vr = vc + (j0 + i) * kw;
-            l += p;
+            for (int64_t i = 0; i < CB; i++) s[hh * CB + i] = 0.0f;
+        for (int64_t c0 = 0; c0 < d; c0 += KC) {
+            const int64_t dc = d - c0 < KC ? d - c0 : KC;
+            for (int64_t i = 0; i < n; i++) {
+                const float *kr = kc + (j0 + i) * kw + c0;
+                for (int64_t c = 0; c < dc; c++) kt[c * CB + i] = kr[c];
+            }
+            for (int64_t c = 0; c < dc; c++) /* keys past the block's end: zeros, never used */
+                for (int64_t i = n; i < CB; i++) kt[c * CB + i] = 0.0f;
+            for (int64_t hh = 0; hh < nh; hh++) {
+                const float *qh = q + hh * d + c0;
+                float *sh = s + hh * CB;
+                for (int64_t c = 0; c < dc; c++) {
+                    const float qc = qh[c];
 #pragma omp simd
-            for (int64_t c = 0; c < d; c++) o[c] += p * vr[c];
+                    for (int64_t i = 0; i < CB; i++) sh[i] += qc * kt[c * CB + i];
+                }
+            }
         }
-        m = bm;
+        for (int64_t hh = 0; hh < nh; hh++) {
+            float *sh = s + hh * CB, *oh = o + hh * d;
+            float bm = m[hh];
+#pragma omp simd reduction(max : bm)
+            for (int64_t i = 0; i < n; i++) {
+                sh[i] *= scale;
+                bm = fmaxf(bm, sh[i]);
+            }
+            /* the first block rescales nothing: e^-inf = 0 times the zeros above */
+            const float corr = sb_expf(m[hh] - bm);
+            float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+            for (int64_t i = 0; i < n; i++) {
+                sh[i] = sb_expf(sh[i] - bm);
+                sum += sh[i];
+            }
+            l[hh] = l[hh] * corr + sum;
+#pragma omp simd
+            for (int64_t c = 0; c < d; c++) oh[c] *= corr;
+            for (int64_t i = 0; i < n; i++) {
+                const float p = sh[i], *vr = vc + (j0 + i) * kw;
+#pragma omp simd
+                for (int64_t c = 0; c < d; c++) oh[c] += p * vr[c];
+            }
+            m[hh] = bm;
+        }
     }
-    const float inv = 1.0f / l;
+    for (int64_t hh = 0; hh < nh; hh++) {
+        const float inv = 1.0f / l[hh];
 #pragma omp simd
-    for (int64_t c = 0; c < d; c++) o[c] *= inv;
+        for (int64_t c = 0; c < d; c++) o[hh * d + c] *= inv;
+    }
 }
 
 int sb_cached_attention(const float *q, const float *k_cache, const float *v_cache, const int32_t *past,
@@ -61,18 +102,20 @@ int sb_cached_attention(const float *q, const float *k_cache, const float *v_cac
     /* every new token must have its slot in the cache: past[b] + new_tokens <= max_len */
     if (!sb_indices_in_range(past, batch, max_len - new_tokens + 1)) return SB_ERR_INDEX;
     const int64_t qw = heads * head_dim, kw = kv_heads * head_dim, group = heads / kv_heads;
-    const int64_t tasks = batch * new_tokens * heads;
+    const int64_t chunks = (group + HC - 1) / HC, tasks = batch * new_tokens * kv_heads * chunks;
     int64_t keys = 0;
     for (int64_t b = 0; b < batch; b++) keys += past[b] + new_tokens;
-    const int nt = sb_threads_for(keys * heads * head_dim);
+    const int nt = sb_threads_for(keys * new_tokens * heads * head_dim);
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1) if (nt > 1)
     for (int64_t task = 0; task < tasks; task++) {
-        const int64_t h = task % heads, row = task / heads, b = row / new_tokens, t = row % new_tokens;
+        const int64_t chunk = task % chunks, rest = task / chunks, g = rest % kv_heads, row = rest / kv_heads;
+        const int64_t b = row / new_tokens, t = row % new_tokens;
         const int64_t pos = past[b] + t;
         const int64_t lo = window > 0 && pos - window + 1 > 0 ? pos - window + 1 : 0;
-        const int64_t off = b * max_len * kw + (h / group) * head_dim;
-        cached_row(q + row * qw + h * head_dim, k_cache + off, v_cache + off, kw, lo, pos, head_dim, scale,
-                   out + row * qw + h * head_dim);
+        const int64_t h0 = g * group + chunk * HC, nh = group - chunk * HC < HC ? group - chunk * HC : HC;
+        const int64_t off = b * max_len * kw + g * head_dim;
+        cached_group(q + row * qw + h0 * head_dim, nh, k_cache + off, v_cache + off, kw, lo, pos, head_dim, scale,
+                     out + row * qw + h0 * head_dim);
     }
     return SB_OK;
 }

@@ -75,6 +75,18 @@ public final class KvCache {
         Arrays.fill(lengths, 0);
     }
 
+    /**
+     * Keeps the first {@code length} tokens of sequence {@code b} and forgets the rest: the next tokens overwrite
+     * them (to take back tokens, or to time a step at a fixed length).
+     */
+    public void truncate(int b, int length) {
+        if (length < 0 || length > lengths[b]) {
+            throw new IllegalArgumentException(
+                    "sequence " + b + " holds " + lengths[b] + " tokens; cannot truncate it to " + length);
+        }
+        lengths[b] = length;
+    }
+
     Tensor keys(int layer) {
         return keys[layer];
     }

@@ -36,7 +36,8 @@ import java.util.function.UnaryOperator;
  * not). Tensors carry HF's names, e.g. {@code model.layers.0.self_attn.q_proj.weight}.
  *
  * <p>The same code runs Qwen2 (biases on q, k and v: {@link LlamaConfig#qkvBias}) and Mistral (a sliding window,
- * {@link LlamaConfig#slidingWindow}, within which the mask is the causal one; longer sequences are refused). A bias
+ * {@link LlamaConfig#slidingWindow}, within which the mask is the causal one; longer sequences are refused by the
+ * whole-sequence forward, while {@link #forwardCached} masks the window and runs beyond it). A bias
  * is a frozen base tensor added after its projection's output, outside the {@link LinearLayer}: adapters wrap the
  * projection's x·Wᵀ, and merging them changes W alone, so neither has to know about the bias.
  */

@@ -37,7 +37,8 @@ class CachedAttentionMatchesReferenceProperties {
 
     /**
      * One token (decoding) and a chunked prefill, caches of one row and of more than a block of keys, head widths
-     * around the vector widths, group sizes 1 and 4, a window shorter than the cache.
+     * around the vector widths and the transposed slice's 64 columns, group sizes 1, 4 and 12, a window shorter than
+     * the cache.
      */
     @Example
     void awkwardShapes() {
@@ -52,6 +53,7 @@ class CachedAttentionMatchesReferenceProperties {
             {1, 1, 129, 1, 4, 130, 0},
             {2, 5, 100, 1, 2, 33, 7},
             {1, 1, 90, 2, 4, 15, 1},
+            {2, 2, 50, 1, 12, 20, 0}, // a group of more heads than a task takes at once
         };
         for (int[] s : shapes) {
             matches(s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[0] * 1000L + s[2]);
