@@ -2,6 +2,7 @@ package io.sbora4j.bench;
 
 import io.sbora4j.autograd.NoGrad;
 import io.sbora4j.data.Generator;
+import io.sbora4j.data.Sampler;
 import io.sbora4j.nn.KvCache;
 import io.sbora4j.nn.LlamaConfig;
 import io.sbora4j.nn.LlamaModel;
@@ -124,7 +125,7 @@ public class GenerationBench {
                     Tensor logits = model.logits(Tensor.ofInts(model.device(), Arrays.copyOf(seq, len), 1, len));
                     // the last row only: what a decoder without a cache needs of the logits
                     float[] last = logits.slice(len - 1, 1).toFloatArray();
-                    seq[len] = io.sbora4j.data.Sampler.argmax(last, 0, VOCAB);
+                    seq[len] = Sampler.argmax(last, 0, VOCAB);
                 }
             }
         }

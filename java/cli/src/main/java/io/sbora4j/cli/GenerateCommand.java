@@ -8,6 +8,7 @@ import io.sbora4j.nn.LlamaModel;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.lang.foreign.Arena;
+import java.nio.charset.MalformedInputException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -126,7 +127,7 @@ final class GenerateCommand implements Callable<Integer> {
             lines = Files.readAllLines(input.file, StandardCharsets.UTF_8);
         } catch (NoSuchFileException e) {
             throw new IllegalArgumentException("--file " + input.file + " does not exist");
-        } catch (java.nio.charset.MalformedInputException e) {
+        } catch (MalformedInputException e) {
             throw new IllegalArgumentException("--file " + input.file + " is not UTF-8 text");
         }
         List<String> out = new ArrayList<>();

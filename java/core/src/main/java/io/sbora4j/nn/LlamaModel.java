@@ -1,5 +1,6 @@
 package io.sbora4j.nn;
 
+import io.sbora4j.autograd.NoGrad;
 import io.sbora4j.backend.AttentionShape;
 import io.sbora4j.backend.Backend;
 import io.sbora4j.backend.Backends;
@@ -28,6 +29,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.UnaryOperator;
 
 /**
@@ -63,7 +65,7 @@ public final class LlamaModel implements Module {
     private final RopeTables rope;
     private final Arena arena;
     /** Dynamic NTK scaling: the tables of each sequence length beyond the original context, made on first use. */
-    private final Map<Integer, RopeTables> longRope = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<Integer, RopeTables> longRope = new ConcurrentHashMap<>();
 
     private DType projectionType = DType.F32;
     private boolean checkpointActivations;
@@ -245,7 +247,7 @@ public final class LlamaModel implements Module {
      * ({@code tokens[b]}, any number, 0 for a sequence that takes no part in this step; the whole prompt at first,
      * then one token a step), appends their keys and values to the cache at their positions and returns the logits
      * of each sequence's last new token, (batch x vocab) f32; the row of a sequence given no token is meaningless.
-     * Inference only: it runs under {@link io.sbora4j.autograd.NoGrad}. The projections run through their
+     * Inference only: it runs under {@link NoGrad}. The projections run through their
      * {@link LinearLayer}s, adapters included, and the biases, rope scaling and bf16 projections as in
      * {@link #logits}.
      *
@@ -285,7 +287,7 @@ public final class LlamaModel implements Module {
                         + " tokens; " + steps + " more do not fit in a cache of " + cache.maxLen() + " per sequence");
             }
         }
-        try (io.sbora4j.autograd.NoGrad ignored = io.sbora4j.autograd.NoGrad.enter()) {
+        try (NoGrad ignored = NoGrad.enter()) {
             return forwardCached(cache, tokens, batch, steps, total);
         }
     }

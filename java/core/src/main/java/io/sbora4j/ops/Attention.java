@@ -1,6 +1,7 @@
 package io.sbora4j.ops;
 
 import io.sbora4j.autograd.Autograd;
+import io.sbora4j.autograd.NoGrad;
 import io.sbora4j.backend.AttentionShape;
 import io.sbora4j.backend.Backend;
 import io.sbora4j.backend.Backends;
@@ -50,8 +51,7 @@ public final class Attention {
      */
     public static Tensor cached(Tensor q, Tensor kCache, Tensor vCache, Tensor past, AttentionShape s, int window) {
         Checks.f32SameDevice("cached attention", q, kCache, vCache);
-        if (io.sbora4j.autograd.NoGrad.isRecording()
-                && (q.requiresGrad() || kCache.requiresGrad() || vCache.requiresGrad())) {
+        if (NoGrad.isRecording() && (q.requiresGrad() || kCache.requiresGrad() || vCache.requiresGrad())) {
             throw new IllegalStateException(
                     "cached attention has no backward pass: run it under NoGrad, on tensors that need no gradient");
         }

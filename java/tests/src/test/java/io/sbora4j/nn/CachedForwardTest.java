@@ -22,6 +22,7 @@ import io.sbora4j.testing.Rand;
 import java.lang.foreign.Arena;
 import java.util.Arrays;
 import java.util.SplittableRandom;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -42,9 +43,9 @@ class CachedForwardTest {
         return new LlamaConfig(61, 32, 48, 2, heads, kvHeads, 1e-5, 10000, maxPos, true, 8, rope, bias, window);
     }
 
-    static java.util.stream.Stream<Arguments> models() {
-        return java.util.stream.Stream.of(Device.CPU, Device.REFERENCE)
-                .flatMap(d -> java.util.stream.Stream.of(
+    static Stream<Arguments> models() {
+        return Stream.of(Device.CPU, Device.REFERENCE)
+                .flatMap(d -> Stream.of(
                         Arguments.of(d, "plain", PLAIN),
                         Arguments.of(d, "gqa 4, one kv head", config(4, 1, 64, RopeScaling.NONE, false, 0)),
                         Arguments.of(d, "qwen2 biases", config(4, 2, 64, RopeScaling.NONE, true, 0)),
@@ -163,8 +164,8 @@ class CachedForwardTest {
         }
     }
 
-    static java.util.stream.Stream<Arguments> adapters() {
-        return java.util.stream.Stream.of(
+    static Stream<Arguments> adapters() {
+        return Stream.of(
                 Arguments.of(AdapterMethods.SBORA_FA, Device.CPU),
                 Arguments.of(AdapterMethods.LORA, Device.CPU),
                 Arguments.of(AdapterMethods.SBORA_FA, Device.REFERENCE),
@@ -224,8 +225,8 @@ class CachedForwardTest {
         }
     }
 
-    static java.util.stream.Stream<Device> hostDevices() {
-        return java.util.stream.Stream.of(Device.CPU, Device.REFERENCE);
+    static Stream<Device> hostDevices() {
+        return Stream.of(Device.CPU, Device.REFERENCE);
     }
 
     /** Mistral: beyond the window a token attends only the last sliding_window keys, as the kernel's oracle says. */
