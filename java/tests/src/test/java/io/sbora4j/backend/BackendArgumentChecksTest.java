@@ -248,6 +248,8 @@ class BackendArgumentChecksTest {
                         f32(4, 8),
                         f32(4, 4),
                         f32(4, 4)));
+        // two sequences of 2 new tokens against caches of 3 rows each, the first holding 1 token already
+        m.put("cachedAttention", call(6, f32(4, 8), f32(6, 4), f32(6, 4), ints(1, 0), attention(2), 0, f32(4, 8)));
         m.put("crossEntropyForward", call(Set.of(), Set.of(3, 4), f32(3, 5), ints(0, 4, -100), -100, f32(3), f32(3)));
         m.put("crossEntropyBackward", call(5, f32(3, 5), ints(0, 4, -100), f32(3), -100, 1f, f32(3, 5)));
         m.put(
@@ -320,6 +322,15 @@ class BackendArgumentChecksTest {
                         new Object[] {
                             f32(4, 8), f32(4, 4), f32(4, 4), new AttentionShape(2, 2, 1, 1, 8, 1f), f32(4, 8), f32(8)
                         }));
+        m.put(
+                "cachedAttention",
+                List.of(
+                        new Object[] {f32(4, 8), f32(6, 4), f32(6, 4), ints(2, 0), attention(2), 0, f32(4, 8)},
+                        new Object[] {f32(4, 8), f32(6, 4), f32(6, 4), ints(0, -1), attention(2), 0, f32(4, 8)},
+                        new Object[] {f32(4, 8), f32(6, 4), f32(6, 4), ints(0, 0), attention(2), -1, f32(4, 8)},
+                        new Object[] {f32(4, 8), f32(6, 4), f32(6, 4), ints(0, 0), null, 0, f32(4, 8)},
+                        new Object[] {f32(4, 8), f32(2, 4), f32(2, 4), ints(0, 0), attention(2), 0, f32(4, 8)},
+                        new Object[] {f32(4, 8), f32(6, 4), f32(6, 4), ints(0, 0, 0), attention(2), 0, f32(4, 8)}));
         m.put(
                 "crossEntropyForward",
                 List.of(
