@@ -4,7 +4,8 @@
 // f32 launchers (bit for bit) and with a bf16 reference rounded once; the fused GEMMs with plain loops.
 //
 //   sbc_emu_tests [-x] [GROUP...]  runs the groups named (all when none): runtime status index elementwise
-//                                  reductions matrix layers attention cross_entropy nf4 adamw typed fused
+//                                  reductions matrix layers attention cached_attention cross_entropy nf4 adamw
+//                                  typed fused
 //   sbc_emu_tests fused                     the fused GEMMs, bf16 on both kernels (tensor cores and SIMT)
 //   -x                                      stops at the first failed check
 //   SBC_EMU_SEED=N sbc_emu_tests            blocks in the orders of seed N (the last line names the run's seed)
@@ -334,6 +335,20 @@ void test_status() {
     PARITY(attention_forward, f, g, h, 1, 2, 2, 1, 0, 0.5f, k, f);
     PARITY(attention_backward, f, g, h, f, g, h, 1, 2, 2, 1, 4, 0.5f, nullptr, k, k);
     PARITY(attention_backward, f, g, h, f, g, h, -1, 2, 2, 1, 4, 0.5f, k, k, k);
+    PARITY(cached_attention, f, g, h, i, 2, 1, 2, 2, 1, 4, 0.5f, 0, k);
+    PARITY(cached_attention, nullptr, nullptr, nullptr, nullptr, 0, 1, 2, 2, 1, 4, 0.5f, 0, nullptr);
+    PARITY(cached_attention, nullptr, nullptr, nullptr, nullptr, 2, 0, 2, 2, 1, 4, 0.5f, 0, nullptr);
+    PARITY(cached_attention, f, g, h, i, 2, 3, 2, 2, 1, 4, 0.5f, 0, k);
+    PARITY(cached_attention, f, g, h, i, 2, 1, 2, 3, 2, 4, 0.5f, 0, k);
+    PARITY(cached_attention, f, g, h, i, 2, 1, 2, 2, 1, 4, 0.5f, -1, k);
+    PARITY(cached_attention, f, g, h, nullptr, 2, 1, 2, 2, 1, 4, 0.5f, 0, k);
+    {
+        // past[1] = 1 with 2 new tokens in a cache of 2: no room, an index error from both
+        const int a = sb_cached_attention(f, g, h, i, 2, 2, 2, 2, 1, 4, 0.5f, 0, k);
+        const int b = sbc_cached_attention(f, g, h, i, 2, 2, 2, 2, 1, 4, 0.5f, 0, k, nullptr);
+        report("status cached_attention past out of range", a == SB_ERR_INDEX && b == SBC_ERR_INDEX,
+               strf("sb %d, sbc %d", a, b));
+    }
     PARITY(cross_entropy_forward, f, i, 2, 0, -100, g, h);
     PARITY(cross_entropy_forward, f, nullptr, 2, 4, -100, g, h);
     PARITY(cross_entropy_backward, nullptr, nullptr, nullptr, 0, 4, -100, 1.0f, nullptr);
@@ -788,6 +803,38 @@ void test_attention() {
         expect_close("attention_backward dq" + dims, dqg, dqw, btol, btol * max_abs(dqw));
         expect_close("attention_backward dk" + dims, dkg, dkw, btol, btol * max_abs(dkw));
         expect_close("attention_backward dv" + dims, dvg, dvw, btol, btol * max_abs(dvw));
+    }
+}
+
+// Attention of new tokens against a cache: lengths per sequence, windows, GQA groups 1 and 4, one token and a
+// chunk of several, head widths off the warp size.
+void test_cached_attention() {
+    Rng rng(16);
+    struct Shape {
+        int64_t batch, new_tokens, max_len, heads, kv_heads, head_dim, window;
+    };
+    for (Shape s : {Shape{1, 1, 1, 1, 1, 1, 0}, Shape{2, 1, 70, 4, 1, 16, 0}, Shape{3, 5, 40, 2, 2, 33, 0},
+                    Shape{2, 3, 100, 8, 2, 64, 9}, Shape{1, 1, 129, 4, 4, 130, 0},
+                    Shape{2, 2, 50, 12, 1, 20, 0}}) {
+        const std::string dims = strf(" b=%lld t=%lld len=%lld h=%lld kv=%lld d=%lld w=%lld", (long long)s.batch,
+                                      (long long)s.new_tokens, (long long)s.max_len, (long long)s.heads,
+                                      (long long)s.kv_heads, (long long)s.head_dim, (long long)s.window);
+        const size_t nq = (size_t)(s.batch * s.new_tokens * s.heads * s.head_dim);
+        const size_t nk = (size_t)(s.batch * s.max_len * s.kv_heads * s.head_dim);
+        const float scale = 1.0f / sqrtf((float)s.head_dim);
+        auto q = random_floats(rng, nq), k = random_floats(rng, nk), v = random_floats(rng, nk);
+        std::vector<int32_t> past((size_t)s.batch);
+        for (int64_t b = 0; b < s.batch; b++) past[(size_t)b] = (int32_t)((s.max_len - s.new_tokens) * (b + 1) / s.batch);
+        std::vector<float> ow(nq, kUnwritten), og = ow;
+        sb_cached_attention(q.data(), k.data(), v.data(), past.data(), s.batch, s.new_tokens, s.max_len, s.heads,
+                            s.kv_heads, s.head_dim, scale, s.window, ow.data());
+        if (!launched("cached_attention" + dims,
+                      sbc_cached_attention(q.data(), k.data(), v.data(), past.data(), s.batch, s.new_tokens,
+                                           s.max_len, s.heads, s.kv_heads, s.head_dim, scale, s.window, og.data(),
+                                           nullptr)))
+            continue;
+        const double tol = 1e-6 * (double)s.head_dim;
+        expect_close("cached_attention out" + dims, og, ow, tol, tol * max_abs(ow));
     }
 }
 
@@ -1295,7 +1342,7 @@ int main(int argc, char **argv) {
         void (*run)();
     } groups[] = {{"runtime", test_runtime},   {"status", test_status},         {"index", test_index},
                   {"elementwise", test_elementwise}, {"reductions", test_reductions}, {"matrix", test_matrix},
-                  {"layers", test_layers},     {"attention", test_attention},   {"cross_entropy", test_cross_entropy},
+                  {"layers", test_layers},     {"attention", test_attention},   {"cached_attention", test_cached_attention},   {"cross_entropy", test_cross_entropy},
                   {"nf4", test_nf4},           {"adamw", test_adamw},           {"typed", test_typed},
                   {"fused", test_fused}};
     int first = 1;

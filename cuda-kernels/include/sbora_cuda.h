@@ -112,6 +112,10 @@ SBC_API int sbc_attention_backward(const float *q, const float *k, const float *
                                    const float *lse, const float *dout, int64_t batch, int64_t seq, int64_t heads,
                                    int64_t kv_heads, int64_t head_dim, float scale, float *dq, float *dk, float *dv,
                                    void *stream);
+/* sb_cached_attention on device memory; past is read back to the host and checked before the launch. */
+SBC_API int sbc_cached_attention(const float *q, const float *k_cache, const float *v_cache, const int32_t *past,
+                                 int64_t batch, int64_t new_tokens, int64_t max_len, int64_t heads, int64_t kv_heads,
+                                 int64_t head_dim, float scale, int64_t window, float *out, void *stream);
 SBC_API int sbc_cross_entropy_forward(const float *logits, const int32_t *targets, int64_t rows, int64_t vocab,
                                       int32_t ignore_index, float *loss, float *lse, void *stream);
 SBC_API int sbc_cross_entropy_backward(const float *logits, const int32_t *targets, const float *lse, int64_t rows,

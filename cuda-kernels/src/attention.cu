@@ -151,6 +151,60 @@ size_t shared_bytes(int64_t head_dim, int accumulators) {
     return bytes <= kMaxShared ? bytes : 0;
 }
 
+// Attention of new tokens against a key/value cache (sbc_cached_attention): one warp per query row (b, t, h), over
+// the keys lo .. pos of its sequence, twice as the forward above (the max, then the weighted sum accumulated in the
+// output row, the normaliser in double).
+__global__ void cached_attention_kernel(const float *__restrict__ q, const float *__restrict__ kc,
+                                        const float *__restrict__ vc, const int32_t *__restrict__ past,
+                                        int64_t batch, int64_t new_tokens, int64_t max_len, Dims d, float scale,
+                                        int64_t window, float *__restrict__ out) {
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    const int64_t total = batch * new_tokens * d.heads, hd = d.head_dim;
+    for (int64_t task = (int64_t)blockIdx.x * kWarps + warp; task < total; task += (int64_t)gridDim.x * kWarps) {
+        const int64_t h = task % d.heads, row = task / d.heads, b = row / new_tokens, t = row % new_tokens;
+        const int64_t pos = (int64_t)past[b] + t;
+        const int64_t lo = window > 0 && pos - window + 1 > 0 ? pos - window + 1 : 0;
+        const float *qt = q + row * d.qw + h * hd;
+        const int64_t off = b * max_len * d.kw + (h / d.group) * hd;
+        const float *kb = kc + off, *vb = vc + off;
+        float *o = out + row * d.qw + h * hd;
+        float m = -INFINITY;
+        for (int64_t u = lo; u <= pos; u++) {
+            const float s = __fmul_rn(warp_dot(qt, kb + u * d.kw, hd, lane), scale);
+            m = s > m ? s : m;
+        }
+        for (int64_t j = lane; j < hd; j += 32) o[j] = 0.0f;
+        double l = 0.0;
+        for (int64_t u = lo; u <= pos; u++) {
+            const float s = __fmul_rn(warp_dot(qt, kb + u * d.kw, hd, lane), scale);
+            const float p = expf(__fsub_rn(s, m));
+            l += (double)p;
+            const float *vu = vb + u * d.kw;
+            for (int64_t j = lane; j < hd; j += 32) o[j] = __fadd_rn(o[j], __fmul_rn(p, vu[j]));
+        }
+        const float inv = (float)__ddiv_rn(1.0, l);
+        for (int64_t j = lane; j < hd; j += 32) o[j] = __fmul_rn(o[j], inv);
+        __syncwarp();
+    }
+}
+
+// past[b] in [0, limit) for every b, read back to the host as sbc_rope does with its positions: a kernel must not
+// read past a sequence's rows of the cache.
+int past_in_range(const int32_t *past, int64_t batch, int64_t limit, cudaStream_t stream) {
+    constexpr int64_t kChunk = 4096;
+    int32_t host[kChunk];
+    for (int64_t lo = 0; lo < batch; lo += kChunk) {
+        const int64_t n = batch - lo < kChunk ? batch - lo : kChunk;
+        cudaError_t e = cudaMemcpyAsync(host, past + lo, (size_t)n * sizeof(int32_t), cudaMemcpyDeviceToHost, stream);
+        if (e == cudaSuccess) e = cudaStreamSynchronize(stream);
+        if (e != cudaSuccess) return status(e);
+        for (int64_t i = 0; i < n; i++) {
+            if (host[i] < 0 || host[i] >= limit) return SBC_ERR_INDEX;
+        }
+    }
+    return SBC_OK;
+}
+
 } // namespace
 
 extern "C" int sbc_attention_forward(const float *q, const float *k, const float *v, int64_t batch, int64_t seq,
@@ -183,5 +237,22 @@ extern "C" int sbc_attention_backward(const float *q, const float *k, const floa
     const size_t shared_kv = shared_bytes(head_dim, 2);
     attention_dkdv_kernel<<<warp_grid(batch * kv_heads * seq), kWarps * 32, shared_kv, as_stream(stream)>>>(
         q, k, v, out, lse, dout, d, scale, dk, dv, shared_kv > 0);
+    return launched();
+}
+
+extern "C" int sbc_cached_attention(const float *q, const float *k_cache, const float *v_cache, const int32_t *past,
+                                    int64_t batch, int64_t new_tokens, int64_t max_len, int64_t heads,
+                                    int64_t kv_heads, int64_t head_dim, float scale, int64_t window, float *out,
+                                    void *stream) {
+    SBC_CHECK(batch >= 0 && new_tokens >= 0 && max_len >= 0 && heads > 0 && kv_heads > 0 && head_dim > 0 &&
+              heads % kv_heads == 0 && window >= 0);
+    if (batch == 0 || new_tokens == 0) return SBC_OK;
+    SBC_CHECK(q != nullptr && k_cache != nullptr && v_cache != nullptr && past != nullptr && out != nullptr);
+    SBC_CHECK(new_tokens <= max_len);
+    const int in_range = past_in_range(past, batch, max_len - new_tokens + 1, as_stream(stream));
+    if (in_range != SBC_OK) return in_range;
+    const Dims d{batch, new_tokens, heads, kv_heads, head_dim, heads / kv_heads, heads * head_dim, kv_heads * head_dim};
+    cached_attention_kernel<<<warp_grid(batch * new_tokens * heads), kWarps * 32, 0, as_stream(stream)>>>(
+        q, k_cache, v_cache, past, batch, new_tokens, max_len, d, scale, window, out);
     return launched();
 }

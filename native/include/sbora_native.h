@@ -144,6 +144,15 @@ SB_API int sb_attention_forward(const float *q, const float *k, const float *v, 
 SB_API int sb_attention_backward(const float *q, const float *k, const float *v, const float *out, const float *lse,
                                  const float *dout, int64_t batch, int64_t seq, int64_t heads, int64_t kv_heads,
                                  int64_t head_dim, float scale, float *dq, float *dk, float *dv);
+/* Attention of new_tokens new query tokens per sequence against a key/value cache (inference). q, out:
+ * (batch*new_tokens) x (heads*head_dim); k_cache, v_cache: (batch*max_len) x (kv_heads*head_dim), sequence b's keys
+ * and values (after RoPE) at rows b*max_len + position, those of the new tokens included; past[b]: the tokens
+ * sequence b held before the new ones, in [0, max_len - new_tokens] (else SB_ERR_INDEX). New token t of sequence b
+ * is at position p = past[b] + t and attends the keys at positions max(0, p - window + 1) .. p of its sequence
+ * (window 0: 0 .. p); query head h reads kv head h / (heads/kv_heads). */
+SB_API int sb_cached_attention(const float *q, const float *k_cache, const float *v_cache, const int32_t *past,
+                               int64_t batch, int64_t new_tokens, int64_t max_len, int64_t heads, int64_t kv_heads,
+                               int64_t head_dim, float scale, int64_t window, float *out);
 /* Softmax cross-entropy per row: loss[i] = lse[i] - logits[i, targets[i]], 0 where targets[i] == ignore_index.
  * Targets other than ignore_index must lie in [0, vocab). */
 SB_API int sb_cross_entropy_forward(const float *logits, const int32_t *targets, int64_t rows, int64_t vocab,

@@ -495,4 +495,25 @@ class BenchmarkBodiesTest {
             b.tearDown();
         }
     }
+
+    @Test
+    void generationBodiesRunAndTheCacheDecodesAsTheWholeSequence() {
+        GenerationBench b = new GenerationBench();
+        b.hidden = 32;
+        b.layers = 1;
+        b.length = 6;
+        b.prompt = 5;
+        b.newTokens = 3;
+        b.cached = true;
+        b.setup();
+        try {
+            float step = b.decodeStep();
+            assertEquals(step, b.decodeStep(), "each step runs at the same length");
+            int withCache = b.generate();
+            b.cached = false;
+            assertEquals(withCache, b.generate());
+        } finally {
+            b.tearDown();
+        }
+    }
 }

@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
             DemoCommand.class,
             FinetuneCommand.class,
             EvalCommand.class,
+            GenerateCommand.class,
             MergeCommand.class,
             ExportCommand.class,
             ForwardCommand.class,

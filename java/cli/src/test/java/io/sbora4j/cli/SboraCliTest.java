@@ -45,9 +45,9 @@ class SboraCliTest {
 
     @Test
     void everyCommandTakesHelp() {
-        for (String cmd :
-                new String[] {"demo", "finetune", "eval", "merge", "export", "forward", "layer-demo", "info", "bundle"
-                }) {
+        for (String cmd : new String[] {
+            "demo", "finetune", "eval", "generate", "merge", "export", "forward", "layer-demo", "info", "bundle"
+        }) {
             CliEndToEndTest.Result r = run(cmd, "--help");
             assertEquals(0, r.code(), cmd + ": " + r.err());
             assertTrue(r.out().contains("Usage: sbora " + cmd), cmd + ":\n" + r.out());

@@ -158,6 +158,18 @@ public interface Backend {
             Tensor dk,
             Tensor dv);
 
+    /**
+     * Attention of {@code shape.seq()} = T new tokens per sequence against a key/value cache, for inference (no
+     * backward). q and out: (batch·T) x (heads·headDim); kCache and vCache: (batch·maxLen) x (kvHeads·headDim),
+     * sequence b's keys and values (after RoPE) at rows {@code b·maxLen + position}, those of the new tokens
+     * included; past (i32, batch): the tokens each sequence held before the new ones, in
+     * {@code [0, maxLen - T]}. New token t of sequence b is at position {@code p = past[b] + t} and attends the keys
+     * at positions {@code max(0, p - window + 1) .. p} of its sequence ({@code window} 0: {@code 0 .. p}); query
+     * head h reads kv head {@code h / (heads / kvHeads)}. f32 only.
+     */
+    void cachedAttention(
+            Tensor q, Tensor kCache, Tensor vCache, Tensor past, AttentionShape shape, int window, Tensor out);
+
     /** Per-row softmax cross-entropy against i32 targets; 0 where the target is {@code ignoreIndex}. */
     void crossEntropyForward(Tensor logits, Tensor targets, int ignoreIndex, Tensor loss, Tensor lse);
 

@@ -187,6 +187,12 @@ public final class Bf16Fallback implements Backend {
     }
 
     @Override
+    public void cachedAttention(
+            Tensor q, Tensor kCache, Tensor vCache, Tensor past, AttentionShape shape, int window, Tensor out) {
+        f32.cachedAttention(q, kCache, vCache, past, shape, window, out);
+    }
+
+    @Override
     public void attentionBackward(
             Tensor q,
             Tensor k,

@@ -550,6 +550,45 @@ public final class KernelChecks {
         writable(op, "dv", dv);
     }
 
+    /**
+     * {@link Backend#cachedAttention}: q and out (batch·T x heads·headDim), the caches (batch·maxLen x
+     * kvHeads·headDim, maxLen >= T), past (i32, one per sequence, in [0, maxLen - T] where it is in host memory)
+     * and a window >= 0.
+     */
+    public static void cachedAttention(
+            Device device,
+            Tensor q,
+            Tensor kCache,
+            Tensor vCache,
+            Tensor past,
+            AttentionShape shape,
+            int window,
+            Tensor out) {
+        String op = "cachedAttention";
+        f32Operands(op, device, "q", q, "kCache", kCache, "vCache", vCache, "out", out);
+        Objects.requireNonNull(shape, op + ": shape is null");
+        indexList(op, device, "past", past);
+        count(op, "past", past, shape.batch());
+        matrix(op, "q", q, (long) shape.batch() * shape.seq(), (long) shape.heads() * shape.headDim());
+        long kw = (long) shape.kvHeads() * shape.headDim();
+        long rows = kCache.shape().rows();
+        if (shape.batch() > 0 && (rows % shape.batch() != 0 || rows / shape.batch() < shape.seq())) {
+            throw new IllegalArgumentException(op + ": kCache " + kCache.describe() + " does not hold " + shape.batch()
+                    + " sequences of at least " + shape.seq() + " rows");
+        }
+        long maxLen = shape.batch() == 0 ? 0 : rows / shape.batch();
+        matrix(op, "kCache", kCache, rows, kw);
+        like(op, "vCache", vCache, "kCache", kCache);
+        like(op, "out", out, "q", q);
+        writable(op, "out", out);
+        if (window < 0) {
+            throw new IllegalArgumentException(op + ": window must be >= 0, got " + window);
+        }
+        if (shape.batch() > 0) {
+            values(op, "past", past, maxLen - shape.seq() + 1, false);
+        }
+    }
+
     /** {@link Backend#crossEntropyForward}: logits rows x vocab f32, one i32 target, loss and lse per row. */
     public static void crossEntropyForward(
             Device device, Tensor logits, Tensor targets, int ignoreIndex, Tensor loss, Tensor lse) {

@@ -1,51 +1,24 @@
 package io.sbora4j.data;
 
-import io.sbora4j.autograd.NoGrad;
 import io.sbora4j.nn.LlamaModel;
-import io.sbora4j.tensor.MemoryScope;
-import io.sbora4j.tensor.Tensor;
-import java.util.Arrays;
 
 /**
- * Greedy decoding: the most likely next token, again and again, until EOS or a token budget. Each step runs the
- * whole sequence (no key/value cache): simple, and cheap for the short answers evaluation needs.
+ * Greedy decoding: the most likely next token, again and again, until EOS, a token budget or the model's
+ * max_position_embeddings. A {@link Generator} with a key/value cache runs it: the prompt once, then one token a
+ * step.
  */
 public final class Generation {
 
     private Generation() {}
 
-    /** The tokens generated after {@code prompt} (EOS not included). */
+    /** The tokens generated after {@code prompt} (EOS not included; a negative {@code eosId}: no EOS). */
     public static int[] greedy(LlamaModel model, int[] prompt, int maxNewTokens, int eosId) {
-        int[] seq = Arrays.copyOf(prompt, prompt.length + maxNewTokens);
-        int len = prompt.length, max = model.config().maxPositions();
-        try (NoGrad ignored = NoGrad.enter()) {
-            for (int k = 0; k < maxNewTokens && len < max; k++) {
-                int next;
-                try (MemoryScope scope = MemoryScope.open()) {
-                    Tensor logits = model.logits(Tensor.ofInts(model.device(), Arrays.copyOf(seq, len), 1, len));
-                    next = argmaxOfRow(logits, len - 1);
-                }
-                if (next == eosId) {
-                    break;
-                }
-                seq[len++] = next;
-            }
+        if (prompt.length >= model.config().maxPositions()
+                && !model.config().ropeScaling().dependsOnLength()) {
+            return new int[0];
         }
-        return Arrays.copyOfRange(seq, prompt.length, len);
-    }
-
-    private static int argmaxOfRow(Tensor logits, int row) {
-        int vocab = logits.dim(1);
-        float[] all = logits.toFloatArray(); // copied back from a device if need be
-        int best = 0;
-        float bestV = Float.NEGATIVE_INFINITY;
-        for (int j = 0; j < vocab; j++) {
-            float v = all[row * vocab + j];
-            if (v > bestV) {
-                bestV = v;
-                best = j;
-            }
-        }
-        return best;
+        return new Generator(model, null)
+                .generate(prompt, Generator.Options.greedy(maxNewTokens, eosId), null)
+                .tokens();
     }
 }

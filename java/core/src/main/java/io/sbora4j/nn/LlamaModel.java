@@ -37,7 +37,8 @@ import java.util.function.UnaryOperator;
  * not). Tensors carry HF's names, e.g. {@code model.layers.0.self_attn.q_proj.weight}.
  *
  * <p>The same code runs Qwen2 (biases on q, k and v: {@link LlamaConfig#qkvBias}) and Mistral (a sliding window,
- * {@link LlamaConfig#slidingWindow}, within which the mask is the causal one; longer sequences are refused). A bias
+ * {@link LlamaConfig#slidingWindow}, within which the mask is the causal one; longer sequences are refused by the
+ * whole-sequence forward, while {@link #forwardCached} masks the window and runs beyond it). A bias
  * is a frozen base tensor added after its projection's output, outside the {@link LinearLayer}: adapters wrap the
  * projection's x·Wᵀ, and merging them changes W alone, so neither has to know about the bias.
  */
@@ -230,6 +231,160 @@ public final class LlamaModel implements Module {
      */
     public Tensor logits(Tensor ids) {
         return MatMul.matmul(hidden(ids), false, head(), true);
+    }
+
+    /**
+     * A key/value cache for {@link #forwardCached}: {@code batch} sequences of up to {@code maxLen} tokens, on this
+     * model's device, owned by {@code arena}.
+     */
+    public KvCache newCache(Arena arena, int batch, int maxLen) {
+        return new KvCache(config, device, arena, batch, maxLen);
+    }
+
+    /**
+     * The incremental forward of generation: runs the new tokens of each sequence of the cache's batch
+     * ({@code tokens[b]}, any number, 0 for a sequence that takes no part in this step; the whole prompt at first,
+     * then one token a step), appends their keys and values to the cache at their positions and returns the logits
+     * of each sequence's last new token, (batch x vocab) f32; the row of a sequence given no token is meaningless.
+     * Inference only: it runs under {@link io.sbora4j.autograd.NoGrad}. The projections run through their
+     * {@link LinearLayer}s, adapters included, and the biases, rope scaling and bf16 projections as in
+     * {@link #logits}.
+     *
+     * <p>The step is a rectangle of {@code max_b tokens[b].length} tokens per sequence, the shorter ones padded at
+     * the end: padding tokens are computed and discarded, and only real tokens reach the cache, so a sequence's
+     * result does not depend on the others of its batch. Every sequence needs room for the whole rectangle:
+     * {@code cache.length(b) + max tokens <= maxLen}.
+     *
+     * <p>Sliding window (Mistral): each token attends the {@code sliding_window} keys up to its own, so that a
+     * cache may outgrow the window (the whole-sequence {@link #logits} refuses that). Dynamic NTK rope scaling: the
+     * new tokens are rotated with the frequencies of the current total length {@code max_b(length(b) + tokens)}
+     * and the cached keys keep the rotation they were given, as transformers does with a cache; so within the
+     * original context, and for a prefill of a whole sequence of any length, the logits are those of
+     * {@link #logits}, while a token decoded beyond the original context sees earlier keys rotated with the
+     * frequencies of shorter lengths, unlike a whole-sequence run.
+     *
+     * @throws IllegalArgumentException if the batch does not match the cache, a token id lies outside the
+     *                                  vocabulary, no sequence has a token, the cache has no room for the step, or
+     *                                  a position would exceed max_position_embeddings
+     */
+    public Tensor forwardCached(KvCache cache, int[][] tokens) {
+        if (tokens.length != cache.batch()) {
+            throw new IllegalArgumentException(
+                    "forwardCached: " + tokens.length + " sequences for a cache of " + cache.batch());
+        }
+        int batch = tokens.length, steps = 0, total = 0;
+        for (int b = 0; b < batch; b++) {
+            steps = Math.max(steps, tokens[b].length);
+            total = Math.max(total, cache.length(b) + tokens[b].length);
+        }
+        if (steps == 0) {
+            throw new IllegalArgumentException("forwardCached: no sequence has a new token");
+        }
+        for (int b = 0; b < batch; b++) {
+            if (cache.length(b) + steps > cache.maxLen()) {
+                throw new IllegalArgumentException("forwardCached: sequence " + b + " holds " + cache.length(b)
+                        + " tokens; " + steps + " more do not fit in a cache of " + cache.maxLen() + " per sequence");
+            }
+        }
+        try (io.sbora4j.autograd.NoGrad ignored = io.sbora4j.autograd.NoGrad.enter()) {
+            return forwardCached(cache, tokens, batch, steps, total);
+        }
+    }
+
+    private Tensor forwardCached(KvCache cache, int[][] tokens, int batch, int steps, int total) {
+        int[] ids = new int[batch * steps];
+        int[] pos = new int[batch * steps];
+        int[] past = cache.lengths();
+        int[] last = new int[batch];
+        Tensor cos, sin;
+        RopeScaling s = config.ropeScaling();
+        if (s.dependsOnLength() && total > s.originalMaxPositions()) {
+            // tables for the rows this step rotates only, the frequencies those of the total length: positions
+            // are counted from the earliest one of the step
+            int base = Integer.MAX_VALUE;
+            for (int b = 0; b < batch; b++) {
+                if (tokens[b].length > 0) {
+                    base = Math.min(base, past[b]);
+                }
+            }
+            float[] invFreq = s.invFreq(config.headDim(), config.ropeTheta(), total);
+            int n = total - base, h = config.headDim() / 2;
+            float[] c = new float[n * h], sn = new float[n * h];
+            for (int j = 0; j < h; j++) {
+                for (int p = 0; p < n; p++) {
+                    float angle = (base + p) * invFreq[j]; // float32, as RopeTables computes them
+                    c[p * h + j] = (float) Math.cos(angle);
+                    sn[p * h + j] = (float) Math.sin(angle);
+                }
+            }
+            cos = Tensor.of(device, c, n, h);
+            sin = Tensor.of(device, sn, n, h);
+            for (int b = 0; b < batch; b++) {
+                for (int t = 0; t < tokens[b].length; t++) {
+                    pos[b * steps + t] = past[b] + t - base;
+                }
+            }
+        } else {
+            if (total > config.maxPositions()) {
+                throw new IllegalArgumentException(
+                        "sequence length " + total + " exceeds max_position_embeddings " + config.maxPositions());
+            }
+            rope.ensure(total);
+            cos = rope.cos();
+            sin = rope.sin();
+            for (int b = 0; b < batch; b++) {
+                for (int t = 0; t < tokens[b].length; t++) {
+                    pos[b * steps + t] = past[b] + t;
+                }
+            }
+        }
+        for (int b = 0; b < batch; b++) {
+            System.arraycopy(tokens[b], 0, ids, b * steps, tokens[b].length);
+            last[b] = b * steps + Math.max(0, tokens[b].length - 1);
+        }
+        Backend be = Backends.of(device);
+        Tensor positions = Tensor.ofInts(device, pos, pos.length);
+        Tensor pastT = Tensor.ofInts(device, past, batch);
+        AttentionShape shape =
+                new AttentionShape(batch, steps, config.heads(), config.kvHeads(), config.headDim(), (float)
+                        (1 / Math.sqrt(config.headDim())));
+        float eps = (float) config.rmsNormEps();
+        Tensor x =
+                Embeddings.lookup(tensors.get("model.embed_tokens.weight"), Tensor.ofInts(device, ids, batch, steps));
+        Tensor h = Norms.rmsNorm(x, tensors.get("model.layers.0.input_layernorm.weight"), eps);
+        for (int l = 0; l < config.layers(); l++) {
+            String p = "model.layers." + l + ".";
+            Tensor hp = toProjectionType(h);
+            Tensor q = projectBiased(p + "self_attn.q_proj", hp);
+            Tensor k = projectBiased(p + "self_attn.k_proj", hp);
+            Tensor v = projectBiased(p + "self_attn.v_proj", hp);
+            be.rope(q, config.heads(), positions, cos, sin, 1f, q);
+            be.rope(k, config.kvHeads(), positions, cos, sin, 1f, k);
+            Tensor kc = cache.keys(l), vc = cache.values(l);
+            for (int b = 0; b < batch; b++) {
+                int n = tokens[b].length;
+                if (n > 0) { // real tokens only: the padding of a shorter sequence never reaches its cache
+                    be.copy(k.slice(b * steps, n), kc.slice(b * cache.maxLen() + past[b], n));
+                    be.copy(v.slice(b * steps, n), vc.slice(b * cache.maxLen() + past[b], n));
+                }
+            }
+            Tensor attn = toProjectionType(Attention.cached(q, kc, vc, pastT, shape, config.slidingWindow()));
+            Norms.Residual r = Norms.addRmsNorm(
+                    x, project(p + "self_attn.o_proj", attn), tensors.get(p + "post_attention_layernorm.weight"), eps);
+            x = r.sum();
+            h = toProjectionType(r.normed());
+            String nextNorm = l + 1 < config.layers()
+                    ? "model.layers." + (l + 1) + ".input_layernorm.weight"
+                    : "model.norm.weight";
+            r = Norms.addRmsNorm(x, mlp(p, h), tensors.get(nextNorm), eps);
+            x = r.sum();
+            h = r.normed();
+        }
+        for (int b = 0; b < batch; b++) {
+            cache.advance(b, tokens[b].length);
+        }
+        Tensor lastRows = Embeddings.lookup(h, Tensor.ofInts(device, last, batch));
+        return MatMul.matmul(lastRows, false, head(), true);
     }
 
     /**

@@ -40,4 +40,23 @@ public final class Attention {
             return new Tensor[] {dq, dk, dv};
         });
     }
+
+    /**
+     * Attention of {@code s.seq()} new tokens per sequence against a key/value cache ({@link Backend#cachedAttention}):
+     * q (batch·T) x (heads·headDim), the caches (batch·maxLen) x (kvHeads·headDim) already holding the new tokens'
+     * keys and values, {@code past} (i32, batch) the tokens each sequence held before them, {@code window} the
+     * sliding window (0: none). Inference only: nothing is recorded for a backward pass, and inputs that require a
+     * gradient while the graph is recorded are refused.
+     */
+    public static Tensor cached(Tensor q, Tensor kCache, Tensor vCache, Tensor past, AttentionShape s, int window) {
+        Checks.f32SameDevice("cached attention", q, kCache, vCache);
+        if (io.sbora4j.autograd.NoGrad.isRecording()
+                && (q.requiresGrad() || kCache.requiresGrad() || vCache.requiresGrad())) {
+            throw new IllegalStateException(
+                    "cached attention has no backward pass: run it under NoGrad, on tensors that need no gradient");
+        }
+        Tensor out = q.emptyLike();
+        Backends.of(q.device()).cachedAttention(q, kCache, vCache, past, s, window, out);
+        return out;
+    }
 }

@@ -513,6 +513,29 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public void cachedAttention(
+            Tensor q, Tensor kCache, Tensor vCache, Tensor past, AttentionShape a, int window, Tensor out) {
+        KernelChecks.cachedAttention(device, q, kCache, vCache, past, a, window, out);
+        enter();
+        check(
+                sbora_native_h.sb_cached_attention(
+                        seg(q),
+                        seg(kCache),
+                        seg(vCache),
+                        seg(past),
+                        a.batch(),
+                        a.seq(),
+                        a.batch() == 0 ? 0 : kCache.shape().rows() / a.batch(),
+                        a.heads(),
+                        a.kvHeads(),
+                        a.headDim(),
+                        a.scale(),
+                        window,
+                        seg(out)),
+                "sb_cached_attention");
+    }
+
+    @Override
     public void attentionBackward(
             Tensor q,
             Tensor k,

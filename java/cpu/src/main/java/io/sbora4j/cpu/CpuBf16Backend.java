@@ -648,6 +648,12 @@ final class CpuBf16Backend implements Backend {
     }
 
     @Override
+    public void cachedAttention(
+            Tensor q, Tensor kCache, Tensor vCache, Tensor past, AttentionShape shape, int window, Tensor out) {
+        f32.cachedAttention(q, kCache, vCache, past, shape, window, out);
+    }
+
+    @Override
     public void attentionBackward(
             Tensor q,
             Tensor k,

@@ -519,6 +519,29 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
+    public void cachedAttention(
+            Tensor q, Tensor kCache, Tensor vCache, Tensor past, AttentionShape s, int window, Tensor out) {
+        KernelChecks.cachedAttention(device, q, kCache, vCache, past, s, window, out);
+        check(
+                sbora_cuda_h.sbc_cached_attention(
+                        seg(q),
+                        seg(kCache),
+                        seg(vCache),
+                        seg(past),
+                        s.batch(),
+                        s.seq(),
+                        s.batch() == 0 ? 0 : kCache.shape().rows() / s.batch(),
+                        s.heads(),
+                        s.kvHeads(),
+                        s.headDim(),
+                        s.scale(),
+                        window,
+                        seg(out),
+                        stream),
+                "sbc_cached_attention");
+    }
+
+    @Override
     public void attentionBackward(
             Tensor q,
             Tensor k,

@@ -262,6 +262,25 @@ class CudaBackendTest {
             close("attention dv", dv, dvC, 1e-4);
         }
 
+        // batch, new tokens, max length, heads, kv heads, head dim, window: one token and a chunk, GQA 1 and 4
+        for (int[] s : new int[][] {
+            {1, 1, 1, 1, 1, 2, 0}, {2, 1, 70, 4, 1, 16, 0}, {3, 5, 40, 2, 2, 33, 0}, {2, 3, 100, 8, 2, 64, 9}
+        }) {
+            AttentionShape a = new AttentionShape(s[0], s[1], s[3], s[4], s[5], (float) (1 / Math.sqrt(s[5])));
+            Tensor qq = Rand.tensor(rng, Device.REFERENCE, s[0] * s[1], s[3] * s[5]);
+            Tensor kc = Rand.tensor(rng, Device.REFERENCE, s[0] * s[2], s[4] * s[5]);
+            Tensor vc = Rand.tensor(rng, Device.REFERENCE, s[0] * s[2], s[4] * s[5]);
+            int[] past = new int[s[0]];
+            for (int b = 0; b < s[0]; b++) {
+                past[b] = (s[2] - s[1]) * (b + 1) / s[0];
+            }
+            Tensor pastR = Tensor.ofInts(Device.REFERENCE, past, s[0]);
+            Tensor out = Tensor.zeros(Device.REFERENCE, s[0] * s[1], s[3] * s[5]), outC = onCuda(out);
+            REF.cachedAttention(qq, kc, vc, pastR, a, s[6], out);
+            cuda.cachedAttention(onCuda(qq), onCuda(kc), onCuda(vc), onCuda(pastR), a, s[6], outC);
+            close("cached attention", out, outC, 1e-5);
+        }
+
         Tensor logits = Rand.tensor(rng, Device.REFERENCE, 7, 3001);
         Tensor targets = Tensor.ofInts(Device.REFERENCE, new int[] {5, -100, 3000, 0, 17, -100, 2}, 7);
         Tensor loss = Tensor.zeros(Device.REFERENCE, 7), l2 = Tensor.zeros(Device.REFERENCE, 7);

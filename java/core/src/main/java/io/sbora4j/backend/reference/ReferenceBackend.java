@@ -488,6 +488,49 @@ public final class ReferenceBackend implements Backend {
     }
 
     @Override
+    public void cachedAttention(
+            Tensor q, Tensor kCache, Tensor vCache, Tensor past, AttentionShape a, int window, Tensor out) {
+        KernelChecks.cachedAttention(device, q, kCache, vCache, past, a, window, out);
+        if (a.batch() == 0 || a.seq() == 0) {
+            return;
+        }
+        int hd = a.headDim(), qw = a.heads() * hd, kw = a.kvHeads() * hd, group = a.heads() / a.kvHeads();
+        long maxLen = kCache.shape().rows() / a.batch();
+        for (int b = 0; b < a.batch(); b++) {
+            int pastB = past.getInt(b);
+            for (int t = 0; t < a.seq(); t++) {
+                int pos = pastB + t;
+                int lo = window > 0 ? Math.max(0, pos - window + 1) : 0;
+                for (int h = 0; h < a.heads(); h++) {
+                    long qRow = (long) (b * a.seq() + t) * qw + (long) h * hd;
+                    long kBase = b * maxLen * kw + (long) (h / group) * hd;
+                    double[] scores = new double[pos - lo + 1];
+                    double max = Double.NEGATIVE_INFINITY;
+                    for (int u = lo; u <= pos; u++) {
+                        double s = 0;
+                        for (int j = 0; j < hd; j++) {
+                            s += (double) get(q, qRow + j) * get(kCache, kBase + u * kw + j);
+                        }
+                        scores[u - lo] = s * a.scale();
+                        max = Math.max(max, scores[u - lo]);
+                    }
+                    double sum = 0;
+                    for (double s : scores) {
+                        sum += Math.exp(s - max);
+                    }
+                    for (int j = 0; j < hd; j++) {
+                        double o = 0;
+                        for (int u = lo; u <= pos; u++) {
+                            o += Math.exp(scores[u - lo] - max) / sum * get(vCache, kBase + u * kw + j);
+                        }
+                        set(out, qRow + j, (float) o);
+                    }
+                }
+            }
+        }
+    }
+
+    @Override
     public void attentionBackward(
             Tensor q,
             Tensor k,

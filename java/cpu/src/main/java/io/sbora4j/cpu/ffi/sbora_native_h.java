@@ -1108,6 +1108,62 @@ public final class sbora_native_h {
         }
     }
 
+    private static final class sb_cached_attention {
+        static final FunctionDescriptor DESC = FunctionDescriptor.of(
+                C_INT, C_POINTER, C_POINTER, C_POINTER, C_POINTER, C_LONG, C_LONG, C_LONG, C_LONG, C_LONG, C_LONG,
+                C_FLOAT, C_LONG, C_POINTER);
+
+        /** Resolved on first call, so that descriptors can be inspected without the library. */
+        private static final class Linked {
+            static final MemorySegment ADDR = findOrThrow("sb_cached_attention");
+            static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+        }
+    }
+
+    public static FunctionDescriptor sb_cached_attention$descriptor() {
+        return sb_cached_attention.DESC;
+    }
+
+    public static MethodHandle sb_cached_attention$handle() {
+        return sb_cached_attention.Linked.HANDLE;
+    }
+
+    public static int sb_cached_attention(
+            MemorySegment q,
+            MemorySegment k_cache,
+            MemorySegment v_cache,
+            MemorySegment past,
+            long batch,
+            long new_tokens,
+            long max_len,
+            long heads,
+            long kv_heads,
+            long head_dim,
+            float scale,
+            long window,
+            MemorySegment out) {
+        try {
+            return (int) sb_cached_attention.Linked.HANDLE.invokeExact(
+                    q,
+                    k_cache,
+                    v_cache,
+                    past,
+                    batch,
+                    new_tokens,
+                    max_len,
+                    heads,
+                    kv_heads,
+                    head_dim,
+                    scale,
+                    window,
+                    out);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex) {
+            throw new AssertionError("should not reach here", ex);
+        }
+    }
+
     private static final class sb_cross_entropy_forward {
         static final FunctionDescriptor DESC =
                 FunctionDescriptor.of(C_INT, C_POINTER, C_POINTER, C_LONG, C_LONG, C_INT, C_POINTER, C_POINTER);
