@@ -608,10 +608,7 @@ public final class OpenAiServer implements AutoCloseable {
         if (bytes.length > settings.maxBodyBytes()) {
             throw tooLarge();
         }
-        String type = ex.getRequestHeaders().getFirst("Content-Type");
-        if (type != null && !type.toLowerCase(Locale.ROOT).startsWith("application/json")) {
-            throw ApiError.invalid(null, "the body must be JSON (Content-Type: application/json), not " + type);
-        }
+        // the body is read as JSON whatever its Content-Type: curl -d sends a form type by default
         JsonNode body;
         try {
             body = JSON.readTree(bytes);
