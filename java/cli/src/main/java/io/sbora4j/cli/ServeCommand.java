@@ -133,6 +133,10 @@ final class ServeCommand implements Callable<Integer> {
                     hook = new Thread(server::close, "sbora-serve-shutdown");
                     Runtime.getRuntime().addShutdownHook(hook);
                 }
+                if (!java.net.InetAddress.getByName(host).isLoopbackAddress()) {
+                    err.println("warning: listening on " + host + ", beyond this machine; the server has no"
+                            + " authentication");
+                }
                 out.println("serving " + baseName + (adapters.isEmpty() ? "" : " and adapters " + adapters.keySet())
                         + " on " + server.uri() + "/v1 (Ctrl-C to stop)");
                 out.flush();

@@ -165,10 +165,11 @@ public final class OpenAiServer implements AutoCloseable {
                         "adapter name '" + n + "' is the base model's name; give the adapter another name");
             }
         }
+        // bound first: a taken port fails before the batch thread starts
+        this.http = HttpServer.create(new InetSocketAddress(settings.host(), settings.port()), 0);
         this.scheduler = new BatchScheduler(
                 registry, new Generator(model, this.tokenizer), settings.maxBatch(), settings.queue());
         this.executor = Executors.newVirtualThreadPerTaskExecutor();
-        this.http = HttpServer.create(new InetSocketAddress(settings.host(), settings.port()), 0);
         http.createContext("/", this::handle);
         http.setExecutor(executor);
         http.start();

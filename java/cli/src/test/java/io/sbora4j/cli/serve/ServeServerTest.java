@@ -438,6 +438,21 @@ class ServeServerTest {
             assertEquals(
                     60,
                     running.get().json().get("usage").get("completion_tokens").asInt());
+            // a stream's events come as the text is made, not when the request ends
+            HttpRequest req = HttpRequest.newBuilder(URI.create(s.uri() + "/v1/completions"))
+                    .POST(HttpRequest.BodyPublishers.ofString(completion("fa", "slow", 40, true)))
+                    .build();
+            HttpResponse<java.io.InputStream> streamed = CLIENT.send(req, HttpResponse.BodyHandlers.ofInputStream());
+            try (java.io.BufferedReader in = new java.io.BufferedReader(
+                    new java.io.InputStreamReader(streamed.body(), StandardCharsets.UTF_8))) {
+                assertTrue(in.readLine().startsWith("data: {"));
+                assertEquals(1, s.load()[1], "the first event came while the request was still running");
+                String last = "";
+                for (String l; (l = in.readLine()) != null; ) {
+                    last = l.isEmpty() ? last : l;
+                }
+                assertEquals("data: [DONE]", last);
+            }
             assertError(
                     send(
                             s,
