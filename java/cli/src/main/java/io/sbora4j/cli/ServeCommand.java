@@ -109,41 +109,45 @@ final class ServeCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         String baseName = name != null ? name : baseName(model);
-        // shared: the batch thread runs the model, which this thread loads
-        try (Arena arena = Arena.ofShared()) {
-            LlamaModel m =
-                    ModelFiles.load(model, quantizeOptions.loadOptions(LoadOptions.on(deviceOptions.resolve())), arena);
-            quantizeOptions.report(m, err);
-            Tokenizer tok = tokenizerOptions.resolve(model, m.config().vocabSize());
-            AdapterRegistry<LlamaModel> registry = AdapterRegistry.over(m);
-            for (var e : adapters.entrySet()) {
-                if (!Files.isDirectory(e.getValue())) {
-                    throw new IllegalArgumentException(
-                            "--adapter " + e.getKey() + "=" + e.getValue() + ": not a directory");
-                }
-                registry.load(e.getKey(), e.getValue());
+        // Shared: the batch thread runs the model, which this thread loads. Not closed: the process ends right after,
+        // and a batch that outlived the shutdown grace period may still be reading the weights.
+        Arena arena = Arena.ofShared();
+        LlamaModel m =
+                ModelFiles.load(model, quantizeOptions.loadOptions(LoadOptions.on(deviceOptions.resolve())), arena);
+        quantizeOptions.report(m, err);
+        Tokenizer tok = tokenizerOptions.resolve(model, m.config().vocabSize());
+        AdapterRegistry<LlamaModel> registry = AdapterRegistry.over(m);
+        for (var e : adapters.entrySet()) {
+            if (!Files.isDirectory(e.getValue())) {
+                throw new IllegalArgumentException(
+                        "--adapter " + e.getKey() + "=" + e.getValue() + ": not a directory");
             }
-            ChatTemplate template = chatTemplate(err);
-            CountDownLatch stop = new CountDownLatch(1);
-            try (OpenAiServer server = OpenAiServer.start(settings, registry, tok, template, baseName, System.err)) {
-                boolean signals = onSignals(stop::countDown);
-                Thread hook = null;
-                if (!signals) {
-                    // without signal handlers the JVM exits with 143 on SIGTERM; the requests still finish
-                    hook = new Thread(server::close, "sbora-serve-shutdown");
-                    Runtime.getRuntime().addShutdownHook(hook);
+            registry.load(e.getKey(), e.getValue());
+        }
+        ChatTemplate template = chatTemplate(err);
+        CountDownLatch stop = new CountDownLatch(1);
+        try (OpenAiServer server = OpenAiServer.start(settings, registry, tok, template, baseName, System.err)) {
+            boolean signals = onSignals(() -> {
+                if (stop.getCount() == 0) {
+                    Runtime.getRuntime().halt(130); // a second Ctrl-C: do not wait for the running requests
                 }
-                if (!java.net.InetAddress.getByName(host).isLoopbackAddress()) {
-                    err.println("warning: listening on " + host + ", beyond this machine; the server has no"
-                            + " authentication");
-                }
-                out.println("serving " + baseName + (adapters.isEmpty() ? "" : " and adapters " + adapters.keySet())
-                        + " on " + server.uri() + "/v1 (Ctrl-C to stop)");
-                out.flush();
-                stop.await();
-                err.println("shutting down: finishing running requests (up to " + shutdownSeconds + " s)");
-                err.flush();
+                stop.countDown();
+            });
+            if (!signals) {
+                // without signal handlers the JVM exits with 143 on SIGTERM; the requests still finish
+                Runtime.getRuntime().addShutdownHook(new Thread(server::close, "sbora-serve-shutdown"));
             }
+            if (!java.net.InetAddress.getByName(host).isLoopbackAddress()) {
+                err.println("warning: listening on " + host + ", beyond this machine; the server has no"
+                        + " authentication");
+            }
+            out.println("serving " + baseName + (adapters.isEmpty() ? "" : " and adapters " + adapters.keySet())
+                    + " on " + server.uri() + "/v1 (Ctrl-C to stop)");
+            out.flush();
+            stop.await();
+            err.println("shutting down: finishing running requests (up to " + shutdownSeconds
+                    + " s; Ctrl-C again to stop now)");
+            err.flush();
         }
         return 0;
     }

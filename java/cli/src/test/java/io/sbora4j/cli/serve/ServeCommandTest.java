@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sbora4j.cli.CliRun;
 import io.sbora4j.cli.SboraCli;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -147,6 +148,26 @@ class ServeCommandTest {
             throw new IOException(String.join(" ", cmd) + " failed:\n" + new String(bytes, StandardCharsets.UTF_8));
         }
         return new String(bytes, StandardCharsets.UTF_8);
+    }
+
+    @Test
+    @Order(0)
+    void badOptionsFailWithOneLine() {
+        String base = fixture.base.toString();
+        String fa = fixture.adapters.get("fa").toString();
+        assertFails(CliRun.run("serve", "--model", base, "--tokenizer", "byte", "--max-batch", "0"), "--max-batch");
+        assertFails(
+                CliRun.run("serve", "--model", base, "--tokenizer", "byte", "--adapter", "x=" + tmp.resolve("none")),
+                "not a directory");
+        assertFails(
+                CliRun.run("serve", "--model", base, "--tokenizer", "byte", "--port", "0", "--adapter", "tiny=" + fa),
+                "the base model's name");
+    }
+
+    private static void assertFails(CliRun.Result r, String part) {
+        assertTrue(r.code() != 0, r.out());
+        assertEquals(1, r.err().strip().lines().count(), r.err());
+        assertTrue(r.err().contains(part), r.err());
     }
 
     @Test
