@@ -7,6 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sbora4j.data.Tokenizer;
+import io.sbora4j.nn.LlamaConfig;
+import io.sbora4j.nn.LlamaModel;
+import io.sbora4j.serve.AdapterRegistry;
+import io.sbora4j.tensor.Device;
+import io.sbora4j.tensor.Tensor;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -19,6 +24,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -302,6 +309,64 @@ class ServeServerTest {
         JsonNode c = r.json().get("choices").get(0);
         assertEquals(all.substring(0, all.indexOf(stop)), c.get("text").asText());
         assertEquals("stop", c.get("finish_reason").asText());
+    }
+
+    /**
+     * One layer that adds nothing, one-hot embeddings and a head mapping each byte to its successor in a cycle (a,
+     * the two bytes of é, b, c): greedy text after "a" is "ébcaébc...", é made of two tokens.
+     */
+    private static LlamaModel cycle(Arena arena) {
+        int[] cycle = {'a', 0xC3, 0xA9, 'b', 'c'};
+        int vocab = 259, hidden = 264;
+        LlamaConfig cfg = new LlamaConfig(vocab, hidden, 8, 1, 4, 4, 1e-6, 10000, 64, false);
+        Map<String, Tensor> w = new LinkedHashMap<>();
+        for (var e : LlamaModel.expectedShapes(cfg).entrySet()) {
+            int[] d = e.getValue();
+            float[] v = new float[Arrays.stream(d).reduce(1, (x, y) -> x * y)];
+            if (e.getKey().endsWith("norm.weight")) {
+                Arrays.fill(v, 1f);
+            } else if (e.getKey().equals("model.embed_tokens.weight")) {
+                for (int i = 0; i < vocab; i++) {
+                    v[i * hidden + i] = 1f;
+                }
+            } else if (e.getKey().equals("lm_head.weight")) {
+                for (int i = 0; i < vocab; i++) {
+                    int next = 'a';
+                    for (int c = 0; c < cycle.length; c++) {
+                        if (cycle[c] == i) {
+                            next = cycle[(c + 1) % cycle.length];
+                        }
+                    }
+                    v[next * hidden + i] = 1f;
+                }
+            }
+            w.put(e.getKey(), Tensor.of(arena, Device.CPU, v, d));
+        }
+        return LlamaModel.of(cfg, w, Device.CPU, arena);
+    }
+
+    @Test
+    void aStreamNeverSplitsACharacter() throws IOException {
+        try (Arena a = Arena.ofShared();
+                OpenAiServer s = OpenAiServer.start(
+                        OpenAiServer.Settings.defaults().withPort(0),
+                        AdapterRegistry.over(cycle(a)),
+                        ServeFixture.TOK,
+                        null,
+                        "cycle",
+                        new PrintStream(OutputStreamNull.INSTANCE))) {
+            Reply r = send(s, "POST", "/v1/completions", completion("cycle", "a", 9, true));
+            List<String> ev = events(r.body());
+            StringBuilder text = new StringBuilder();
+            for (String e : ev.subList(0, ev.size() - 1)) {
+                String piece =
+                        JSON.readTree(e).get("choices").get(0).get("text").asText();
+                assertTrue(piece.indexOf('\uFFFD') < 0, "a piece ends inside a character: " + ev);
+                text.append(piece);
+            }
+            assertEquals("ébcaébc", text.toString());
+            assertTrue(ev.contains("[DONE]"));
+        }
     }
 
     static void assertError(Reply r, int status, String param, String code) throws IOException {
