@@ -11,6 +11,8 @@ module io.sbora4j.cli {
     requires java.desktop;
     requires org.jfree.jfreechart;
     requires jinjava;
+    requires jdk.httpserver;
+    requires jdk.unsupported;
 
     opens io.sbora4j.cli to
             info.picocli;

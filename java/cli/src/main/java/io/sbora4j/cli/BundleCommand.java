@@ -55,7 +55,7 @@ final class BundleCommand implements Callable<Integer> {
 
     /** The modules the command line needs on the class path, without the charting library's {@code java.desktop}. */
     static final List<String> MODULES =
-            List.of("java.base", "java.logging", "java.management", "java.xml", "jdk.unsupported");
+            List.of("java.base", "java.logging", "java.management", "java.xml", "jdk.httpserver", "jdk.unsupported");
 
     private static final double MIB = 1024.0 * 1024.0;
 

@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
             FinetuneCommand.class,
             EvalCommand.class,
             GenerateCommand.class,
+            ServeCommand.class,
             MergeCommand.class,
             ExportCommand.class,
             ForwardCommand.class,

@@ -4,9 +4,11 @@ import io.sbora4j.autograd.NoGrad;
 import io.sbora4j.nn.KvCache;
 import io.sbora4j.nn.LlamaModel;
 import io.sbora4j.tensor.MemoryScope;
+import io.sbora4j.tensor.Tensor;
 import java.lang.foreign.Arena;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 
 /**
@@ -110,9 +112,41 @@ public final class Generator {
      *                                  strings are given without a tokenizer
      */
     public List<Result> generate(List<int[]> prompts, Options options, Listener listener) {
-        if (!options.stopStrings().isEmpty() && tokenizer == null) {
-            throw new IllegalArgumentException("stop strings need a tokenizer");
+        return generate(prompts, Collections.nCopies(prompts.size(), options), false, listener, null);
+    }
+
+    /** One step's forward pass: {@link LlamaModel#forwardCached} by default, or a caller's wrapping of it. */
+    @FunctionalInterface
+    public interface Forward {
+        /** The logits of {@code model.forwardCached(cache, tokens)}, (batch x vocab). */
+        Tensor run(KvCache cache, int[][] tokens);
+    }
+
+    /**
+     * Generates after each of {@code prompts}, all in one batch, sequence b with its own {@code options.get(b)}
+     * (lengths, sampling, stops): a batch of unrelated requests. Each sequence's sampler is seeded with its own
+     * options' seed alone, so that its draws are those of the sequence generated on its own. Every step's forward
+     * goes through {@code forward} (e.g. to open an adapter routing around it; the step's rectangle is
+     * {@code max_b tokens[b].length} tokens per sequence); null runs {@link LlamaModel#forwardCached}.
+     *
+     * @throws IllegalArgumentException as {@link #generate(List, Options, Listener)}, or if the options do not match
+     *                                  the prompts
+     */
+    public List<Result> generate(List<int[]> prompts, List<Options> options, Listener listener, Forward forward) {
+        if (options.size() != prompts.size()) {
+            throw new IllegalArgumentException(prompts.size() + " prompts but " + options.size() + " options");
         }
+        return generate(prompts, options, true, listener, forward);
+    }
+
+    private List<Result> generate(
+            List<int[]> prompts, List<Options> perSequence, boolean ownSeeds, Listener listener, Forward forward) {
+        for (Options o : perSequence) {
+            if (!o.stopStrings().isEmpty() && tokenizer == null) {
+                throw new IllegalArgumentException("stop strings need a tokenizer");
+            }
+        }
+        Forward fwd = forward != null ? forward : model::forwardCached;
         int batch = prompts.size();
         if (batch == 0) {
             return List.of();
@@ -121,6 +155,7 @@ public final class Generator {
         Sequence[] seqs = new Sequence[batch];
         int maxLen = 1;
         for (int b = 0; b < batch; b++) {
+            Options options = perSequence.get(b);
             int[] p = prompts.get(b);
             if (p.length == 0) {
                 throw new IllegalArgumentException("prompt " + b + " is empty: generation needs at least one token");
@@ -128,7 +163,7 @@ public final class Generator {
             int room = capped ? model.config().maxPositions() - p.length : Integer.MAX_VALUE;
             int budget = Math.max(0, Math.min(options.maxNewTokens(), room));
             StopReason end = budget == options.maxNewTokens() ? StopReason.MAX_NEW_TOKENS : StopReason.MAX_POSITIONS;
-            seqs[b] = new Sequence(b, budget, end, new Sampler(options.sampling(), b));
+            seqs[b] = new Sequence(b, budget, end, new Sampler(options.sampling(), ownSeeds ? 0 : b));
             maxLen = Math.max(maxLen, (int) Math.min(Integer.MAX_VALUE, (long) p.length + budget));
         }
         int vocab = model.config().vocabSize();
@@ -147,7 +182,7 @@ public final class Generator {
             while (any) {
                 float[] logits;
                 try (MemoryScope scope = MemoryScope.open()) {
-                    logits = model.forwardCached(cache, step).toFloatArray();
+                    logits = fwd.run(cache, step).toFloatArray();
                 }
                 any = false;
                 for (int b = 0; b < batch; b++) {
@@ -156,7 +191,7 @@ public final class Generator {
                         continue;
                     }
                     int token = s.sampler.next(logits, b * vocab, vocab);
-                    step[b] = s.accept(token, options, listener) ? new int[] {token} : new int[0];
+                    step[b] = s.accept(token, perSequence.get(b), listener) ? new int[] {token} : new int[0];
                     any |= step[b].length > 0;
                 }
             }
