@@ -10,6 +10,7 @@ import io.sbora4j.serve.AdapterRegistry;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.lang.foreign.Arena;
+import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -137,7 +138,7 @@ final class ServeCommand implements Callable<Integer> {
                 // without signal handlers the JVM exits with 143 on SIGTERM; the requests still finish
                 Runtime.getRuntime().addShutdownHook(new Thread(server::close, "sbora-serve-shutdown"));
             }
-            if (!java.net.InetAddress.getByName(host).isLoopbackAddress()) {
+            if (!InetAddress.getByName(host).isLoopbackAddress()) {
                 err.println("warning: listening on " + host + ", beyond this machine; the server has no"
                         + " authentication");
             }

@@ -4,6 +4,7 @@ import io.sbora4j.data.Generator;
 import io.sbora4j.nn.LlamaModel;
 import io.sbora4j.peft.AdapterRouting;
 import io.sbora4j.serve.AdapterRegistry;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -127,7 +128,7 @@ final class BatchScheduler {
 
     /** Waits up to {@code millis} for the batch thread to end (after {@link #close}); whether it did. */
     boolean awaitIdle(long millis) throws InterruptedException {
-        return thread.join(java.time.Duration.ofMillis(Math.max(1, millis)));
+        return thread.join(Duration.ofMillis(Math.max(1, millis)));
     }
 
     private void loop() {

@@ -36,6 +36,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Predicate;
 
 /**
  * An OpenAI-compatible HTTP server over a base model and the adapters of an {@link AdapterRegistry}:
@@ -739,8 +740,7 @@ public final class OpenAiServer implements AutoCloseable {
         return body.has(f) && !body.get(f).isNull();
     }
 
-    private static void requireNeutral(
-            JsonNode body, String field, java.util.function.Predicate<JsonNode> neutral, String message) {
+    private static void requireNeutral(JsonNode body, String field, Predicate<JsonNode> neutral, String message) {
         JsonNode v = body.get(field);
         if (v != null && !v.isNull() && !neutral.test(v)) {
             throw ApiError.invalid(field, message + " (got " + field + "=" + v + ")");

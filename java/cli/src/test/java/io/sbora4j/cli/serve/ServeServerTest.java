@@ -12,9 +12,14 @@ import io.sbora4j.nn.LlamaModel;
 import io.sbora4j.serve.AdapterRegistry;
 import io.sbora4j.tensor.Device;
 import io.sbora4j.tensor.Tensor;
+import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -507,9 +512,9 @@ class ServeServerTest {
             HttpRequest req = HttpRequest.newBuilder(URI.create(s.uri() + "/v1/completions"))
                     .POST(HttpRequest.BodyPublishers.ofString(completion("fa", "slow", 40, true)))
                     .build();
-            HttpResponse<java.io.InputStream> streamed = CLIENT.send(req, HttpResponse.BodyHandlers.ofInputStream());
-            try (java.io.BufferedReader in = new java.io.BufferedReader(
-                    new java.io.InputStreamReader(streamed.body(), StandardCharsets.UTF_8))) {
+            HttpResponse<InputStream> streamed = CLIENT.send(req, HttpResponse.BodyHandlers.ofInputStream());
+            try (BufferedReader in =
+                    new BufferedReader(new InputStreamReader(streamed.body(), StandardCharsets.UTF_8))) {
                 assertTrue(in.readLine().startsWith("data: {"));
                 assertEquals(1, s.load()[1], "the first event came while the request was still running");
                 String last = "";
@@ -534,7 +539,7 @@ class ServeServerTest {
         try {
             return send(s, "POST", "/v1/completions", body);
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            throw new UncheckedIOException(e);
         }
     }
 
@@ -551,7 +556,7 @@ class ServeServerTest {
     }
 
     /** Discards what is written. */
-    static final class OutputStreamNull extends java.io.OutputStream {
+    static final class OutputStreamNull extends OutputStream {
         static final OutputStreamNull INSTANCE = new OutputStreamNull();
 
         @Override
