@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sbora4j.testing.FuzzCases;
 import io.sbora4j.testing.Mutations;
+import io.sbora4j.testing.TryTimeout;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,6 +12,7 @@ import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
+import net.jqwik.api.lifecycle.AddLifecycleHook;
 import net.jqwik.api.lifecycle.AfterContainer;
 import net.jqwik.api.lifecycle.BeforeContainer;
 
@@ -26,6 +28,7 @@ import net.jqwik.api.lifecycle.BeforeContainer;
  * a fixed sequence), and {@code -Pfuzz} ({@code sbora.fuzz.explore}) draws new ones from jqwik's seed; the file of
  * the case being tried is kept in {@code target/tokenizer-fuzz/}, where a crash leaves it.
  */
+@AddLifecycleHook(TryTimeout.class)
 class HfTokenizerFuzz {
 
     private static final FuzzCases CASES =

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sbora4j.testing.FuzzCases;
 import io.sbora4j.testing.Mutations;
+import io.sbora4j.testing.TryTimeout;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -14,6 +15,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
+import net.jqwik.api.lifecycle.AddLifecycleHook;
 import net.jqwik.api.lifecycle.AfterContainer;
 import net.jqwik.api.lifecycle.BeforeContainer;
 
@@ -24,6 +26,7 @@ import net.jqwik.api.lifecycle.BeforeContainer;
  * {@link IllegalArgumentException} naming the file (or an {@link IOException}); what it accepts is examples with an
  * instruction. Tries: jqwik's default (1,000; {@code -Pfuzz}: 100,000).
  */
+@AddLifecycleHook(TryTimeout.class)
 class AlpacaFuzz {
 
     private static final FuzzCases CASES =

@@ -11,6 +11,7 @@ import io.sbora4j.tensor.Device;
 import io.sbora4j.tensor.Tensor;
 import io.sbora4j.testing.FuzzCases;
 import io.sbora4j.testing.Mutations;
+import io.sbora4j.testing.TryTimeout;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.nio.ByteBuffer;
@@ -25,6 +26,7 @@ import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
+import net.jqwik.api.lifecycle.AddLifecycleHook;
 import net.jqwik.api.lifecycle.AfterContainer;
 import net.jqwik.api.lifecycle.BeforeContainer;
 
@@ -36,6 +38,7 @@ import net.jqwik.api.lifecycle.BeforeContainer;
  * and against the model's shape. Each may only refuse with a one-line {@link IllegalArgumentException} or
  * {@link IOException}. Tries: jqwik's default (1,000 directories, 3,000 reads; {@code -Pfuzz}: 100,000).
  */
+@AddLifecycleHook(TryTimeout.class)
 class AdapterFilesFuzz {
 
     private static final FuzzCases CASES =

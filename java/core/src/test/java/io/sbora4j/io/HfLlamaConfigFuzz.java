@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.sbora4j.nn.LlamaConfig;
 import io.sbora4j.testing.FuzzCases;
 import io.sbora4j.testing.Mutations;
+import io.sbora4j.testing.TryTimeout;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,6 +14,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
+import net.jqwik.api.lifecycle.AddLifecycleHook;
 import net.jqwik.api.lifecycle.AfterContainer;
 import net.jqwik.api.lifecycle.BeforeContainer;
 
@@ -24,6 +26,7 @@ import net.jqwik.api.lifecycle.BeforeContainer;
  * width unless head_dim is given, kv heads dividing heads, an even head width, finite positive eps and theta) and survives a round trip.
  * Tries: jqwik's default (1,000; {@code -Pfuzz}: 100,000).
  */
+@AddLifecycleHook(TryTimeout.class)
 class HfLlamaConfigFuzz {
 
     private static final FuzzCases CASES = new FuzzCases("config.json", IllegalArgumentException.class);

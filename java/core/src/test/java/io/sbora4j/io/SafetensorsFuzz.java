@@ -6,6 +6,7 @@ import io.sbora4j.tensor.Device;
 import io.sbora4j.tensor.Tensor;
 import io.sbora4j.testing.FuzzCases;
 import io.sbora4j.testing.Mutations;
+import io.sbora4j.testing.TryTimeout;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -21,6 +22,7 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
+import net.jqwik.api.lifecycle.AddLifecycleHook;
 import net.jqwik.api.lifecycle.AfterContainer;
 import net.jqwik.api.lifecycle.BeforeContainer;
 
@@ -31,6 +33,7 @@ import net.jqwik.api.lifecycle.BeforeContainer;
  * {@link SafetensorsFormatException}; what loads holds exactly the file's bytes. Tries: jqwik's default (1,000;
  * {@code -Pfuzz}: 100,000).
  */
+@AddLifecycleHook(TryTimeout.class)
 class SafetensorsFuzz {
 
     private static final FuzzCases CASES = new FuzzCases("safetensors", SafetensorsFormatException.class);
