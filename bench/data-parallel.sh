@@ -16,7 +16,7 @@ java=${SBORA_JDK:-$(ls -d /usr/lib/jvm/temurin-25* 2>/dev/null | head -n 1)}/bin
 jar=jmh/target/benchmarks.jar
 [ -f "$jar" ] || { echo "missing $jar: run ./mvnw -B -DskipTests package" >&2; exit 1; }
 flags=(--enable-native-access=ALL-UNNAMED -cp "$jar")
-mpi=(mpirun -np "$threads" --oversubscribe --bind-to none --mca btl self,vader)
+mpi=(mpirun -np "$threads" --oversubscribe --bind-to none --mca btl self,vader --mca btl_vader_single_copy_mechanism none)
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 echo "# $(date -u +%FT%TZ) $(uname -n) $(nproc) cores; OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}; $(lscpu | sed -n 's/^Model name: *//p')"
 for round in $(seq "$rounds"); do

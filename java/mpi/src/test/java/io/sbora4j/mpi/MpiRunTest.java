@@ -67,7 +67,17 @@ class MpiRunTest {
         List<String> cmd = new ArrayList<>(List.of(mpirun.toString(), "-np", "2"));
         if (openMpi) {
             // loopback only: shared memory between the two ranks, and no binding to cores the machine may not have
-            cmd.addAll(List.of("--oversubscribe", "--bind-to", "none", "--mca", "btl", "self,vader"));
+            // shared memory without cross-memory attach, which containers that forbid ptrace refuse
+            cmd.addAll(List.of(
+                    "--oversubscribe",
+                    "--bind-to",
+                    "none",
+                    "--mca",
+                    "btl",
+                    "self,vader",
+                    "--mca",
+                    "btl_vader_single_copy_mechanism",
+                    "none"));
         }
         cmd.addAll(List.of(
                 java,
