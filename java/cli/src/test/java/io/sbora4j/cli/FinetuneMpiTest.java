@@ -4,22 +4,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.sbora4j.io.AdapterFiles;
 import io.sbora4j.io.SafetensorsFile;
 import io.sbora4j.tensor.Device;
-import java.io.File;
+import io.sbora4j.testing.Mpirun;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -35,69 +30,26 @@ import org.junit.jupiter.api.io.TempDir;
 class FinetuneMpiTest {
 
     private static final long TIMEOUT_S = 60;
-    private static Path mpirun;
-    private static boolean openMpi;
+    private static Mpirun mpirun;
 
     @TempDir
     Path dir;
 
     @BeforeAll
     static void findMpirun() throws Exception {
-        Optional<Path> found = Stream.of(
-                        System.getenv().getOrDefault("PATH", "").split(File.pathSeparator))
-                .filter(d -> !d.isBlank())
-                .map(d -> Path.of(d, "mpirun"))
-                .filter(Files::isExecutable)
-                .findFirst();
-        assumeTrue(found.isPresent(), "no mpirun on the PATH: the MPI job tests skip (install openmpi-bin)");
-        mpirun = found.get();
-        Process p = new ProcessBuilder(mpirun.toString(), "--version")
-                .redirectErrorStream(true)
-                .start();
-        String version = new String(p.getInputStream().readAllBytes());
-        assertTrue(p.waitFor(30, TimeUnit.SECONDS), "mpirun --version hangs");
-        openMpi = version.contains("Open MPI") || version.contains("OpenRTE");
+        mpirun = Mpirun.findOrSkip();
     }
 
     /** {@code mpirun -np 2} of the command line with {@code args}, started (output to files in {@code dir}). */
     private Process start(String name, String... args) throws IOException {
-        String java = ProcessHandle.current()
-                .info()
-                .command()
-                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        List<String> cmd = new ArrayList<>(List.of(mpirun.toString(), "-np", "2"));
-        if (openMpi) {
-            // shared memory without cross-memory attach, which containers that forbid ptrace refuse
-            cmd.addAll(List.of(
-                    "--oversubscribe",
-                    "--bind-to",
-                    "none",
-                    "--mca",
-                    "btl",
-                    "self,vader",
-                    "--mca",
-                    "btl_vader_single_copy_mechanism",
-                    "none"));
-        }
-        cmd.addAll(List.of(
-                java,
-                "--enable-native-access=ALL-UNNAMED",
-                "-XX:+UseSerialGC",
-                "-XX:TieredStopAtLevel=1",
-                "-Xmx512m",
-                "-cp",
-                System.getProperty("java.class.path"),
-                SboraCli.class.getName()));
-        cmd.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(cmd)
-                .directory(dir.toFile())
-                .redirectOutput(dir.resolve(name + ".out").toFile())
-                .redirectError(dir.resolve(name + ".err").toFile());
-        Map<String, String> env = pb.environment();
-        env.keySet().removeIf(k -> k.startsWith("OMPI_") || k.startsWith("PMIX_") || k.startsWith("PMI_"));
-        env.put("OMPI_ALLOW_RUN_AS_ROOT", "1");
-        env.put("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1");
-        return pb.start();
+        return mpirun.job(
+                        2,
+                        dir,
+                        name,
+                        List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx512m"),
+                        SboraCli.class.getName(),
+                        List.of(args))
+                .start();
     }
 
     private String output(String name) throws IOException {

@@ -5,16 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.io.File;
+import io.sbora4j.testing.Mpirun;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
@@ -32,77 +29,29 @@ import org.junit.jupiter.api.io.TempDir;
 class MpiRunTest {
 
     private static final long TIMEOUT_S = 60;
-    private static Path mpirun;
-    private static boolean openMpi;
+    private static Mpirun mpirun;
 
     @TempDir
     Path tmp;
 
     @BeforeAll
     static void findMpirun() throws Exception {
-        Optional<Path> found = Stream.of(
-                        System.getenv().getOrDefault("PATH", "").split(File.pathSeparator))
-                .filter(d -> !d.isBlank())
-                .map(d -> Path.of(d, "mpirun"))
-                .filter(Files::isExecutable)
-                .findFirst();
-        assumeTrue(found.isPresent(), "no mpirun on the PATH: the MPI job tests skip (install openmpi-bin)");
-        mpirun = found.get();
-        Process p = new ProcessBuilder(mpirun.toString(), "--version")
-                .redirectErrorStream(true)
-                .start();
-        String version = new String(p.getInputStream().readAllBytes());
-        assertTrue(p.waitFor(30, TimeUnit.SECONDS), "mpirun --version hangs");
-        openMpi = version.contains("Open MPI") || version.contains("OpenRTE");
+        mpirun = Mpirun.findOrSkip();
     }
 
     private record Job(int code, String out, String err, List<Long> pids) {}
 
     /** {@code mpirun} with two ranks of {@link MpiTestMain} in {@code mode}, killed as a tree after the timeout. */
     private Job run(String mode) throws Exception {
-        String java = ProcessHandle.current()
-                .info()
-                .command()
-                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        List<String> cmd = new ArrayList<>(List.of(mpirun.toString(), "-np", "2"));
-        if (openMpi) {
-            // loopback only: shared memory between the two ranks, and no binding to cores the machine may not have
-            // shared memory without cross-memory attach, which containers that forbid ptrace refuse
-            cmd.addAll(List.of(
-                    "--oversubscribe",
-                    "--bind-to",
-                    "none",
-                    "--mca",
-                    "btl",
-                    "self,vader",
-                    "--mca",
-                    "btl_vader_single_copy_mechanism",
-                    "none"));
-        }
-        cmd.addAll(List.of(
-                java,
-                "--enable-native-access=ALL-UNNAMED",
-                "-XX:+UseSerialGC",
-                "-XX:TieredStopAtLevel=1",
-                "-XX:-UsePerfData",
-                "-Xmx256m",
-                "-cp",
-                System.getProperty("java.class.path"),
-                MpiTestMain.class.getName(),
+        ProcessBuilder pb = mpirun.job(
+                2,
+                tmp,
                 mode,
-                tmp.toString()));
+                List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData", "-Xmx256m"),
+                MpiTestMain.class.getName(),
+                List.of(mode, tmp.toString()));
         Path out = tmp.resolve(mode + ".out"), err = tmp.resolve(mode + ".err");
-        ProcessBuilder pb = new ProcessBuilder(cmd)
-                .directory(tmp.toFile())
-                .redirectOutput(out.toFile())
-                .redirectError(err.toFile());
-        Map<String, String> env = pb.environment();
-        // a test JVM that is itself a rank of some job must not hand that job to the mpirun it starts
-        env.keySet().removeIf(k -> k.startsWith("OMPI_") || k.startsWith("PMIX_") || k.startsWith("PMI_"));
-        env.put("OMPI_ALLOW_RUN_AS_ROOT", "1");
-        env.put("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1");
-        System.out.println("MpiRunTest: "
-                + String.join(" ", cmd).replace(System.getProperty("java.class.path"), "<the test class path>"));
+        System.out.println("MpiRunTest: " + Mpirun.describe(pb));
         Process p = pb.start();
         if (!p.waitFor(TIMEOUT_S, TimeUnit.SECONDS)) {
             p.descendants().forEach(ProcessHandle::destroyForcibly);
