@@ -2,6 +2,7 @@ package io.sbora4j.autograd;
 
 import io.sbora4j.backend.Backend;
 import io.sbora4j.backend.Backends;
+import io.sbora4j.tensor.MemoryScope;
 import io.sbora4j.tensor.Tensor;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -14,7 +15,12 @@ import java.util.Map;
  * Reverse-mode differentiation: ops {@link #record} a node on their output, and {@link #backward} walks the nodes
  * from a scalar loss in reverse topological order, handing each its output gradient and accumulating the input
  * gradients. Leaves that require a gradient (parameters) receive it in {@link Tensor#grad()}, allocated in the
- * leaf's own arena so that it outlives the step's {@link io.sbora4j.tensor.MemoryScope}.
+ * leaf's own arena so that it outlives the step's {@link MemoryScope}.
+ *
+ * <p>The backward pass gives memory back as it goes ({@link MemoryScope#releaseSince}): after each node, what its
+ * rule allocated is released except the gradients it handed on, a gradient goes once the node it was for has run,
+ * and the node's saved tensors are no longer kept. So a step holds the saved activations of the nodes still to run,
+ * the gradients in flight and one rule's temporaries, not every temporary of the whole pass.
  */
 public final class Autograd {
 
@@ -90,8 +96,12 @@ public final class Autograd {
             return;
         }
         List<Node> order = topologicalOrder((Node) output.gradFn());
+        // Temporaries go to the innermost scope: what a rule allocates there is released once the rule has returned,
+        // except the gradients kept for the nodes still to run.
+        MemoryScope scope = MemoryScope.current().orElse(null);
         Map<Tensor, Tensor> grads = new IdentityHashMap<>();
         grads.put(output, gradOutput);
+        MemoryScope.keep(gradOutput);
         for (int k = order.size() - 1; k >= 0; k--) {
             Node node = order.get(k);
             List<Tensor> outputs = node.outputs();
@@ -105,6 +115,7 @@ public final class Autograd {
                 node.release();
                 continue; // no path from the output to this node carries a gradient
             }
+            long mark = scope == null ? 0 : scope.allocationMark();
             Tensor[] inGrads = node.runBackward(outGrads);
             node.release();
             List<Tensor> inputs = node.inputs();
@@ -129,12 +140,23 @@ public final class Autograd {
                     Tensor prev = grads.get(in);
                     if (prev == null) {
                         grads.put(in, gi);
+                        MemoryScope.keep(gi);
                     } else {
                         Tensor sum = prev.emptyLike();
                         Backends.of(prev.device()).add(prev, gi, sum);
                         grads.put(in, sum);
+                        MemoryScope.keep(sum);
+                        MemoryScope.unkeep(prev);
                     }
                 }
+            }
+            for (Tensor g : outGrads) {
+                if (g != null) {
+                    MemoryScope.unkeep(g);
+                }
+            }
+            if (scope != null) {
+                scope.releaseSince(mark);
             }
         }
     }
@@ -147,6 +169,7 @@ public final class Autograd {
                     leaf.arena(), leaf.device(), leaf.dtype(), leaf.shape().dims());
             be.copy(g, acc);
             leaf.setGrad(acc);
+            MemoryScope.keep(acc); // a leaf of the step's own scope: its gradient stays until the scope closes
         } else {
             be.axpy(1f, g, acc);
         }

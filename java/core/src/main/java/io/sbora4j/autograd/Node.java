@@ -1,13 +1,16 @@
 package io.sbora4j.autograd;
 
 import io.sbora4j.tensor.GradFn;
+import io.sbora4j.tensor.MemoryScope;
 import io.sbora4j.tensor.Tensor;
 import java.util.List;
 
 /**
  * One recorded op of the autograd graph: its inputs, its outputs (one for most ops), the tensors it saved for its
  * backward, and the rule. The saved tensors are declared explicitly so that what an op keeps alive is visible
- * ({@link #savedBytes()}); SBoRA-FA's layer, for instance, saves x[:, idx] and nothing of x.
+ * ({@link #savedBytes()}); SBoRA-FA's layer, for instance, saves x[:, idx] and nothing of x. A node keeps its saved
+ * tensors' memory ({@link MemoryScope#keep}) until its rule is released, so that model code may
+ * {@link MemoryScope#release} an activation after its last use in the forward without taking it from the backward.
  */
 public final class Node implements GradFn {
 
@@ -16,6 +19,7 @@ public final class Node implements GradFn {
     private final List<Tensor> outputs;
     private final boolean[] needsGrad;
     private final long savedBytes;
+    private List<Tensor> saved;
     private MultiBackwardFn backward;
 
     Node(String name, List<Tensor> inputs, List<Tensor> outputs, List<Tensor> saved, MultiBackwardFn backward) {
@@ -29,8 +33,10 @@ public final class Node implements GradFn {
         long bytes = 0;
         for (Tensor t : saved) {
             bytes += t.bytes();
+            MemoryScope.keep(t);
         }
         this.savedBytes = bytes;
+        this.saved = List.copyOf(saved);
         this.backward = backward;
     }
 
@@ -72,9 +78,16 @@ public final class Node implements GradFn {
         return grads;
     }
 
-    /** Drops the backward rule and with it every tensor it captured. */
+    /** Drops the backward rule and with it every tensor it captured; the saved tensors' memory is no longer kept. */
     void release() {
         backward = null;
+        if (saved != null) {
+            List<Tensor> s = saved;
+            saved = null;
+            for (Tensor t : s) {
+                MemoryScope.unkeep(t);
+            }
+        }
     }
 
     @Override

@@ -19,6 +19,7 @@ import io.sbora4j.ops.RopeTables;
 import io.sbora4j.ops.Shapes;
 import io.sbora4j.tensor.DType;
 import io.sbora4j.tensor.Device;
+import io.sbora4j.tensor.MemoryScope;
 import io.sbora4j.tensor.Tensor;
 import java.lang.foreign.Arena;
 import java.util.ArrayList;
@@ -231,7 +232,10 @@ public final class LlamaModel implements Module {
      * takes {@link #loss}, which never holds all the logits.
      */
     public Tensor logits(Tensor ids) {
-        return MatMul.matmul(hidden(ids), false, head(), true);
+        Tensor h = hidden(ids);
+        Tensor logits = MatMul.matmul(h, false, head(), true);
+        MemoryScope.release(h);
+        return logits;
     }
 
     /**
@@ -401,7 +405,10 @@ public final class LlamaModel implements Module {
 
     /** {@link #loss(Tensor, Tensor, int)} with the logits computed {@code chunkRows} rows at a time. */
     public Tensor loss(Tensor ids, Tensor targets, int ignoreIndex, int chunkRows) {
-        return Losses.linearCrossEntropy(hidden(ids), head(), targets, ignoreIndex, chunkRows);
+        Tensor h = hidden(ids);
+        Tensor loss = Losses.linearCrossEntropy(h, head(), targets, ignoreIndex, chunkRows);
+        MemoryScope.release(h);
+        return loss;
     }
 
     /**
@@ -426,7 +433,8 @@ public final class LlamaModel implements Module {
     /**
      * The final hidden states (tokens x hidden, f32, after the final norm). Each residual add and the RMSNorm that
      * reads its result are one op ({@link Norms#addRmsNorm}: one pass forward, one backward), and q and k are
-     * rotated in place over the projections' outputs ({@link Rope#applyInPlace}).
+     * rotated in place over the projections' outputs ({@link Rope#applyInPlace}). Every activation is released
+     * ({@link MemoryScope#release}) after its last use here, so that a step holds only what the backward saved.
      */
     private Tensor hidden(Tensor ids) {
         if (ids.rank() != 2 || ids.dtype() != DType.I32) {
@@ -453,27 +461,36 @@ public final class LlamaModel implements Module {
         if (checkpointActivations) {
             for (int l = 0; l < config.layers(); l++) {
                 String p = "model.layers." + l + ".";
+                Tensor input = x;
                 x = Checkpoint.apply(p + "checkpoint", x, layerTrainable(l), in -> {
-                    Tensor h = toProjectionType(Norms.rmsNorm(in, tensors.get(p + "input_layernorm.weight"), eps));
+                    Tensor h = projectionInput(Norms.rmsNorm(in, tensors.get(p + "input_layernorm.weight"), eps));
                     Norms.Residual r = attentionHalf(p, in, h, positions, rope, shape, eps);
-                    return Elementwise.add(r.sum(), mlp(p, toProjectionType(r.normed())));
+                    Tensor y = Elementwise.add(r.sum(), mlp(p, projectionInput(r.normed())));
+                    MemoryScope.release(r.sum());
+                    return y;
                 });
+                MemoryScope.release(input);
             }
-            return Norms.rmsNorm(x, tensors.get("model.norm.weight"), eps);
+            Tensor out = Norms.rmsNorm(x, tensors.get("model.norm.weight"), eps);
+            MemoryScope.release(x);
+            return out;
         }
         Tensor h = Norms.rmsNorm(x, tensors.get("model.layers.0.input_layernorm.weight"), eps);
         for (int l = 0; l < config.layers(); l++) {
             String p = "model.layers." + l + ".";
-            Norms.Residual r = attentionHalf(p, x, toProjectionType(h), positions, rope, shape, eps);
+            Norms.Residual r = attentionHalf(p, x, projectionInput(h), positions, rope, shape, eps);
+            MemoryScope.release(x);
             x = r.sum();
-            h = toProjectionType(r.normed());
+            h = projectionInput(r.normed());
             String nextNorm = l + 1 < config.layers()
                     ? "model.layers." + (l + 1) + ".input_layernorm.weight"
                     : "model.norm.weight"; // the last block's residual feeds the final norm
             r = Norms.addRmsNorm(x, mlp(p, h), tensors.get(nextNorm), eps);
+            MemoryScope.release(x);
             x = r.sum();
             h = r.normed();
         }
+        MemoryScope.release(x);
         return h;
     }
 
@@ -487,9 +504,16 @@ public final class LlamaModel implements Module {
         Tensor q = Rope.applyInPlace(projectBiased(p + "self_attn.q_proj", h), config.heads(), positions, rope);
         Tensor k = Rope.applyInPlace(projectBiased(p + "self_attn.k_proj", h), config.kvHeads(), positions, rope);
         Tensor v = projectBiased(p + "self_attn.v_proj", h);
-        Tensor attn = toProjectionType(Attention.causal(q, k, v, shape));
-        return Norms.addRmsNorm(
-                x, project(p + "self_attn.o_proj", attn), tensors.get(p + "post_attention_layernorm.weight"), eps);
+        MemoryScope.release(h);
+        Tensor attn = projectionInput(Attention.causal(q, k, v, shape));
+        MemoryScope.release(q);
+        MemoryScope.release(k);
+        MemoryScope.release(v);
+        Tensor o = project(p + "self_attn.o_proj", attn);
+        MemoryScope.release(attn);
+        Norms.Residual r = Norms.addRmsNorm(x, o, tensors.get(p + "post_attention_layernorm.weight"), eps);
+        MemoryScope.release(o);
+        return r;
     }
 
     /**
@@ -533,13 +557,23 @@ public final class LlamaModel implements Module {
         float[] ones = new float[out.dim(0)];
         Arrays.fill(ones, 1f);
         Tensor rows = MatMul.matmul(Tensor.of(device, ones, ones.length, 1), Shapes.reshape(bias, 1, bias.dim(0)));
-        return Elementwise.add(out, rows);
+        Tensor biased = Elementwise.add(out, rows);
+        MemoryScope.release(out);
+        MemoryScope.release(rows);
+        return biased;
     }
 
     /** The SwiGLU MLP of the block at {@code p} on its normed input h, in f32. */
     private Tensor mlp(String p, Tensor h) {
-        Tensor gated = Activations.siluMul(project(p + "mlp.gate_proj", h), project(p + "mlp.up_proj", h));
-        return project(p + "mlp.down_proj", toProjectionType(gated));
+        Tensor gate = project(p + "mlp.gate_proj", h);
+        Tensor up = project(p + "mlp.up_proj", h);
+        MemoryScope.release(h);
+        Tensor gated = projectionInput(Activations.siluMul(gate, up));
+        MemoryScope.release(gate);
+        MemoryScope.release(up);
+        Tensor down = project(p + "mlp.down_proj", gated);
+        MemoryScope.release(gated);
+        return down;
     }
 
     /** What block l trains: its projections' trainable tensors (adapters, or weights) and its norms' weights. */
@@ -582,7 +616,24 @@ public final class LlamaModel implements Module {
 
     /** The projection's output, back in f32 where the projections compute in bf16. */
     private Tensor project(String path, Tensor in) {
-        return Casts.convert(proj(path).forward(in), DType.F32);
+        Tensor out = proj(path).forward(in);
+        Tensor f32 = Casts.convert(out, DType.F32);
+        if (f32 != out) {
+            MemoryScope.release(out);
+        }
+        return f32;
+    }
+
+    /**
+     * An activation (a fresh one, which the caller has no further use for) in the projections' type: itself in f32,
+     * else a bf16 copy, and the f32 one released.
+     */
+    private Tensor projectionInput(Tensor h) {
+        Tensor p = toProjectionType(h);
+        if (p != h) {
+            MemoryScope.release(h);
+        }
+        return p;
     }
 
     private Tensor toProjectionType(Tensor h) {

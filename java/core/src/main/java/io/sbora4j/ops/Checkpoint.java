@@ -52,6 +52,11 @@ public final class Checkpoint {
                 Autograd.backward(fn.apply(xr), dy);
             }
             grads[0] = xr.grad();
+            if (grads[0] != null) {
+                // the backward keeps a leaf's gradient for its reader; here the reader is the outer pass, which
+                // keeps it while it needs it, so it can go back to the pool as soon as the layer below has run
+                MemoryScope.unkeep(grads[0]);
+            }
             return grads;
         });
     }

@@ -19,11 +19,18 @@ import java.util.Map;
  *
  * <p>A block is either a slab of {@link #SLAB} bytes, which a scope fills with small tensors by bumping a pointer,
  * or one large tensor's block, rounded up to a size class (eight classes per doubling, so at most 1/8 is lost to
- * rounding). Free blocks wait in a list per class; a request takes the most recently returned block of its class
- * and falls back to {@code malloc} when there is none. The pool keeps at most as many free bytes as scopes ever
- * held at once ({@link MemoryScope.PoolStats#peakInUse()}): when a close leaves more free (other sizes than before), the classes
- * taken from least recently go back to the C heap first. When {@code malloc} fails, every free block is released
- * and the request tried once more. One lock guards the lists; a scope takes it once per slab or large tensor.
+ * rounding). Free blocks wait in a list per class; a request takes the most recently returned block of its class,
+ * else one of the next two classes (at most a quarter larger), and falls back to the system when there is none.
+ * The pool never holds more than scopes ever held at once ({@link MemoryScope.PoolStats#peakInUse()}): before it
+ * takes a new block from the system, it gives back free blocks, of the classes taken from least recently first,
+ * until in use, free and the new block together fit under that peak. So the memory of a process that trains on
+ * sequences of varying length stays at its largest step's, not at the sum of every size it has seen. When the
+ * system refuses, every free block is released and the request tried once more. One lock guards the lists; a scope
+ * takes it once per slab or large tensor.
+ *
+ * <p>On Linux the blocks are anonymous mappings ({@code mmap}/{@code munmap}), so that a block given back leaves the
+ * process's resident memory at once; a {@code free}d chunk of the C heap may stay resident. Elsewhere they come
+ * from {@code malloc}.
  *
  * <p>Blocks carry no lifetime of their own: a scope hands out views of them tied to its own arena (see
  * {@link ScopeArena}), so the views die when the scope closes, before the block can go to another scope.
@@ -43,8 +50,18 @@ final class HostMemoryPool {
     private static final HostMemoryPool INSTANCE =
             create(Boolean.parseBoolean(System.getProperty("sbora.memory.pool", "true")));
 
+    /** Anonymous private mappings on Linux: {@code PROT_READ | PROT_WRITE}, {@code MAP_PRIVATE | MAP_ANONYMOUS}. */
+    private static final int PROT_READ_WRITE = 0x3;
+
+    private static final int MAP_PRIVATE_ANONYMOUS = 0x22;
+
+    /** How many classes above a request's own a free block may come from (eight per doubling: 2 is under 1/4 more). */
+    private static final int LARGER_CLASSES = 2;
+
     private final MethodHandle malloc;
     private final MethodHandle free;
+    private final MethodHandle mmap;
+    private final MethodHandle munmap;
     private final Map<Long, ArrayDeque<Block>> freeLists = new HashMap<>();
     private final Map<Long, Long> lastTaken = new HashMap<>();
     private long clock;
@@ -54,9 +71,11 @@ final class HostMemoryPool {
     private long blocksFromSystem;
     private long blocksReleased;
 
-    private HostMemoryPool(MethodHandle malloc, MethodHandle free) {
+    private HostMemoryPool(MethodHandle malloc, MethodHandle free, MethodHandle mmap, MethodHandle munmap) {
         this.malloc = malloc;
         this.free = free;
+        this.mmap = mmap;
+        this.munmap = munmap;
     }
 
     /**
@@ -81,7 +100,23 @@ final class HostMemoryPool {
                     FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
             MethodHandle free = linker.downcallHandle(
                     libc.find("free").orElseThrow(), FunctionDescriptor.ofVoid(ValueLayout.ADDRESS));
-            return new HostMemoryPool(malloc, free);
+            MethodHandle mmap = null, munmap = null;
+            if (System.getProperty("os.name", "").startsWith("Linux")) {
+                mmap = linker.downcallHandle(
+                        libc.find("mmap").orElseThrow(),
+                        FunctionDescriptor.of(
+                                ValueLayout.ADDRESS,
+                                ValueLayout.ADDRESS,
+                                ValueLayout.JAVA_LONG,
+                                ValueLayout.JAVA_INT,
+                                ValueLayout.JAVA_INT,
+                                ValueLayout.JAVA_INT,
+                                ValueLayout.JAVA_LONG));
+                munmap = linker.downcallHandle(
+                        libc.find("munmap").orElseThrow(),
+                        FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
+            }
+            return new HostMemoryPool(malloc, free, mmap, munmap);
         } catch (RuntimeException e) { // no C library to call: scopes allocate as plain arenas do
             return null;
         }
@@ -97,17 +132,34 @@ final class HostMemoryPool {
         return (bytes + step - 1) / step * step;
     }
 
-    /** A block of {@code classSize(bytes)} bytes, from the free lists or else from the C heap. */
+    /** The class above {@code size}'s (a class size itself). */
+    static long nextClass(long size) {
+        return classSize(size + 1);
+    }
+
+    /**
+     * A block of at least {@code classSize(bytes)} bytes: a free one of that class or of one of the next
+     * {@value #LARGER_CLASSES}, else a new one from the system, for which free blocks are given back first so that
+     * the pool holds no more than its peak in use.
+     */
     Block take(long bytes) {
         long size = classSize(bytes);
         synchronized (this) {
             lastTaken.put(size, ++clock);
-            ArrayDeque<Block> q = freeLists.get(size);
-            Block b = q == null ? null : q.pollFirst();
-            if (b != null) {
-                pooled -= size;
-                use(size);
-                return b;
+            long c = size;
+            for (int k = 0; k <= LARGER_CLASSES; k++, c = nextClass(c)) {
+                ArrayDeque<Block> q = freeLists.get(c);
+                Block b = q == null ? null : q.pollFirst();
+                if (b != null) {
+                    pooled -= b.size();
+                    use(b.size());
+                    return b;
+                }
+            }
+            // what this block adds to what the pool holds must fit under the peak it has needed
+            long peakAfter = Math.max(peakInUse, inUse + size);
+            if (inUse + pooled + size > peakAfter) {
+                trim(Math.max(0, peakAfter - inUse - size));
             }
         }
         Block b = allocate(size);
@@ -168,15 +220,33 @@ final class HostMemoryPool {
     }
 
     private Block allocate(long size) {
-        long raw = malloc(size + BLOCK_ALIGNMENT);
-        if (raw == 0 && releaseFree() > 0) {
-            raw = malloc(size + BLOCK_ALIGNMENT); // retry with the cached blocks returned
+        long raw = systemAllocate(size);
+        if (raw == 0) {
+            synchronized (this) {
+                releaseFree();
+            }
+            raw = systemAllocate(size); // retry with the cached blocks returned
         }
         if (raw == 0) {
             throw new OutOfMemoryError("cannot allocate " + size + " bytes of host memory for tensors");
         }
         long address = (raw + BLOCK_ALIGNMENT - 1) & -BLOCK_ALIGNMENT;
         return new Block(raw, address, size);
+    }
+
+    /** A mapping of {@code size} bytes (page aligned) or a C heap chunk with room to align; 0 when refused. */
+    private long systemAllocate(long size) {
+        if (mmap == null) {
+            return malloc(size + BLOCK_ALIGNMENT);
+        }
+        try {
+            long a = ((MemorySegment)
+                            mmap.invokeExact(MemorySegment.NULL, size, PROT_READ_WRITE, MAP_PRIVATE_ANONYMOUS, -1, 0L))
+                    .address();
+            return a == -1L ? 0 : a; // MAP_FAILED
+        } catch (Throwable t) {
+            throw new IllegalStateException("mmap failed", t);
+        }
     }
 
     private long malloc(long bytes) {
@@ -189,7 +259,16 @@ final class HostMemoryPool {
 
     private void release(Block b) {
         try {
-            free.invokeExact(MemorySegment.ofAddress(b.raw()));
+            if (munmap == null) {
+                free.invokeExact(MemorySegment.ofAddress(b.raw()));
+            } else {
+                int rc = (int) munmap.invokeExact(MemorySegment.ofAddress(b.raw()), b.size());
+                if (rc != 0) {
+                    throw new IllegalStateException("munmap of " + b.size() + " bytes failed");
+                }
+            }
+        } catch (RuntimeException e) {
+            throw e;
         } catch (Throwable t) {
             throw new IllegalStateException("free failed", t);
         }

@@ -33,6 +33,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * }                                       // everything of the step is released here
  * }</pre>
  *
+ * <p>Large tensors can go back before the close: {@link #release} says their creator is done with them, and the
+ * memory returns to the pool once no recorded op keeps it for its backward ({@link #keep}); the backward pass gives
+ * back each op's temporaries and consumed gradients as it goes. A training step then holds at most what its backward
+ * needs plus one op's temporaries, not everything its forward and backward ever made.
+ *
  * <p>Long-lived tensors (parameters, optimizer state) take an explicit arena instead, see
  * {@link Tensor#empty(Arena, Device, DType, int...)}. A scope is confined to the thread that opened it.
  */
@@ -75,20 +80,34 @@ public final class MemoryScope implements AutoCloseable {
     private final long base;
     private long maxLive;
     private long bytes;
+    private long releasedBytes;
     private boolean closed;
 
-    private MemoryScope(ThreadScopes thread) {
+    private MemoryScope(ThreadScopes thread, boolean retaining) {
         this.thread = thread;
         this.owner = Thread.currentThread();
         this.base = thread.live;
         this.maxLive = base;
-        this.arena = new ScopeArena(this, HostMemoryPool.instance());
+        this.arena = new ScopeArena(this, HostMemoryPool.instance(), retaining);
     }
 
     /** Opens a scope on this thread; tensors created until {@link #close()} belong to it. */
     public static MemoryScope open() {
+        return open(false);
+    }
+
+    /**
+     * Opens a scope that ignores {@link #release} and {@link #releaseSince}: every tensor made in it stays until it
+     * closes, as before memory could go back early. For comparisons and for hunting a suspected use of released
+     * memory: a computation must give the same bits in either kind of scope.
+     */
+    public static MemoryScope openRetaining() {
+        return open(true);
+    }
+
+    private static MemoryScope open(boolean retaining) {
         ThreadScopes t = THREAD.get();
-        MemoryScope s = new MemoryScope(t);
+        MemoryScope s = new MemoryScope(t, retaining);
         t.stack.push(s);
         return s;
     }
@@ -119,6 +138,7 @@ public final class MemoryScope implements AutoCloseable {
     static void recordAllocation(Arena arena, long size) {
         if (arena instanceof ScopeArena s) {
             s.memoryScope().bytes += size;
+            s.recordTensor(size);
             LIVE_SCOPED_BYTES.addAndGet(size);
         }
     }
@@ -128,6 +148,66 @@ public final class MemoryScope implements AutoCloseable {
         thread.live += size;
         MemoryScope top = thread.stack.peek();
         top.maxLive = Math.max(top.maxLive, thread.live);
+    }
+
+    /** A block of {@code blockBytes} holding a tensor of {@code tensorBytes} went back to the pool early. */
+    void shrank(long blockBytes, long tensorBytes) {
+        thread.live -= blockBytes;
+        releasedBytes += tensorBytes;
+        LIVE_SCOPED_BYTES.addAndGet(-tensorBytes);
+    }
+
+    // ---------------------------------------------------------------- giving memory back before the close
+
+    /**
+     * Says that whoever created {@code t} in a scope has no further use for it (nor for its views): its memory goes
+     * back to the pool at once, or, when recorded ops keep it for their backward ({@link #keep}), as soon as the last
+     * of them has run. Any later access to {@code t} or a view of it throws, as after the scope's close. Model code
+     * calls it on activations after their last use in the forward, so that a training step holds what the backward
+     * needs rather than everything the forward made.
+     *
+     * <p>It applies to host tensors of more than 128 KiB made in an open scope of this thread; for any other tensor
+     * (small ones, cut from shared slabs; tensors of an explicit arena; device tensors) it does nothing.
+     */
+    public static void release(Tensor t) {
+        if (t != null && t.arena() instanceof ScopeArena s) {
+            s.release(t.data());
+        }
+    }
+
+    /**
+     * One more reason to hold {@code t}'s memory until the scope closes or {@link #unkeep} is called as often: an
+     * autograd node keeps what it saved for its backward, and the backward pass keeps the gradients it holds. Does
+     * nothing where {@link #release} would.
+     */
+    public static void keep(Tensor t) {
+        if (t.arena() instanceof ScopeArena s) {
+            s.keep(t.data());
+        }
+    }
+
+    /** Undoes one {@link #keep}: the memory goes back if it was released and nothing else keeps it. */
+    public static void unkeep(Tensor t) {
+        if (t.arena() instanceof ScopeArena s) {
+            s.unkeep(t.data());
+        }
+    }
+
+    /**
+     * A mark of this scope's allocations so far, for {@link #releaseSince}: the backward pass marks before each
+     * node's rule, so that the temporaries the rule made can go back as soon as it has returned.
+     */
+    public long allocationMark() {
+        return arena.mark();
+    }
+
+    /**
+     * {@link #release}s every tensor this scope allocated since {@code mark}: what is kept ({@link #keep}) stays until
+     * unkept, everything else goes back to the pool now. For code that knows that nothing it made since the mark is
+     * referenced any more, except what it keeps.
+     */
+    public void releaseSince(long mark) {
+        arena.releaseSince(mark);
     }
 
     /** Bytes of tensor memory allocated in this scope so far. */
@@ -188,7 +268,7 @@ public final class MemoryScope implements AutoCloseable {
         }
         thread.stack.pop();
         closed = true;
-        LIVE_SCOPED_BYTES.addAndGet(-bytes);
+        LIVE_SCOPED_BYTES.addAndGet(-(bytes - releasedBytes));
         thread.live -= arena.footprint();
         MemoryScope parent = thread.stack.peek();
         if (parent != null) {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /** The pool on its own (a private instance, not the process's): size classes, reuse, the bound, release. */
@@ -63,6 +64,47 @@ class HostMemoryPoolTest {
         List<HostMemoryPool.Block> again = takeAll(p, 2, 400_000);
         assertEquals(6, p.stats().blocksFromSystem(), "the class taken last was kept, the older one released");
         p.give(again);
+        p.releaseFree();
+        assertEquals(0, p.stats().held());
+    }
+
+    @Test
+    void aFreeBlockOfOneOfTheNextTwoClassesServesARequest() {
+        HostMemoryPool p = pool();
+        long c = HostMemoryPool.classSize(300_000);
+        HostMemoryPool.Block a = p.take(c);
+        p.give(List.of(a));
+        long twoBelow = c;
+        for (int k = 0; k < 2; k++) { // the class two below c's
+            twoBelow = HostMemoryPool.classSize(twoBelow * 7 / 8 - 1);
+        }
+        assertTrue(HostMemoryPool.nextClass(HostMemoryPool.nextClass(twoBelow)) == c, "two classes apart");
+        HostMemoryPool.Block b = p.take(twoBelow);
+        assertEquals(a, b, "a free block at most two classes larger is taken");
+        p.give(List.of(b));
+        long threeBelow = HostMemoryPool.classSize(twoBelow * 7 / 8 - 1);
+        HostMemoryPool.Block d = p.take(threeBelow);
+        assertEquals(threeBelow, d.size(), "three classes apart: a new block of the request's own class");
+        p.give(List.of(d));
+        p.releaseFree();
+        assertEquals(0, p.stats().held());
+    }
+
+    @Test
+    void thePoolNeverHoldsMoreThanItsPeakInUse() {
+        HostMemoryPool p = pool();
+        SplittableRandom rng = new SplittableRandom(9);
+        List<HostMemoryPool.Block> held = new ArrayList<>();
+        for (int i = 0; i < 2000; i++) {
+            if (held.isEmpty() || rng.nextInt(3) > 0 && held.size() < 40) {
+                held.add(p.take(HostMemoryPool.SMALL_MAX + 1 + rng.nextLong(8L << 20)));
+            } else {
+                p.give(List.of(held.remove(rng.nextInt(held.size()))));
+            }
+            MemoryScope.PoolStats s = p.stats();
+            assertTrue(s.held() <= s.peakInUse(), "step " + i + ": " + s);
+        }
+        p.give(held);
         p.releaseFree();
         assertEquals(0, p.stats().held());
     }

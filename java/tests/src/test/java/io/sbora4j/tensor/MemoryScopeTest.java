@@ -1,6 +1,7 @@
 package io.sbora4j.tensor;
 
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -13,7 +14,9 @@ import io.sbora4j.backend.Backends;
 import io.sbora4j.nn.Linear;
 import io.sbora4j.nn.LlamaConfig;
 import io.sbora4j.nn.LlamaModel;
+import io.sbora4j.ops.Elementwise;
 import io.sbora4j.ops.Losses;
+import io.sbora4j.ops.MatMul;
 import io.sbora4j.optim.AdamW;
 import io.sbora4j.peft.AdaptedLinear;
 import io.sbora4j.peft.AdapterConfig;
@@ -58,6 +61,122 @@ class MemoryScopeTest {
                     grad = g;
                 }
             }
+        }
+    }
+
+    /** A tensor over the 128 KiB from which tensors get blocks of their own (and can go back early). */
+    private static Tensor large() {
+        return Tensor.empty(Device.CPU, DType.F32, 64 * 1024);
+    }
+
+    @Test
+    void aReleasedLargeTensorGoesBackAtOnceAndCannotBeReadAfterwards() {
+        assumeTrue(MemoryScope.poolStats().pooling());
+        try (MemoryScope scope = MemoryScope.open()) {
+            Tensor keep = large();
+            long live = MemoryScope.liveScopedBytes();
+            Tensor t = large();
+            t.setFloat(0, 1f);
+            Tensor view = t.view(256, 256);
+            long inUse = MemoryScope.poolStats().inUse();
+            MemoryScope.release(t);
+            long given = inUse - MemoryScope.poolStats().inUse();
+            assertTrue(given >= t.bytes() && given <= t.bytes() * 5 / 4, "its block went back: " + given);
+            assertEquals(live, MemoryScope.liveScopedBytes());
+            assertThrows(IllegalStateException.class, () -> t.getFloat(0));
+            assertThrows(IllegalStateException.class, () -> view.getFloat(0), "its views die with it");
+            long fromSystem = MemoryScope.poolStats().blocksFromSystem();
+            Tensor next = large();
+            next.setFloat(0, 2f);
+            assertEquals(fromSystem, MemoryScope.poolStats().blocksFromSystem(), "the block serves the next one");
+            MemoryScope.release(t); // twice, or after the memory went to another tensor: nothing happens
+            assertEquals(2f, next.getFloat(0));
+            keep.setFloat(0, 3f);
+        }
+    }
+
+    @Test
+    void aKeptTensorGoesBackWhenTheLastKeeperLetsGo() {
+        assumeTrue(MemoryScope.poolStats().pooling());
+        try (MemoryScope scope = MemoryScope.open()) {
+            Tensor t = large();
+            MemoryScope.keep(t);
+            MemoryScope.keep(t.view(512, 128));
+            MemoryScope.release(t);
+            t.setFloat(0, 1f); // still kept twice
+            MemoryScope.unkeep(t);
+            assertEquals(1f, t.getFloat(0));
+            MemoryScope.unkeep(t);
+            assertThrows(IllegalStateException.class, () -> t.getFloat(0));
+        }
+    }
+
+    @Test
+    void releaseSinceAMarkSparesWhatIsKeptAndWhatCameBefore() {
+        assumeTrue(MemoryScope.poolStats().pooling());
+        try (MemoryScope scope = MemoryScope.open()) {
+            Tensor before = large();
+            long mark = scope.allocationMark();
+            Tensor kept = large();
+            Tensor temp = large();
+            MemoryScope.keep(kept);
+            scope.releaseSince(mark);
+            before.setFloat(0, 1f);
+            kept.setFloat(0, 1f);
+            assertThrows(IllegalStateException.class, () -> temp.getFloat(0));
+            MemoryScope.unkeep(kept); // released by the mark, so it goes now
+            assertThrows(IllegalStateException.class, () -> kept.getFloat(0));
+            assertEquals(1f, before.getFloat(0));
+        }
+    }
+
+    @Test
+    void smallTensorsTensorsOfArenasAndRetainingScopesIgnoreRelease() {
+        try (Arena arena = Arena.ofConfined();
+                MemoryScope scope = MemoryScope.open()) {
+            Tensor small = Tensor.zeros(Device.CPU, 100); // cut from a slab other tensors share
+            Tensor owned = Tensor.zeros(arena, Device.CPU, 64 * 1024);
+            MemoryScope.release(small);
+            MemoryScope.release(owned);
+            MemoryScope.keep(owned);
+            MemoryScope.unkeep(owned);
+            assertEquals(0f, small.getFloat(99));
+            assertEquals(0f, owned.getFloat(0));
+            try (MemoryScope retaining = MemoryScope.openRetaining()) {
+                Tensor t = large();
+                MemoryScope.release(t);
+                retaining.releaseSince(0);
+                t.setFloat(0, 4f);
+                assertEquals(4f, t.getFloat(0));
+            }
+        }
+    }
+
+    @Test
+    void theBackwardPassGivesBackTemporariesAndConsumedGradients() {
+        assumeTrue(MemoryScope.poolStats().pooling());
+        try (Arena arena = Arena.ofConfined()) {
+            SplittableRandom rng = new SplittableRandom(3);
+            Tensor w = Tensor.of(arena, Device.CPU, Rand.floats(rng, 256 * 256, 0.05f), 256, 256)
+                    .requiresGrad(true);
+            float[][] grads = new float[2][];
+            long[] peaks = new long[2];
+            for (int k = 0; k < 2; k++) {
+                w.setGrad(null);
+                try (MemoryScope s = k == 0 ? MemoryScope.openRetaining() : MemoryScope.open()) {
+                    Tensor x = Tensor.of(Device.CPU, Rand.floats(new SplittableRandom(4), 512 * 256, 1), 512, 256);
+                    for (int layer = 0; layer < 8; layer++) { // a chain of (512 x 256) activations, 512 KiB each
+                        Tensor y = Elementwise.add(x, MatMul.matmul(x, false, w, true));
+                        MemoryScope.release(x);
+                        x = y;
+                    }
+                    Autograd.backward(Losses.mse(x, Tensor.zeros(Device.CPU, 512, 256)));
+                    peaks[k] = s.peakBytes();
+                }
+                grads[k] = w.grad().toFloatArray();
+            }
+            assertArrayEquals(grads[0], grads[1]);
+            assertTrue(peaks[1] < peaks[0] * 2 / 3, "released " + peaks[1] + " bytes at the peak, kept " + peaks[0]);
         }
     }
 
