@@ -9,7 +9,8 @@ one small GEMM) or sbora-fb (an index_add_ of x @ A^T into the output columns id
 cross-entropy over every token, backward, AdamW on the adapter parameters, zero the gradients.
 
 Shapes: tiny (hidden 512, intermediate 1376, 4 layers, 8 / 4 heads, vocab 320, batch 8 x 128) and layer1b (one
-decoder layer of TinyLlama-1.1B: 2048 / 5632, 32 / 4 heads, vocab 32000, batch 1 x 256).
+decoder layer of TinyLlama-1.1B: 2048 / 5632, 32 / 4 heads, vocab 32000, batch 1 x 256) and full1b (all 22 layers
+of it, 4.4 GB of f32 weights).
 
 Usage: python3 bench/peers/train_step_cpu.py --threads 2 --out peers-cpu.json [--shape tiny] [--method lora]
 Needs torch (Debian: python3-torch, with libopenblas0-pthread, or it falls back to the reference BLAS)."""
@@ -24,6 +25,7 @@ import torch.nn.functional as F
 SHAPES = {
     "tiny": dict(hidden=512, inter=1376, layers=4, heads=8, kv=4, vocab=320, batch=8, seq=128),
     "layer1b": dict(hidden=2048, inter=5632, layers=1, heads=32, kv=4, vocab=32000, batch=1, seq=256),
+    "full1b": dict(hidden=2048, inter=5632, layers=22, heads=32, kv=4, vocab=32000, batch=1, seq=256),
 }
 PROJECTIONS = ("q", "k", "v", "o", "gate", "up", "down")
 

@@ -67,7 +67,8 @@ public class TrainingStepBench {
     /**
      * {@code tiny}: hidden 512, intermediate 1376, 4 layers, 8 heads / 4 KV heads, vocab 320, batch 8 x 128 tokens.
      * {@code layer1b}: one decoder layer of TinyLlama-1.1B (hidden 2048, intermediate 5632, 32 heads / 4 KV heads,
-     * vocab 32000, untied head), batch 1 x 256. {@code smoke}: a few-millisecond shape for the tests.
+     * vocab 32000, untied head), batch 1 x 256. {@code full1b}: the whole of it (22 layers; 4.4 GB of f32
+     * weights, so not among the JMH defaults). {@code smoke}: a few-millisecond shape for the tests.
      */
     @Param({"tiny", "layer1b"})
     public String shape;
@@ -87,9 +88,12 @@ public class TrainingStepBench {
                 case "tiny" -> new StepShape(new LlamaConfig(320, 512, 1376, 4, 8, 4, 1e-5, 10000, 128, false), 8, 128);
                 case "layer1b" ->
                     new StepShape(new LlamaConfig(32000, 2048, 5632, 1, 32, 4, 1e-5, 10000, 256, false), 1, 256);
+                case "full1b" ->
+                    new StepShape(new LlamaConfig(32000, 2048, 5632, 22, 32, 4, 1e-5, 10000, 256, false), 1, 256);
                 case "smoke" -> new StepShape(new LlamaConfig(64, 32, 48, 2, 4, 2, 1e-5, 10000, 16, false), 2, 8);
                 default ->
-                    throw new IllegalArgumentException("shape must be tiny, layer1b or smoke, not '" + name + "'");
+                    throw new IllegalArgumentException(
+                            "shape must be tiny, layer1b, full1b or smoke, not '" + name + "'");
             };
         }
 
