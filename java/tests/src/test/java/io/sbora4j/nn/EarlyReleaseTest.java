@@ -10,6 +10,8 @@ import io.sbora4j.peft.AdapterConfig;
 import io.sbora4j.peft.AdapterMethod;
 import io.sbora4j.peft.AdapterMethods;
 import io.sbora4j.peft.PeftModel;
+import io.sbora4j.quant.MergeMode;
+import io.sbora4j.quant.Quantization;
 import io.sbora4j.tensor.Device;
 import io.sbora4j.tensor.MemoryScope;
 import io.sbora4j.tensor.Tensor;
@@ -25,7 +27,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * Activations released after their last use in the forward and temporaries given back during the backward
  * ({@link MemoryScope#release}, {@link Autograd#backward}) change nothing but memory: the loss and every gradient of
  * a LLaMA step are bit for bit those of a scope that keeps everything ({@link MemoryScope#openRetaining}), for
- * every method, f32 and bf16 projections, with and without activation checkpointing, and the step holds less. The
+ * every method, f32, bf16 and NF4 projections, with and without activation checkpointing, and the step holds less. The
  * shapes make the activations larger than 128 KiB, the size from which tensors can go back early.
  */
 class EarlyReleaseTest {
@@ -43,12 +45,12 @@ class EarlyReleaseTest {
                 AdapterMethods.DORA,
                 AdapterMethods.SBORA_FA,
                 AdapterMethods.SBORA_FB)) {
-            for (boolean bf16 : new boolean[] {false, true}) {
-                if (bf16 && m == AdapterMethods.DORA) {
-                    continue; // DoRA refuses bf16 bases
+            for (String base : List.of("f32", "bf16", "nf4")) {
+                if (!base.equals("f32") && m == AdapterMethods.DORA) {
+                    continue; // DoRA refuses bf16 and quantised bases
                 }
                 for (boolean checkpoint : new boolean[] {false, true}) {
-                    out.add(Arguments.of(m, bf16, checkpoint));
+                    out.add(Arguments.of(m, base, checkpoint));
                 }
             }
         }
@@ -58,13 +60,15 @@ class EarlyReleaseTest {
     /** The loss, every trainable gradient, and the step's peak bytes. */
     private record Step(float loss, List<float[]> grads, long peakBytes) {}
 
-    @ParameterizedTest(name = "{0} bf16={1} checkpoint={2}")
+    @ParameterizedTest(name = "{0} {1} checkpoint={2}")
     @MethodSource("cases")
-    void aStepComputesTheSameBitsInLessMemory(AdapterMethod method, boolean bf16, boolean checkpoint) {
+    void aStepComputesTheSameBitsInLessMemory(AdapterMethod method, String base, boolean checkpoint) {
         try (Arena arena = Arena.ofConfined()) {
             LlamaModel model = LlamaModel.random(CONFIG, 5, Device.CPU, arena);
-            if (bf16) {
+            if (base.equals("bf16")) {
                 model.useBf16Projections(arena);
+            } else if (base.equals("nf4")) {
+                Quantization.quantize(model, MergeMode.OVERLAY, arena);
             }
             model.checkpointActivations(checkpoint);
             var peft = PeftModel.inject(model, AdapterConfig.of(method, 4, 8), arena);
