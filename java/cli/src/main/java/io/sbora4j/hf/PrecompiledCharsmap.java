@@ -40,6 +40,14 @@ final class PrecompiledCharsmap {
     /** The longest key the library looks up: a grapheme of under 6 bytes ({@code grapheme.len() < 6}). */
     static final int MAX_KEY_BYTES = 5;
 
+    /**
+     * The longest string a key may become. Not a panic but a bound: each character of a text may become its
+     * rule's string, so one of a few hundred kilobytes would make a text of a few thousand characters take gigabytes
+     * of native memory (and an allocation failure aborts); SentencePiece's nmt_nfkc map rewrites no key to more than
+     * 33 bytes (U+FDFA, a ligature of 18 characters).
+     */
+    static final int MAX_REWRITE_BYTES = 1024;
+
     private static final int LEAD = 0;
     /** Continuation ranges: [80, BF], [A0, BF] (after E0), [80, 9F] (after ED), [90, BF] (after F0), [80, 8F]. */
     private static final int[][] RANGES = {{0x80, 0xBF}, {0xA0, 0xBF}, {0x80, 0x9F}, {0x90, 0xBF}, {0x80, 0x8F}};
@@ -212,6 +220,14 @@ final class PrecompiledCharsmap {
         if (v < normalized.length && (normalized[v] & 0xC0) == 0x80) {
             throw new IllegalArgumentException("maps the bytes " + hex(path, length) + " to offset " + v
                     + ", inside a character of its normalized strings: the library aborts");
+        }
+        int end = v;
+        while (end < normalized.length && normalized[end] != 0 && end - v <= MAX_REWRITE_BYTES) {
+            end++;
+        }
+        if (end - v > MAX_REWRITE_BYTES) {
+            throw new IllegalArgumentException("rewrites the bytes " + hex(path, length) + " to more than "
+                    + MAX_REWRITE_BYTES + " bytes: a text of such characters would grow without bound");
         }
     }
 
