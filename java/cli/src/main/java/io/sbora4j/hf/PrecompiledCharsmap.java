@@ -30,10 +30,11 @@ import java.util.HexFormat;
  *
  * <p>{@link #read} replays exactly those reads and indexes for every key the library can look up: each UTF-8 string
  * of at most {@value #MAX_KEY_BYTES} bytes (a grapheme of under 6 bytes, or one character; the walk stops at a NUL
- * byte). It visits each (unit, depth, UTF-8 state) once, so a map of n units costs O(n) visits of at most 190 bytes
+ * byte). It visits each (unit, depth, UTF-8 state) once, so a map of n units costs O(n) visits of at most 178 bytes
  * each. This is exact for the keys of one character; for longer keys it takes every UTF-8 string as a possible
  * grapheme, which refuses a map that would only fail on a string no text segments into (SentencePiece's own maps,
- * built in 256-unit blocks, never do).
+ * built in 256-unit blocks, never do). One refusal is a bound rather than a panic: a key rewritten to over
+ * {@value #MAX_REWRITE_BYTES} bytes.
  */
 final class PrecompiledCharsmap {
 

@@ -44,7 +44,8 @@ import java.util.Set;
  * decoders of the types the tokenizers library defines (those LLaMA, Mistral, Gemma, Phi-3, Qwen2, BERT, T5,
  * XLM-RoBERTa and ALBERT publish), recursively through {@code Sequence}, with these limits: a {@code Precompiled}
  * map must be canonical base64 that the library parses and whose every lookup stays inside it (see
- * {@link PrecompiledCharsmap}: the check replays the library's reads for every UTF-8 key of up to 5 bytes); a
+ * {@link PrecompiledCharsmap}: the check replays the library's reads for every UTF-8 key of up to 5 bytes), none
+ * rewritten to over a kilobyte; a
  * {@code Replace} normalizer must not delete; a {@code Strip} decoder with a {@code stop} above 0 must head the
  * decoder chain (after another decoder it may be handed an empty token) and no token may be made only of its
  * {@code content} with fewer characters than {@code start + stop} (the published {@code "stop": 0} is always
