@@ -16,8 +16,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -27,23 +30,31 @@ import java.util.Set;
  *
  * <p>The Rust library aborts the process instead of reporting an error on some input, and an abort cannot be caught:
  * a malformed or too deeply nested value under {@code decoder} ({@code .expect("Helper")}), a {@code Precompiled}
- * normalizer whose compiled character map is not what it expects ({@code .expect("Precompiled")}), a token of a
- * few hundred thousand characters (a stack overflow, SIGSEGV), a normalized added token that normalizes to nothing
- * (an empty pattern matches inside a character, and a string is sliced off a character boundary), a BPE merge
- * without the model's {@code continuing_subword_prefix} (sliced past its end), a {@code Strip} decoder whose
- * {@code stop} exceeds a token's length (indexed before its start), an escaped lone surrogate or a number past
- * f64's range under {@code decoder} (which serde_json refuses: {@code .expect("Helper")}). So the file must be strict
- * JSON
- * (UTF-8, no duplicated key, nothing after the value, nesting at most {@value #MAX_DEPTH} deep, strings and keys at
- * most {@value #MAX_TOKEN_CHARS} characters) of a known shape: a model of type BPE, WordPiece, WordLevel or Unigram
- * with its vocabulary (ids in [0, 2^31 - 1), unique; Unigram scores finite), added tokens with an id and a content,
- * and normalizers, pre-tokenizers, post-processors and decoders of the types LLaMA-family and BERT-family
- * tokenizers use, recursively through {@code Sequence} (no {@code Precompiled} normalizer, no {@code Replace}
- * normalizer that deletes, no {@code Strip} decoder with a {@code stop}; no unpaired surrogate, no number out of
- * f64's range); a normalized added token must hold a letter or a digit, and with a
- * {@code continuing_subword_prefix} every BPE merge's second part must start with it. Everything else is refused by
- * name. A refusal is an {@link IllegalArgumentException} naming the file and the value. (The failures named were
- * found by fuzzing tokenizers 0.21.4, the version DJL 0.38 carries.)
+ * normalizer whose compiled character map it cannot read ({@code .expect("Precompiled")}) or whose trie or offsets
+ * point outside it (indexed, then sliced, on every text), a token of a few hundred thousand characters (a stack
+ * overflow, SIGSEGV), a normalized added token that normalizes to nothing (an empty pattern matches inside a
+ * character, and a string is sliced off a character boundary), a BPE merge without the model's
+ * {@code continuing_subword_prefix} (sliced past its end), a {@code Strip} decoder whose {@code start + stop}
+ * exceeds a token made only of its {@code content} (indexed before its start), an escaped lone surrogate or a number
+ * past f64's range under {@code decoder} (which serde_json refuses: {@code .expect("Helper")}). So the file must be
+ * strict JSON (UTF-8, no duplicated key, nothing after the value, nesting at most {@value #MAX_DEPTH} deep, strings
+ * and keys at most {@value #MAX_TOKEN_CHARS} characters but for a {@code precompiled_charsmap}) of a known shape: a
+ * model of type BPE, WordPiece, WordLevel or Unigram with its vocabulary (ids in [0, 2^31 - 1), unique; Unigram
+ * scores finite), added tokens with an id and a content, and normalizers, pre-tokenizers, post-processors and
+ * decoders of the types the tokenizers library defines (those LLaMA, Mistral, Gemma, Phi-3, Qwen2, BERT, T5,
+ * XLM-RoBERTa and ALBERT publish), recursively through {@code Sequence}, with these limits: a {@code Precompiled}
+ * map must be canonical base64 that the library parses and whose every lookup stays inside it (see
+ * {@link PrecompiledCharsmap}: the check replays the library's reads for every UTF-8 key of up to 5 bytes), none
+ * rewritten to over a kilobyte; a
+ * {@code Replace} normalizer must not delete; a {@code Strip} decoder with a {@code stop} above 0 must head the
+ * decoder chain (after another decoder it may be handed an empty token) and no token may be made only of its
+ * {@code content} with fewer characters than {@code start + stop} (the published {@code "stop": 0} is always
+ * taken); no unpaired surrogate, no number out of f64's range. A normalized added token must hold a letter or a
+ * digit (with a Precompiled normalizer: an ASCII one between ASCII characters that the map leaves as it is), and
+ * with a {@code continuing_subword_prefix} every BPE merge's second part must start with it. Everything else is
+ * refused by name. A refusal is an {@link IllegalArgumentException} of one line naming the file and the value.
+ * (The failures named were found by fuzzing tokenizers 0.21.4, the version DJL 0.38 carries, and read off its
+ * source.)
  */
 final class TokenizerJson {
 
@@ -88,6 +99,7 @@ final class TokenizerJson {
             "StripAccents",
             "BertNormalizer",
             "Nmt",
+            "Precompiled",
             "ByteLevel");
     private static final Set<String> PRE_TOKENIZERS = Set.of(
             "Sequence",
@@ -117,6 +129,12 @@ final class TokenizerJson {
 
     /** A checked file: its text, the added tokens by content, and the vocabulary's size (the largest id + 1). */
     record Checked(String text, Map<String, Integer> addedTokens, int vocabSize) {}
+
+    /**
+     * What the checks of one component need from the others: the Precompiled maps read so far, and every string a
+     * decoder can be handed first (the vocabulary's tokens and the added tokens).
+     */
+    private record Context(List<PrecompiledCharsmap> charsmaps, List<String> tokens) {}
 
     private TokenizerJson() {}
 
@@ -178,13 +196,17 @@ final class TokenizerJson {
         if (root == null || !root.isObject()) {
             throw new IllegalArgumentException("not a JSON object");
         }
-        strings(root);
+        Set<JsonNode> charsmapTexts = Collections.newSetFromMap(new IdentityHashMap<>());
+        charsmapTexts(root.get("normalizer"), charsmapTexts);
+        strings(root, charsmapTexts);
         JsonNode model = root.get("model");
         if (model == null || !model.isObject()) {
             throw new IllegalArgumentException("\"model\" must be an object");
         }
         String type = type(model, "model", MODELS);
-        long maxId = vocabulary(model, type);
+        Context context = new Context(new ArrayList<>(), new ArrayList<>());
+        long maxId = vocabulary(model, type, context.tokens());
+        component(root.get("normalizer"), "normalizer", NORMALIZERS, "normalizers", context, true);
         Map<String, Integer> added = new HashMap<>();
         JsonNode tokens = root.get("added_tokens");
         if (tokens != null && !tokens.isNull()) {
@@ -210,23 +232,29 @@ final class TokenizerJson {
                 boolean isNormalized = normalized != null
                         ? normalized.booleanValue()
                         : special == null || !special.booleanValue(); // the library's default: !special
-                if (isNormalized && t.get("content").textValue().codePoints().noneMatch(Character::isLetterOrDigit)) {
+                String content = t.get("content").textValue();
+                if (isNormalized && !keepsALetterOrDigit(content, context.charsmaps())) {
                     // normalizers may make it empty, and an empty pattern matches inside characters: the library
                     // then slices a string off a character boundary and aborts
                     throw new IllegalArgumentException("added token " + abbreviate(t.get("content"))
-                            + " is normalized but holds no letter or digit (set \"normalized\": false)");
+                            + " is normalized but holds no letter or digit"
+                            + (context.charsmaps().isEmpty()
+                                    ? ""
+                                    : " (an ASCII one between ASCII characters) that its Precompiled normalizer"
+                                            + " leaves as it is")
+                            + " (set \"normalized\": false)");
                 }
-                if (added.putIfAbsent(t.get("content").textValue(), id) != null) {
+                if (added.putIfAbsent(content, id) != null) {
                     throw new IllegalArgumentException(
                             "added token " + abbreviate(t.get("content")) + " is listed twice");
                 }
+                context.tokens().add(content);
                 maxId = Math.max(maxId, id);
             }
         }
-        component(root.get("normalizer"), "normalizer", NORMALIZERS, "normalizers");
-        component(root.get("pre_tokenizer"), "pre_tokenizer", PRE_TOKENIZERS, "pretokenizers");
-        component(root.get("post_processor"), "post_processor", POST_PROCESSORS, "processors");
-        component(root.get("decoder"), "decoder", DECODERS, "decoders");
+        component(root.get("pre_tokenizer"), "pre_tokenizer", PRE_TOKENIZERS, "pretokenizers", context, true);
+        component(root.get("post_processor"), "post_processor", POST_PROCESSORS, "processors", context, true);
+        component(root.get("decoder"), "decoder", DECODERS, "decoders", context, true);
         for (String key : new String[] {"truncation", "padding"}) {
             JsonNode v = root.get(key);
             if (v != null && !v.isNull() && !v.isObject()) {
@@ -239,12 +267,35 @@ final class TokenizerJson {
         return new Checked(text, added, (int) (maxId + 1));
     }
 
-    /** Every string and key under {@code n} is at most {@link #MAX_TOKEN_CHARS} long (iteratively: no recursion). */
-    private static void strings(JsonNode n) {
+    /**
+     * The {@code precompiled_charsmap} texts of the Precompiled normalizers under {@code n} (a normalizer, through
+     * Sequence): compiled maps, not tokens, of a few hundred thousand characters, and checked by
+     * {@link PrecompiledCharsmap}.
+     */
+    private static void charsmapTexts(JsonNode n, Set<JsonNode> out) {
+        if (n == null || !n.isObject()) {
+            return;
+        }
+        String type = n.path("type").textValue();
+        if ("Precompiled".equals(type) && n.path("precompiled_charsmap").isTextual()) {
+            out.add(n.get("precompiled_charsmap"));
+        } else if ("Sequence".equals(type) && n.path("normalizers").isArray()) {
+            n.get("normalizers").forEach(p -> charsmapTexts(p, out));
+        }
+    }
+
+    /**
+     * Every string and key under {@code n} is at most {@link #MAX_TOKEN_CHARS} long (iteratively: no recursion), but
+     * for the Precompiled maps in {@code charsmaps}.
+     */
+    private static void strings(JsonNode n, Set<JsonNode> charsmaps) {
         ArrayDeque<JsonNode> todo = new ArrayDeque<>();
         todo.push(n);
         while (!todo.isEmpty()) {
             JsonNode v = todo.pop();
+            if (charsmaps.contains(v)) {
+                continue;
+            }
             if (v.isTextual()) {
                 tokenLength(v.textValue());
             } else if (v.isNumber() && !Double.isFinite(v.doubleValue())) {
@@ -279,8 +330,8 @@ final class TokenizerJson {
         }
     }
 
-    /** The model's vocabulary: its largest id. */
-    private static long vocabulary(JsonNode model, String type) {
+    /** The model's vocabulary: its largest id; its tokens are added to {@code tokens}. */
+    private static long vocabulary(JsonNode model, String type, List<String> tokens) {
         JsonNode vocab = model.get("vocab");
         long maxId = -1;
         if (type.equals("Unigram")) {
@@ -300,6 +351,7 @@ final class TokenizerJson {
                     throw new IllegalArgumentException(
                             "Unigram vocabulary entry " + abbreviate(e) + " has a score that is not finite");
                 }
+                tokens.add(e.get(0).textValue());
                 if (!pieces.add(e.get(0).textValue())) {
                     throw new IllegalArgumentException("Unigram piece " + abbreviate(e.get(0)) + " is listed twice");
                 }
@@ -319,6 +371,7 @@ final class TokenizerJson {
         Set<Integer> ids = new HashSet<>();
         for (Map.Entry<String, JsonNode> e : vocab.properties()) {
             int id = id(e.getValue(), "token " + abbreviate(e.getKey()));
+            tokens.add(e.getKey());
             if (!ids.add(id)) {
                 throw new IllegalArgumentException("vocabulary id " + id + " is given to two tokens");
             }
@@ -365,8 +418,12 @@ final class TokenizerJson {
         return v.intValue();
     }
 
-    /** A normalizer, pre-tokenizer, post-processor or decoder: null, or an object of a known type. */
-    private static void component(JsonNode v, String what, Set<String> types, String sequenceKey) {
+    /**
+     * A normalizer, pre-tokenizer, post-processor or decoder: null, or an object of a known type. {@code first}: it
+     * is applied before any other of its kind (it heads the chain, through Sequence).
+     */
+    private static void component(
+            JsonNode v, String what, Set<String> types, String sequenceKey, Context context, boolean first) {
         if (v == null || v.isNull()) {
             return;
         }
@@ -379,19 +436,32 @@ final class TokenizerJson {
             if (parts == null || !parts.isArray()) {
                 throw new IllegalArgumentException(what + " Sequence needs an array \"" + sequenceKey + "\"");
             }
+            boolean head = first;
             for (JsonNode p : parts) {
                 if (p == null || p.isNull()) {
                     throw new IllegalArgumentException(what + " Sequence holds a null");
                 }
-                component(p, what, types, sequenceKey);
+                component(p, what, types, sequenceKey, context, head);
+                head = false;
             }
         }
         if (what.equals("decoder") && type.equals("Strip")) {
-            JsonNode stop = v.get("stop");
-            if (stop == null || !stop.canConvertToInt() || stop.intValue() != 0) {
-                // the library's Strip decoder indexes past the start of a token shorter than stop, and aborts
+            strip(v, first, context.tokens());
+        }
+        if (what.equals("normalizer") && type.equals("Precompiled")) {
+            JsonNode map = v.get("precompiled_charsmap");
+            if (map == null || !map.isTextual()) {
+                // spm_precompiled's from_base64 wants a string, and the library reads the normalizer with
+                // .expect("Precompiled"): anything else aborts
+                throw new IllegalArgumentException("normalizer Precompiled: \"precompiled_charsmap\" " + abbreviate(map)
+                        + " is not a base64 string");
+            }
+            try {
+                context.charsmaps().add(PrecompiledCharsmap.read(map.textValue()));
+            } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException(
-                        "decoder Strip: \"stop\" " + abbreviate(stop) + " is not supported (only 0)");
+                        "normalizer Precompiled: \"precompiled_charsmap\" " + abbreviate(map) + " " + e.getMessage(),
+                        e);
             }
         }
         if (what.equals("normalizer") && type.equals("Replace")) {
@@ -412,6 +482,77 @@ final class TokenizerJson {
                         what + " " + type + ": \"pattern\" must be {\"String\": ...} or {\"Regex\": ...}");
             }
         }
+    }
+
+    /**
+     * A Strip decoder. Its {@code decode_chain} (tokenizers {@code src/decoders/strip.rs}) takes up to {@code start}
+     * leading and up to {@code stop} trailing {@code content} characters off each token, counting the trailing ones
+     * by {@code chars.len() - i - 1}: on a token made only of {@code content} and shorter than {@code start + stop}
+     * that index runs below 0 (an empty token, or one shorter than stop) or the cuts cross ({@code
+     * chars[start_cut..stop_cut]} with start_cut > stop_cut), and either panics, which aborts the process. A token
+     * holding any other character stops both loops at it, and {@code stop} 0 never indexes (what LLaMA-2, Mistral and
+     * Phi-3 publish: {@code "start": 1, "stop": 0}). So a {@code stop} above 0 is taken where the Strip decoder heads
+     * the chain, and so sees exactly the vocabulary's and the added tokens' strings, none of which it could empty; after
+     * another decoder it could be handed anything (Fuse hands it an empty string when no id is decoded), so it is
+     * refused there.
+     */
+    private static void strip(JsonNode v, boolean first, List<String> tokens) {
+        JsonNode stopNode = v.get("stop"), startNode = v.get("start"), content = v.get("content");
+        if (stopNode == null
+                || !stopNode.isIntegralNumber()
+                || !stopNode.canConvertToLong()
+                || stopNode.longValue() < 0) {
+            throw new IllegalArgumentException("decoder Strip: \"stop\" " + abbreviate(stopNode) + " is not a count");
+        }
+        long stop = stopNode.longValue();
+        if (stop == 0) {
+            return;
+        }
+        if (!first) {
+            throw new IllegalArgumentException("decoder Strip: \"stop\" " + stop
+                    + " after another decoder: it may hand it an empty token, which the library indexes before its"
+                    + " start, and aborts (use 0, or put the Strip first)");
+        }
+        if (content == null
+                || !content.isTextual()
+                || content.textValue().codePointCount(0, content.textValue().length()) != 1) {
+            return; // not a char: the library refuses the file
+        }
+        long start = startNode != null && startNode.isIntegralNumber() && startNode.canConvertToLong()
+                ? Math.max(0, startNode.longValue())
+                : 0; // not a count: the library refuses the file
+        int c = content.textValue().codePointAt(0);
+        for (String t : tokens) {
+            if (t.codePoints().allMatch(x -> x == c) && t.codePointCount(0, t.length()) < start + stop) {
+                throw new IllegalArgumentException("decoder Strip: \"start\" " + start + " and \"stop\" " + stop
+                        + " would strip all of the token " + abbreviate(t)
+                        + ": the library indexes before its start, and aborts");
+            }
+        }
+    }
+
+    /**
+     * Whether a normalized added token keeps a letter or digit through the normalizers, which cannot make it empty
+     * then. Without a Precompiled map: any letter or digit (the other normalizers keep them). With one: an ASCII
+     * letter or digit between ASCII characters (so a grapheme of its own, looked up as its one byte) that no map
+     * rewrites, in either case (a Lowercase may come first), since a map may rewrite it to nothing.
+     */
+    private static boolean keepsALetterOrDigit(String content, List<PrecompiledCharsmap> charsmaps) {
+        if (charsmaps.isEmpty()) {
+            return content.codePoints().anyMatch(Character::isLetterOrDigit);
+        }
+        for (int i = 0; i < content.length(); i++) {
+            char c = content.charAt(i);
+            boolean alone = (i == 0 || content.charAt(i - 1) < 0x80)
+                    && (i + 1 == content.length() || content.charAt(i + 1) < 0x80);
+            if (c < 0x80 && Character.isLetterOrDigit(c) && alone) {
+                char lower = Character.toLowerCase(c);
+                if (charsmaps.stream().allMatch(m -> m.transform(c) == null && m.transform(lower) == null)) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     /** The "type" of an object, one of {@code known}. */

@@ -20,7 +20,7 @@ import net.jqwik.api.lifecycle.BeforeContainer;
  * Fuzzing of tokenizer.json (and of the tokenizer_config.json beside it) through {@link HfTokenizer}, in this JVM:
  * the Rust library behind it aborts or overflows its stack on some input, which would end the test run, so every
  * case reaching it must have passed the checks in Java ({@code TokenizerJson}). Each case is loaded, then encodes
- * and decodes a few texts; loading may only refuse with a one-line {@link IllegalArgumentException} or
+ * and decodes a few texts (and no ids); loading may only refuse with a one-line {@link IllegalArgumentException} or
  * {@link IOException}, and a loaded tokenizer encodes within its vocabulary. Tries: jqwik's default (1,000;
  * {@code -Pfuzz}: 100,000).
  *
@@ -34,7 +34,13 @@ class HfTokenizerFuzz {
     private static final FuzzCases CASES =
             new FuzzCases("tokenizer.json", IllegalArgumentException.class, IOException.class);
     private static final String[] TEXTS = {
-        "hello world", "", "héllo 日本 😀 \u0000 \uFFFD", "a".repeat(300), "  what is 2 + 3 ?  ", "\ud800 lone"
+        "hello world",
+        "",
+        "héllo 日本 😀 \u0000 \uFFFD",
+        "a".repeat(300),
+        "  what is 2 + 3 ?  ",
+        "\ud800 lone",
+        "\uFF21\uFB01 e\u0301\u00e9\u200d\u0001 ab l" // what the built Precompiled maps have rules for
     };
     private static final String CONFIG = """
             {"bos_token": {"content": "<s>"}, "eos_token": "</s>", "pad_token": "<unk>", "model_max_length": 2048}
@@ -76,6 +82,7 @@ class HfTokenizerFuzz {
                 t.decode(ids);
             }
             t.decode(new int[] {0, 1, 2, -1, Integer.MAX_VALUE, t.vocabSize()});
+            t.decode(new int[0]); // a Fuse hands a later Strip an empty string
             CASES.accepted();
         } catch (IllegalArgumentException | IOException e) {
             CASES.refused(e);

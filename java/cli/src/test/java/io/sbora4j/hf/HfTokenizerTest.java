@@ -103,12 +103,28 @@ class HfTokenizerTest {
                                 "\"content\": \"\\u0000\", \"single_word\": false, \"lstrip\": false, \"rstrip\": true, \"normalized\": true"),
                 "no letter or digit"
             },
-            // a Strip decoder whose stop outruns a token: the library indexes before its start and aborts
+            // a Strip decoder with a stop after Fuse, which hands it "" when no id is decoded: the library indexes
+            // before its start and aborts
             {
                 WORD_LEVEL.replace(
                         "\"decoder\": null",
-                        "\"decoder\": {\"type\": \"Strip\", \"content\": \" \", \"start\": 1, \"stop\": 8}"),
+                        "\"decoder\": {\"type\": \"Sequence\", \"decoders\": [{\"type\": \"Fuse\"},"
+                                + " {\"type\": \"Strip\", \"content\": \" \", \"start\": 1, \"stop\": 8}]}"),
                 "stop"
+            },
+            // one that would strip a token made only of its content from both ends: the cuts cross, a panic
+            {
+                WORD_LEVEL.replace(
+                        "\"decoder\": null",
+                        "\"decoder\": {\"type\": \"Strip\", \"content\": \"?\", \"start\": 1, \"stop\": 1}"),
+                "\"?\""
+            },
+            // a Precompiled map whose trie a text's first byte sends past its end: the library aborts encoding
+            {
+                WORD_LEVEL.replace(
+                        "\"normalizer\": null",
+                        "\"normalizer\": {\"type\": \"Precompiled\", \"precompiled_charsmap\": \"BAAAAAAAAAA=\"}"),
+                "past its trie"
             },
             // what Java's parser takes and serde_json refuses, under "decoder": the library aborts
             {

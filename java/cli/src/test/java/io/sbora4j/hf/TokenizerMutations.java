@@ -7,38 +7,75 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sbora4j.testing.Mutations;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.TreeMap;
 
 /**
  * tokenizer.json inputs for fuzzing: the seeds in {@code src/test/resources/tokenizers} (LLaMA-2 BPE with byte
- * fallback, LLaMA-3 byte-level BPE, Unigram, WordPiece, WordLevel), damaged as bytes and text by
+ * fallback, LLaMA-3 byte-level BPE, Unigram, WordPiece, WordLevel, Gemma, XLM-RoBERTa with the real nmt_nfkc
+ * Precompiled map) and a Unigram one under a small built Precompiled map, damaged as bytes and text by
  * {@link Mutations}, or changed as a tree into files that are still JSON of the right shape but hostile in meaning:
  * components swapped for others, parameters out of range, patterns that are not regular expressions, tokens the
- * vocabulary lacks, odd added tokens, truncation and padding settings. The tree changes reach the native library;
- * the byte changes test the checks in front of it.
+ * vocabulary lacks, odd added tokens, truncation and padding settings, Precompiled maps built from random rules and
+ * then damaged (a byte, a unit, a leaf's offset, the trie size, the length, the base64), Strip decoders with stops
+ * heading the chain or after it. The tree changes reach the native library; the byte changes test the checks in
+ * front of it.
  */
 public final class TokenizerMutations {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final JsonNodeFactory F = JsonNodeFactory.instance;
-    private static final List<String> SEED_NAMES =
-            List.of("llama2-bpe.json", "llama3-bytelevel.json", "unigram.json", "wordpiece.json", "wordlevel.json");
+    private static final List<String> SEED_NAMES = List.of(
+            "llama2-bpe.json",
+            "llama3-bytelevel.json",
+            "unigram.json",
+            "wordpiece.json",
+            "wordlevel.json",
+            "gemma.json",
+            "xlm-roberta.json",
+            "unigram-precompiled");
     private static final List<byte[]> SEEDS = new ArrayList<>();
+
+    /** Rules for built Precompiled maps: keys of one to five UTF-8 bytes (no NUL), and what they become. */
+    private static final String[] RULE_KEYS = {
+        "a", "A", "é", "e\u0301", "\uFB01", "\uFF21", "\u00A0", "\u200D", "\u0001", " ", "\uD83D\uDE00", "日", "ab", "l"
+    };
+
+    private static final String[] RULE_VALUES = {"", "a", " ", "fi", "é", "▁", "xyz", "A", "\u0000"};
 
     static {
         for (String n : SEED_NAMES) {
-            try (InputStream in = TokenizerMutations.class.getResourceAsStream("/tokenizers/" + n)) {
-                SEEDS.add(in.readAllBytes());
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
+            if (n.equals("unigram-precompiled")) {
+                continue;
             }
+            SEEDS.add(CharsmapBuilder.fixture(n).getBytes(StandardCharsets.UTF_8));
+        }
+        try { // the Unigram seed under a small Precompiled map, as T5 and XLM-R have it: Sequence [Precompiled,
+            // Replace]
+            ObjectNode unigram = (ObjectNode) JSON.readTree(SEEDS.get(SEED_NAMES.indexOf("unigram.json")));
+            ObjectNode seq = F.objectNode().put("type", "Sequence");
+            seq.putArray("normalizers")
+                    .add(F.objectNode()
+                            .put("type", "Precompiled")
+                            .put(
+                                    "precompiled_charsmap",
+                                    CharsmapBuilder.base64(
+                                            Map.of("\uFF21", "A", "\uFB01", "fi", "\u0001", "", "e\u0301", "é"))))
+                    .add(unigram.get("normalizer").get("normalizers").get(2));
+            unigram.set("normalizer", seq);
+            SEEDS.add(JSON.writeValueAsBytes(unigram));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 
@@ -78,6 +115,7 @@ public final class TokenizerMutations {
         "BertNormalizer",
         "Nmt",
         "ByteLevel",
+        "Precompiled",
         "Sequence"
     };
     private static final String[] PRE_TOKENIZERS = {
@@ -153,7 +191,7 @@ public final class TokenizerMutations {
     private static void tree(ObjectNode root, SplittableRandom rng) {
         // an earlier change may have removed the model or made it another kind of value
         ObjectNode model = root.get("model") instanceof ObjectNode m ? m : root.putObject("model");
-        switch (rng.nextInt(12)) {
+        switch (rng.nextInt(14)) {
             case 0 -> root.set("normalizer", component(rng, NORMALIZERS, "normalizers"));
             case 1 -> root.set("pre_tokenizer", component(rng, PRE_TOKENIZERS, "pretokenizers"));
             case 2 -> root.set("decoder", component(rng, DECODERS, "decoders"));
@@ -207,6 +245,37 @@ public final class TokenizerMutations {
                     ObjectNode seq = F.objectNode().put("type", "Sequence");
                     seq.putArray(k[1]).add(inner).add(inner.deepCopy());
                     root.set(k[0], seq);
+                }
+            }
+            case 12 -> { // a Precompiled map, alone or before the seed's normalizer
+                JsonNode old = root.get("normalizer");
+                ObjectNode p = precompiled(rng);
+                if (old != null && old.isObject() && rng.nextBoolean()) {
+                    ObjectNode seq = F.objectNode().put("type", "Sequence");
+                    seq.putArray("normalizers").add(p).add(old);
+                    root.set("normalizer", seq);
+                } else {
+                    root.set("normalizer", p);
+                }
+            }
+            case 13 -> { // a Strip decoder with a stop: alone, heading the seed's decoder, or after it
+                ObjectNode strip = F.objectNode()
+                        .put("type", "Strip")
+                        .put("content", pick(rng, new String[] {" ", "▁", "o", "l", "<", "x", "", "ab"}))
+                        .put("start", rng.nextInt(4))
+                        .put("stop", rng.nextInt(4));
+                JsonNode old = root.get("decoder");
+                if (old == null || !old.isObject() || rng.nextInt(3) == 0) {
+                    root.set("decoder", strip);
+                } else {
+                    ObjectNode seq = F.objectNode().put("type", "Sequence");
+                    ArrayNode parts = seq.putArray("decoders");
+                    if (rng.nextBoolean()) {
+                        parts.add(strip).add(old);
+                    } else {
+                        parts.add(old).add(strip);
+                    }
+                    root.set("decoder", seq);
                 }
             }
             default -> root.remove(pick(rng, new String[] {"normalizer", "pre_tokenizer", "decoder", "model"}));
@@ -266,6 +335,73 @@ public final class TokenizerMutations {
                             : value(rng));
         }
         return c;
+    }
+
+    /** A Precompiled normalizer: a map built from random rules, then often damaged the ways a file can be. */
+    static ObjectNode precompiled(SplittableRandom rng) {
+        ObjectNode p = F.objectNode().put("type", "Precompiled");
+        if (rng.nextInt(16) == 0) { // not a string, or missing
+            if (rng.nextBoolean()) {
+                p.set("precompiled_charsmap", value(rng));
+            }
+            return p;
+        }
+        byte[] map;
+        if (rng.nextInt(16) == 0) {
+            map = Base64.getDecoder().decode(CharsmapBuilder.nmtNfkc());
+        } else {
+            Map<String, String> rules = new TreeMap<>();
+            for (int i = rng.nextInt(6); i >= 0; i--) {
+                rules.put(pick(rng, RULE_KEYS), pick(rng, RULE_VALUES));
+            }
+            map = CharsmapBuilder.build(rules);
+        }
+        if (rng.nextBoolean()) {
+            map = damage(map, rng);
+        }
+        String text = Base64.getEncoder().encodeToString(map);
+        if (rng.nextInt(16) == 0) { // what Java's decoder reads but may not be canonical
+            text = text.replace("=", "") + (rng.nextBoolean() ? "\n" : "");
+        }
+        return p.put("precompiled_charsmap", text);
+    }
+
+    /** The map with one thing wrong: a byte, a unit, a leaf's offset, the trie size, the length. */
+    private static byte[] damage(byte[] map, SplittableRandom rng) {
+        byte[] m = map.clone();
+        ByteBuffer b = ByteBuffer.wrap(m).order(ByteOrder.LITTLE_ENDIAN);
+        int units = m.length >= 4 ? (int) Math.min((m.length - 4) / 4, Integer.toUnsignedLong(b.getInt(0)) / 4) : 0;
+        switch (rng.nextInt(6)) {
+            case 0 -> { // a byte
+                if (m.length > 0) {
+                    m[rng.nextInt(m.length)] ^= (byte) (1 << rng.nextInt(8));
+                }
+            }
+            case 1 -> { // a unit set to anything
+                if (units > 0) {
+                    b.putInt(4 + 4 * rng.nextInt(units), rng.nextInt());
+                }
+            }
+            case 2 -> { // a leaf's offset into the normalized strings moved
+                for (int i = 0; i < units; i++) {
+                    if (b.getInt(4 + 4 * i) < 0) {
+                        b.putInt(4 + 4 * i, 0x80000000 | rng.nextInt(m.length - 4 * units));
+                        break;
+                    }
+                }
+            }
+            case 3 -> { // the trie size
+                if (m.length >= 4) {
+                    b.putInt(0, rng.nextBoolean() ? b.getInt(0) + 4 * (rng.nextInt(5) - 2) : rng.nextInt());
+                }
+            }
+            case 4 -> m = Arrays.copyOf(m, rng.nextInt(m.length + 1)); // cut short
+            default -> { // the normalized strings given a byte that is not UTF-8
+                m = Arrays.copyOf(m, m.length + 1);
+                m[m.length - 1] = (byte) (0x80 | rng.nextInt(0x80));
+            }
+        }
+        return m;
     }
 
     private static JsonNode settings(SplittableRandom rng) {
