@@ -61,11 +61,15 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
         TokenizerJson.Checked checked = TokenizerJson.read(file);
         Map<String, Integer> special = checked.addedTokens();
         Map<String, String> names = specialNames(file.resolveSibling("tokenizer_config.json"));
-        int bos = find(special, names.get("bos_token"), List.of("<s>", "<|begin_of_text|>", "<bos>"), file, "BOS");
+        // BOS is optional: Qwen2's tokenizer (bos_token null), T5's and BERT's have none, and then nothing is
+        // prepended; one the config names must exist
+        List<String> usualBos = List.of("<s>", "<|begin_of_text|>", "<bos>");
+        boolean noBos = names.containsKey("bos_token") ? names.get("bos_token") == null : !hasAny(special, usualBos);
+        int bos = noBos ? -1 : find(special, names.get("bos_token"), usualBos, file, "BOS");
         int eos = find(
                 special,
                 names.get("eos_token"),
-                List.of("</s>", "<|end_of_text|>", "<|eot_id|>", "<eos>"),
+                List.of("</s>", "<|end_of_text|>", "<|eot_id|>", "<eos>", "<|endoftext|>"),
                 file,
                 "EOS");
         Integer pad = names.get("pad_token") != null ? special.get(names.get("pad_token")) : null;
@@ -98,13 +102,19 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
         }
         for (String k : List.of("bos_token", "eos_token", "pad_token")) {
             JsonNode v = c.get(k);
-            if (v != null && v.isTextual()) {
+            if (v != null && v.isNull()) {
+                out.put(k, null); // the tokenizer has none
+            } else if (v != null && v.isTextual()) {
                 out.put(k, v.asText());
             } else if (v != null && v.isObject()) {
                 out.put(k, v.path("content").asText());
             }
         }
         return out;
+    }
+
+    private static boolean hasAny(Map<String, Integer> special, List<String> usual) {
+        return usual.stream().anyMatch(special::containsKey);
     }
 
     private static int find(Map<String, Integer> special, String named, List<String> usual, Path file, String what) {

@@ -83,12 +83,20 @@ class TokenizerFamiliesTest {
 
     @Test
     void qwen2() throws Exception {
-        // Qwen2 has no BOS either
-        try (HfTokenizer t = load("qwen2.json", "{\"bos_token\": \"<|endoftext|>\", \"eos_token\": \"<|im_end|>\"}")) {
+        // Qwen2 has no BOS: its config says so, and nothing is put before a sequence
+        try (HfTokenizer t = load("qwen2.json", "{\"bos_token\": null, \"eos_token\": \"<|im_end|>\"}")) {
+            assertEquals(-1, t.bosId());
             assertArrayEquals(new int[] {11, 16, 4, 17, 18}, t.encode("hello world é"));
             assertEquals("hello world é", t.decode(new int[] {11, 16, 4, 17, 18}));
             assertArrayEquals(new int[] {20, 11, 21}, t.encode("<|im_start|>hello<|im_end|>"));
         }
+        Files.delete(dir.resolve("tokenizer_config.json"));
+        try (HfTokenizer t = load("qwen2.json", null)) { // no config, and no usual BOS among the added tokens
+            assertEquals(-1, t.bosId());
+        }
+        IllegalArgumentException named =
+                assertThrows(IllegalArgumentException.class, () -> load("qwen2.json", "{\"bos_token\": \"<nope>\"}"));
+        assertTrue(named.getMessage().contains("no BOS token"), named.getMessage());
     }
 
     @Test

@@ -9,6 +9,7 @@ public interface Tokenizer {
 
     int vocabSize();
 
+    /** The id put before every sequence, or -1 for a tokenizer that has none (Qwen2's): nothing is put then. */
     int bosId();
 
     int eosId();

@@ -51,6 +51,54 @@ class SftDataTest {
         assertArrayEquals(prompt, Arrays.copyOfRange(s.inputs(), 1, 1 + p));
     }
 
+    /** A tokenizer without BOS (Qwen2's): bytes, as {@link ByteTokenizer}, and nothing before a sequence. */
+    private static final Tokenizer NO_BOS = new Tokenizer() {
+        @Override
+        public int[] encode(String text) {
+            return TOK.encode(text);
+        }
+
+        @Override
+        public String decode(int[] ids) {
+            return TOK.decode(ids);
+        }
+
+        @Override
+        public int vocabSize() {
+            return TOK.vocabSize();
+        }
+
+        @Override
+        public int bosId() {
+            return -1;
+        }
+
+        @Override
+        public int eosId() {
+            return TOK.eosId();
+        }
+
+        @Override
+        public int padId() {
+            return TOK.padId();
+        }
+    };
+
+    @Test
+    void withoutBosTheSequenceStartsWithThePromptAndTheSameTokensAreSupervised() {
+        Example e = Example.of("What is 2 + 3?", "5 ok");
+        int[] prompt = TOK.encode(T.prompt(e)), response = TOK.encode(e.output());
+        SftData.Sequence withBos = SftData.encode(e, TOK, T, 1000);
+        SftData.Sequence s = SftData.encode(e, NO_BOS, T, 1000);
+        assertEquals(withBos.length() - 1, s.length());
+        assertEquals(prompt[0], s.inputs()[0]);
+        assertArrayEquals(Arrays.copyOfRange(withBos.inputs(), 1, withBos.length()), s.inputs());
+        assertArrayEquals(Arrays.copyOfRange(withBos.targets(), 1, withBos.length()), s.targets());
+        assertEquals(response.length + 1, s.supervised());
+        assertEquals(SftData.IGNORE, s.targets()[prompt.length - 2], "the last prompt target is ignored");
+        assertEquals(response[0], s.targets()[prompt.length - 1], "the prompt's last token predicts the response");
+    }
+
     @Test
     void anEmptyResponseStillSupervisesEos() {
         SftData.Sequence s = SftData.encode(Example.of("q", ""), TOK, T, 100);
