@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.sbora4j.io.AdapterFiles;
+import io.sbora4j.testing.ChildJvm;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -51,23 +52,15 @@ class FinetuneKillTest {
 
     /** The command that runs {@code sbora} in a new JVM like this one: same java, class path and flags. */
     private static List<String> sbora(String... args) {
-        String java = ProcessHandle.current()
-                .info()
-                .command()
-                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        List<String> cmd = new ArrayList<>(List.of(
-                java,
-                "--enable-native-access=ALL-UNNAMED",
-                "-Xss4m",
-                "-Dsbora.memory.poison=true",
-                "-XX:+UseSerialGC",
-                "-XX:TieredStopAtLevel=1",
-                "-XX:-UsePerfData",
-                "-cp",
-                System.getProperty("java.class.path"),
-                SboraCli.class.getName()));
-        cmd.addAll(List.of(args));
-        return cmd;
+        return ChildJvm.command(
+                List.of(
+                        "-Xss4m",
+                        "-Dsbora.memory.poison=true",
+                        "-XX:+UseSerialGC",
+                        "-XX:TieredStopAtLevel=1",
+                        "-XX:-UsePerfData"),
+                SboraCli.class.getName(),
+                List.of(args));
     }
 
     private static Process start(List<String> cmd, Path log, Path err) throws IOException {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import io.sbora4j.testing.ChildJvm;
 import java.io.ByteArrayInputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -69,22 +70,12 @@ class NativeAbortsTest {
     private Run unchecked(String json, String... op) throws Exception {
         Path f = Files.createTempFile(dir, "tokenizer", ".json");
         Files.writeString(f, json);
-        String java = ProcessHandle.current()
-                .info()
-                .command()
-                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        List<String> cmd = new ArrayList<>(List.of(
-                java,
-                "--enable-native-access=ALL-UNNAMED",
-                "-XX:+UseSerialGC",
-                "-XX:TieredStopAtLevel=1",
-                "-XX:-UsePerfData",
-                "-Xshare:auto",
-                "-cp",
-                System.getProperty("java.class.path"),
+        List<String> args = new ArrayList<>(List.of(f.toString()));
+        args.addAll(List.of(op));
+        List<String> cmd = ChildJvm.command(
+                List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData", "-Xshare:auto"),
                 Unchecked.class.getName(),
-                f.toString()));
-        cmd.addAll(List.of(op));
+                args);
         Path log = dir.resolve("log");
         Process p = new ProcessBuilder(cmd)
                 .redirectErrorStream(true)

@@ -52,10 +52,6 @@ public final class Mpirun {
      */
     public ProcessBuilder job(
             int ranks, Path dir, String name, List<String> jvmOptions, String mainClass, List<String> args) {
-        String java = ProcessHandle.current()
-                .info()
-                .command()
-                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         List<String> cmd = new ArrayList<>(List.of(path.toString(), "-np", Integer.toString(ranks)));
         if (openMpi) {
             // loopback only: shared memory between the ranks, without cross-memory attach (which containers that
@@ -71,11 +67,7 @@ public final class Mpirun {
                     "btl_vader_single_copy_mechanism",
                     "none"));
         }
-        cmd.add(java);
-        cmd.add("--enable-native-access=ALL-UNNAMED");
-        cmd.addAll(jvmOptions);
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), mainClass));
-        cmd.addAll(args);
+        cmd.addAll(ChildJvm.command(jvmOptions, mainClass, args));
         ProcessBuilder pb = new ProcessBuilder(cmd)
                 .directory(dir.toFile())
                 .redirectOutput(dir.resolve(name + ".out").toFile())

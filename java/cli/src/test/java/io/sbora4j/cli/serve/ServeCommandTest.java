@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sbora4j.cli.CliRun;
 import io.sbora4j.cli.SboraCli;
+import io.sbora4j.testing.ChildJvm;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -105,21 +106,10 @@ class ServeCommandTest {
 
     /** {@code sbora args...} in a new JVM like this one: same java, class path and flags. */
     static List<String> sbora(String... args) {
-        String java = ProcessHandle.current()
-                .info()
-                .command()
-                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        List<String> cmd = new ArrayList<>(List.of(
-                java,
-                "--enable-native-access=ALL-UNNAMED",
-                "-Xss4m",
-                "-XX:+UseSerialGC",
-                "-XX:TieredStopAtLevel=1",
-                "-cp",
-                System.getProperty("java.class.path"),
-                SboraCli.class.getName()));
-        cmd.addAll(List.of(args));
-        return cmd;
+        return ChildJvm.command(
+                List.of("-Xss4m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"),
+                SboraCli.class.getName(),
+                List.of(args));
     }
 
     static String completionBody(String model, boolean stream) {
