@@ -252,6 +252,16 @@ SBC_EMU_NOT_TRACED inline T sbc_emu_cas(T *p, T compare, T value) {
     if (old == compare) *p = value;
     return old;
 }
+template <typename T>
+SBC_EMU_NOT_TRACED inline T sbc_emu_exch(T *p, T value) {
+    sbc_emu::yield();
+    sbc_emu::race_atomic(p, sizeof(T));
+    const T old = *p;
+    *p = value;
+    return old;
+}
+inline int atomicExch(int *p, int v) { return sbc_emu_exch(p, v); }
+inline unsigned atomicExch(unsigned *p, unsigned v) { return sbc_emu_exch(p, v); }
 inline unsigned short atomicCAS(unsigned short *p, unsigned short c, unsigned short v) { return sbc_emu_cas(p, c, v); }
 inline unsigned atomicCAS(unsigned *p, unsigned c, unsigned v) { return sbc_emu_cas(p, c, v); }
 inline int atomicCAS(int *p, int c, int v) { return sbc_emu_cas(p, c, v); }

@@ -508,6 +508,24 @@ void test_index() {
             for (size_t e = 0; e < dst.size(); e++) mag[e] *= 2 * terms[e] * 0x1p-24;
             expect_within(name, got.data(), w.data(), mag.data(), got.size());
         }
+    {   // Many indices out of range in one launch, over several blocks: every thread that finds one raises the flag
+        // (check_indices), the gather writes nothing, and sbc_take_index_fault reports the fault once.
+        const int64_t rows = 3, cols = 100, r = 700;
+        auto x = random_floats(rng, (size_t)(rows * cols));
+        std::vector<int32_t> idx((size_t)r);
+        for (int64_t j = 0; j < r; j++) idx[(size_t)j] = (int32_t)(j % 3 == 0 ? cols + j : j % cols);
+        std::vector<float> got((size_t)(rows * r), kUnwritten);
+        int fault = 0, again = 1;
+        const std::string name = "gather_cols with many indices out of range";
+        if (launched(name, sbc_gather_cols(x.data(), rows, cols, cols, idx.data(), r, got.data(), r, nullptr)) &&
+            launched(name, sbc_take_index_fault(&fault, nullptr)) &&
+            launched(name, sbc_take_index_fault(&again, nullptr))) {
+            bool untouched = true;
+            for (float v : got) untouched &= bits(v) == bits(kUnwritten);
+            report(name, fault == 1 && again == 0 && untouched,
+                   strf("fault %d, then %d, output %s", fault, again, untouched ? "untouched" : "written"));
+        }
+    }
 }
 
 // ---------------------------------------------------------------- elementwise
