@@ -447,20 +447,20 @@ void install_fault_handler() {
 // ---- the race checker (cuda_emu.h) ----
 //
 // Every load and store of the kernels' translation units calls a hook below first (-fsanitize=thread's
-// instrumentation without its runtime). An access to shared memory is checked against a record kept per 2 bytes of
-// the shared range (bf16 is the narrowest element the kernels keep there), one to global memory against a record per
-// byte of the pages the launch touches; the kernel's locals (its fiber's stack) are not checked. A record holds
-// the last write (with whether it was atomic) and the last two reads by different threads, each with the thread, its
-// block, the block's barrier interval and the warp's __syncwarp count at the time. Two accesses are ordered when
-// they are by one thread, by threads of one block in different barrier intervals (a __syncthreads between), or by
-// lanes of one warp with a __syncwarp between: since Volta the lanes of a warp are scheduled independently, so a
-// shuffle or a wmma call, which the emulator runs as a meeting point of the warp, orders nothing. Accesses of
-// different blocks of a launch are never ordered (the kernels have no grid-wide barrier). A write unordered with an
-// earlier read or write by another thread, or a read unordered with an earlier plain write, is a hazard, except
+// instrumentation without its runtime). An access to shared memory is checked against a record kept per 4-byte word
+// of the shared range (for the block running there), one to global memory against a record per word of the pages
+// the launch touches; the kernel's locals (its fiber's stack) are not checked. A record holds the last write (with
+// whether it was atomic) and the last two reads by different threads, each with the bytes of the word it touched,
+// the thread, its block, the block's barrier interval and the warp's __syncwarp count at the time: accesses to
+// different bytes of a word (bf16 neighbours, NF4 codes) never conflict. Two accesses are ordered when they are by
+// one thread, by threads of one block in different barrier intervals (a __syncthreads between), or by lanes of one
+// warp with a __syncwarp between: since Volta the lanes of a warp are scheduled independently, so a shuffle or a
+// wmma call, which the emulator runs as a meeting point of the warp, orders nothing. Accesses of different blocks of
+// a launch are never ordered (the kernels have no grid-wide barrier). A write unordered with an earlier read or
+// write of the same bytes by another thread, or a read unordered with an earlier plain write, is a hazard, except
 // that atomics never race with atomics nor with plain reads (a compare-and-swap loop reads plainly first, and its
-// atomicCAS checks what it read). Keeping only the last write and two reads can miss a hazard against an older
-// access; a pair it reports is never ordered. In shared memory a 1-byte access covers its 2-byte granule (no kernel
-// keeps bytes there; two threads writing neighbouring bytes would be reported).
+// atomicCAS checks what it read). Keeping only the last write and two reads per word can miss a hazard against an
+// older access; a pair it reports is never ordered.
 //
 // A hazard is told on stderr (kernel, the two threads, where, what) and stops the launch: its fibers are abandoned
 // and the launch fails with cudaErrorLaunchFailure, what a GPU's kernel fault gives; sbc_emu_take_races tells the
@@ -478,23 +478,23 @@ struct Who {
     uint16_t sync;  // the warp's __syncwarps so far
 };
 
-struct Cell {
+struct Cell { // a 4-byte word
     uint32_t stamp; // shared: the block run; global: the launch; a cell with another is empty
     uint8_t flags;
-    Who w, r1, r2; // the last write; the last read and the last read by another thread than r1's
+    uint8_t wmask, r1mask, r2mask; // the bytes of the word each access below touched
+    Who w, r1, r2;                 // the last write; the last read and the last read by another thread than r1's
 };
 constexpr uint8_t kWritten = 1, kAtomicWrite = 2, kRead1 = 4, kRead2 = 8;
 
 bool race_checking = true; // SBC_EMU_RACECHECK=0 turns it off
 bool race_setting_read = false;
-Cell *shared_cells = nullptr; // one per 2 bytes of the shared range
+Cell *shared_cells = nullptr; // one per 4 bytes of the shared range
 int races = 0;
 char race_report[1024];
 
-// Global memory: a cell per byte (the kernels store bytes: NF4 codes), a page of cells per 4 KiB page touched in this
-// launch; the launch number stamps them, so the pages
+// Global memory: a page of cells per 4 KiB page touched in this launch; the launch number stamps them, so the pages
 // go back to a free list at the next launch without being cleared.
-constexpr size_t kCellsPerPage = 4096;
+constexpr size_t kCellsPerPage = 4096 / 4;
 std::unordered_map<uintptr_t, Cell *> global_pages;
 std::vector<Cell *> free_pages;
 struct PageCacheEntry {
@@ -514,7 +514,7 @@ void race_settings() {
 void race_launch_begins() {
     race_settings();
     if (shared_cells == nullptr) { // untouched pages cost nothing
-        void *cells = mmap(nullptr, kSharedRange / 2 * sizeof(Cell), PROT_READ | PROT_WRITE,
+        void *cells = mmap(nullptr, kSharedRange / 4 * sizeof(Cell), PROT_READ | PROT_WRITE,
                            MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
         if (cells == MAP_FAILED) fault("cannot reserve the race checker's record of shared memory");
         shared_cells = static_cast<Cell *>(cells);
@@ -603,38 +603,60 @@ const char *access_verb(Access k) {
     abort(); // never resumed
 }
 
-SBC_EMU_HOT inline void check_cell(Cell &c, uint32_t stamp, const Who &me, Access k, bool shared, uintptr_t a) {
+// `m`: the bytes of the cell's word that the access touches; accesses to different bytes never conflict.
+SBC_EMU_HOT inline void check_cell(Cell &c, uint32_t stamp, const Who &me, Access k, uint8_t m, bool shared,
+                                   uintptr_t a) {
     if (c.stamp != stamp) {
         c.stamp = stamp;
         c.flags = 0;
     }
     if (k == Access::Read) {
-        if ((c.flags & (kWritten | kAtomicWrite)) == kWritten && !ordered(c.w, me))
+        if ((c.flags & (kWritten | kAtomicWrite)) == kWritten && (c.wmask & m) && !ordered(c.w, me))
             hazard("read-after-write", shared, a, me, k, c.w, Access::Write);
         if (!(c.flags & kRead1)) {
             c.r1 = me;
+            c.r1mask = m;
             c.flags |= kRead1;
-        } else if (same_thread(c.r1, me)) {
-            c.r1 = me;
+        } else if (same_thread(c.r1, me)) { // bytes read at another time are forgotten, not merged: merged, an
+            c.r1mask = c.r1.epoch == me.epoch && c.r1.sync == me.sync ? (uint8_t)(c.r1mask | m) : m; // old read
+            c.r1 = me; // would look unordered with a later write it is ordered with
         } else {
             c.r2 = c.r1;
+            c.r2mask = c.r1mask;
             c.r1 = me;
+            c.r1mask = m;
             c.flags |= kRead2;
         }
         return;
     }
-    if ((c.flags & kWritten) && !ordered(c.w, me) && !(k == Access::Atomic && (c.flags & kAtomicWrite)))
+    if ((c.flags & kWritten) && (c.wmask & m) && !ordered(c.w, me) &&
+        !(k == Access::Atomic && (c.flags & kAtomicWrite)))
         hazard("write-after-write", shared, a, me, k, c.w, c.flags & kAtomicWrite ? Access::Atomic : Access::Write);
-    if ((c.flags & kRead1) && k != Access::Atomic) { // the last read by another thread than this one
-        const Who *r = !same_thread(c.r1, me) ? &c.r1 : (c.flags & kRead2) ? &c.r2 : nullptr;
-        if (r != nullptr && !ordered(*r, me)) hazard("write-after-read", shared, a, me, k, *r, Access::Read);
+    if (k != Access::Atomic) { // the reads of these bytes by other threads
+        if ((c.flags & kRead1) && (c.r1mask & m) && !same_thread(c.r1, me) && !ordered(c.r1, me))
+            hazard("write-after-read", shared, a, me, k, c.r1, Access::Read);
+        if ((c.flags & kRead2) && (c.r2mask & m) && !same_thread(c.r2, me) && !ordered(c.r2, me))
+            hazard("write-after-read", shared, a, me, k, c.r2, Access::Read);
     }
     c.w = me;
+    c.wmask = m;
     if (k == Access::Atomic) { // plain reads may go on meeting atomics
         c.flags = (uint8_t)((c.flags & (kRead1 | kRead2)) | kWritten | kAtomicWrite);
-    } else { // the reads so far are ordered before this write (or were a hazard)
-        c.flags = kWritten;
+        return;
     }
+    // the reads of these bytes are ordered before this write (or were a hazard); those of other bytes stay
+    uint8_t flags = kWritten;
+    c.r1mask &= (uint8_t)~m;
+    c.r2mask &= (uint8_t)~m;
+    if ((c.flags & kRead2) && c.r2mask != 0) flags |= kRead2;
+    if ((c.flags & kRead1) && c.r1mask != 0) {
+        flags |= kRead1;
+    } else if (flags & kRead2) { // the older read moves up
+        c.r1 = c.r2;
+        c.r1mask = c.r2mask;
+        flags = kWritten | kRead1;
+    }
+    c.flags = flags;
 }
 
 // The kernels' translation units are not built with AddressSanitizer (it excludes -fsanitize=thread), so their
@@ -663,6 +685,12 @@ SBC_EMU_HOT inline void bounds(uintptr_t a, size_t bytes, Access k, void *pc) {
 #endif
 }
 
+// The bytes of the word at w (4-aligned) that [a, end) covers, as bits.
+SBC_EMU_HOT inline uint8_t word_mask(uintptr_t w, uintptr_t a, uintptr_t end) {
+    const unsigned lo = a > w ? (unsigned)(a - w) : 0, hi = end < w + 4 ? (unsigned)(end - w) : 4;
+    return (uint8_t)((0xfu >> (4 - (hi - lo))) << lo);
+}
+
 SBC_EMU_HOT void on_access(uintptr_t a, size_t bytes, Access k, void *pc) {
     if (bytes == 0) return;
     Fiber *f = current;
@@ -681,17 +709,19 @@ SBC_EMU_HOT void on_access(uintptr_t a, size_t bytes, Access k, void *pc) {
     if (!race_checking || launch_aborted) return;
     const Slot &sl = slots[f->slot];
     const Who me{sl.linear, sl.epoch, (uint16_t)f->linear, sl.warp_syncs[f->linear >> 5]};
+    const uintptr_t end = a + bytes;
     if (shared) {
-        const uintptr_t from = a - reinterpret_cast<uintptr_t>(shared_range);
-        for (uintptr_t g = from >> 1; g <= (from + bytes - 1) >> 1; g++)
-            check_cell(shared_cells[g], (uint32_t)sl.serial, me, k, true, a);
+        const uintptr_t base = reinterpret_cast<uintptr_t>(shared_range);
+        for (uintptr_t w = a & ~(uintptr_t)3; w < end; w += 4)
+            check_cell(shared_cells[(w - base) >> 2], (uint32_t)sl.serial, me, k, word_mask(w, a, end), true, a);
         return;
     }
-    for (uintptr_t b = a, end = a + bytes; b < end;) {
-        const uintptr_t page = b / kCellsPerPage, page_end = (page + 1) * kCellsPerPage;
+    for (uintptr_t w = a & ~(uintptr_t)3; w < end;) {
+        const uintptr_t page = w / 4096, page_end = (page + 1) * 4096;
         Cell *cells = global_cells(page);
-        for (; b < end && b < page_end; b++)
-            check_cell(cells[b % kCellsPerPage], (uint32_t)launch_count, me, k, false, b);
+        for (; w < end && w < page_end; w += 4)
+            check_cell(cells[(w % 4096) >> 2], (uint32_t)launch_count, me, k, word_mask(w, a, end), false,
+                       w < a ? a : w);
     }
 }
 
