@@ -15,7 +15,9 @@
 // loses updates, and a block that reads what another block of the same launch writes sees it unwritten in some
 // orders. A barrier that cannot release (some threads exited, or wait at another kind of barrier) stops the process
 // with a message naming the seed. Shared memory is per resident block, poisoned with 0xff bytes (NaN for float,
-// double and bf16) at the start of every block, and ends at an inaccessible page.
+// double and bf16) at the start of every block, and ends at an inaccessible page. Since the fibers switch only at
+// those points, a race between plain loads and stores rarely changes a result here; the race checker (below) looks
+// at the accesses themselves instead.
 //
 // Only one thread runs at a time, so an atomic operation itself needs no hardware atomicity.
 #ifndef SBC_CUDA_EMU_H
@@ -111,6 +113,8 @@ cudaError_t cudaStreamSynchronize(cudaStream_t stream);
 extern "C" __attribute__((visibility("default"))) int64_t sbc_emu_device_bytes(const void *p);
 // The seed of this process's block orders (SBC_EMU_SEED, or one drawn at the first launch and told on stderr).
 extern "C" __attribute__((visibility("default"))) uint64_t sbc_emu_seed(void);
+// The race checker's hazards since the last call (each failed its launch), with the first one's report in buf.
+extern "C" __attribute__((visibility("default"))) int sbc_emu_take_races(char *buf, size_t bytes);
 
 // ---- the emulator's entry points (cuda_emu.cpp) ----
 namespace sbc_emu {
@@ -162,22 +166,35 @@ void *dynamic_shared(); // the calling block's dynamic shared memory (extern __s
 
 // Shared memory ends just before an inaccessible page, so that an overrun faults at once, and it is poisoned with
 // 0xff bytes (NaN as float, double and bf16) at the start of every block, so that reading what no thread of the
-// block has written shows. Each resident block has its own.
-void *shared_alloc(size_t bytes, size_t align); // never freed
-unsigned block_slot();                          // the calling thread's block: which of the kResidentBlocks
-uint64_t block_serial();                        // the calling thread's block run (a new one for every block)
+// block has written shows. Each resident block has its own. It all lies in one reserved range, so that the race
+// checker (below) tells a shared access from a global one by its address; `name` is what a race report calls it.
+void *shared_alloc(size_t bytes, size_t align, const char *name); // never freed
+unsigned block_slot();                                            // the calling thread's block: which resident one
+uint64_t block_serial(); // the calling thread's block run (a new one for every block)
 void poison(void *p, size_t bytes);
 
-// `__shared__ __align__(N) T name[D];` becomes `static SharedArray<T[D], N> s; T (&name)[D] = s.get();`: one array per
-// resident block.
+// The race checker (cuda_emu.cpp, "race checker"), in the spirit of compute-sanitizer's racecheck. The kernels'
+// translation units are compiled with -fsanitize=thread, with no ThreadSanitizer runtime: its instrumentation calls
+// __tsan_read4(addr), __tsan_write8(addr), ... before every load and store, and cuda_emu.cpp defines those hooks. A
+// shared-memory access is checked against the earlier accesses of its block to the same bytes, a global one against
+// those of the whole launch; a hazard (two threads, at least one writing, not ordered by a __syncthreads or, in one
+// warp, a __syncwarp; two atomics never race) is reported and fails the launch (cudaErrorLaunchFailure).
+// SBC_EMU_RACECHECK=0 turns it off. The emulated atomics below are not instrumented: they report themselves.
+void race_atomic(const void *p, size_t bytes);
+#define SBC_EMU_NOT_TRACED __attribute__((no_sanitize("thread")))
+
+// `__shared__ __align__(N) T name[D];` becomes `static SharedArray<T[D], N> s{"name"}; T (&name)[D] = s.get();`: one
+// array per resident block.
 template <typename A, size_t Align = 0>
 struct SharedArray {
+    const char *name;
     void *mem[kResidentBlocks] = {};
     uint64_t serial[kResidentBlocks] = {};
-    A &get() {
+    constexpr explicit SharedArray(const char *n) : name(n) {}
+    SBC_EMU_NOT_TRACED A &get() { // the emulator's bookkeeping, not the kernel's accesses
         const unsigned slot = block_slot();
         if (mem[slot] == nullptr)
-            mem[slot] = shared_alloc(sizeof(A), Align != 0 ? Align : alignof(std::remove_all_extents_t<A>));
+            mem[slot] = shared_alloc(sizeof(A), Align != 0 ? Align : alignof(std::remove_all_extents_t<A>), name);
         if (serial[slot] != block_serial()) {
             poison(mem[slot], sizeof(A));
             serial[slot] = block_serial();
@@ -215,8 +232,9 @@ inline T __shfl_xor_sync(unsigned mask, T v, int lane_mask, int width = warpSize
 // ---- atomics: each yields first, so that atomics of different threads and blocks interleave in no fixed order, then
 // reads, modifies and writes at once (one thread runs at a time, so that is atomic) ----
 template <typename T>
-inline T sbc_emu_atomic_add(T *p, T v) {
+SBC_EMU_NOT_TRACED inline T sbc_emu_atomic_add(T *p, T v) {
     sbc_emu::yield();
+    sbc_emu::race_atomic(p, sizeof(T));
     const T old = *p;
     *p = old + v;
     return old;
@@ -227,12 +245,23 @@ inline unsigned long long atomicAdd(unsigned long long *p, unsigned long long v)
 inline int atomicAdd(int *p, int v) { return sbc_emu_atomic_add(p, v); }
 inline unsigned atomicAdd(unsigned *p, unsigned v) { return sbc_emu_atomic_add(p, v); }
 template <typename T>
-inline T sbc_emu_cas(T *p, T compare, T value) {
+SBC_EMU_NOT_TRACED inline T sbc_emu_cas(T *p, T compare, T value) {
     sbc_emu::yield();
+    sbc_emu::race_atomic(p, sizeof(T));
     const T old = *p;
     if (old == compare) *p = value;
     return old;
 }
+template <typename T>
+SBC_EMU_NOT_TRACED inline T sbc_emu_exch(T *p, T value) {
+    sbc_emu::yield();
+    sbc_emu::race_atomic(p, sizeof(T));
+    const T old = *p;
+    *p = value;
+    return old;
+}
+inline int atomicExch(int *p, int v) { return sbc_emu_exch(p, v); }
+inline unsigned atomicExch(unsigned *p, unsigned v) { return sbc_emu_exch(p, v); }
 inline unsigned short atomicCAS(unsigned short *p, unsigned short c, unsigned short v) { return sbc_emu_cas(p, c, v); }
 inline unsigned atomicCAS(unsigned *p, unsigned c, unsigned v) { return sbc_emu_cas(p, c, v); }
 inline int atomicCAS(int *p, int c, int v) { return sbc_emu_cas(p, c, v); }

@@ -10,8 +10,9 @@
 //   -x                                      stops at the first failed check
 //   SBC_EMU_SEED=N sbc_emu_tests            blocks in the orders of seed N (the last line names the run's seed)
 //
-// One line per check; the exit status is 1 if any check failed. Compile with -ffp-contract=off: the references
-// below are sequences of single IEEE operations.
+// One line per check; the exit status is 1 if any check failed. A check also fails when the emulator's race checker
+// found a hazard in one of its launches (the FAIL line tells it; SBC_EMU_RACECHECK=0 turns the checker off).
+// Compile with -ffp-contract=off: the references below are sequences of single IEEE operations.
 #include "sbora_cuda.h"
 #include "sbora_native.h"
 
@@ -30,6 +31,8 @@
 
 // The emulator's seed for the order of blocks (cuda_emu.h): SBC_EMU_SEED, or drawn at the first launch.
 extern "C" uint64_t sbc_emu_seed(void);
+// The races the emulator's race checker found since the last call (each failed its launch), the first one told.
+extern "C" int sbc_emu_take_races(char *buf, size_t bytes);
 
 namespace {
 
@@ -38,7 +41,12 @@ namespace {
 int checks = 0, failures = 0;
 bool stop_at_first_failure = false; // -x
 
-void report(const std::string &name, bool ok, const std::string &detail = "") {
+void report(const std::string &name, bool ok, std::string detail = "") {
+    char race[1024];
+    if (sbc_emu_take_races(race, sizeof race) != 0) { // a launch of this check failed the race checker
+        ok = false;
+        detail = race + (detail.empty() ? "" : "; " + detail);
+    }
     checks++;
     if (!ok) failures++;
     printf("%s %s%s%s\n", ok ? "ok  " : "FAIL", name.c_str(), detail.empty() ? "" : "  -- ", detail.c_str());
@@ -500,6 +508,24 @@ void test_index() {
             for (size_t e = 0; e < dst.size(); e++) mag[e] *= 2 * terms[e] * 0x1p-24;
             expect_within(name, got.data(), w.data(), mag.data(), got.size());
         }
+    {   // Many indices out of range in one launch, over several blocks: every thread that finds one raises the flag
+        // (check_indices), the gather writes nothing, and sbc_take_index_fault reports the fault once.
+        const int64_t rows = 3, cols = 100, r = 700;
+        auto x = random_floats(rng, (size_t)(rows * cols));
+        std::vector<int32_t> idx((size_t)r);
+        for (int64_t j = 0; j < r; j++) idx[(size_t)j] = (int32_t)(j % 3 == 0 ? cols + j : j % cols);
+        std::vector<float> got((size_t)(rows * r), kUnwritten);
+        int fault = 0, again = 1;
+        const std::string name = "gather_cols with many indices out of range";
+        if (launched(name, sbc_gather_cols(x.data(), rows, cols, cols, idx.data(), r, got.data(), r, nullptr)) &&
+            launched(name, sbc_take_index_fault(&fault, nullptr)) &&
+            launched(name, sbc_take_index_fault(&again, nullptr))) {
+            bool untouched = true;
+            for (float v : got) untouched &= bits(v) == bits(kUnwritten);
+            report(name, fault == 1 && again == 0 && untouched,
+                   strf("fault %d, then %d, output %s", fault, again, untouched ? "untouched" : "written"));
+        }
+    }
 }
 
 // ---------------------------------------------------------------- elementwise

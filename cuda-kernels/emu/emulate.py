@@ -3,7 +3,8 @@
 
     emulate.py OUT_DIR FILE...
     emulate.py --mutant NAME OUT_DIR FILE      the same, with the planted bug NAME (see MUTANTS) in FILE
-    emulate.py --list-mutants                  one line per mutant: name, file, test groups, the check it must fail
+    emulate.py --list-mutants                  one line per mutant: name, file, test groups, the check it must fail,
+                                               the file compiled (file, or the .cu that includes it), race-only (0/1)
 
 Each FILE (a .cu or .cuh) is written to OUT_DIR under the same name (a .cu gets .cpp appended), with a #line
 directive so that diagnostics point at the original, and with three rewrites outside comments and strings:
@@ -12,7 +13,7 @@ directive so that diagnostics point at the original, and with three rewrites out
       -> ::sbc_emu::launch("kernel<T>", ::sbc_emu::LaunchConfig{grid, block, smem, stream},
                            [&](auto &&...p) { kernel<T>(p...); }, args)
   __shared__ __align__(A) T name[N]...;
-      -> static ::sbc_emu::SharedArray<T[N]..., A> name_sbc_emu; T (&name)[N]... = name_sbc_emu.get();
+      -> static ::sbc_emu::SharedArray<T[N]..., A> name_sbc_emu{"name"}; T (&name)[N]... = name_sbc_emu.get();
   extern __shared__ T name[];       -> T *name = static_cast<T *>(::sbc_emu::dynamic_shared());
 
 Any other `__shared__` is refused: the emulator runs several blocks at once, each with its own shared memory, which
@@ -30,10 +31,12 @@ import re
 import sys
 from collections import namedtuple
 
-Mutant = namedtuple("Mutant", "file old new groups expect")
+Mutant = namedtuple("Mutant", "file old new groups expect unit race_only", defaults=(None, False))
 
 # name -> one replacement in one file; `groups`: the sbc_emu_tests groups that run the kernel; `expect`: a regular
-# expression that some FAIL line of those groups must match (the check that catches the bug).
+# expression that some FAIL line of those groups must match (the check that catches the bug); `unit`: the .cu file
+# compiled, when `file` is a header it includes; `race_only`: the bug shows only to the race checker (cuda_emu.cpp),
+# so the mutant passes the tests with SBC_EMU_RACECHECK=0 (ctest checks that it does).
 MUTANTS = {
     # dot's blocks add their partial sums into *out without an atomic: concurrent blocks lose each other's updates.
     # A plain `*out += s` is a load and a store, which the emulator cannot interrupt; plain_add is that load and
@@ -59,6 +62,27 @@ MUTANTS = {
         "                v = GATHER && xs != nullptr && blockIdx.y != 0 ? load_f32(xs + gi * ldxs + gk) : load_f32(p);\n",
         "fused",
         r"^FAIL gather_gemm .* with xs"),
+    # The tensor-core epilogue's second __syncwarp removed: the next fragment's store_matrix_sync rewrites the staging
+    # tile while other lanes of the warp may still read the previous fragment from it (a write-after-read hazard in
+    # shared memory). The emulator's results stay right, since its wmma calls wait for the whole warp; only the race
+    # checker sees that nothing orders the lanes' accesses (independent thread scheduling).
+    "shared_race_no_syncwarp": Mutant(
+        "fused_gemm_tc.cuh",
+        "            __syncwarp(); // the staging tile is rewritten by the next fragment\n",
+        "\n",
+        "fused",
+        r"^FAIL .*racecheck: write-after-read hazard on shared memory stage",
+        unit="fused_gemm.cu", race_only=True),
+    # dot's blocks add their partial sums into *out with a plain `*out += s`: a load and a store, which the emulator
+    # runs without a switch between them, so no update is lost here; on a GPU concurrent blocks lose each other's.
+    # Only the race checker sees one block read what another block of the launch wrote (a global-memory hazard).
+    "global_race_plain_add": Mutant(
+        "reductions.cu",
+        "    if (threadIdx.x == 0) atomicAdd(out, s);",
+        "    if (threadIdx.x == 0) *out += s;",
+        "reductions",
+        r"^FAIL dot n=.*racecheck: [a-z]+-after-write hazard on global memory",
+        race_only=True),
 }
 
 
@@ -169,7 +193,7 @@ def rewrite_shared(src, masked):
         t, name = " ".join(m["type"].split()), m["name"]
         dims = re.sub(r"\]\s*\[", "][", " ".join(m["dims"].split()))
         align = m["align"] or 0
-        edits.append((m.start(), m.end(), f"static ::sbc_emu::SharedArray<{t}{dims}, {align}> {name}_sbc_emu; "
+        edits.append((m.start(), m.end(), f"static ::sbc_emu::SharedArray<{t}{dims}, {align}> {name}_sbc_emu{{\"{name}\"}}; "
                                           f"{t} (&{name}){dims} = {name}_sbc_emu.get();"))
     return edits
 
@@ -210,7 +234,7 @@ def convert(path, mutant=None):
 def main(argv):
     if argv[1:] == ["--list-mutants"]:
         for name, m in MUTANTS.items():
-            print(f"{name}|{m.file}|{m.groups}|{m.expect}")
+            print(f"{name}|{m.file}|{m.groups}|{m.expect}|{m.unit or m.file}|{int(m.race_only)}")
         return
     mutant = None
     if len(argv) > 2 and argv[1] == "--mutant":

@@ -17,7 +17,9 @@ __global__ void check_indices_kernel(const int32_t *__restrict__ idx, int64_t n,
                                      int32_t ignore, int *fault) {
     for (int64_t i = global_id(); i < n; i += global_stride()) {
         const int32_t v = idx[i];
-        if ((v < 0 || (int64_t)v >= bound) && !(has_ignore && v == ignore)) *fault = 1; // any writer's 1 will do
+        // Atomic: several threads may find a bad index, and plain stores of theirs would race (the same 1, but a
+        // data race all the same, which the emulator's race checker reports).
+        if ((v < 0 || (int64_t)v >= bound) && !(has_ignore && v == ignore)) atomicExch(fault, 1);
     }
 }
 

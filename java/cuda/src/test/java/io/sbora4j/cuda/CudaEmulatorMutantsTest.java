@@ -21,14 +21,24 @@ import org.junit.jupiter.api.TestFactory;
  * The emulated CUDA tests catch the bugs they are there for (cuda-kernels/README.md, "Emulated tests"): CMake builds
  * {@code sbc_emu_tests} again with one bug planted in one kernel (cuda-kernels/emu/emulate.py's mutants: an atomicAdd
  * made a plain read-modify-write, a __syncthreads removed, a block reading what another block of the same launch
- * writes), lists them in {@code cuda-emu/mutants/mutants.txt}, and each must fail the check named there. The unmutated
+ * writes, and two races that only the emulator's race checker sees: a __syncwarp removed between lanes reading a
+ * shared staging tile and rewriting it, and an atomicAdd made a plain {@code +=} that the emulator runs without a
+ * switch), lists them in {@code cuda-emu/mutants/mutants.txt}, and each must fail the check named there. The unmutated
  * build passing is {@link CudaKernelsEmulatedTest}'s job. Missing binaries fail the test, or skip it with
  * {@code -Dsbora.cuda.emu=OFF}.
  */
 class CudaEmulatorMutantsTest {
 
-    /** The kinds of bug the emulator must catch: a lost atomic update, a missing barrier, a block-order dependence. */
-    private static final Set<String> REQUIRED = Set.of("atomic_as_plain_add", "no_barrier", "cross_block_read");
+    /**
+     * The kinds of bug the emulator must catch: a lost atomic update, a missing barrier, a block-order dependence, a
+     * shared-memory race inside a warp and a global-memory race between blocks (the last two by its race checker).
+     */
+    private static final Set<String> REQUIRED = Set.of(
+            "atomic_as_plain_add",
+            "no_barrier",
+            "cross_block_read",
+            "shared_race_no_syncwarp",
+            "global_race_plain_add");
 
     /** One line of the manifest: name|binary|groups|a regular expression some FAIL line must match. */
     private record Mutant(String name, Path binary, List<String> groups, Pattern expect) {}
