@@ -21,10 +21,12 @@ import java.util.Map;
  * or one large tensor's block, rounded up to a size class (eight classes per doubling, so at most 1/8 is lost to
  * rounding). Free blocks wait in a list per class; a request takes the most recently returned block of its class,
  * else one of the next two classes (at most a quarter larger), and falls back to the system when there is none.
- * The pool never holds more than scopes ever held at once ({@link MemoryScope.PoolStats#peakInUse()}): before it
- * takes a new block from the system, it gives back free blocks, of the classes taken from least recently first,
- * until in use, free and the new block together fit under that peak. So the memory of a process that trains on
- * sequences of varying length stays at its largest step's, not at the sum of every size it has seen. When the
+ * Bounds: before it takes a new block from the system, the pool gives back free blocks of the classes that the
+ * last two epochs (outermost scopes closed: steps) did not take, least recently taken first, until in use, free and
+ * the new block together fit under the most scopes ever held at once ({@link MemoryScope.PoolStats#peakInUse()});
+ * free bytes over that peak go back the same way, and it never holds more than twice the peak. So a step that repeats the previous one's shapes takes
+ * nothing from the system (the classes it needs were all taken by the previous step), while the blocks of a
+ * sequence length no longer seen leave within two steps instead of adding up with every length seen. When the
  * system refuses, every free block is released and the request tried once more. One lock guards the lists; a scope
  * takes it once per slab or large tensor.
  *
@@ -64,7 +66,11 @@ final class HostMemoryPool {
     private final MethodHandle munmap;
     private final Map<Long, ArrayDeque<Block>> freeLists = new HashMap<>();
     private final Map<Long, Long> lastTaken = new HashMap<>();
+    /** The epoch (see {@link #endEpoch}) in which each class was last taken. */
+    private final Map<Long, Long> lastTakenEpoch = new HashMap<>();
+
     private long clock;
+    private long epoch;
     private long inUse;
     private long peakInUse;
     private long pooled;
@@ -146,6 +152,7 @@ final class HostMemoryPool {
         long size = classSize(bytes);
         synchronized (this) {
             lastTaken.put(size, ++clock);
+            lastTakenEpoch.put(size, epoch);
             long c = size;
             for (int k = 0; k <= LARGER_CLASSES; k++, c = nextClass(c)) {
                 ArrayDeque<Block> q = freeLists.get(c);
@@ -156,10 +163,12 @@ final class HostMemoryPool {
                     return b;
                 }
             }
-            // what this block adds to what the pool holds must fit under the peak it has needed
+            // what this block adds to what the pool holds should fit under the peak it has needed: blocks of classes
+            // the last two epochs did not take go back first (a step that repeats the previous one's shapes takes
+            // nothing new, and the classes of a sequence length no longer seen leave)
             long peakAfter = Math.max(peakInUse, inUse + size);
             if (inUse + pooled + size > peakAfter) {
-                trim(Math.max(0, peakAfter - inUse - size));
+                trim(Math.max(0, peakAfter - inUse - size), epoch - 1);
             }
         }
         Block b = allocate(size);
@@ -175,7 +184,12 @@ final class HostMemoryPool {
         peakInUse = Math.max(peakInUse, inUse);
     }
 
-    /** Takes back the blocks of a closed scope; frees what exceeds the peak, oldest classes first. */
+    /**
+     * Takes back blocks (of a closed scope, or released early). Free bytes over the peak in use go back to the
+     * system: blocks of classes the last two epochs did not take first, and whatever it takes to hold no more than
+     * twice the peak. (Blocks a step gives back before it ends serve other classes later in the step, so the blocks
+     * one step needs can add up to more than its peak; keeping those is what makes the next step free.)
+     */
     synchronized void give(List<Block> blocks) {
         for (Block b : blocks) {
             freeLists.computeIfAbsent(b.size(), k -> new ArrayDeque<>()).addFirst(b);
@@ -183,13 +197,17 @@ final class HostMemoryPool {
             inUse -= b.size();
         }
         if (pooled > peakInUse) {
-            trim(peakInUse);
+            trim(peakInUse, epoch - 1);
+        }
+        if (inUse + pooled > 2 * peakInUse) {
+            trim(Math.max(0, 2 * peakInUse - inUse), Long.MAX_VALUE);
         }
     }
 
     /** Returns free blocks to the C heap until at most {@code keep} bytes are free; the bytes released. */
-    private long trim(long keep) {
+    private long trim(long keep, long takenBefore) {
         List<Long> sizes = new ArrayList<>(freeLists.keySet());
+        sizes.removeIf(c -> lastTakenEpoch.getOrDefault(c, -1L) >= takenBefore);
         sizes.sort(Comparator.comparingLong(s -> lastTaken.getOrDefault(s, 0L)));
         long released = 0;
         for (long size : sizes) {
@@ -211,7 +229,15 @@ final class HostMemoryPool {
 
     /** Returns every free block to the C heap; the bytes released. Blocks in use stay with their scopes. */
     synchronized long releaseFree() {
-        return trim(0);
+        return trim(0, Long.MAX_VALUE);
+    }
+
+    /**
+     * Ends an epoch: a thread closed its outermost scope (a training step, typically). Blocks of classes taken in
+     * neither this epoch nor the one before are the first to go back when the pool would grow past its peak.
+     */
+    synchronized void endEpoch() {
+        epoch++;
     }
 
     synchronized MemoryScope.PoolStats stats() {

@@ -275,5 +275,8 @@ public final class MemoryScope implements AutoCloseable {
             parent.maxLive = Math.max(parent.maxLive, maxLive);
         }
         arena.release();
+        if (parent == null && HostMemoryPool.instance() != null) {
+            HostMemoryPool.instance().endEpoch();
+        }
     }
 }

@@ -27,7 +27,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * Activations released after their last use in the forward and temporaries given back during the backward
  * ({@link MemoryScope#release}, {@link Autograd#backward}) change nothing but memory: the loss and every gradient of
  * a LLaMA step are bit for bit those of a scope that keeps everything ({@link MemoryScope#openRetaining}), for
- * every method, f32, bf16 and NF4 projections, with and without activation checkpointing, and the step holds less. The
+ * every method, f32, bf16 and NF4 projections, with and without activation checkpointing; the step holds less, and
+ * a repeated step takes no new block from the system. The
  * shapes make the activations larger than 128 KiB, the size from which tensors can go back early.
  */
 class EarlyReleaseTest {
@@ -93,6 +94,11 @@ class EarlyReleaseTest {
             assertTrue(
                     released.peakBytes() < kept.peakBytes(),
                     "released " + released.peakBytes() + " bytes at the peak, kept " + kept.peakBytes());
+            // the blocks given back mid-step serve the rest of it, and the next step takes nothing new
+            step(model, peft.trainable(), idT, targetT, false);
+            long taken = MemoryScope.poolStats().blocksFromSystem();
+            step(model, peft.trainable(), idT, targetT, false);
+            assertEquals(taken, MemoryScope.poolStats().blocksFromSystem(), "a repeated step took new blocks");
 
             float[] logitsKept, logitsReleased;
             try (MemoryScope s = MemoryScope.openRetaining();
