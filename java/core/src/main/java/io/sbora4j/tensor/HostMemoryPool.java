@@ -22,11 +22,13 @@ import java.util.Map;
  * rounding). Free blocks wait in a list per class; a request takes the most recently returned block of its class,
  * else one of the next two classes (at most a quarter larger), and falls back to the system when there is none.
  * Bounds: before it takes a new block from the system, the pool gives back free blocks of the classes that the
- * last two epochs (outermost scopes closed: steps) did not take, least recently taken first, until in use, free and
- * the new block together fit under the most scopes ever held at once ({@link MemoryScope.PoolStats#peakInUse()});
- * free bytes over that peak go back the same way, and it never holds more than twice the peak. So a step that repeats the previous one's shapes takes
- * nothing from the system (the classes it needs were all taken by the previous step), while the blocks of a
- * sequence length no longer seen leave within two steps instead of adding up with every length seen. When the
+ * current epoch (since a thread last closed its outermost scope: the current step) has not taken, least recently
+ * taken first, until in use, free and the new block together fit under the most scopes ever held at once
+ * ({@link MemoryScope.PoolStats#peakInUse()}); free bytes over that peak go back when blocks return if their class
+ * was taken in neither this epoch nor the one before; and it never holds more than twice the peak. So a step that
+ * repeats the previous one's shapes takes nothing from the system (the classes it needs all came back free from
+ * the previous step), while a step with another sequence length gives back the old length's blocks as it takes
+ * new ones, instead of adding up every length it has seen. When the
  * system refuses, every free block is released and the request tried once more. One lock guards the lists; a scope
  * takes it once per slab or large tensor.
  *
@@ -163,12 +165,13 @@ final class HostMemoryPool {
                     return b;
                 }
             }
-            // what this block adds to what the pool holds should fit under the peak it has needed: blocks of classes
-            // the last two epochs did not take go back first (a step that repeats the previous one's shapes takes
-            // nothing new, and the classes of a sequence length no longer seen leave)
+            // what this block adds to what the pool holds should fit under the peak it has needed: free blocks of
+            // classes this epoch has not taken go back first. A step that repeats the previous one's shapes never
+            // gets here (every class it needs is free), so only a step with new shapes (another sequence length)
+            // gives back the blocks of the old ones as it takes new ones
             long peakAfter = Math.max(peakInUse, inUse + size);
             if (inUse + pooled + size > peakAfter) {
-                trim(Math.max(0, peakAfter - inUse - size), epoch - 1);
+                trim(Math.max(0, peakAfter - inUse - size), epoch);
             }
         }
         Block b = allocate(size);
