@@ -1,5 +1,6 @@
 /* Row-wise layers of a LLaMA block: RMSNorm, rotary embeddings, the SwiGLU gate, softmax cross-entropy. */
 #include "sb_internal.h"
+#include "sb_math.h"
 
 #include <math.h>
 
@@ -92,28 +93,51 @@ int sb_rope(const float *x, int64_t rows, int64_t heads, int64_t head_dim, const
 
 /* ---------------------------------------------------------------- SwiGLU */
 
+/* The exponentials are sb_expf's (vectorised, within a few ulp of libm's expf, whose scalar calls took a third of
+ * these kernels' time); the loops run in vector lanes on every target of SB_CLONES. */
+SB_CLONES static void silu_mul_forward_range(const float *restrict g, const float *restrict u, float *restrict out,
+                                             int64_t lo, int64_t hi) {
+#pragma omp simd
+    for (int64_t i = lo; i < hi; i++) out[i] = (g[i] / (1.0f + sb_expf(-g[i]))) * u[i];
+}
+
 int sb_silu_mul_forward(const float *g, const float *u, int64_t n, float *out) {
     SB_CHECK(n >= 0);
     if (n == 0) return SB_OK;
     SB_CHECK(g != NULL && u != NULL && out != NULL);
-    SB_PARALLEL_CHUNKS(n, n * 8, lo, hi, {
-        for (int64_t i = lo; i < hi; i++) out[i] = (g[i] / (1.0f + expf(-g[i]))) * u[i];
-    });
+    SB_PARALLEL_CHUNKS(n, n * 8, lo, hi, { silu_mul_forward_range(g, u, out, lo, hi); });
     return SB_OK;
+}
+
+/* du = dout * silu(g) and dg = dout * u * silu'(g) for i in [lo, hi); either output may be NULL (the branch is the
+ * same for every element, so each of the three versions is a plain vector loop). */
+SB_CLONES static void silu_mul_backward_range(const float *restrict g, const float *restrict u,
+                                              const float *restrict dout, float *restrict dg, float *restrict du,
+                                              int64_t lo, int64_t hi) {
+    if (du != NULL && dg != NULL) {
+#pragma omp simd
+        for (int64_t i = lo; i < hi; i++) {
+            const float sig = 1.0f / (1.0f + sb_expf(-g[i]));
+            du[i] = dout[i] * (g[i] * sig);
+            dg[i] = dout[i] * u[i] * (sig * (1.0f + g[i] * (1.0f - sig)));
+        }
+    } else if (du != NULL) {
+#pragma omp simd
+        for (int64_t i = lo; i < hi; i++) du[i] = dout[i] * (g[i] * (1.0f / (1.0f + sb_expf(-g[i]))));
+    } else if (dg != NULL) {
+#pragma omp simd
+        for (int64_t i = lo; i < hi; i++) {
+            const float sig = 1.0f / (1.0f + sb_expf(-g[i]));
+            dg[i] = dout[i] * u[i] * (sig * (1.0f + g[i] * (1.0f - sig)));
+        }
+    }
 }
 
 int sb_silu_mul_backward(const float *g, const float *u, const float *dout, int64_t n, float *dg, float *du) {
     SB_CHECK(n >= 0);
     if (n == 0) return SB_OK;
     SB_CHECK(g != NULL && u != NULL && dout != NULL);
-    SB_PARALLEL_CHUNKS(n, n * 8, lo, hi, {
-        for (int64_t i = lo; i < hi; i++) {
-            const float sig = 1.0f / (1.0f + expf(-g[i]));
-            const float silu = g[i] * sig;
-            if (du != NULL) du[i] = dout[i] * silu;
-            if (dg != NULL) dg[i] = dout[i] * u[i] * (sig * (1.0f + g[i] * (1.0f - sig)));
-        }
-    });
+    SB_PARALLEL_CHUNKS(n, n * 8, lo, hi, { silu_mul_backward_range(g, u, dout, dg, du, lo, hi); });
     return SB_OK;
 }
 
