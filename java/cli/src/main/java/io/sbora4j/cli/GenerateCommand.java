@@ -105,7 +105,7 @@ final class GenerateCommand implements Callable<Integer> {
                     tokenizerOptions.resolve(modelOptions.model, m.config().vocabSize());
             List<int[]> prompts = new ArrayList<>();
             for (String text : texts) {
-                prompts.add(template == null ? withBos(tok, tok.encode(text)) : chatPrompt(tok, template, text));
+                prompts.add(template == null ? tok.withBos(tok.encode(text)) : chatPrompt(tok, template, text));
             }
             int[] stopIds = tok.eosId() >= 0 ? new int[] {tok.eosId()} : new int[0];
             Generator.Options options = new Generator.Options(maxNewTokens, sampling, stopIds, stops);
@@ -151,17 +151,6 @@ final class GenerateCommand implements Callable<Integer> {
         }
     }
 
-    /** BOS first, as the model saw its training text (and transformers' tokenizers add it). */
-    private static int[] withBos(Tokenizer tok, int[] text) {
-        if (tok.bosId() < 0) {
-            return text;
-        }
-        int[] p = new int[text.length + 1];
-        p[0] = tok.bosId();
-        System.arraycopy(text, 0, p, 1, text.length);
-        return p;
-    }
-
     /**
      * The rendered conversation, encoded as it is: a chat template writes the BOS token itself where the model
      * wants one, as transformers' apply_chat_template leaves it.
@@ -169,7 +158,7 @@ final class GenerateCommand implements Callable<Integer> {
     private static int[] chatPrompt(Tokenizer tok, ChatTemplate template, String text) {
         String rendered = template.renderMessages(List.of(new ChatTemplate.Message("user", text)), true);
         int[] ids = tok.encode(rendered);
-        return ids.length == 0 ? withBos(tok, ids) : ids;
+        return ids.length == 0 ? tok.withBos(ids) : ids;
     }
 
     /**

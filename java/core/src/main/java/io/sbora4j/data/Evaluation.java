@@ -40,13 +40,7 @@ public final class Evaluation {
         List<Answer> answers = new ArrayList<>();
         for (int i = 0; i < examples.size(); i++) {
             Example e = examples.get(i);
-            int[] text = tok.encode(template.prompt(e));
-            int lead = tok.bosId() >= 0 ? 1 : 0; // as in training: BOS first where the tokenizer has one
-            int[] prompt = new int[lead + text.length];
-            if (lead == 1) {
-                prompt[0] = tok.bosId();
-            }
-            System.arraycopy(text, 0, prompt, lead, text.length);
+            int[] prompt = tok.withBos(tok.encode(template.prompt(e))); // as in training
             String out = tok.decode(Generation.greedy(model, prompt, maxNewTokens, tok.eosId()));
             answers.add(new Answer(e, out, ExactMatch.correct(out, e.answer())));
             if (progress != null && (i + 1) % 10 == 0) {

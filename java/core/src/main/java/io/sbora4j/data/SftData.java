@@ -67,21 +67,17 @@ public final class SftData {
 
     /** The inputs and targets of one example. */
     public static Sequence encode(Example e, Tokenizer tok, PromptTemplate template, int maxLen) {
-        int[] prompt = tok.encode(template.prompt(e));
+        int[] prompt = tok.withBos(tok.encode(template.prompt(e))); // BOS first, where the tokenizer has one
         int[] response = tok.encode(e.output());
-        int lead = tok.bosId() >= 0 ? 1 : 0; // BOS first, where the tokenizer has one
-        int[] all = new int[lead + prompt.length + response.length + 1];
+        int[] all = new int[prompt.length + response.length + 1];
         int n = Math.min(maxLen + 1, all.length);
-        if (lead == 1) {
-            all[0] = tok.bosId();
-        }
-        System.arraycopy(prompt, 0, all, lead, prompt.length);
-        System.arraycopy(response, 0, all, lead + prompt.length, response.length);
+        System.arraycopy(prompt, 0, all, 0, prompt.length);
+        System.arraycopy(response, 0, all, prompt.length, response.length);
         all[all.length - 1] = tok.eosId();
         int[] inputs = Arrays.copyOf(all, n - 1);
         int[] targets = Arrays.copyOfRange(all, 1, n);
         for (int t = 0; t < targets.length; t++) {
-            if (t + 1 < lead + prompt.length) { // position t+1 of `all` is still the prompt
+            if (t + 1 < prompt.length) { // position t+1 of `all` is still the prompt
                 targets[t] = IGNORE;
             }
         }

@@ -147,8 +147,8 @@ final class HostMemoryPool {
 
     /**
      * A block of at least {@code classSize(bytes)} bytes: a free one of that class or of one of the next
-     * {@value #LARGER_CLASSES}, else a new one from the system, for which free blocks are given back first so that
-     * the pool holds no more than its peak in use.
+     * {@value #LARGER_CLASSES}, else a new one from the system, before which free blocks of classes this epoch has
+     * not taken go back as far as needed to stay under the peak in use.
      */
     Block take(long bytes) {
         long size = classSize(bytes);
@@ -160,6 +160,7 @@ final class HostMemoryPool {
                 ArrayDeque<Block> q = freeLists.get(c);
                 Block b = q == null ? null : q.pollFirst();
                 if (b != null) {
+                    lastTakenEpoch.put(c, epoch); // a class that serves this step, even as a stand-in
                     pooled -= b.size();
                     use(b.size());
                     return b;

@@ -832,7 +832,7 @@ public final class OpenAiServer implements AutoCloseable {
         }
         List<int[]> out = new ArrayList<>();
         for (String t : texts) {
-            out.add(withBos(tokenizer.encode(t)));
+            out.add(tokenizer.withBos(tokenizer.encode(t)));
         }
         for (int[] p : out) {
             if (p.length == 0) {
@@ -875,7 +875,7 @@ public final class OpenAiServer implements AutoCloseable {
         }
         // the template writes the BOS token itself where the model wants one (as apply_chat_template)
         int[] ids = tokenizer.encode(rendered);
-        ids = ids.length == 0 ? withBos(ids) : ids;
+        ids = ids.length == 0 ? tokenizer.withBos(ids) : ids;
         if (ids.length == 0) {
             throw ApiError.invalid("messages", "the rendered conversation is empty");
         }
@@ -899,17 +899,6 @@ public final class OpenAiServer implements AutoCloseable {
             return sb.toString();
         }
         throw ApiError.invalid("messages", "a message's content must be a string or a list of text parts, got " + c);
-    }
-
-    /** BOS first, as the model saw its training text (and transformers' tokenizers add it). */
-    private int[] withBos(int[] text) {
-        if (tokenizer.bosId() < 0) {
-            return text;
-        }
-        int[] p = new int[text.length + 1];
-        p[0] = tokenizer.bosId();
-        System.arraycopy(text, 0, p, 1, text.length);
-        return p;
     }
 
     // ---------------------------------------------------------------------------------------------------------------
